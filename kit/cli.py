@@ -1,0 +1,211 @@
+"""The command line: `kit <command>` and `python -m kit <command>`.
+
+Parsing stays light (no torch, pandas or scikit-learn at import time); each command imports what
+it needs when it runs. A KitError ends the run with one sentence on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kit import KitError, __version__
+
+MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except KitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kit", description="Kaggle competition workflow: data, recipe, from-scratch models, CV, submission."
+    )
+    parser.add_argument("--version", action="version", version=f"kit {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("reproduce", help="rerun the fast.ai lesson 5 experiments and print its figures")
+    _data_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_reproduce)
+
+    p = commands.add_parser("cv", help="cross-validate models and their ensemble")
+    _data_options(p)
+    _plan_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_cv)
+
+    p = commands.add_parser("submission", help="train on all rows, write a checked submission CSV and its sidecar")
+    _data_options(p)
+    _plan_options(p)
+    p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
+    p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
+    p.set_defaults(run=cmd_submission)
+    return parser
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
+    p.add_argument("--data-dir", type=Path, help="folder holding the competition's files (default data/<slug>/)")
+    p.add_argument("--recipe", help="named recipe of the competition (default: its first)")
+
+
+def _plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", default="linear,nn,deep", help=f"comma-separated, from {','.join(MODEL_NAMES)}")
+    p.add_argument(
+        "--split",
+        choices=["stratified", "kfold", "random"],
+        default="stratified",
+        help="stratified k-fold (default), k-fold, or the article's 80/20 random split",
+    )
+    p.add_argument("--folds", type=int, default=5, help="folds for kfold and stratified (default 5)")
+    p.add_argument("--seeds", type=int, default=1, help="initialisations per model, averaged (default 1)")
+    p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
+    p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
+
+
+# ---- shared steps -----------------------------------------------------------------------------
+
+
+def _load(args):
+    """Competition, recipe spec, train and test frames, and the data folder."""
+    from kit.competition import default_data_dir, load_competition, read_train_test
+
+    comp = load_competition(args.competition)
+    spec = comp.recipe(args.recipe)
+    data_dir = args.data_dir or default_data_dir(comp)
+    train, test = read_train_test(comp, data_dir, spec)
+    return comp, spec, train, test, data_dir
+
+
+def _plan(args):
+    from kit.validation import Plan
+
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    unknown = [m for m in models if m not in MODEL_NAMES]
+    if unknown or not models:
+        raise KitError(f"unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
+    if args.split != "random" and args.folds < 2:
+        raise KitError(f"--folds must be at least 2 (got {args.folds}).")
+    if args.seeds < 1:
+        raise KitError(f"--seeds must be at least 1 (got {args.seeds}).")
+    return Plan(
+        models=models,
+        split=args.split,
+        folds=args.folds,
+        seeds=args.seeds,
+        init_seed=args.init_seed,
+        split_seed=args.split_seed,
+    )
+
+
+def _run_cv(comp, spec, train, test, plan):
+    import torch
+
+    from kit.competition import target_vector
+    from kit.validation import cross_validate
+
+    y = torch.tensor(target_vector(comp, train))
+    if plan.split != "random" and plan.folds > len(y):
+        raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
+    return cross_validate(spec, train, test, y, plan), y
+
+
+def format_cv(comp, spec, plan, result) -> str:
+    split = "random 80/20" if plan.split == "random" else f"{plan.split} {plan.folds} folds"
+    lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
+    lines.append(f"{'model':<12}{'accuracy':>20}   folds")
+    rows = [*result.models.items(), ("ensemble", result.ensemble)]
+    for name, r in rows:
+        folds = " ".join(f"{s:.4f}" for s in r.fold_scores)
+        lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds}")
+    lines.append("")
+    lines.append(f"training took {result.fit_seconds:.2f} s")
+    return "\n".join(lines)
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+def cmd_reproduce(args) -> int:
+    from kit.reproduce import format_reproduction, reproduce
+
+    comp, spec, train, _, _ = _load(args)
+    result = reproduce(comp, spec, train)
+    print(json.dumps(result) if args.json else format_reproduction(result))
+    return 0
+
+
+def cmd_cv(args) -> int:
+    plan = _plan(args)
+    comp, spec, train, test, _ = _load(args)
+    result, _ = _run_cv(comp, spec, train, test, plan)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "competition": comp.slug,
+                    "recipe": spec.name,
+                    "split": plan.split,
+                    "folds": plan.folds,
+                    "seeds": plan.seeds,
+                    **result.summary(),
+                }
+            )
+        )
+    else:
+        print(format_cv(comp, spec, plan, result))
+    return 0
+
+
+def cmd_submission(args) -> int:
+    from dataclasses import asdict
+
+    from kit.competition import input_hashes
+    from kit.models import MODELS
+    from kit.submission import check_submission, default_name, git_commit, submission_text, write_submission
+    from kit.validation import fit_full
+
+    plan = _plan(args)
+    comp, spec, train, test, data_dir = _load(args)
+    result, y = _run_cv(comp, spec, train, test, plan)
+    test_pred, state = fit_full(spec, train, test, y, plan)
+    test_ids = test[comp.id].tolist()
+    text = submission_text(comp, test_ids, test_pred)
+    check_submission(comp, text, test_ids)  # never write a file Kaggle would reject
+    out = args.out or Path("submissions") / comp.slug / f"{default_name(plan)}.csv"
+    cv_summary = result.summary()
+    del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
+    sidecar = {
+        "kit_version": __version__,
+        "git_commit": git_commit(),
+        "competition": comp.slug,
+        "config": {
+            "plan": asdict(plan),
+            "recipe": asdict(spec),
+            "models": {m: {"lr": MODELS[m].lr, "epochs": MODELS[m].epochs} for m in plan.models},
+        },
+        "recipe_state": state,
+        "cv": cv_summary,
+        "cv_score": cv_summary["ensemble"]["mean"],
+        "inputs": input_hashes(comp, data_dir),
+    }
+    write_submission(out, text, sidecar)
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(format_cv(comp, spec, plan, result))
+    print(out)
+    return 0

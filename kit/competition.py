@@ -1,0 +1,212 @@
+"""Competition definitions: the declarative files in competitions/ and the data they describe.
+
+A competition is a TOML file (see competitions/titanic.toml). It loads into frozen dataclasses;
+nothing in kit knows any competition by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kit import KitError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RecipeSpec:
+    """The feature recipe as data; kit.recipe turns it into features."""
+
+    name: str
+    fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
+    fill_mode: tuple = ()  # columns whose missing values take the training mode
+    log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
+    numeric: tuple = ()  # numeric feature columns, in output order
+    one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
+    level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
+    scale: str = "max"  # "max": divide by the column's largest absolute training value; "none"
+
+    def input_columns(self) -> list[str]:
+        """Raw columns the recipe reads from a data file."""
+        derived = set(self.log1p)
+        wanted = [c for c in self.numeric if c not in derived]
+        wanted += list(self.log1p.values()) + list(self.one_hot)
+        wanted += list(self.fill_mode) + list(self.fill_constant)
+        return list(dict.fromkeys(wanted))
+
+
+@dataclass(frozen=True)
+class Competition:
+    """One Kaggle competition: where its data is and what a submission looks like."""
+
+    slug: str  # Kaggle's name for it, as in kaggle.com/competitions/<slug>
+    title: str
+    id: str  # id column, in test.csv and the submission
+    target: str  # target column in train.csv and the submission
+    metric: str  # "accuracy"
+    files: dict  # role (train, test, sample_submission) -> file name
+    columns: tuple  # submission header, in order
+    labels: tuple  # (negative, positive) as written in the CSV
+    recipes: dict  # name -> RecipeSpec
+    default_recipe: str
+    source: Path  # the definition file
+
+    def recipe(self, name: str | None = None) -> RecipeSpec:
+        name = name or self.default_recipe
+        if name not in self.recipes:
+            known = ", ".join(sorted(self.recipes))
+            raise KitError(f"competition {self.slug} has no recipe {name!r}; choose one of: {known}.")
+        return self.recipes[name]
+
+
+def competition_dirs() -> list[Path]:
+    """Where definitions are looked up: ./competitions first, then the one beside the kit package."""
+    dirs = [Path.cwd() / "competitions", PACKAGE_ROOT / "competitions"]
+    return list(dict.fromkeys(d.resolve() for d in dirs if d.is_dir()))
+
+
+def known_competitions() -> list[str]:
+    return sorted({p.stem for d in competition_dirs() for p in d.glob("*.toml")})
+
+
+def load_competition(name: str) -> Competition:
+    """Load a competition by name (competitions/<name>.toml) or by the path of a .toml file."""
+    path = Path(name)
+    if path.suffix != ".toml":
+        path = next((d / f"{name}.toml" for d in competition_dirs() if (d / f"{name}.toml").is_file()), path)
+    if not path.is_file():
+        known = ", ".join(known_competitions()) or "none"
+        raise KitError(f"unknown competition {name!r}; known: {known} (or pass the path of a .toml definition).")
+    try:
+        raw = tomllib.loads(path.read_text())
+        return _parse(raw, path)
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
+        raise KitError(f"competition definition {path} is invalid ({e}); fix the file.") from None
+
+
+def _parse(raw: dict, path: Path) -> Competition:
+    recipes = {
+        name: RecipeSpec(
+            name=name,
+            fill_constant=dict(spec.get("fill_constant", {})),
+            fill_mode=tuple(spec.get("fill_mode", ())),
+            log1p=dict(spec.get("log1p", {})),
+            numeric=tuple(spec.get("numeric", ())),
+            one_hot=tuple(spec.get("one_hot", ())),
+            level_order={k: tuple(str(v) for v in vs) for k, vs in spec.get("level_order", {}).items()},
+            scale=spec.get("scale", "max"),
+        )
+        for name, spec in raw["recipes"].items()
+    }
+    sub = raw["submission"]
+    labels = tuple(str(v) for v in sub["labels"])
+    if len(labels) != 2:
+        raise ValueError("submission.labels must list the negative and the positive label")
+    if raw.get("metric", "accuracy") != "accuracy":
+        raise ValueError(f"metric {raw['metric']!r} is not supported (only accuracy)")
+    comp = Competition(
+        slug=raw["slug"],
+        title=raw.get("title", raw["slug"]),
+        id=raw["id"],
+        target=raw["target"],
+        metric=raw.get("metric", "accuracy"),
+        files=dict(raw["files"]),
+        columns=tuple(sub["columns"]),
+        labels=labels,
+        recipes=recipes,
+        default_recipe=raw.get("recipe", next(iter(recipes))),
+        source=path,
+    )
+    comp.recipe()  # the default recipe must exist
+    return comp
+
+
+# ---- the data files -------------------------------------------------------------------------
+
+
+def default_data_dir(comp: Competition) -> Path:
+    return Path("data") / comp.slug
+
+
+def data_file(comp: Competition, data_dir: Path, role: str) -> Path:
+    """Path of one of the competition's files, with a clear error when it is missing."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise KitError(
+            f"data folder {data_dir} does not exist; run `kit fetch -c {comp.slug}` "
+            f"or pass --data-dir DIR with the competition's files."
+        )
+    path = data_dir / comp.files[role]
+    if not path.is_file():
+        raise KitError(f"{path} is missing; run `kit fetch -c {comp.slug} --force` or pass --data-dir DIR.")
+    return path
+
+
+def read_csv(path: Path, required: list[str], id_column: str):
+    """Read a CSV into a DataFrame, ids as strings, with one clear error for any problem."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True)
+    except pd.errors.EmptyDataError:
+        raise KitError(f"{path} is empty; download it again (`kit fetch --force`).") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0]
+        raise KitError(f"{path} is not a readable CSV ({reason}); download it again.") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise KitError(
+            f"{path} lacks the column(s) {', '.join(missing)}; check the file or the competition definition."
+        )
+    if frame.empty:
+        raise KitError(f"{path} has a header but no rows; download it again (`kit fetch --force`).")
+    return frame
+
+
+def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
+    """The training and test frames, checked for the columns the recipe and the submission need."""
+    inputs = recipe.input_columns()
+    train = read_csv(data_file(comp, data_dir, "train"), [comp.id, comp.target, *inputs], comp.id)
+    test = read_csv(data_file(comp, data_dir, "test"), [comp.id, *inputs], comp.id)
+    for name, frame in (("train", train), ("test", test)):
+        if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
+            raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
+    return train, test
+
+
+def target_vector(comp: Competition, train) -> list[float]:
+    """The target as 0.0/1.0 per row, checked against the competition's two labels."""
+    values = train[comp.target].map(_label)
+    bad = sorted(set(values) - set(comp.labels))
+    if bad:
+        raise KitError(
+            f"{comp.files['train']} column {comp.target} holds {bad[0]!r}, not one of {list(comp.labels)}; check the file."
+        )
+    return [1.0 if v == comp.labels[1] else 0.0 for v in values]
+
+
+def _label(value) -> str:
+    """A target value as it would be written in a submission: 1.0 -> "1", True -> "True"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_hashes(comp: Competition, data_dir: Path) -> dict[str, str]:
+    """sha256 of the competition files present in data_dir, by file name."""
+    return {
+        name: sha256_file(Path(data_dir) / name)
+        for name in sorted(comp.files.values())
+        if (Path(data_dir) / name).is_file()
+    }

@@ -1,0 +1,98 @@
+"""Submission files: built from test predictions, checked before anything is written or sent,
+written atomically, with a JSON sidecar that says exactly how they were made."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from kit import KitError
+from kit.competition import PACKAGE_ROOT, Competition
+
+
+def submission_text(comp: Competition, test_ids: list[str], test_pred) -> str:
+    """The CSV text: the competition's header, one row per test id in test order, prob > 0.5 -> positive."""
+    negative, positive = comp.labels
+    rows = [",".join(comp.columns)]
+    rows += [f"{i},{positive if p > 0.5 else negative}" for i, p in zip(test_ids, test_pred.tolist())]
+    return "\n".join(rows) + "\n"
+
+
+def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
+    """Raise KitError with the reason if `text` is not a valid submission for these test ids."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise KitError(
+            "the submission is empty; it needs the header " + ",".join(comp.columns) + " and one row per test id."
+        )
+    header, body = rows[0], rows[1:]
+    if header != list(comp.columns):
+        raise KitError(
+            f"the submission's header is {','.join(header)!r}; it must be exactly {','.join(comp.columns)!r}."
+        )
+    if len(body) != len(test_ids):
+        raise KitError(f"the submission has {len(body)} rows; the test file has {len(test_ids)} ids, one row each.")
+    seen = set()
+    expected = set(test_ids)
+    for line, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise KitError(f"line {line} of the submission has {len(row)} fields, not {len(header)}.")
+        row_id, value = row[0], row[1]
+        if row_id in seen:
+            raise KitError(f"id {row_id} appears twice in the submission (line {line}); keep one row per test id.")
+        if row_id not in expected:
+            raise KitError(f"id {row_id} (line {line}) is not in the test file; submit only the test ids.")
+        seen.add(row_id)
+        if value == "" or value.lower() == "nan":
+            raise KitError(f"id {row_id} (line {line}) has no prediction; every row needs {' or '.join(comp.labels)}.")
+        if value not in comp.labels:
+            raise KitError(
+                f"id {row_id} (line {line}) has {value!r}; the only allowed values are {' and '.join(comp.labels)}."
+            )
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temp file beside `path`, then rename: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_submission(path: Path, text: str, sidecar: dict) -> None:
+    """Write the CSV and its sidecar (<name>.json beside it)."""
+    write_atomic(path.with_suffix(".json"), json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, text)
+
+
+def read_sidecar(csv_path: Path) -> dict | None:
+    side = Path(csv_path).with_suffix(".json")
+    try:
+        return json.loads(side.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def git_commit() -> str | None:
+    """The commit kit runs from, or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def default_name(plan) -> str:
+    split = "random" if plan.split == "random" else f"{plan.split}{plan.folds}"
+    return f"{'-'.join(plan.models)}_{split}_seeds{plan.seeds}"

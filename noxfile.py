@@ -1,0 +1,62 @@
+"""The sessions a kit user runs. They hold no logic: each runs `python -m kit ...` or pytest.
+
+Set KIT_TORCH to choose the torch build installed before kit, e.g. KIT_TORCH="torch==2.13.0"
+for a CPU wheel that is already on disk; leave it unset to let pip pick torch as usual.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"  # installing torch again each run would dominate a short job
+nox.options.sessions = ["tests", "lint"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    if torch_spec := os.environ.get("KIT_TORCH"):
+        session.install(torch_spec)
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+def _kit(session: nox.Session, *command: str) -> None:
+    _install(session)
+    session.run("python", "-m", "kit", *command, *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (needs ../shared/data or KIT_SHARED_DATA)."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style with ruff."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(default=False)
+def reproduce(session: nox.Session) -> None:
+    """Rerun the article's experiments and print its figures."""
+    _kit(session, "reproduce")
+
+
+@nox.session(default=False)
+def cv(session: nox.Session) -> None:
+    """Cross-validate the models and their ensemble."""
+    _kit(session, "cv")
+
+
+@nox.session(default=False)
+def submission(session: nox.Session) -> None:
+    """Train on all rows and write a checked submission CSV under submissions/."""
+    _kit(session, "submission")

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real competition files from ../shared, and small synthetic competitions."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("KIT_SHARED", REPO.parent / "shared"))
+
+
+def shared_data(slug: str) -> Path:
+    """A real competition folder from shared/; a test that needs it fails (never skips) without it."""
+    path = SHARED / "data" / slug
+    if not (path / "train.csv").is_file():
+        pytest.fail(f"real data for {slug} is missing at {path}; set KIT_SHARED to the shared folder")
+    return path
+
+
+@pytest.fixture
+def titanic_dir() -> Path:
+    return shared_data("titanic")
+
+
+def write_titanic_like(folder: Path, n_train: int = 80, n_test: int = 30, seed: int = 0) -> Path:
+    """A small synthetic competition folder with Titanic's columns, missing values included."""
+    rng = random.Random(seed)
+    header = "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked"
+
+    def row(pid: int, with_target: bool) -> str:
+        sex = rng.choice(["male", "female"])
+        pclass = rng.choice([1, 2, 3])
+        survived = int(rng.random() < (0.75 if sex == "female" else 0.2))
+        age = "" if rng.random() < 0.2 else f"{rng.randint(1, 70)}"
+        fare = f"{rng.uniform(5, 100):.4f}"
+        embarked = "" if rng.random() < 0.05 else rng.choice(["S", "C", "Q"])
+        fields = [str(pid)] + ([str(survived)] if with_target else [])
+        fields += [str(pclass), f'"Person, Mr. {pid}"', sex, age, str(rng.randint(0, 3)), str(rng.randint(0, 2))]
+        fields += [f"T{pid}", fare, "", embarked]
+        return ",".join(fields)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    train = [header] + [row(i, True) for i in range(1, n_train + 1)]
+    test = [header.replace("Survived,", "")] + [row(i, False) for i in range(n_train + 1, n_train + n_test + 1)]
+    (folder / "train.csv").write_text("\n".join(train) + "\n")
+    (folder / "test.csv").write_text("\n".join(test) + "\n")
+    ids = range(n_train + 1, n_train + n_test + 1)
+    (folder / "gender_submission.csv").write_text("PassengerId,Survived\n" + "".join(f"{i},0\n" for i in ids))
+    return folder
+
+
+@pytest.fixture
+def synthetic_dir(tmp_path: Path) -> Path:
+    return write_titanic_like(tmp_path / "data" / "titanic")

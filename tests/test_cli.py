@@ -1,0 +1,99 @@
+"""The command line: help everywhere, and bad input ends in one clear sentence with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kit.cli import main
+
+
+@pytest.mark.parametrize("command", [[], ["reproduce"], ["cv"], ["submission"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: kit" in capsys.readouterr().out
+
+
+def test_python_m_kit_and_the_console_script_both_run():
+    script = Path(sys.executable).parent / "kit"  # installed beside the interpreter by `pip install -e .`
+    for cmd in ([sys.executable, "-m", "kit", "--version"], [str(script), "--version"]):
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout.startswith("kit "), cmd
+
+
+def test_cv_json_reports_folds_mean_std_for_each_model_and_the_ensemble(synthetic_dir, capsys):
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,deep", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["models"]) == {"linear", "deep"}
+    for r in [*report["models"].values(), report["ensemble"]]:
+        assert len(r["fold_scores"]) == 3 and set(r) == {"fold_scores", "mean", "std"}
+    assert report["fit_seconds"] > 0
+
+
+def _set_cell(folder, name, column, value):
+    """Rewrite one cell of a CSV in place, the rest unchanged."""
+    path = folder / name
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, column] = value
+    frame.to_csv(path, index=False)
+
+
+BAD_INPUTS = {
+    "missing column": (
+        lambda d: (d / "train.csv").write_text((d / "train.csv").read_text().replace(",Sex,", ",Gender,", 1)),
+        "lacks the column",
+    ),
+    "empty file": (lambda d: (d / "test.csv").write_text(""), "is empty"),
+    "not a number": (lambda d: _set_cell(d, "train.csv", "Age", "forty"), "not a number"),
+    "bad target": (lambda d: _set_cell(d, "train.csv", "Survived", "yes"), "not one of"),
+    "no data folder": (lambda d: shutil.rmtree(d), "does not exist"),
+    "missing file": (lambda d: (d / "test.csv").unlink(), "is missing"),
+    "malformed csv": (lambda d: (d / "test.csv").write_text('PassengerId,Age\n1,"unclosed\n'), "not a readable CSV"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_sentence_and_exit_2(case, synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    breaks, message = BAD_INPUTS[case]
+    breaks(synthetic_dir)
+    code = main(["submission", "--data-dir", str(synthetic_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "submissions").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-c", "no-such-competition"], "unknown competition 'no-such-competition'"),
+        (["--models", "linear,forest"], "unknown model forest"),
+        (["--folds", "1"], "at least 2"),
+        (["--recipe", "fancy"], "no recipe 'fancy'"),
+    ],
+)
+def test_bad_options_are_one_sentence_and_exit_2(args, message, synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_subprocess_error_has_no_traceback(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "kit", "cv", "--data-dir", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and out.stderr.startswith("error: data folder")

@@ -1,0 +1,94 @@
+"""Submission files are checked before they are written, written atomically, and reproducible."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit import KitError
+from kit.competition import load_competition
+from kit.submission import check_submission, write_atomic
+
+COMP = load_competition("titanic")
+IDS = [str(i) for i in range(892, 1310)]
+GOOD = "PassengerId,Survived\n" + "".join(f"{i},{int(i) % 2}\n" for i in IDS)
+
+
+def test_a_valid_submission_passes():
+    check_submission(COMP, GOOD, IDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (GOOD.replace("PassengerId,Survived", "Id,Survived"), "header"),
+        ("\n".join(GOOD.splitlines()[:-1]) + "\n", "417 rows"),
+        (GOOD.replace("\n893,", "\n892,"), "appears twice"),
+        (GOOD.replace("\n893,1", "\n893,1.0"), "only allowed values"),
+        (GOOD.replace("\n893,1", "\n893,"), "no prediction"),
+        (GOOD.replace("\n893,1", "\n893,nan"), "no prediction"),
+        (GOOD.replace("\n893,", "\n99999,"), "not in the test file"),
+        ("", "empty"),
+    ],
+)
+def test_an_invalid_submission_is_refused_with_its_reason(text, reason):
+    with pytest.raises(KitError, match=reason):
+        check_submission(COMP, text, IDS)
+
+
+def test_write_atomic_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "sub" / "a.csv"
+    write_atomic(target, "x\n")
+    write_atomic(target, "y\n")
+    assert target.read_text() == "y\n"
+    assert [p.name for p in target.parent.iterdir()] == ["a.csv"]
+
+
+def _submission(cwd: Path, data: Path) -> Path:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kit",
+            "submission",
+            "--data-dir",
+            str(data),
+            "--models",
+            "linear,nn,deep",
+            "--seeds",
+            "2",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return cwd / out.stdout.strip().splitlines()[-1]
+
+
+def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_path):
+    first = _submission(tmp_path, titanic_dir)
+    csv_bytes, side_bytes = first.read_bytes(), first.with_suffix(".json").read_bytes()
+    second = _submission(tmp_path, titanic_dir)
+    assert second == first
+    assert second.read_bytes() == csv_bytes
+    assert second.with_suffix(".json").read_bytes() == side_bytes
+
+    assert first.parent == tmp_path / "submissions" / "titanic"
+    lines = csv_bytes.decode().splitlines()
+    assert lines[0] == "PassengerId,Survived" and len(lines) == 419
+    assert [row.split(",")[0] for row in lines[1:]] == IDS  # test order
+    check_submission(COMP, csv_bytes.decode(), IDS)
+
+    sidecar = json.loads(side_bytes)
+    assert sidecar["competition"] == "titanic" and sidecar["kit_version"]
+    assert sidecar["config"]["plan"]["models"] == ["linear", "nn", "deep"]
+    assert sidecar["recipe_state"]["modes"]["Age"] == 24.0
+    assert set(sidecar["cv"]) == {"models", "ensemble"}
+    assert 0.7 < sidecar["cv_score"] < 0.9
+    sums = dict(line.split()[::-1] for line in (titanic_dir / "SHA256SUMS").read_text().splitlines())
+    assert sidecar["inputs"]["train.csv"] == sums["train.csv"]

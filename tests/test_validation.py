@@ -1,0 +1,99 @@
+"""Splits, cross-validation and the ensemble."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import kit.validation as validation
+from kit.competition import load_competition, read_train_test, target_vector
+from kit.models import MODELS
+from kit.train import fit, predict_proba
+from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
+
+COMP = load_competition("titanic")
+SPEC = COMP.recipe()
+
+
+def test_random_split_has_fastai_semantics():
+    torch.manual_seed(42)  # what fastai's RandomSplitter(seed=42) does with the global generator
+    perm = torch.randperm(891)
+    train_idx, valid_idx = random_split(891, 0.2, 42)
+    assert (len(train_idx), len(valid_idx)) == (713, 178)
+    assert torch.equal(valid_idx, perm[:178]) and torch.equal(train_idx, perm[178:])
+
+
+@pytest.mark.parametrize("split", ["kfold", "stratified"])
+def test_folds_validate_every_row_exactly_once(split):
+    y = torch.tensor([0.0, 1.0] * 25 + [0.0] * 30)
+    folds = split_indices(Plan(split=split, folds=5, split_seed=3), y)
+    valid = torch.cat([v for _, v in folds])
+    assert sorted(valid.tolist()) == list(range(len(y)))
+    for train_idx, valid_idx in folds:
+        assert not set(train_idx.tolist()) & set(valid_idx.tolist())
+    if split == "stratified":
+        rates = [y[v].mean().item() for _, v in folds]
+        assert max(rates) - min(rates) < 0.07
+
+
+def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    seen = []
+    real_fit = validation.fit_recipe
+    monkeypatch.setattr(
+        validation, "fit_recipe", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
+    )
+    plan = Plan(models=("linear",), folds=4)
+    cross_validate(SPEC, train, test, y, plan)
+    folds = split_indices(plan, y)
+    assert len(seen) == len(folds)
+    for rows, (_, valid_idx) in zip(seen, folds):
+        assert not rows & set(valid_idx.tolist())
+
+
+def test_cross_validation_keeps_oof_predictions_and_scores(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    result = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4, seeds=2))
+    assert isinstance(result, CVResult)
+    for r in result.models.values():
+        assert not torch.isnan(r.oof).any() and r.oof.shape == (len(train),)
+        assert r.test_pred.shape == (len(test),)
+        assert len(r.fold_scores) == 4 and len(r.losses) == 4 * 2
+    # the ensemble is the mean of the members' probabilities
+    mean = (result.models["linear"].oof + result.models["nn"].oof) / 2
+    assert torch.allclose(result.ensemble.oof, mean)
+    assert result.ensemble.mean == pytest.approx(sum(result.ensemble.fold_scores) / 4)
+
+
+def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("nn",), folds=3, seeds=2)
+    result = cross_validate(SPEC, train, test, y, plan)
+    train_idx, valid_idx = split_indices(plan, y)[0]
+    state = validation.fit_recipe(SPEC, train.iloc[train_idx.numpy()])
+    x_t = validation.apply_recipe(SPEC, state, train.iloc[train_idx.numpy()])
+    x_v = validation.apply_recipe(SPEC, state, train.iloc[valid_idx.numpy()])
+    model = MODELS["nn"]
+    preds = [
+        predict_proba(model, fit(model, x_t, y[train_idx], lr=model.lr, epochs=model.epochs, seed=s)[0], x_v)
+        for s in (442, 443)
+    ]
+    assert torch.allclose(result.models["nn"].oof[valid_idx], (preds[0] + preds[1]) / 2)
+
+
+def test_random_split_scores_only_the_validation_rows(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    result = cross_validate(SPEC, train, test, y, Plan(models=("linear",), split="random"))
+    assert torch.isnan(result.models["linear"].oof).sum() == len(y) - int(0.2 * len(y))
+    assert len(result.ensemble.fold_scores) == 1
+
+
+def test_ensemble_refuses_members_of_different_lengths():
+    a = ModelResult(torch.zeros(3), torch.zeros(2), [1.0])
+    b = ModelResult(torch.zeros(4), torch.zeros(2), [1.0])
+    with pytest.raises(ValueError, match="disagree"):
+        ensemble({"a": a, "b": b}, torch.zeros(3), [(torch.tensor([0]), torch.tensor([1, 2]))])
