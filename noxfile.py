@@ -60,3 +60,33 @@ def cv(session: nox.Session) -> None:
 def submission(session: nox.Session) -> None:
     """Train on all rows and write a checked submission CSV under submissions/."""
     _kit(session, "submission")
+
+
+@nox.session(default=False)
+def fetch(session: nox.Session) -> None:
+    """Download the competition's files through the Kaggle API."""
+    _kit(session, "fetch")
+
+
+@nox.session(default=False)
+def doctor(session: nox.Session) -> None:
+    """Check Kaggle credentials, the API and the data."""
+    _kit(session, "doctor")
+
+
+@nox.session(default=False)
+def submit(session: nox.Session) -> None:
+    """Check a submission CSV and upload it: nox -s submit -- FILE [-m MESSAGE] [--wait]."""
+    _kit(session, "submit")
+
+
+@nox.session(default=False)
+def submissions(session: nox.Session) -> None:
+    """List the competition's submissions beside their local CV scores."""
+    _kit(session, "submissions")
+
+
+@nox.session(default=False)
+def titanic(session: nox.Session) -> None:
+    """The main job for Titanic: fetch, cross-validate, write the submission; -- --submit [--wait] uploads it."""
+    _kit(session, "run", "-c", "titanic")

@@ -53,7 +53,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
     p.set_defaults(run=cmd_submission)
+
+    p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")
+    _data_options(p)
+    p.add_argument("--force", action="store_true", help="download again even if the files are intact")
+    p.set_defaults(run=cmd_fetch)
+
+    p = commands.add_parser("doctor", help="check credentials, the Kaggle API and the data")
+    _data_options(p)
+    p.set_defaults(run=cmd_doctor)
+
+    p = commands.add_parser("submit", help="check a submission CSV and upload it to Kaggle")
+    p.add_argument("file", type=Path, help="the CSV to submit")
+    _data_options(p)
+    _submit_options(p)
+    p.set_defaults(run=cmd_submit)
+
+    p = commands.add_parser("submissions", help="list the competition's submissions beside their CV scores")
+    _data_options(p)
+    p.set_defaults(run=cmd_submissions)
+
+    p = commands.add_parser(
+        "run", help="the whole job: fetch if needed, cross-validate, write the submission, submit when asked"
+    )
+    _data_options(p)
+    _plan_options(p)
+    p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
+    p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
+    _submit_options(p)
+    p.set_defaults(run=cmd_run, json=False)
     return parser
+
+
+def _submit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--message", help="submission description (default: the file name and CV score)")
+    p.add_argument("--wait", action="store_true", help="wait until Kaggle scores it and print the public score")
+    p.add_argument("--force", action="store_true", help="send it even if the same file was submitted before")
+    p.add_argument("--poll-interval", type=float, default=10.0, help="seconds between checks with --wait")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -171,6 +207,12 @@ def cmd_cv(args) -> int:
 
 
 def cmd_submission(args) -> int:
+    print(write_submission(args))
+    return 0
+
+
+def write_submission(args) -> Path:
+    """Cross-validate, train on all rows, write the checked CSV and its sidecar; returns the CSV path."""
     from dataclasses import asdict
 
     from kit.competition import input_hashes
@@ -207,5 +249,90 @@ def cmd_submission(args) -> int:
         print(json.dumps(result.summary()))
     else:
         print(format_cv(comp, spec, plan, result))
-    print(out)
+    return out
+
+
+def cmd_fetch(args) -> int:
+    from kit.competition import default_data_dir, load_competition
+    from kit.fetch import fetch
+
+    comp = load_competition(args.competition)
+    print(fetch(comp, args.data_dir or default_data_dir(comp), force=args.force))
     return 0
+
+
+def cmd_doctor(args) -> int:
+    from kit.competition import default_data_dir, load_competition
+    from kit.doctor import doctor
+
+    comp = load_competition(args.competition)
+    lines, ok = doctor(comp, args.data_dir or default_data_dir(comp))
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def cmd_submit(args) -> int:
+    from kit.competition import default_data_dir, load_competition
+    from kit.kaggle_client import Kaggle
+    from kit.submit import submit
+
+    comp = load_competition(args.competition)
+    entry = submit(
+        comp,
+        args.file,
+        args.data_dir or default_data_dir(comp),
+        args.message,
+        wait=args.wait,
+        force=args.force,
+        client=Kaggle(),
+        poll_seconds=args.poll_interval,
+    )
+    _print_outcome(entry)
+    return 0
+
+
+def cmd_submissions(args) -> int:
+    from kit.competition import load_competition
+    from kit.kaggle_client import Kaggle
+    from kit.submit import format_table, submissions_table
+
+    comp = load_competition(args.competition)
+    print(format_table(submissions_table(comp, Kaggle())))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from kit.competition import default_data_dir, load_competition
+    from kit.fetch import fetch
+
+    comp = load_competition(args.competition)
+    data_dir = args.data_dir or default_data_dir(comp)
+    if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
+        data_dir = fetch(comp, data_dir)
+    args.data_dir = data_dir
+    out = write_submission(args)
+    print(out)
+    if args.submit:
+        from kit.kaggle_client import Kaggle
+        from kit.submit import submit
+
+        entry = submit(
+            comp,
+            out,
+            data_dir,
+            args.message,
+            wait=args.wait,
+            force=args.force,
+            client=Kaggle(),
+            poll_seconds=args.poll_interval,
+        )
+        _print_outcome(entry)
+    return 0
+
+
+def _print_outcome(entry: dict) -> None:
+    if entry.get("status") == "COMPLETE":
+        cv = entry.get("cv_score")
+        print(f"public score: {entry['public_score']}" + (f"  (local CV {cv:.4f})" if cv is not None else ""))
+    else:
+        print(f"submitted: ref {entry['ref']}, status {entry['status']}")

@@ -128,7 +128,10 @@ def _parse(raw: dict, path: Path) -> Competition:
 
 
 def default_data_dir(comp: Competition) -> Path:
-    return Path("data") / comp.slug
+    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook."""
+    from kit.kaggle_client import in_kaggle_notebook, kaggle_root
+
+    return kaggle_root() / "input" / comp.slug if in_kaggle_notebook() else Path("data") / comp.slug
 
 
 def data_file(comp: Competition, data_dir: Path, role: str) -> Path:

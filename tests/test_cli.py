@@ -14,7 +14,9 @@ import pytest
 from kit.cli import main
 
 
-@pytest.mark.parametrize("command", [[], ["reproduce"], ["cv"], ["submission"]])
+@pytest.mark.parametrize(
+    "command", [[], ["reproduce"], ["cv"], ["submission"], ["fetch"], ["doctor"], ["submit"], ["submissions"], ["run"]]
+)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])

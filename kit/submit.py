@@ -1,0 +1,140 @@
+"""Sending a submission: pre-flight checks, the duplicate guard, the upload, waiting for the
+score, and the table of a competition's submissions beside their local CV scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from kit import KitError, ledger
+from kit.competition import Competition, data_file, read_csv, sha256_file
+from kit.submission import check_submission, read_sidecar
+
+FINAL = ("COMPLETE", "ERROR")
+
+
+def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
+    """Check the file against the competition's test ids and submission form; returns its sha256."""
+    path = Path(path)
+    if not path.is_file():
+        raise KitError(f"{path} does not exist; pass the CSV that `kit submission` wrote.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise KitError(f"{path} is not UTF-8 text; write the submission as a plain CSV.") from None
+    test = read_csv(data_file(comp, data_dir, "test"), [comp.id], comp.id)
+    try:
+        check_submission(comp, text, test[comp.id].tolist())
+    except KitError as e:
+        raise KitError(f"{path.name} was not sent: {e}") from None
+    return sha256_file(path)
+
+
+def submit(
+    comp: Competition,
+    path: Path,
+    data_dir: Path,
+    message: str | None,
+    *,
+    wait: bool,
+    force: bool,
+    client,
+    poll_seconds: float = 10.0,
+    timeout_seconds: float = 3600.0,
+) -> dict:
+    """Check, upload and record a submission; with wait, poll until Kaggle scores it. Returns the ledger entry."""
+    path = Path(path)
+    sha = preflight(comp, path, data_dir)
+    earlier = ledger.by_sha256(comp.slug, sha)
+    if earlier and not force:
+        raise KitError(
+            f"{path.name} was already submitted on {earlier['time'][:10]} (ref {earlier['ref']}, "
+            f"public score {earlier.get('public_score') or 'pending'}); use --force to send it again."
+        )
+    sidecar = read_sidecar(path) or {}
+    cv_score = sidecar.get("cv_score")
+    if message is None:
+        message = f"kit {path.stem}" + (f" cv={cv_score:.4f}" if cv_score is not None else "")
+    ref = client.submit(comp.slug, path, message)
+    entry = {
+        "file": str(path),
+        "sha256": sha,
+        "message": message,
+        "ref": ref,
+        "status": "PENDING",
+        "public_score": "",
+        "cv_score": cv_score,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    ledger.add(comp.slug, entry)
+    print(f"kit: submitted {path.name} to {comp.slug} (ref {ref})", file=sys.stderr)
+    limits = client.limits(comp.slug)
+    if limits and limits.get("allowed_now") is not None:
+        print(f"kit: {limits['allowed_now']} submissions left today", file=sys.stderr)
+    if wait:
+        entry = wait_for_score(comp, ref, client, poll_seconds, timeout_seconds)
+    return entry
+
+
+def wait_for_score(comp: Competition, ref: int, client, poll_seconds: float, timeout_seconds: float) -> dict:
+    """Poll until the submission is scored or fails; record the outcome in the ledger."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        remote = client.submission(ref)
+        if remote["status"] in FINAL:
+            break
+        if time.monotonic() > deadline:
+            raise KitError(
+                f"submission {ref} is still {remote['status']} after {timeout_seconds:.0f} s; "
+                f"see it later with `kit submissions -c {comp.slug}`."
+            )
+        time.sleep(poll_seconds)
+    entries = ledger.update(comp.slug, [remote])
+    entry = next((e for e in entries if e.get("ref") == ref), {"ref": ref, **remote})
+    if remote["status"] == "ERROR":
+        raise KitError(f"Kaggle could not score submission {ref}: {remote['error'] or 'no reason given'}.")
+    return entry
+
+
+def submissions_table(comp: Competition, client) -> list[dict]:
+    """Kaggle's list of submissions joined with the ledger (which is updated on the way)."""
+    remote = client.submissions(comp.slug)
+    entries = {e.get("ref"): e for e in ledger.update(comp.slug, remote)}
+    rows = []
+    for s in remote:
+        local = entries.get(s["ref"], {})
+        rows.append(
+            {
+                "date": s["date"][:19].replace("T", " "),
+                "file": Path(local.get("file", s["file"])).name,
+                "message": s["message"],
+                "status": s["status"],
+                "public_score": s["public_score"],
+                "cv_score": local.get("cv_score"),
+                "ref": s["ref"],
+            }
+        )
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    if not rows:
+        return "no submissions yet"
+    head = ("date", "file", "message", "status", "public", "cv")
+    cells = [
+        (
+            r["date"],
+            r["file"],
+            r["message"],
+            r["status"],
+            r["public_score"] or "-",
+            f"{r['cv_score']:.4f}" if isinstance(r["cv_score"], int | float) else "-",
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
