@@ -90,3 +90,9 @@ def submissions(session: nox.Session) -> None:
 def titanic(session: nox.Session) -> None:
     """The main job for Titanic: fetch, cross-validate, write the submission; -- --submit [--wait] uploads it."""
     _kit(session, "run", "-c", "titanic")
+
+
+@nox.session(default=False)
+def notebook(session: nox.Session) -> None:
+    """Build the pipeline as a Kaggle notebook; -- --push --wait --submit runs and submits it on Kaggle."""
+    _kit(session, "notebook")

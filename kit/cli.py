@@ -82,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
     _submit_options(p)
     p.set_defaults(run=cmd_run, json=False)
+
+    p = commands.add_parser("notebook", help="build the pipeline as a Kaggle notebook; push, run and submit it")
+    _data_options(p)
+    _plan_options(p)
+    p.add_argument("--user", help="Kaggle user owning the notebook (default: from your credentials)")
+    p.add_argument("--out", type=Path, help="build folder (default build/notebook/<competition>/)")
+    p.add_argument("--gpu", action="store_true", help="ask Kaggle for a GPU (enable_gpu in the metadata)")
+    p.add_argument("--push", action="store_true", help="push it to Kaggle, which runs it")
+    p.add_argument("--wait", action="store_true", help="after --push, wait for the run and fetch its output")
+    p.add_argument("--submit", action="store_true", help="submit the notebook's submission.csv (implies --wait)")
+    p.add_argument("-m", "--message", help="submission description")
+    p.add_argument("--force", action="store_true", help="submit even if the same file was submitted before")
+    p.add_argument("--poll-interval", type=float, default=15.0, help="seconds between status checks")
+    p.set_defaults(run=cmd_notebook)
     return parser
 
 
@@ -147,31 +161,6 @@ def _plan(args):
     )
 
 
-def _run_cv(comp, spec, train, test, plan):
-    import torch
-
-    from kit.competition import target_vector
-    from kit.validation import cross_validate
-
-    y = torch.tensor(target_vector(comp, train))
-    if plan.split != "random" and plan.folds > len(y):
-        raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
-    return cross_validate(spec, train, test, y, plan), y
-
-
-def format_cv(comp, spec, plan, result) -> str:
-    split = "random 80/20" if plan.split == "random" else f"{plan.split} {plan.folds} folds"
-    lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
-    lines.append(f"{'model':<12}{'accuracy':>20}   folds")
-    rows = [*result.models.items(), ("ensemble", result.ensemble)]
-    for name, r in rows:
-        folds = " ".join(f"{s:.4f}" for s in r.fold_scores)
-        lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds}")
-    lines.append("")
-    lines.append(f"training took {result.fit_seconds:.2f} s")
-    return "\n".join(lines)
-
-
 # ---- commands -----------------------------------------------------------------------------------
 
 
@@ -187,7 +176,9 @@ def cmd_reproduce(args) -> int:
 def cmd_cv(args) -> int:
     plan = _plan(args)
     comp, spec, train, test, _ = _load(args)
-    result, _ = _run_cv(comp, spec, train, test, plan)
+    from kit.pipeline import format_cv, run_cv
+
+    result, _ = run_cv(comp, spec, train, test, plan)
     if args.json:
         print(
             json.dumps(
@@ -213,42 +204,16 @@ def cmd_submission(args) -> int:
 
 def write_submission(args) -> Path:
     """Cross-validate, train on all rows, write the checked CSV and its sidecar; returns the CSV path."""
-    from dataclasses import asdict
-
-    from kit.competition import input_hashes
-    from kit.models import MODELS
-    from kit.submission import check_submission, default_name, git_commit, submission_text, write_submission
-    from kit.validation import fit_full
+    from kit.competition import default_data_dir, load_competition
+    from kit.pipeline import format_cv, make_submission
+    from kit.submission import default_name
 
     plan = _plan(args)
-    comp, spec, train, test, data_dir = _load(args)
-    result, y = _run_cv(comp, spec, train, test, plan)
-    test_pred, state = fit_full(spec, train, test, y, plan)
-    test_ids = test[comp.id].tolist()
-    text = submission_text(comp, test_ids, test_pred)
-    check_submission(comp, text, test_ids)  # never write a file Kaggle would reject
+    comp = load_competition(args.competition)
+    spec = comp.recipe(args.recipe)
     out = args.out or Path("submissions") / comp.slug / f"{default_name(plan)}.csv"
-    cv_summary = result.summary()
-    del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
-    sidecar = {
-        "kit_version": __version__,
-        "git_commit": git_commit(),
-        "competition": comp.slug,
-        "config": {
-            "plan": asdict(plan),
-            "recipe": asdict(spec),
-            "models": {m: {"lr": MODELS[m].lr, "epochs": MODELS[m].epochs} for m in plan.models},
-        },
-        "recipe_state": state,
-        "cv": cv_summary,
-        "cv_score": cv_summary["ensemble"]["mean"],
-        "inputs": input_hashes(comp, data_dir),
-    }
-    write_submission(out, text, sidecar)
-    if args.json:
-        print(json.dumps(result.summary()))
-    else:
-        print(format_cv(comp, spec, plan, result))
+    result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out)
+    print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     return out
 
 
@@ -327,6 +292,41 @@ def cmd_run(args) -> int:
             poll_seconds=args.poll_interval,
         )
         _print_outcome(entry)
+    return 0
+
+
+def cmd_notebook(args) -> int:
+    from kit.competition import default_data_dir, load_competition
+    from kit.kaggle_client import Kaggle, configured_username
+    from kit.notebook import build_notebook
+
+    plan = _plan(args)
+    comp = load_competition(args.competition)
+    spec = comp.recipe(args.recipe)
+    client = Kaggle() if args.push else None
+    user = args.user or configured_username() or (client.whoami() if client else None)
+    if user is None:
+        user = "your-kaggle-username"
+        print("kit: no Kaggle user known; set --user before pushing", file=sys.stderr)
+    folder = build_notebook(comp, spec.name, plan, user, args.out or Path("build") / "notebook" / comp.slug, args.gpu)
+    if args.push:
+        from kit.submit import run_notebook
+
+        entry = run_notebook(
+            comp,
+            folder,
+            f"{user}/{comp.slug}",
+            client,
+            wait=args.wait or args.submit,
+            send=args.submit,
+            message=args.message,
+            force=args.force,
+            data_dir=args.data_dir or default_data_dir(comp),
+            poll_seconds=args.poll_interval,
+        )
+        if entry:
+            _print_outcome(entry)
+    print(folder)
     return 0
 
 

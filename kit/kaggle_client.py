@@ -88,6 +88,11 @@ def find_credentials() -> Credentials | None:
     return None
 
 
+def configured_username() -> str | None:
+    """The Kaggle user named by the environment or kaggle.json, without a network call."""
+    return os.environ.get("KAGGLE_USERNAME") or _read_kaggle_json(config_dir() / "kaggle.json").get("username")
+
+
 def _read_kaggle_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())

@@ -138,3 +138,45 @@ def format_table(rows: list[dict]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+def run_notebook(
+    comp: Competition,
+    folder: Path,
+    kernel: str,
+    client,
+    *,
+    wait: bool,
+    send: bool,
+    message: str | None,
+    force: bool,
+    data_dir: Path,
+    poll_seconds: float = 15.0,
+    timeout_seconds: float = 3 * 3600.0,
+) -> dict | None:
+    """Push the notebook; with wait, follow its run and fetch its output into submissions/<slug>/notebook/;
+    with send, submit the output's submission.csv through the same checks as `kit submit`."""
+    pushed = client.kernels_push(folder)
+    print(f"kit: pushed {kernel} (version {pushed['version']}); Kaggle runs it: {pushed['url']}", file=sys.stderr)
+    if not wait:
+        return None
+    deadline = time.monotonic() + timeout_seconds
+    while (state := client.kernels_status(kernel))["status"] not in ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED"):
+        if time.monotonic() > deadline:
+            raise KitError(f"notebook {kernel} is still {state['status']}; check it on Kaggle later.")
+        time.sleep(poll_seconds)
+    if state["status"] != "COMPLETE":
+        raise KitError(f"notebook {kernel} ended {state['status']}: {state['failure'] or 'see its log on Kaggle'}.")
+    out_dir = Path("submissions") / comp.slug / "notebook"
+    files = client.kernels_output(kernel, out_dir)
+    print(f"kit: fetched the notebook's output into {out_dir} ({len(files)} files)", file=sys.stderr)
+    csv_path = out_dir / "submission.csv"
+    if not csv_path.is_file():
+        raise KitError(f"notebook {kernel} wrote no submission.csv; open its log on Kaggle.")
+    if not send:
+        return None
+    if not (Path(data_dir) / comp.files["test"]).is_file():
+        from kit.fetch import fetch
+
+        data_dir = fetch(comp, data_dir, client=client)
+    return submit(comp, csv_path, data_dir, message, wait=True, force=force, client=client, poll_seconds=poll_seconds)
