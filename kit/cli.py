@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     _plan_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", action="store_true", help="write loss and CV plots under submissions/<competition>/cv/")
     p.set_defaults(run=cmd_cv)
 
     p = commands.add_parser("submission", help="train on all rows, write a checked submission CSV and its sidecar")
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
     p.set_defaults(run=cmd_submission)
+
+    p = commands.add_parser("report", help="every recorded run, best CV first, and a plot of CV vs public score")
+    p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
+    p.set_defaults(run=cmd_report)
 
     p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")
     _data_options(p)
@@ -174,26 +179,24 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_cv(args) -> int:
+    from kit.pipeline import format_cv, run_cv
+    from kit.report import record_run
+    from kit.submission import default_name
+
     plan = _plan(args)
     comp, spec, train, test, _ = _load(args)
-    from kit.pipeline import format_cv, run_cv
-
     result, _ = run_cv(comp, spec, train, test, plan)
+    record_run(comp, spec, plan, result)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "competition": comp.slug,
-                    "recipe": spec.name,
-                    "split": plan.split,
-                    "folds": plan.folds,
-                    "seeds": plan.seeds,
-                    **result.summary(),
-                }
-            )
-        )
+        settings = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds}
+        print(json.dumps({**settings, "seeds": plan.seeds, **result.summary()}))
     else:
         print(format_cv(comp, spec, plan, result))
+    if args.plot:
+        from kit.plots import write_plots
+
+        paths = write_plots(result, Path("submissions") / comp.slug / "cv", f"{spec.name}_{default_name(plan)}")
+        print("\n".join(str(p) for p in paths), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -206,6 +209,7 @@ def write_submission(args) -> Path:
     """Cross-validate, train on all rows, write the checked CSV and its sidecar; returns the CSV path."""
     from kit.competition import default_data_dir, load_competition
     from kit.pipeline import format_cv, make_submission
+    from kit.report import record_run
     from kit.submission import default_name
 
     plan = _plan(args)
@@ -213,8 +217,22 @@ def write_submission(args) -> Path:
     spec = comp.recipe(args.recipe)
     out = args.out or Path("submissions") / comp.slug / f"{default_name(plan)}.csv"
     result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out)
+    record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     return out
+
+
+def cmd_report(args) -> int:
+    from kit.competition import load_competition
+    from kit.plots import report_figure, save
+    from kit.report import format_report, report_rows, runs_path
+
+    comp = load_competition(args.competition)
+    rows = report_rows(comp.slug)
+    print(format_report(rows))
+    if rows:
+        print(save(report_figure(rows), runs_path(comp.slug).with_name("report.png")))
+    return 0
 
 
 def cmd_fetch(args) -> int:

@@ -61,6 +61,13 @@ result = make_submission(comp, spec, plan, data_dir, out)
 print(format_cv(comp, spec, plan, result))
 """
 
+PLOTS = """\
+from IPython.display import Image, display
+
+for picture in (out.with_suffix(".loss.png"), out.with_suffix(".cv.png")):
+    display(Image(filename=str(picture)))
+"""
+
 SHOW = """\
 print(out.read_text()[:200])
 print(f"{len(out.read_text().splitlines()) - 1} rows written to {out}")
@@ -97,6 +104,11 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
             "model is trained on all rows and the ensemble's predictions are checked and written."
         ),
         new_code_cell(RUN_CV),
+        new_markdown_cell(
+            "## Training loss and CV scores\n\nLoss per epoch for each model (mean over folds "
+            "and seeds, with its range), and each model's CV accuracy with its folds."
+        ),
+        new_code_cell(PLOTS),
         new_markdown_cell("## The submission file"),
         new_code_cell(SHOW),
     ]

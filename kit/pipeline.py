@@ -23,8 +23,9 @@ def run_cv(comp, spec, train, test, plan):
     return cross_validate(spec, train, test, y, plan), y
 
 
-def make_submission(comp, spec, plan, data_dir: Path, out: Path):
-    """Cross-validate, train on all rows, write the checked CSV and its sidecar; returns the CVResult."""
+def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True):
+    """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
+    loss and CV pictures beside it; returns the CVResult."""
     train, test = read_train_test(comp, data_dir, spec)
     result, y = run_cv(comp, spec, train, test, plan)
     test_pred, state = fit_full(spec, train, test, y, plan)
@@ -48,6 +49,10 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path):
         "inputs": input_hashes(comp, data_dir),
     }
     write_submission(Path(out), text, sidecar)
+    if plots:
+        from kit.plots import write_plots
+
+        write_plots(result, Path(out).parent, Path(out).stem)
     return result
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from kit import KitError, ledger
 from kit.competition import Competition, data_file, read_csv, sha256_file
 from kit.submission import check_submission, read_sidecar
+from kit.table import aligned
 
 FINAL = ("COMPLETE", "ERROR")
 
@@ -134,10 +135,7 @@ def format_table(rows: list[dict]) -> str:
         )
         for r in rows
     ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
+    return aligned(head, cells)
 
 
 def run_notebook(

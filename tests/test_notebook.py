@@ -51,6 +51,14 @@ def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte
     assert on_kaggle == local.read_bytes()
     shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "ensemble" in shown and "418 rows written" in shown  # the CV table and the file, shown in the notebook
+    images = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
+    assert len(images) == 2  # the loss and CV plots, inline
 
 
 def test_the_cells_read_as_steps_with_the_packed_source_collapsed(built):

@@ -1,0 +1,110 @@
+"""Plots are real PNGs with one series per model, and `kit report` lists runs best CV first."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.image
+import pytest
+import torch
+
+from kit.cli import main
+from kit.plots import cv_figure, loss_figure, write_plots
+from kit.validation import CVResult, ModelResult
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def fake_result(models=("linear", "nn", "deep"), folds=3, seeds=2, epochs=5) -> CVResult:
+    gen = torch.Generator().manual_seed(0)
+    results = {
+        m: ModelResult(
+            oof=torch.rand(10, generator=gen),
+            test_pred=torch.rand(4, generator=gen),
+            fold_scores=torch.rand(folds, generator=gen).tolist(),
+            losses=[torch.rand(epochs, generator=gen).tolist() for _ in range(folds * seeds)],
+        )
+        for m in models
+    }
+    ensemble = ModelResult(torch.rand(10, generator=gen), torch.rand(4, generator=gen), [0.8] * folds)
+    return CVResult(results, ensemble, fit_seconds=0.1, recipe_states=[])
+
+
+def test_the_loss_plot_has_one_line_and_one_band_per_model():
+    fig = loss_figure(fake_result(models=("linear", "nn")))
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["linear (6 fits)", "nn (6 fits)"]
+    assert len(ax.collections) == 2  # the min-max bands
+    assert len(ax.get_lines()[0].get_xdata()) == 5  # one point per epoch
+
+
+def test_the_cv_plot_shows_each_model_and_the_ensemble_with_its_folds():
+    fig = cv_figure(fake_result(folds=4))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["linear", "nn", "deep", "ensemble"]
+    dots = [c for c in ax.collections if len(c.get_offsets()) == 4]
+    assert len(dots) == 4  # one set of fold dots per series
+    assert len(ax.patches) == 4  # one bar per series
+
+
+def test_plots_are_written_as_valid_pngs(tmp_path):
+    paths = write_plots(fake_result(), tmp_path, "run")
+    assert [p.name for p in paths] == ["run.loss.png", "run.cv.png"]
+    for path in paths:
+        assert path.read_bytes().startswith(PNG_SIGNATURE)
+        height, width, _ = matplotlib.image.imread(path).shape
+        assert (width, height) == (700, 450)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.cv.png", "run.loss.png"]  # no temp files
+
+
+def test_a_submission_writes_its_plots_beside_it(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--folds", "3"]) == 0
+    csv = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    for suffix in (".loss.png", ".cv.png"):
+        assert csv.with_name(csv.stem + suffix).read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_cv_plot_writes_the_pictures_for_a_cv_run(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--plot"]) == 0
+    written = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert all((tmp_path / p).read_bytes().startswith(PNG_SIGNATURE) for p in written)
+
+
+def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    runs = [["--models", "linear_raw"], ["--models", "linear,nn", "--seeds", "2"], ["--models", "deep"]]
+    for extra in runs:
+        assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", *extra]) == 0
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear"]) == 0
+    capsys.readouterr()
+    recorded = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert len(recorded) == 4
+
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    table, png = out[:-1], tmp_path / out[-1]
+    assert table[0].split()[:3] == ["when", "models", "recipe"]
+    cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
+    assert len(cv_column) == 4 and cv_column == sorted(cv_column, reverse=True)
+    assert sum("linear_stratified3_seeds1.csv" in line for line in table) == 1  # the submitted run names its file
+    assert png.name == "report.png" and png.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_report_joins_the_public_score_of_a_submitted_file(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear"]) == 0
+    recorded = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())[0]
+    ledger = [{"sha256": recorded["sha256"], "public_score": "0.77511", "ref": 1, "status": "COMPLETE"}]
+    (tmp_path / "submissions/titanic/ledger.json").write_text(json.dumps(ledger))
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    assert "0.77511" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["report"], ["report", "-c", "titanic"]])
+def test_report_with_no_runs_says_so(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 0
+    assert "no runs recorded yet" in capsys.readouterr().out
