@@ -96,3 +96,16 @@ def titanic(session: nox.Session) -> None:
 def notebook(session: nox.Session) -> None:
     """Build the pipeline as a Kaggle notebook; -- --push --wait --submit runs and submits it on Kaggle."""
     _kit(session, "notebook")
+
+
+@nox.session(default=False)
+def report(session: nox.Session) -> None:
+    """Every recorded run, best CV first, with a plot of CV against public score."""
+    _kit(session, "report")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark batched against one-by-one training and write BENCHMARKS.md."""
+    _install(session)
+    session.run("python", "benchmarks/bench_cv.py", *session.posargs)

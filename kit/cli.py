@@ -256,22 +256,20 @@ def cmd_doctor(args) -> int:
 
 def cmd_submit(args) -> int:
     from kit.competition import default_data_dir, load_competition
+
+    comp = load_competition(args.competition)
+    _submit(args, comp, args.file, args.data_dir or default_data_dir(comp))
+    return 0
+
+
+def _submit(args, comp, path: Path, data_dir: Path) -> None:
+    """Send `path` with the submit options in args, and print the outcome."""
     from kit.kaggle_client import Kaggle
     from kit.submit import submit
 
-    comp = load_competition(args.competition)
-    entry = submit(
-        comp,
-        args.file,
-        args.data_dir or default_data_dir(comp),
-        args.message,
-        wait=args.wait,
-        force=args.force,
-        client=Kaggle(),
-        poll_seconds=args.poll_interval,
-    )
+    entry = submit(comp, path, data_dir, args.message, wait=args.wait, force=args.force, client=Kaggle(),
+                   poll_seconds=args.poll_interval)  # fmt: skip
     _print_outcome(entry)
-    return 0
 
 
 def cmd_submissions(args) -> int:
@@ -296,20 +294,7 @@ def cmd_run(args) -> int:
     out = write_submission(args)
     print(out)
     if args.submit:
-        from kit.kaggle_client import Kaggle
-        from kit.submit import submit
-
-        entry = submit(
-            comp,
-            out,
-            data_dir,
-            args.message,
-            wait=args.wait,
-            force=args.force,
-            client=Kaggle(),
-            poll_seconds=args.poll_interval,
-        )
-        _print_outcome(entry)
+        _submit(args, comp, out, data_dir)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kit import KitError
 from kit.submission import write_atomic
 
 
@@ -17,15 +18,17 @@ def ledger_path(slug: str, root: Path = Path("submissions")) -> Path:
 
 
 def load(slug: str) -> list[dict]:
-    path = ledger_path(slug)
+    return read_list(ledger_path(slug))
+
+
+def read_list(path: Path) -> list[dict]:
+    """A JSON list kept by kit; [] when the file does not exist yet."""
     try:
         entries = json.loads(path.read_text())
     except FileNotFoundError:
         return []
     except ValueError:
-        from kit import KitError
-
-        raise KitError(f"{path} is not valid JSON; fix it or move it aside (kit starts a new ledger).") from None
+        raise KitError(f"{path} is not valid JSON; fix it or move it aside (kit then starts a new one).") from None
     return entries if isinstance(entries, list) else []
 
 

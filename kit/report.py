@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from kit import KitError, ledger
+from kit import ledger
 from kit.competition import sha256_file
 from kit.submission import write_atomic
 from kit.table import aligned
@@ -25,14 +25,7 @@ def recipe_hash(spec) -> str:
 
 
 def load_runs(slug: str) -> list[dict]:
-    path = runs_path(slug)
-    try:
-        runs = json.loads(path.read_text())
-    except FileNotFoundError:
-        return []
-    except ValueError:
-        raise KitError(f"{path} is not valid JSON; fix it or move it aside.") from None
-    return runs if isinstance(runs, list) else []
+    return ledger.read_list(runs_path(slug))
 
 
 def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
