@@ -379,3 +379,11 @@ def test_doctor_reports_a_rejected_key_without_printing_it(run, server):
     out = run("doctor")
     assert out.returncode == 1 and "kaggle api: fails" in out.stdout and "401" in out.stdout
     assert "f" * 32 not in out.stdout + out.stderr
+
+
+def test_a_failed_upload_is_reported_and_not_recorded(fetched, server):
+    server.inject("upload", 503)
+    path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
+    one_error(fetched("submit", str(path)), "did not accept the upload")
+    assert server.calls("CreateSubmission") == []
+    assert not (fetched.work / "submissions").exists()
