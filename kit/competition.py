@@ -6,36 +6,17 @@ nothing in kit knows any competition by name.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kit import KitError
+from kit.recipe_spec import RecipeSpec, parse_recipe
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class RecipeSpec:
-    """The feature recipe as data; kit.recipe turns it into features."""
-
-    name: str
-    fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
-    fill_mode: tuple = ()  # columns whose missing values take the training mode
-    log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
-    numeric: tuple = ()  # numeric feature columns, in output order
-    one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
-    level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
-    scale: str = "max"  # "max": divide by the column's largest absolute training value; "none"
-
-    def input_columns(self) -> list[str]:
-        """Raw columns the recipe reads from a data file."""
-        derived = set(self.log1p)
-        wanted = [c for c in self.numeric if c not in derived]
-        wanted += list(self.log1p.values()) + list(self.one_hot)
-        wanted += list(self.fill_mode) + list(self.fill_constant)
-        return list(dict.fromkeys(wanted))
 
 
 @dataclass(frozen=True)
@@ -48,8 +29,8 @@ class Competition:
     target: str  # target column in train.csv and the submission
     metric: str  # "accuracy"
     files: dict  # role (train, test, sample_submission) -> file name
-    columns: tuple  # submission header, in order
-    labels: tuple  # (negative, positive) as written in the CSV
+    columns: tuple  # submission header, in order; [id, target] when the definition does not list it
+    labels: tuple  # (negative, positive) as written in the CSV; () means "read them from the sample submission"
     recipes: dict  # name -> RecipeSpec
     default_recipe: str
     source: Path  # the definition file
@@ -83,27 +64,17 @@ def load_competition(name: str) -> Competition:
     try:
         raw = tomllib.loads(path.read_text())
         return _parse(raw, path)
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
+    except KeyError as e:
+        raise KitError(f"competition definition {path} lacks the key {e.args[0]!r}; fix the file.") from None
+    except (tomllib.TOMLDecodeError, TypeError, ValueError, re.error) as e:
         raise KitError(f"competition definition {path} is invalid ({e}); fix the file.") from None
 
 
 def _parse(raw: dict, path: Path) -> Competition:
-    recipes = {
-        name: RecipeSpec(
-            name=name,
-            fill_constant=dict(spec.get("fill_constant", {})),
-            fill_mode=tuple(spec.get("fill_mode", ())),
-            log1p=dict(spec.get("log1p", {})),
-            numeric=tuple(spec.get("numeric", ())),
-            one_hot=tuple(spec.get("one_hot", ())),
-            level_order={k: tuple(str(v) for v in vs) for k, vs in spec.get("level_order", {}).items()},
-            scale=spec.get("scale", "max"),
-        )
-        for name, spec in raw["recipes"].items()
-    }
-    sub = raw["submission"]
-    labels = tuple(str(v) for v in sub["labels"])
-    if len(labels) != 2:
+    recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"]) for name, spec in raw["recipes"].items()}
+    sub = raw.get("submission", {})
+    labels = tuple(str(v) for v in sub.get("labels", ()))
+    if len(labels) not in (0, 2):
         raise ValueError("submission.labels must list the negative and the positive label")
     if raw.get("metric", "accuracy") != "accuracy":
         raise ValueError(f"metric {raw['metric']!r} is not supported (only accuracy)")
@@ -114,7 +85,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         target=raw["target"],
         metric=raw.get("metric", "accuracy"),
         files=dict(raw["files"]),
-        columns=tuple(sub["columns"]),
+        columns=tuple(sub.get("columns", (raw["id"], raw["target"]))),
         labels=labels,
         recipes=recipes,
         default_recipe=raw.get("recipe", next(iter(recipes))),
@@ -180,18 +151,58 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     return train, test
 
 
+# The label pairs kit can recognise in a sample submission, (negative, positive), as the file writes them.
+KNOWN_LABELS = (("0", "1"), ("False", "True"))
+
+
+def with_sample_labels(comp: Competition, data_dir: Path) -> Competition:
+    """`comp` with its submission labels read from the sample submission when the definition lists none.
+
+    A sample submission often shows one label only (a baseline that says False on every row), so
+    the labels are the known pair its values belong to, spelled exactly as the file spells them.
+    """
+    if comp.labels:
+        return comp
+    if "sample_submission" not in comp.files:
+        raise KitError(f"{comp.source} lists neither [submission] labels nor a sample_submission file; add one.")
+    path = data_file(comp, data_dir, "sample_submission")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != list(comp.columns):
+        raise KitError(
+            f"{path} does not start with the header {','.join(comp.columns)}; check the file or the definition."
+        )
+    values = {row[1] for row in rows[1:] if len(row) > 1}
+    for pair in KNOWN_LABELS:
+        if values and values <= set(pair):
+            return replace(comp, labels=pair)
+    raise KitError(
+        f"{path} holds the labels {sorted(values)[:4]}, not a pair kit knows; list them in [submission] labels of {comp.source}."
+    )
+
+
 def target_vector(comp: Competition, train) -> list[float]:
     """The target as 0.0/1.0 per row, checked against the competition's two labels."""
-    values = train[comp.target].map(_label)
-    bad = sorted(set(values) - set(comp.labels))
+    labels = require_labels(comp)
+    values = train[comp.target].map(label)
+    bad = sorted(set(values) - set(labels))
     if bad:
         raise KitError(
             f"{comp.files['train']} column {comp.target} holds {bad[0]!r}, not one of {list(comp.labels)}; check the file."
         )
-    return [1.0 if v == comp.labels[1] else 0.0 for v in values]
+    return [1.0 if v == labels[1] else 0.0 for v in values]
 
 
-def _label(value) -> str:
+def require_labels(comp: Competition) -> tuple:
+    """The (negative, positive) labels, or a clear error when neither the definition nor a sample gave them."""
+    if not comp.labels:
+        raise KitError(
+            f"competition {comp.slug} does not know its submission labels; list them in [submission] labels of {comp.source}."
+        )
+    return comp.labels
+
+
+def label(value) -> str:
     """A target value as it would be written in a submission: 1.0 -> "1", True -> "True"."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

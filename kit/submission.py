@@ -11,12 +11,12 @@ import subprocess
 from pathlib import Path
 
 from kit import KitError
-from kit.competition import PACKAGE_ROOT, Competition
+from kit.competition import PACKAGE_ROOT, Competition, require_labels
 
 
 def submission_text(comp: Competition, test_ids: list[str], test_pred) -> str:
     """The CSV text: the competition's header, one row per test id in test order, prob > 0.5 -> positive."""
-    negative, positive = comp.labels
+    negative, positive = require_labels(comp)
     rows = [",".join(comp.columns)]
     rows += [f"{i},{positive if p > 0.5 else negative}" for i, p in zip(test_ids, test_pred.tolist())]
     return "\n".join(rows) + "\n"
@@ -24,6 +24,7 @@ def submission_text(comp: Competition, test_ids: list[str], test_pred) -> str:
 
 def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
     """Raise KitError with the reason if `text` is not a valid submission for these test ids."""
+    labels = require_labels(comp)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise KitError(
@@ -48,10 +49,10 @@ def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
             raise KitError(f"id {row_id} (line {line}) is not in the test file; submit only the test ids.")
         seen.add(row_id)
         if value == "" or value.lower() == "nan":
-            raise KitError(f"id {row_id} (line {line}) has no prediction; every row needs {' or '.join(comp.labels)}.")
-        if value not in comp.labels:
+            raise KitError(f"id {row_id} (line {line}) has no prediction; every row needs {' or '.join(labels)}.")
+        if value not in labels:
             raise KitError(
-                f"id {row_id} (line {line}) has {value!r}; the only allowed values are {' and '.join(comp.labels)}."
+                f"id {row_id} (line {line}) has {value!r}; the only allowed values are {' and '.join(labels)}."
             )
 
 

@@ -19,7 +19,8 @@ def fit(model: Model, x: torch.Tensor, y: torch.Tensor, *, lr: float, epochs: in
     Returns (params, losses): the trained parameters (no grad) and the loss at the start of each epoch.
     """
     gen = torch.Generator().manual_seed(seed)
-    params = {name: p.requires_grad_() for name, p in model.init(x.shape[1], gen).items()}
+    # Drawn by a CPU generator, then moved: a seed starts from the same numbers on every device.
+    params = {name: p.to(x.device).requires_grad_() for name, p in model.init(x.shape[1], gen).items()}
     losses = []
     for _ in range(epochs):
         loss = mae(model.predict(params, x), y)

@@ -1,7 +1,8 @@
 """Honest validation: splits, cross-validation with out-of-fold predictions, and the ensemble.
 
 The recipe is fit on each training fold only, so no validation row ever shapes its own features.
-scikit-learn supplies fold indices and nothing else.
+scikit-learn supplies fold indices and nothing else. Every fold and seed of a model trains in one
+call to `kit.batched.fit_many`, on the plan's device; results come back to the CPU.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from kit.batched import fit_many, pad_rows, predict_many, resolve_device
 from kit.models import MODELS
 from kit.recipe import apply_recipe, fit_recipe
-from kit.train import accuracy, fit, predict_proba
+from kit.train import accuracy
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Plan:
     init_seed: int = 442  # the article's
     split_seed: int = 42  # the article's
     valid_pct: float = 0.2  # for the random split
+    device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
@@ -94,31 +97,39 @@ class CVResult:
 
 def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions."""
+    device = resolve_device(plan.device)
     folds = split_indices(plan, y)
-    n, n_test = len(y), len(test)
-    oof = {m: torch.full((n,), float("nan")) for m in plan.models}
-    test_pred = {m: torch.zeros(n_test) for m in plan.models}
-    losses = {m: [] for m in plan.models}
-    states, fit_seconds = [], 0.0
+    states, x_train, x_valid, x_test = [], [], [], []
     for train_idx, valid_idx in folds:
         state = fit_recipe(spec, train.iloc[train_idx.numpy()])  # training rows only
         states.append(state)
-        x_train = apply_recipe(spec, state, train.iloc[train_idx.numpy()])
-        x_valid = apply_recipe(spec, state, train.iloc[valid_idx.numpy()])
-        x_test = apply_recipe(spec, state, test)
-        for name in plan.models:
-            model = MODELS[name]
-            valid_sum, test_sum = torch.zeros(len(valid_idx)), torch.zeros(n_test)
-            for seed in plan.seed_list():
-                start = time.perf_counter()
-                params, history = fit(model, x_train, y[train_idx], lr=model.lr, epochs=model.epochs, seed=seed)
-                fit_seconds += time.perf_counter() - start
-                valid_sum += predict_proba(model, params, x_valid)
-                test_sum += predict_proba(model, params, x_test)
-                losses[name].append(history)
-            oof[name][valid_idx] = valid_sum / plan.seeds
-            test_pred[name] += test_sum / plan.seeds / len(folds)
-    results = {m: ModelResult(oof[m], test_pred[m], _fold_scores(oof[m], y, folds), losses[m]) for m in plan.models}
+        x_train.append(apply_recipe(spec, state, train.iloc[train_idx.numpy()]))
+        x_valid.append(apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
+        x_test.append(apply_recipe(spec, state, test))
+    # Folds differ in row count and, through their recipes, in features: stack them padded.
+    x_train, mask = pad_rows(x_train)  # (F, n_max, n_features), (F, n_max)
+    y_train, _ = pad_rows([y[train_idx] for train_idx, _ in folds])  # (F, n_max)
+    x_train, mask, y_train = x_train.to(device), mask.to(device), y_train.to(device)
+    x_valid = pad_rows(x_valid)[0].to(device)  # (F, n_valid_max, n_features)
+    x_test = torch.stack(x_test).to(device)  # (F, n_test, n_features)
+
+    results, fit_seconds = {}, 0.0
+    for name in plan.models:
+        model = MODELS[name]
+        start = time.perf_counter()
+        params, losses = fit_many(
+            model, x_train, y_train, mask, lr=model.lr, epochs=model.epochs, seeds=plan.seed_list()
+        )
+        losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
+        fit_seconds += time.perf_counter() - start
+        valid_prob = predict_many(model, params, x_valid).cpu()  # (F, S, n_valid_max)
+        test_prob = predict_many(model, params, x_test).cpu()  # (F, S, n_test)
+        oof = torch.full((len(y),), float("nan"))
+        for f, (_, valid_idx) in enumerate(folds):
+            oof[valid_idx] = valid_prob[f, :, : len(valid_idx)].mean(dim=0)  # mean over seeds
+        test_pred = test_prob.mean(dim=(0, 1))  # (n_test,) mean over folds and seeds
+        history = losses.flatten(0, 1).tolist()  # per fold, then seed: the loss per epoch
+        results[name] = ModelResult(oof, test_pred, _fold_scores(oof, y, folds), history)
     return CVResult(results, ensemble(results, y, folds), fit_seconds, states)
 
 
@@ -144,14 +155,15 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
 
     test_pred is the ensemble's mean probability over models and seeds, shape (n_test,).
     """
+    device = resolve_device(plan.device)
     state = fit_recipe(spec, train)
-    x_train, x_test = apply_recipe(spec, state, train), apply_recipe(spec, state, test)
+    x_train = apply_recipe(spec, state, train)[None].to(device)  # (1, n_train, n_features): one fold, all rows
+    x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
+    mask = torch.ones(1, len(y), device=device)  # (1, n_train)
+    y_train = y[None].to(device)  # (1, n_train)
     per_model = []
     for name in plan.models:
         model = MODELS[name]
-        preds = [
-            predict_proba(model, fit(model, x_train, y, lr=model.lr, epochs=model.epochs, seed=seed)[0], x_test)
-            for seed in plan.seed_list()
-        ]
-        per_model.append(torch.stack(preds).mean(dim=0))
+        params, _ = fit_many(model, x_train, y_train, mask, lr=model.lr, epochs=model.epochs, seeds=plan.seed_list())
+        per_model.append(predict_many(model, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
     return torch.stack(per_model).mean(dim=0), state

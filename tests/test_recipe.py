@@ -12,6 +12,7 @@ import torch
 from kit import KitError
 from kit.competition import RecipeSpec, load_competition, read_train_test
 from kit.recipe import apply_recipe, fit_recipe
+from kit.recipe_spec import parse_recipe
 
 SPEC = load_competition("titanic").recipe("article")
 
@@ -97,7 +98,7 @@ def test_a_non_numeric_value_in_a_numeric_column_is_a_clear_error(frames):
 def test_unfilled_missing_values_are_a_clear_error():
     spec = RecipeSpec(name="bare", numeric=("a",))
     state = fit_recipe(spec, pd.DataFrame({"a": [1.0, 2.0]}))
-    with pytest.raises(KitError, match="add its column to fill_mode"):
+    with pytest.raises(KitError, match="does not fill; add its column"):
         apply_recipe(spec, state, pd.DataFrame({"a": [np.nan]}))
 
 
@@ -105,3 +106,206 @@ def test_negative_and_all_zero_columns_scale_safely():
     spec = RecipeSpec(name="s", numeric=("neg", "zero"))
     state = fit_recipe(spec, pd.DataFrame({"neg": [-4.0, 2.0], "zero": [0.0, 0.0]}))
     assert state["scale"] == [4.0, 1.0]
+
+
+# ---- the steps beyond the article's --------------------------------------------------------
+
+PLUS = load_competition("titanic").recipe("plus")
+
+
+def recipe(**table) -> RecipeSpec:
+    """A recipe written as its TOML table would be, with the id and target columns `id` and `y`."""
+    return parse_recipe("t", {"scale": "none", **table}, id_column="id", target="y")
+
+
+def rows(prefix: str = "train", **columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame({"id": [f"{prefix}{i}" for i in range(n)], **columns})
+
+
+def features(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> dict:
+    """Each feature column of apply's output as a plain list, by name."""
+    x = apply_recipe(spec, state, frame)
+    return {name: x[:, i].tolist() for i, name in enumerate(state["columns"])}
+
+
+def test_split_makes_named_parts_and_a_short_value_leaves_the_rest_missing():
+    spec = recipe(
+        split={"Cabin": {"sep": "/", "into": ["Deck", "Num", "Side"]}},
+        fill_constant={"Num": 0, "Side": "none"},
+        numeric=["Num"],
+        one_hot=["Deck", "Side"],
+    )
+    state = fit_recipe(spec, rows(Cabin=["B/0/P", "C/12/S"]))
+    got = features(spec, state, rows("test", Cabin=["C/7", np.nan]))
+    assert got == {
+        "Num": [7.0, 0.0],
+        "Deck_B": [0.0, 0.0],
+        "Deck_C": [1.0, 0.0],
+        "Side_P": [0.0, 0.0],
+        "Side_S": [0.0, 0.0],
+    }
+
+
+def test_extract_keeps_the_patterns_first_group_and_no_match_is_missing():
+    spec = recipe(extract={"Title": {"from": "Name", "pattern": r",\s*([^.]+)\."}}, one_hot=["Title"])
+    state = fit_recipe(spec, rows(Name=["Braund, Mr. Owen", "Cumings, Mrs. John"]))
+    assert state["levels"]["Title"] == ["Mr", "Mrs"]
+    assert features(spec, state, rows("test", Name=["Heikkinen, Mrs. Laina", "no title here"])) == {
+        "Title_Mr": [0.0, 0.0],
+        "Title_Mrs": [1.0, 0.0],
+    }
+
+
+def test_replace_renames_listed_values_and_rare_groups_the_few_and_the_unseen():
+    spec = recipe(replace={"Title": {"Mlle": "Miss"}}, rare={"Title": 2}, one_hot=["Title"])
+    state = fit_recipe(spec, rows(Title=["Mr", "Mr", "Mr", "Miss", "Mlle", "Dr"]))
+    assert state["rare"] == {"Title": ["Miss", "Mr"]}  # Mlle counted as Miss; Dr seen once
+    assert state["levels"]["Title"] == ["Miss", "Mr", "rare"]
+    got = features(spec, state, rows("test", Title=["Mlle", "Dr", "Countess"]))
+    assert got == {"Title_Miss": [1.0, 0.0, 0.0], "Title_Mr": [0.0, 0.0, 0.0], "Title_rare": [0.0, 1.0, 1.0]}
+
+
+def test_boolean_reads_true_false_in_any_spelling_and_the_mode_fills_the_gaps():
+    spec = recipe(boolean=["VIP"], fill_mode=["VIP"], numeric=["VIP"])
+    state = fit_recipe(spec, rows(VIP=[True, False, False, np.nan]))
+    assert state["modes"] == {"VIP": 0.0}
+    assert features(spec, state, rows("test", VIP=["True", "false", np.nan, 1]))["VIP"] == [1.0, 0.0, 0.0, 1.0]
+    with pytest.raises(KitError, match="VIP holds 'maybe', which is not True or False"):
+        apply_recipe(spec, state, rows("test", VIP=["maybe"]))
+
+
+def test_fill_group_takes_the_groups_median_from_fit_rows_and_the_overall_one_for_a_new_group():
+    spec = recipe(fill_group={"Age": {"by": "Title"}}, numeric=["Age"])
+    train = rows(Title=["Mr", "Mr", "Mr", "Master", "Master"], Age=[30.0, 40.0, np.nan, 4.0, np.nan])
+    state = fit_recipe(spec, train)
+    assert state["fill_group"]["Age"] == {"groups": {"Master": 4.0, "Mr": 35.0}, "all": 30.0}
+    test = rows("test", Title=["Master", "Mr", "Rev", "Mr"], Age=[np.nan, np.nan, np.nan, 70.0])
+    assert features(spec, state, test)["Age"] == [4.0, 35.0, 30.0, 70.0]
+    assert features(spec, state, train)["Age"] == [30.0, 40.0, 35.0, 4.0, 4.0]
+
+
+def test_sum_equals_and_ratio_make_family_size_being_alone_and_fare_per_person():
+    spec = recipe(
+        sum={"FamilySize": ["SibSp", "Parch", 1]},
+        equals={"IsAlone": {"column": "FamilySize", "value": 1}},
+        ratio={"FarePerPerson": ["Fare", "FamilySize"]},
+        numeric=["FamilySize", "IsAlone", "FarePerPerson"],
+    )
+    frame = rows(SibSp=[0, 1, 0], Parch=[0, 2, 1], Fare=[7.0, 40.0, 10.0])
+    got = features(spec, fit_recipe(spec, frame), frame)
+    assert got == {"FamilySize": [1.0, 4.0, 2.0], "IsAlone": [1.0, 0.0, 0.0], "FarePerPerson": [7.0, 10.0, 5.0]}
+
+
+def test_equals_accepts_a_list_of_values():
+    spec = recipe(
+        equals={"WomanChild": {"column": "Title", "value": ["Mrs", "Miss", "Master"]}}, numeric=["WomanChild"]
+    )
+    frame = rows(Title=["Mr", "Mrs", "Master", np.nan])
+    assert features(spec, fit_recipe(spec, frame), frame)["WomanChild"] == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_a_ratio_over_zero_is_a_clear_error():
+    spec = recipe(ratio={"R": ["a", "b"]}, numeric=["R"])
+    with pytest.raises(KitError, match="ratio R divides by b, which is 0"):
+        fit_recipe(spec, rows(a=[1.0], b=[0.0]))
+
+
+def test_count_is_the_group_size_among_fit_rows_with_the_row_itself_included():
+    spec = recipe(count={"TicketSize": "Ticket"}, numeric=["TicketSize"])
+    train = rows(Ticket=["A", "A", "B"])
+    state = fit_recipe(spec, train)
+    assert features(spec, state, train)["TicketSize"] == [2.0, 2.0, 1.0]
+    # A new row joins its group; new rows never count each other (C, C), and a missing key is a group of one.
+    test = rows("test", Ticket=["A", "C", "C", np.nan])
+    assert features(spec, state, test)["TicketSize"] == [3.0, 1.0, 1.0, 1.0]
+
+
+def test_target_mean_gives_fit_rows_the_rate_of_the_others_and_new_rows_the_rate_of_all():
+    spec = recipe(target_mean={"Rate": {"by": "Ticket"}}, numeric=["Rate"])
+    train = rows(Ticket=["A", "A", "A", "B", "C"], y=[1, 0, 1, 0, 0])
+    state = fit_recipe(spec, train)
+    assert features(spec, state, train)["Rate"] == pytest.approx([0.5, 1.0, 0.5, 0.4, 0.4])  # B, C alone: the prior
+    test = rows("test", Ticket=["A", "B", "D"])  # no target column at all
+    assert features(spec, state, test)["Rate"] == pytest.approx([2 / 3, 0.0, 0.4])
+
+
+def test_target_mean_prior_weight_pulls_small_groups_to_the_prior_and_centre_subtracts_it():
+    spec = recipe(target_mean={"Rate": {"by": "Ticket", "prior_weight": 2, "centre": True}}, numeric=["Rate"])
+    state = fit_recipe(spec, rows(Ticket=["A", "A", "B", "B"], y=[1, 1, 0, 1]))
+    got = features(spec, state, rows("test", Ticket=["A", "Z"]))["Rate"]
+    assert got == pytest.approx([(2 + 2 * 0.75) / (2 + 2) - 0.75, 0.0])
+
+
+def test_a_fit_rows_target_mean_does_not_change_when_its_own_label_does():
+    spec = recipe(target_mean={"Rate": {"by": "Ticket"}}, numeric=["Rate"])
+    train = rows(Ticket=["A", "A", "A", "B", "B"], y=[1, 0, 1, 0, 1])
+    flipped = train.assign(y=[0, 0, 1, 0, 1])
+    assert features(spec, fit_recipe(spec, train), train)["Rate"][0] == 0.5
+    assert features(spec, fit_recipe(spec, flipped), flipped)["Rate"][0] == 0.5
+
+
+@pytest.fixture
+def fold(frames):
+    """The first stratified fold of the real training rows: (fit rows, validation rows)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    train, _ = frames
+    train_idx, valid_idx = next(StratifiedKFold(5, shuffle=True, random_state=0).split(train, train["Survived"]))
+    return train.iloc[train_idx], train.iloc[valid_idx]
+
+
+def test_validation_features_do_not_change_when_the_validation_labels_are_shuffled_or_gone(fold):
+    fit_rows, valid = fold
+    state = fit_recipe(PLUS, fit_rows)
+    x = apply_recipe(PLUS, state, valid)
+    shuffled = valid.assign(Survived=np.random.default_rng(0).permutation(valid["Survived"].to_numpy()))
+    assert (shuffled["Survived"].to_numpy() != valid["Survived"].to_numpy()).any()
+    assert torch.equal(apply_recipe(PLUS, state, shuffled), x)
+    assert torch.equal(apply_recipe(PLUS, state, valid.assign(Survived=1 - valid["Survived"])), x)
+    assert torch.equal(apply_recipe(PLUS, state, valid.drop(columns="Survived")), x)
+    rates = [state["columns"].index(c) for c in ("TicketRate", "SurnameRate")]
+    assert x[:, rates].abs().sum() > 0  # the check is not vacuous: validation rows do get group rates
+
+
+def test_validation_rates_come_from_fit_rows_only(fold):
+    fit_rows, valid = fold
+    state = fit_recipe(PLUS, fit_rows)
+    learned = state["target_mean"]["TicketRate"]
+    assert set(learned["fit_rows"]) == set(fit_rows["PassengerId"])
+    assert not set(learned["fit_rows"]) & set(valid["PassengerId"])
+
+
+def test_apply_gives_each_row_the_same_features_whatever_else_is_in_the_frame(frames):
+    train, test = frames
+    state = fit_recipe(PLUS, train)
+    x = apply_recipe(PLUS, state, test)
+    assert torch.equal(apply_recipe(PLUS, state, test.iloc[::-1]), x.flip(0))
+    assert torch.equal(apply_recipe(PLUS, state, test.iloc[:3]), x[:3])
+
+
+def test_the_plus_recipe_gives_train_and_test_the_same_columns_and_round_trips_through_json(frames):
+    train, test = frames
+    state = fit_recipe(PLUS, train)
+    again = json.loads(json.dumps(state))
+    x_train, x_test = apply_recipe(PLUS, again, train), apply_recipe(PLUS, again, test)
+    assert x_train.shape == (891, len(state["columns"])) and x_test.shape == (418, len(state["columns"]))
+    assert torch.equal(x_test, apply_recipe(PLUS, state, test))
+    assert not torch.isnan(x_train).any() and not torch.isnan(x_test).any()
+    assert {"Title_Mr", "Title_Master", "Title_rare", "TicketRate", "SurnameRate", "FamilySize"} <= set(
+        state["columns"]
+    )
+
+
+def test_group_steps_need_the_id_column():
+    spec = recipe(count={"Size": "Ticket"}, numeric=["Size"])
+    with pytest.raises(KitError, match="needs the id column id"):
+        fit_recipe(spec, pd.DataFrame({"Ticket": ["A"]}))
+
+
+def test_the_steps_run_in_the_documented_order():
+    from kit.recipe import STEPS
+    from kit.recipe_spec import STEP_ORDER
+
+    names = [step.__name__.strip("_").removesuffix("_step") for step in STEPS]
+    assert [n for n in names if n != "numbers"] == list(STEP_ORDER)

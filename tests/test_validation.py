@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -67,7 +69,11 @@ def test_cross_validation_keeps_oof_predictions_and_scores(synthetic_dir):
     assert result.ensemble.mean == pytest.approx(sum(result.ensemble.fold_scores) / 4)
 
 
-def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir):
+def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir, monkeypatch):
+    # CV trains its fits batched, so they match one-by-one fits to float tolerance, not bit for bit.
+    # At the article's lr of 20 this net is chaotic on 53 rows (nudging x by one ulp moves its
+    # predictions by up to 0.9), so the comparison runs at a rate where training is stable.
+    monkeypatch.setitem(MODELS, "nn", replace(MODELS["nn"], lr=2.0))
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("nn",), folds=3, seeds=2)
@@ -81,7 +87,7 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
         predict_proba(model, fit(model, x_t, y[train_idx], lr=model.lr, epochs=model.epochs, seed=s)[0], x_v)
         for s in (442, 443)
     ]
-    assert torch.allclose(result.models["nn"].oof[valid_idx], (preds[0] + preds[1]) / 2)
+    assert torch.allclose(result.models["nn"].oof[valid_idx], (preds[0] + preds[1]) / 2, atol=1e-6)
 
 
 def test_random_split_scores_only_the_validation_rows(synthetic_dir):

@@ -1,0 +1,255 @@
+"""Benchmark: cross-validation fits batched (kit.batched) against the same fits one by one.
+
+For the plan 3 models (linear, nn, deep) x 5 folds x 10 seeds x 30 epochs on the Titanic training
+rows, it prints the fits per second of `fit_many` (every fold and seed of a model in one call) and
+of the article's loop (`kit.train.fit` once per fold and seed), measured in the same run; the
+whole-process wall time of `python -m kit cv` with that plan and of `python -m kit --help`; and,
+on CUDA (or with --sweep), a seed sweep of 3 models x 5 folds x 1000 seeds. The figures go into
+BENCHMARKS.md under a heading for this device; sections for other devices are kept.
+
+    python benchmarks/bench_cv.py --data-dir ../shared/data/titanic [--device cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL_NAMES = ("linear", "nn", "deep")
+FOLDS, SEEDS, INIT_SEED = 5, 10, 442
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("data/titanic"), help="Titanic's folder")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the fits train")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs of the batched fits (median)")
+    parser.add_argument("--loop-repeats", type=int, default=3, help="timed runs of the one-by-one loop (median)")
+    parser.add_argument("--cli-repeats", type=int, default=5, help="timed runs of `python -m kit cv` (median)")
+    parser.add_argument("--sweep", action="store_true", help="run the seed sweep on the CPU too (always on CUDA)")
+    parser.add_argument("--sweep-seeds", type=int, default=1000, help="seeds per fold in the sweep")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="file to write the section into")
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "benchmarks/bench_cv.py", *(sys.argv[1:] if argv is None else argv)])
+    data_dir = args.data_dir.resolve()
+    load_before = os.getloadavg()[0]
+
+    import torch
+
+    from kit import KitError
+    from kit.batched import resolve_device
+
+    try:
+        device = resolve_device(args.device)
+    except KitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"device: {device_name(device)}; torch {torch.__version__}; {os.cpu_count()} cores", flush=True)
+    grid = load_grid(data_dir, device)
+    batched = time_batched(grid, SEEDS, args.repeats, device)
+    loop = time_one_by_one(grid, args.loop_repeats, device)
+    n_fits = len(MODEL_NAMES) * FOLDS * SEEDS
+    rows = [
+        ("fits", f"{len(MODEL_NAMES)} models x {FOLDS} folds x {SEEDS} seeds x 30 epochs = {n_fits} fits"),
+        ("batched (fit_many)", _fits_line(n_fits, batched)),
+        ("one by one (fit)", _fits_line(n_fits, loop)),
+        ("speed-up", f"{statistics.median(loop['total']) / statistics.median(batched['total']):.1f}x"),
+    ]
+    for name in MODEL_NAMES:
+        rows.append((f"{name}, {FOLDS * SEEDS} fits", f"batched {_ms(batched[name])}, one by one {_ms(loop[name])}"))
+    if args.sweep or device.type == "cuda":
+        sweep = time_batched(grid, args.sweep_seeds, 3, device)
+        n_sweep = len(MODEL_NAMES) * FOLDS * args.sweep_seeds
+        label = f"seed sweep, {len(MODEL_NAMES)} x {FOLDS} x {args.sweep_seeds} = {n_sweep} fits"
+        rows.append((label, _fits_line(n_sweep, sweep)))
+    rows += cli_rows(data_dir, args.device, args.cli_repeats)
+
+    # Other processes on the machine slow both sides, and the batched side far more (its thread
+    # pool waits on busy cores), so the load around the run is part of the record.
+    load = f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)"
+    header = device_heading(device)
+    meta = [
+        f"- date: {dt.date.today().isoformat()}",
+        f"- machine: {os.cpu_count()} cores ({platform.machine()}), torch {torch.__version__} "
+        f"with {torch.get_num_threads()} threads{_omp_env()}, device {device_name(device)}",
+        f"- command: `{command}` (run from the repository root)",
+        f"- {load}",
+    ]
+    table = ["| measure | figure |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
+    section = "\n".join([header, "", *meta, "", *table, ""])
+    print(section)
+    write_section(args.out, header, section)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def load_grid(data_dir: Path, device):
+    """The CV plan's folds, each fold's recipe fit on its training rows, stacked padded on `device`."""
+    import torch
+
+    from kit.batched import pad_rows
+    from kit.competition import load_competition, read_train_test, target_vector
+    from kit.recipe import apply_recipe, fit_recipe
+    from kit.validation import Plan, split_indices
+
+    comp = load_competition("titanic")
+    spec = comp.recipe()
+    train, _ = read_train_test(comp, data_dir, spec)
+    y = torch.tensor(target_vector(comp, train))
+    folds = split_indices(Plan(folds=FOLDS), y)  # the CLI's default: stratified 5-fold, split seed 42
+    xs, ys = [], []
+    for train_idx, _ in folds:
+        rows = train.iloc[train_idx.numpy()]
+        xs.append(apply_recipe(spec, fit_recipe(spec, rows), rows).to(device))  # (n_f, n_features)
+        ys.append(y[train_idx].to(device))  # (n_f,)
+    x, mask = pad_rows(xs)
+    return {"xs": xs, "ys": ys, "x": x, "y": pad_rows(ys)[0], "mask": mask}
+
+
+def time_batched(grid, n_seeds: int, repeats: int, device) -> dict:
+    """Seconds per run of every fold and seed of each model in one `fit_many` call."""
+    from kit.batched import fit_many
+
+    seeds = [INIT_SEED + i for i in range(n_seeds)]
+
+    def train(model) -> None:
+        fit_many(model, grid["x"], grid["y"], grid["mask"], lr=model.lr, epochs=model.epochs, seeds=seeds)
+
+    return _timed(train, repeats, device)
+
+
+def time_one_by_one(grid, repeats: int, device) -> dict:
+    """Seconds per run of the same fits in the article's style: `fit` once per fold and seed."""
+    from kit.train import fit
+
+    seeds = [INIT_SEED + i for i in range(SEEDS)]
+
+    def train(model) -> None:
+        for x, y in zip(grid["xs"], grid["ys"]):
+            for seed in seeds:
+                fit(model, x, y, lr=model.lr, epochs=model.epochs, seed=seed)
+
+    return _timed(train, repeats, device)
+
+
+def _timed(train, repeats: int, device) -> dict:
+    """{model name: seconds per run, "total": seconds per run over all models}, after one warm-up run."""
+    from kit.models import MODELS
+
+    times = {name: [] for name in [*MODEL_NAMES, "total"]}
+    for run in range(repeats + 1):
+        seconds = {}
+        for name in MODEL_NAMES:
+            _sync(device)
+            start = time.perf_counter()
+            train(MODELS[name])
+            _sync(device)  # a GPU's queued work counts
+            seconds[name] = time.perf_counter() - start
+        if run:  # run 0 warms up: allocator, thread pool, CUDA context
+            for name, value in seconds.items():
+                times[name].append(value)
+            times["total"].append(sum(seconds.values()))
+    return times
+
+
+def cli_rows(data_dir: Path, device: str, repeats: int) -> list[tuple[str, str]]:
+    """Whole-process wall times of `python -m kit cv` with the plan and of `python -m kit --help`.
+
+    They run in a scratch folder, so the run ledger `kit cv` keeps (submissions/) is not touched.
+    """
+    plan = ["--models", ",".join(MODEL_NAMES), "--folds", str(FOLDS), "--seeds", str(SEEDS)]
+    cv = [sys.executable, "-m", "kit", "cv", *plan, "--data-dir", str(data_dir)]
+    note = ""
+    if device != "cpu":
+        if "--device" in _run([sys.executable, "-m", "kit", "cv", "--help"])[0]:
+            cv += ["--device", device]
+        else:
+            note = " (on the CPU: this kit cv has no --device option yet)"
+    cv_times = [_wall(cv) for _ in range(repeats)]
+    help_times = [_wall([sys.executable, "-m", "kit", "--help"]) for _ in range(10)]
+    shown = shlex.join(["python", *cv[1:]]).replace(str(data_dir), "DATA")
+    return [
+        (f"`{shown}`", f"{statistics.median(cv_times):.2f} s wall, median of {repeats}{note}"),
+        ("`python -m kit --help`", f"{statistics.median(help_times):.3f} s wall, median of 10"),
+    ]
+
+
+def _wall(command: list[str]) -> float:
+    return _run(command)[1]
+
+
+def _run(command: list[str]) -> tuple[str, float]:
+    """(stdout, wall seconds) of `command`, run in a scratch folder; stops the benchmark if it fails."""
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout, seconds
+
+
+def _omp_env() -> str:
+    """OpenMP settings from the environment, which change the CPU figures a lot (see BENCHMARKS.md)."""
+    set_here = [f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if k in os.environ]
+    return f" ({', '.join(set_here)})" if set_here else ""
+
+
+def _sync(device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _fits_line(n_fits: int, times: dict) -> str:
+    seconds = statistics.median(times["total"])
+    return f"{n_fits / seconds:,.0f} fits/s ({seconds * 1000:,.0f} ms, median of {len(times['total'])})"
+
+
+def _ms(seconds: list[float]) -> str:
+    return f"{statistics.median(seconds) * 1000:,.0f} ms"
+
+
+def device_name(device) -> str:
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def device_heading(device) -> str:
+    return f"## {device.type}: {device_name(device)}, {os.cpu_count()} cores"
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section under `heading` (up to the next `## ` line), or append it; keep the others."""
+    intro = (
+        "# Benchmarks\n\nWritten by `benchmarks/bench_cv.py` (`nox -s bench -- --data-dir ...`). "
+        "Each section is one device and is rewritten when the script runs there.\n"
+    )
+    text = path.read_text() if path.is_file() else intro
+    head, *sections = text.split("\n## ")
+    sections = ["## " + s.strip() + "\n" for s in sections]
+    kept = [s for s in sections if s.splitlines()[0] != heading] + [section.strip() + "\n"]
+    path.write_text(head.strip() + "\n\n" + "\n".join(kept))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The feature recipe as data: RecipeSpec, the vocabulary of a [recipes.NAME] table, and the
+checks that turn a mistake in a definition into one sentence before any data is read.
+
+kit.recipe turns a RecipeSpec into features; kit.groups holds the steps that learn per group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+
+# The recipe's steps in the order they run; the fields below say what each does.
+STEP_ORDER = (
+    "split", "extract", "replace", "boolean", "rare", "fill_constant", "fill_mode", "fill_group",
+    "sum", "equals", "count", "target_mean", "ratio", "log1p",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecipeSpec:
+    """The feature recipe as data; kit.recipe turns it into features.
+
+    kit.recipe runs the steps in the order of STEP_ORDER, so each may read what the ones before it
+    made (and, within one step, what its earlier entries made); numeric and one_hot then pick the
+    features. kit.groups explains what count and target_mean count as a group.
+    """
+
+    name: str
+    split: dict = field(default_factory=dict)  # column -> {sep, into}: its parts, split on sep, as new columns
+    extract: dict = field(default_factory=dict)  # new column -> {from, pattern}: the pattern's first group
+    replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
+    boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
+    rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
+    fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
+    fill_mode: tuple = ()  # columns whose missing values take the training mode
+    fill_group: dict = field(default_factory=dict)  # column -> {by, stat}: gaps take the group's median or mode
+    sum: dict = field(default_factory=dict)  # new column -> columns and numbers added up
+    equals: dict = field(default_factory=dict)  # new column -> {column, values}: 1.0 where column holds one of values
+    count: dict = field(default_factory=dict)  # new column -> key columns: size of the row's group among fit rows
+    target_mean: dict = field(default_factory=dict)  # new column -> {by, prior_weight, centre}: the group's target rate
+    ratio: dict = field(default_factory=dict)  # new column -> (numerator, denominator)
+    log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
+    numeric: tuple = ()  # numeric feature columns, in output order
+    one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
+    level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
+    scale: str = "max"  # "max": divide by the column's largest absolute training value; "none"
+    id: str | None = None  # the competition's id column: count and target_mean tell fit rows by it
+    target: str | None = None  # the competition's target column: target_mean learns from it
+
+    def entries(self) -> list[tuple[str, tuple, tuple]]:
+        """(step, columns read, columns made) for every entry of every step, in the order they run."""
+        e = [("split", (c,), s["into"]) for c, s in self.split.items()]
+        e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
+        e += [(step, (c,), ()) for step in ("replace", "boolean", "rare") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("fill_constant", "fill_mode") for c in getattr(self, step)]
+        e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
+        e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
+        e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
+        e += [("count", by, (new,)) for new, by in self.count.items()]
+        e += [("target_mean", t["by"], (new,)) for new, t in self.target_mean.items()]
+        e += [("ratio", r, (new,)) for new, r in self.ratio.items()]
+        e += [("log1p", (source,), (new,)) for new, source in self.log1p.items()]
+        e += [(step, (c,), ()) for step in ("numeric", "one_hot") for c in getattr(self, step)]
+        return e
+
+    def produced(self) -> list[str]:
+        """Columns the steps make, in the order they are made."""
+        return [c for _, _, made in self.entries() for c in made]
+
+    def input_columns(self) -> list[str]:
+        """Raw columns the recipe reads from a data file (never the target: test files lack it)."""
+        made = set(self.produced())
+        return list(dict.fromkeys(c for _, read, _ in self.entries() for c in read if c not in made))
+
+
+RECIPE_KEYS = {f.name for f in fields(RecipeSpec)} - {"name", "id", "target"}
+STEP_KEYS = {  # the keys of the steps whose entries are tables
+    "split": {"sep", "into"},
+    "extract": {"from", "pattern"},
+    "fill_group": {"by", "stat"},
+    "equals": {"column", "value"},
+    "target_mean": {"by", "prior_weight", "centre"},
+}
+
+
+def _names(value) -> tuple:
+    """One name (or value) or a list of them, as a tuple."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str | None = None) -> RecipeSpec:
+    """One [recipes.NAME] table as a RecipeSpec, its shapes normalised and checked."""
+    unknown = sorted(set(raw) - RECIPE_KEYS)
+    if unknown:
+        raise ValueError(
+            f"recipe {name} has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(RECIPE_KEYS))}"
+        )
+    for step, allowed in STEP_KEYS.items():
+        for col, table in raw.get(step, {}).items():
+            wrong = sorted(set(table) - allowed)
+            if wrong:
+                raise ValueError(
+                    f"recipe {name}: {step} {col} has unknown key(s) {', '.join(wrong)}; known: {', '.join(sorted(allowed))}"
+                )
+    split = {col: {"sep": str(s["sep"]), "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
+    extract = {new: {"from": e["from"], "pattern": str(e["pattern"])} for new, e in raw.get("extract", {}).items()}
+    for new, e in extract.items():
+        if re.compile(e["pattern"]).groups < 1:
+            raise ValueError(f"extract {new}: the pattern needs a (group) to keep")
+    fill_group = {
+        col: {"by": _names(g["by"]), "stat": g.get("stat", "median")} for col, g in raw.get("fill_group", {}).items()
+    }
+    if any(g["stat"] not in ("median", "mode") for g in fill_group.values()):
+        raise ValueError('fill_group stat must be "median" or "mode"')
+    equals = {new: {"column": e["column"], "values": _names(e["value"])} for new, e in raw.get("equals", {}).items()}
+    target_mean = {
+        new: {
+            "by": _names(t["by"]),
+            "prior_weight": float(t.get("prior_weight", 0)),
+            "centre": bool(t.get("centre", False)),
+        }
+        for new, t in raw.get("target_mean", {}).items()
+    }
+    ratio = {new: tuple(r) for new, r in raw.get("ratio", {}).items()}
+    if any(len(r) != 2 for r in ratio.values()):
+        raise ValueError("each ratio lists [numerator, denominator]")
+    spec = RecipeSpec(
+        name=name,
+        split=split,
+        extract=extract,
+        replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
+        boolean=tuple(raw.get("boolean", ())),
+        rare={col: int(n) for col, n in raw.get("rare", {}).items()},
+        fill_constant=dict(raw.get("fill_constant", {})),
+        fill_mode=tuple(raw.get("fill_mode", ())),
+        fill_group=fill_group,
+        sum={new: tuple(terms) for new, terms in raw.get("sum", {}).items()},
+        equals=equals,
+        count={new: _names(by) for new, by in raw.get("count", {}).items()},
+        target_mean=target_mean,
+        ratio=ratio,
+        log1p=dict(raw.get("log1p", {})),
+        numeric=tuple(raw.get("numeric", ())),
+        one_hot=tuple(raw.get("one_hot", ())),
+        level_order={k: tuple(str(v) for v in vs) for k, vs in raw.get("level_order", {}).items()},
+        scale=raw.get("scale", "max"),
+        id=id_column,
+        target=target,
+    )
+    made = spec.produced()
+    twice = sorted({c for c in made if made.count(c) > 1})
+    if twice:
+        raise ValueError(f"recipe {name} makes the column(s) {', '.join(twice)} more than once")
+    ready = set()  # columns made so far, walking the steps in the order they run
+    for step, read, makes in spec.entries():
+        late = [c for c in read if c in made and c not in ready]
+        if late:
+            raise ValueError(
+                f"recipe {name}: {step} reads {late[0]} before a later step makes it; "
+                f"the steps run in the order {', '.join(STEP_ORDER)}"
+            )
+        ready.update(makes)
+    if target in spec.input_columns():
+        raise ValueError(f"recipe {name} reads the target {target} as an input; only target_mean may learn from it")
+    if set(spec.fill_group) & set(spec.fill_mode):
+        raise ValueError(f"recipe {name} lists a column in both fill_mode and fill_group; keep one")
+    return spec

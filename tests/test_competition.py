@@ -1,0 +1,122 @@
+"""A competition is its definition file: mistakes in it are one clear sentence, and the submission
+labels can come from the sample submission when the definition does not list them."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, shared_data
+
+from kit import KitError
+from kit.competition import (
+    known_competitions,
+    load_competition,
+    require_labels,
+    target_vector,
+    with_sample_labels,
+)
+from kit.submission import submission_text
+
+HEAD = """\
+slug = "toy"
+id = "PassengerId"
+target = "Survived"
+[files]
+train = "train.csv"
+test = "test.csv"
+sample_submission = "sample.csv"
+"""
+
+
+def definition(tmp_path: Path, recipe: str, submission: str = '[submission]\nlabels = ["0", "1"]\n') -> Path:
+    path = tmp_path / "toy.toml"
+    path.write_text(HEAD + submission + "[recipes.r]\n" + recipe)
+    return path
+
+
+@pytest.mark.parametrize("name", known_competitions())
+def test_every_definition_loads_and_its_recipes_read_only_columns_its_test_file_has(name):
+    comp = load_competition(name)
+    header = (shared_data(comp.slug) / comp.files["test"]).read_text().splitlines()[0].split(",")
+    for spec in comp.recipes.values():
+        assert set(spec.input_columns()) <= set(header), spec.name
+        assert spec.id == comp.id and spec.target == comp.target
+
+
+def test_kit_has_no_code_for_the_second_competition():
+    for path in (REPO / "kit").glob("*.py"):
+        assert "spaceship" not in path.read_text().lower(), path.name
+
+
+@pytest.mark.parametrize(
+    ("recipe", "reason"),
+    [
+        ('numeric = ["Age"]\nlog2 = { A = "Age" }\n', "unknown key"),
+        ('target_mean = { R = { by = "Ticket", smoothing = 1 } }\n', "target_mean R has unknown key"),
+        ('extract = { T = { from = "Name", pattern = "Mr" } }\n', "needs a \\(group\\)"),
+        ('extract = { T = { from = "Name", pattern = "(" } }\n', "invalid"),
+        ('split = { Cabin = { into = ["Deck"] } }\n', "lacks the key 'sep'"),
+        ('fill_mode = ["Size"]\ncount = { Size = "Ticket" }\n', "fill_mode reads Size before a later step makes it"),
+        ('extract = { Age = { from = "Name", pattern = "(.)" } }\nsum = { Age = ["SibSp"] }\n', "Age more than once"),
+        ('numeric = ["Survived"]\n', "reads the target Survived"),
+        ('fill_mode = ["Age"]\nfill_group = { Age = { by = "Title" } }\n', "both fill_mode and fill_group"),
+        ('fill_group = { Age = { by = "Title", stat = "mean" } }\n', 'stat must be "median" or "mode"'),
+        ('ratio = { R = ["Fare"] }\n', "numerator, denominator"),
+    ],
+)
+def test_a_mistake_in_a_recipe_is_one_sentence_naming_it(tmp_path, recipe, reason):
+    with pytest.raises(KitError, match=reason):
+        load_competition(str(definition(tmp_path, recipe)))
+
+
+def test_input_columns_are_the_raw_columns_never_the_made_ones():
+    spec = load_competition("titanic").recipe("plus")
+    assert set(spec.input_columns()) == {"Name", "Fare", "SibSp", "Parch", "Pclass", "Age", "Ticket"}
+    assert {"Title", "Surname", "FamilySize", "WomanChild", "TicketRate", "LogFare"} <= set(spec.produced())
+
+
+@pytest.mark.parametrize("name", ["titanic", "spaceship-titanic"])
+def test_the_sample_submission_gives_the_labels_each_definition_lists(name):
+    comp = load_competition(name)
+    unlisted = dataclasses.replace(comp, labels=())
+    assert with_sample_labels(unlisted, shared_data(comp.slug)).labels == comp.labels
+
+
+def write_sample(folder: Path, values: list[str]) -> Path:
+    folder.mkdir(exist_ok=True)
+    with open(folder / "sample.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["PassengerId", "Survived"], *[[str(i), v] for i, v in enumerate(values)]])
+    return folder
+
+
+def test_a_definition_without_labels_takes_them_from_its_sample_submission(tmp_path):
+    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
+    assert comp.labels == () and comp.columns == ("PassengerId", "Survived")
+    train = pd.DataFrame({"Survived": [True, False]})
+    with pytest.raises(KitError, match="does not know its submission labels; list them in \\[submission\\] labels"):
+        target_vector(comp, train)
+    with pytest.raises(KitError, match="does not know its submission labels"):
+        submission_text(comp, ["1"], pd.Series([0.9]))
+    resolved = with_sample_labels(comp, write_sample(tmp_path / "data", ["False", "False"]))
+    assert require_labels(resolved) == ("False", "True")
+    assert target_vector(resolved, train) == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(("values", "reason"), [(["yes", "no"], "not a pair kit knows"), ([], "not a pair kit knows")])
+def test_a_sample_submission_with_labels_kit_cannot_pair_is_a_clear_error(tmp_path, values, reason):
+    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
+    with pytest.raises(KitError, match=reason):
+        with_sample_labels(comp, write_sample(tmp_path / "data", values))
+
+
+def test_a_sample_submission_with_another_header_is_a_clear_error(tmp_path):
+    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "sample.csv").write_text("Id,Label\n1,0\n")
+    with pytest.raises(KitError, match="does not start with the header PassengerId,Survived"):
+        with_sample_labels(comp, folder)
