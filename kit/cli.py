@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", action="store_true", help="write loss and CV plots under submissions/<competition>/cv/")
+    p.add_argument(
+        "--against", metavar="RECIPE", help="also run this recipe on the same folds and compare, fold by fold"
+    )
     p.set_defaults(run=cmd_cv)
 
     p = commands.add_parser("submission", help="train on all rows, write a checked submission CSV and its sidecar")
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")
     _data_options(p)
     p.add_argument("--force", action="store_true", help="download again even if the files are intact")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_fetch)
 
     p = commands.add_parser("doctor", help="check credentials, the Kaggle API and the data")
@@ -86,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
     _submit_options(p)
-    p.set_defaults(run=cmd_run, json=False)
+    # None: take the competition's [run] configuration, then kit's defaults.
+    p.set_defaults(run=cmd_run, json=False, recipe=None, models=None, seeds=None)
 
     p = commands.add_parser("notebook", help="build the pipeline as a Kaggle notebook; push, run and submit it")
     _data_options(p)
@@ -129,6 +134,9 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=1, help="initialisations per model, averaged (default 1)")
     p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
     p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
+    p.add_argument("--repeats", type=int, default=1, help="repeat the split with the next split seeds (default 1)")
+    p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 # ---- shared steps -----------------------------------------------------------------------------
@@ -136,11 +144,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
 
 def _load(args):
     """Competition, recipe spec, train and test frames, and the data folder."""
-    from kit.competition import default_data_dir, load_competition, read_train_test
+    from kit.competition import default_data_dir, load_competition, read_train_test, with_sample_labels
 
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     data_dir = args.data_dir or default_data_dir(comp)
+    comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
     return comp, spec, train, test, data_dir
 
@@ -154,8 +163,8 @@ def _plan(args):
         raise KitError(f"unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
     if args.split != "random" and args.folds < 2:
         raise KitError(f"--folds must be at least 2 (got {args.folds}).")
-    if args.seeds < 1:
-        raise KitError(f"--seeds must be at least 1 (got {args.seeds}).")
+    if args.seeds < 1 or args.repeats < 1:
+        raise KitError(f"--seeds and --repeats must be at least 1 (got {args.seeds} and {args.repeats}).")
     return Plan(
         models=models,
         split=args.split,
@@ -163,6 +172,8 @@ def _plan(args):
         seeds=args.seeds,
         init_seed=args.init_seed,
         split_seed=args.split_seed,
+        repeats=args.repeats,
+        device=args.device,
     )
 
 
@@ -179,23 +190,35 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_cv(args) -> int:
-    from kit.pipeline import format_cv, run_cv
+    from kit.competition import read_train_test
+    from kit.pipeline import format_comparison, format_cv, run_cv
     from kit.report import record_run
     from kit.submission import default_name
+    from kit.validation import paired_comparison
 
     plan = _plan(args)
-    comp, spec, train, test, _ = _load(args)
-    result, _ = run_cv(comp, spec, train, test, plan)
+    comp, spec, train, test, data_dir = _load(args)
+    result, _ = run_cv(comp, spec, train, test, plan, args.quiet)
     record_run(comp, spec, plan, result)
-    if args.json:
-        settings = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds}
-        print(json.dumps({**settings, "seeds": plan.seeds, **result.summary()}))
-    else:
-        print(format_cv(comp, spec, plan, result))
+    report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
+              "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip
+    text = [format_cv(comp, spec, plan, result)]
+    if args.against:
+        other_spec = comp.recipe(args.against)
+        other, _ = run_cv(comp, other_spec, *read_train_test(comp, data_dir, other_spec), plan, args.quiet)
+        record_run(comp, other_spec, plan, other)
+        comparison = paired_comparison(result, other)
+        report["against"] = {"recipe": other_spec.name, **other.summary(), "comparison": comparison}
+        n_folds = len(result.ensemble.fold_scores)
+        text += [
+            format_cv(comp, other_spec, plan, other),
+            format_comparison(spec.name, other_spec.name, comparison, n_folds),
+        ]
+    print(json.dumps(report) if args.json else "\n\n".join(text))
     if args.plot:
         from kit.plots import write_plots
 
-        paths = write_plots(result, Path("submissions") / comp.slug / "cv", f"{spec.name}_{default_name(plan)}")
+        paths = write_plots(result, Path("submissions") / comp.slug / "cv", default_name(spec.name, plan))
         print("\n".join(str(p) for p in paths), file=sys.stderr if args.json else sys.stdout)
     return 0
 
@@ -215,8 +238,8 @@ def write_submission(args) -> Path:
     plan = _plan(args)
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
-    out = args.out or Path("submissions") / comp.slug / f"{default_name(plan)}.csv"
-    result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out)
+    out = args.out or Path("submissions") / comp.slug / f"{default_name(spec.name, plan)}.csv"
+    result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out, quiet=args.quiet)
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     return out
@@ -240,7 +263,7 @@ def cmd_fetch(args) -> int:
     from kit.fetch import fetch
 
     comp = load_competition(args.competition)
-    print(fetch(comp, args.data_dir or default_data_dir(comp), force=args.force))
+    print(fetch(comp, args.data_dir or default_data_dir(comp), force=args.force, quiet=args.quiet))
     return 0
 
 
@@ -287,9 +310,13 @@ def cmd_run(args) -> int:
     from kit.fetch import fetch
 
     comp = load_competition(args.competition)
+    chosen = comp.run
+    args.recipe = args.recipe or chosen.get("recipe")
+    args.models = args.models or ",".join(chosen.get("models", ["linear", "nn", "deep"]))
+    args.seeds = args.seeds or chosen.get("seeds", 1)
     data_dir = args.data_dir or default_data_dir(comp)
     if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
-        data_dir = fetch(comp, data_dir)
+        data_dir = fetch(comp, data_dir, quiet=args.quiet)
     args.data_dir = data_dir
     out = write_submission(args)
     print(out)

@@ -10,7 +10,7 @@ import csv
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kit import KitError
@@ -34,6 +34,7 @@ class Competition:
     recipes: dict  # name -> RecipeSpec
     default_recipe: str
     source: Path  # the definition file
+    run: dict = field(default_factory=dict)  # `kit run` defaults (recipe, models, seeds): the chosen configuration
 
     def recipe(self, name: str | None = None) -> RecipeSpec:
         name = name or self.default_recipe
@@ -90,8 +91,13 @@ def _parse(raw: dict, path: Path) -> Competition:
         recipes=recipes,
         default_recipe=raw.get("recipe", next(iter(recipes))),
         source=path,
+        run=dict(raw.get("run", {})),
     )
     comp.recipe()  # the default recipe must exist
+    comp.recipe(comp.run.get("recipe"))  # and so must the one `kit run` uses
+    unknown = set(comp.run) - {"recipe", "models", "seeds"}
+    if unknown:
+        raise ValueError(f"[run] has unknown key(s) {', '.join(sorted(unknown))}; use recipe, models, seeds")
     return comp
 
 

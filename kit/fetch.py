@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 from kit import KitError
 from kit.competition import Competition, sha256_file
 from kit.kaggle_client import in_kaggle_notebook, kaggle_root
+from kit.progress import show_progress
 
 MANIFEST = "kit-manifest.json"
 MAX_UNZIPPED_BYTES = int(os.environ.get("KIT_MAX_UNZIPPED_BYTES", 20 * 2**30))  # a zip bomb stops here
 
 
-def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None) -> Path:
+def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, quiet: bool = False) -> Path:
     """Make the competition's files present and intact in data_dir; returns the folder to read."""
     if in_kaggle_notebook():
         mounted = kaggle_root() / "input" / comp.slug
@@ -47,7 +48,7 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None) -
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(data_dir)
     with tempfile.TemporaryDirectory(prefix=f".{data_dir.name}.fetch-", dir=data_dir.parent) as tmp:
-        zip_path = client.download(comp.slug, Path(tmp) / "download")
+        zip_path = client.download(comp.slug, Path(tmp) / "download", progress=show_progress(quiet))
         files = Path(tmp) / "files"
         extract_safely(zip_path, files)
         missing = [

@@ -149,14 +149,14 @@ class Kaggle:
         self._call("checking the credentials", None, lambda: self.api.competitions_list(search="titanic"))
         return self.api.config_values.get("username") or "(token)"
 
-    def download(self, slug: str, folder: Path) -> Path:
-        """Download the competition's zip into `folder`; returns its path."""
+    def download(self, slug: str, folder: Path, progress: bool = False) -> Path:
+        """Download the competition's zip into `folder` (with the client's progress bar); returns its path."""
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.redirect_stdout(sys.stderr):  # the client's progress goes to stderr
             self._call(
                 "downloading the data",
                 slug,
-                lambda: self.api.competition_download_files(slug, path=str(folder), force=True, quiet=False),
+                lambda: self.api.competition_download_files(slug, path=str(folder), force=True, quiet=not progress),
             )
         zips = sorted(folder.glob("*.zip"))
         if not zips:

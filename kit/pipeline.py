@@ -9,25 +9,29 @@ from pathlib import Path
 import torch
 
 from kit import KitError, __version__
-from kit.competition import input_hashes, read_train_test, target_vector
+from kit.competition import input_hashes, read_train_test, target_vector, with_sample_labels
 from kit.models import MODELS
+from kit.progress import bar, show_progress
 from kit.submission import check_submission, git_commit, submission_text, write_submission
 from kit.validation import cross_validate, fit_full
 
 
-def run_cv(comp, spec, train, test, plan):
-    """Cross-validate the plan; returns (CVResult, y)."""
+def run_cv(comp, spec, train, test, plan, quiet: bool = False):
+    """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y)."""
     y = torch.tensor(target_vector(comp, train))
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
-    return cross_validate(spec, train, test, y, plan), y
+    n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
+    with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
+        return cross_validate(spec, train, test, y, plan, progress=progress.update), y
 
 
-def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True):
+def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True, quiet: bool = False):
     """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
     loss and CV pictures beside it; returns the CVResult."""
+    comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
-    result, y = run_cv(comp, spec, train, test, plan)
+    result, y = run_cv(comp, spec, train, test, plan, quiet)
     test_pred, state = fit_full(spec, train, test, y, plan)
     test_ids = test[comp.id].tolist()
     text = submission_text(comp, test_ids, test_pred)
@@ -59,6 +63,8 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
 def format_cv(comp, spec, plan, result) -> str:
     """The CV table: mean ± std and per-fold scores of each model and of the ensemble."""
     split = "random 80/20" if plan.split == "random" else f"{plan.split} {plan.folds} folds"
+    if plan.repeats > 1:
+        split += f" x {plan.repeats} repeats"
     lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
     lines.append(f"{'model':<12}{'accuracy':>20}   folds")
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
@@ -67,4 +73,14 @@ def format_cv(comp, spec, plan, result) -> str:
         lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds}")
     lines.append("")
     lines.append(f"training took {result.fit_seconds:.2f} s")
+    return "\n".join(lines)
+
+
+def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int) -> str:
+    """The paired comparison: A minus B per model and for the ensemble, on the same folds."""
+    lines = [f"{name_a} vs {name_b}, paired on the same {n_folds} folds", ""]
+    lines.append(f"{'model':<12}{'difference':>20}   wins/ties/losses")
+    for model, c in comparison.items():
+        counts = f"{c['wins']}/{c['ties']}/{c['losses']}"
+        lines.append(f"{model:<12}{c['mean_diff']:>+11.4f} ± {c['std_diff']:.4f}   {counts}")
     return "\n".join(lines)

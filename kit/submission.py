@@ -94,6 +94,9 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def default_name(plan) -> str:
+def default_name(recipe: str, plan) -> str:
+    """A file name that says what made the file: recipe, models, split and seeds."""
     split = "random" if plan.split == "random" else f"{plan.split}{plan.folds}"
-    return f"{'-'.join(plan.models)}_{split}_seeds{plan.seeds}"
+    if plan.repeats > 1:
+        split += f"x{plan.repeats}"
+    return f"{recipe}_{'-'.join(plan.models)}_{split}_seeds{plan.seeds}"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from kit import KitError, ledger
-from kit.competition import Competition, data_file, read_csv, sha256_file
+from kit.competition import Competition, data_file, read_csv, sha256_file, with_sample_labels
 from kit.submission import check_submission, read_sidecar
 from kit.table import aligned
 
@@ -25,6 +25,7 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise KitError(f"{path} is not UTF-8 text; write the submission as a plain CSV.") from None
+    comp = with_sample_labels(comp, data_dir)
     test = read_csv(data_file(comp, data_dir, "test"), [comp.id], comp.id)
     try:
         check_submission(comp, text, test[comp.id].tolist())

@@ -30,6 +30,7 @@ class Plan:
     init_seed: int = 442  # the article's
     split_seed: int = 42  # the article's
     valid_pct: float = 0.2  # for the random split
+    repeats: int = 1  # the split again with split_seed + 1, + 2, ...: more folds, a truer spread
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
 
     def seed_list(self) -> list[int]:
@@ -44,29 +45,31 @@ def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
 
 
 def split_indices(plan: Plan, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(train_idx, valid_idx) per fold."""
+    """(train_idx, valid_idx) per fold, the folds of every repeat one after another."""
     if plan.split == "random":
-        return [random_split(len(y), plan.valid_pct, plan.split_seed)]
+        return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    if plan.split == "kfold":
-        splitter = KFold(n_splits=plan.folds, shuffle=True, random_state=plan.split_seed)
-    elif plan.split == "stratified":
-        splitter = StratifiedKFold(n_splits=plan.folds, shuffle=True, random_state=plan.split_seed)
-    else:
+    if plan.split not in ("kfold", "stratified"):
         raise ValueError(f"unknown split {plan.split!r}")
+    splitter = KFold if plan.split == "kfold" else StratifiedKFold
     labels = y.numpy()
-    return [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in splitter.split(labels, labels)]
+    return [
+        (torch.as_tensor(t), torch.as_tensor(v))
+        for r in range(plan.repeats)
+        for t, v in splitter(n_splits=plan.folds, shuffle=True, random_state=plan.split_seed + r).split(labels, labels)
+    ]
 
 
 @dataclass
 class ModelResult:
     """One model's (or the ensemble's) validation: out-of-fold predictions and fold scores."""
 
-    oof: torch.Tensor  # (n_train,) mean probability over seeds; NaN for rows never validated
+    oof: torch.Tensor  # (n_train,) mean probability over seeds and repeats; NaN for rows never validated
     test_pred: torch.Tensor  # (n_test,) mean over folds and seeds
     fold_scores: list[float]
     losses: list[list[float]] = field(default_factory=list)  # per fold and seed, the loss per epoch
+    fold_preds: list = field(default_factory=list)  # per fold, (n_valid,) probabilities of its valid rows
 
     @property
     def mean(self) -> float:
@@ -95,8 +98,11 @@ class CVResult:
         }
 
 
-def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan) -> CVResult:
-    """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions."""
+def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None) -> CVResult:
+    """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
+
+    progress, if given, is called with the number of folds each time a model finishes some.
+    """
     device = resolve_device(plan.device)
     folds = split_indices(plan, y)
     states, x_train, x_valid, x_test = [], [], [], []
@@ -106,44 +112,64 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan) -> CVResult:
         x_train.append(apply_recipe(spec, state, train.iloc[train_idx.numpy()]))
         x_valid.append(apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
         x_test.append(apply_recipe(spec, state, test))
-    # Folds differ in row count and, through their recipes, in features: stack them padded.
-    x_train, mask = pad_rows(x_train)  # (F, n_max, n_features), (F, n_max)
-    y_train, _ = pad_rows([y[train_idx] for train_idx, _ in folds])  # (F, n_max)
-    x_train, mask, y_train = x_train.to(device), mask.to(device), y_train.to(device)
-    x_valid = pad_rows(x_valid)[0].to(device)  # (F, n_valid_max, n_features)
-    x_test = torch.stack(x_test).to(device)  # (F, n_test, n_features)
+    # Folds whose recipes learned different levels have different columns; models stack only along
+    # equal widths, so each width trains as one group (almost always there is just one).
+    groups: dict[int, list[int]] = {}
+    for f, x in enumerate(x_train):
+        groups.setdefault(x.shape[1], []).append(f)
 
     results, fit_seconds = {}, 0.0
     for name in plan.models:
         model = MODELS[name]
-        start = time.perf_counter()
-        params, losses = fit_many(
-            model, x_train, y_train, mask, lr=model.lr, epochs=model.epochs, seeds=plan.seed_list()
-        )
-        losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
-        fit_seconds += time.perf_counter() - start
-        valid_prob = predict_many(model, params, x_valid).cpu()  # (F, S, n_valid_max)
-        test_prob = predict_many(model, params, x_test).cpu()  # (F, S, n_test)
-        oof = torch.full((len(y),), float("nan"))
-        for f, (_, valid_idx) in enumerate(folds):
-            oof[valid_idx] = valid_prob[f, :, : len(valid_idx)].mean(dim=0)  # mean over seeds
-        test_pred = test_prob.mean(dim=(0, 1))  # (n_test,) mean over folds and seeds
-        history = losses.flatten(0, 1).tolist()  # per fold, then seed: the loss per epoch
-        results[name] = ModelResult(oof, test_pred, _fold_scores(oof, y, folds), history)
+        valid_prob, test_prob, histories = [None] * len(folds), [None] * len(folds), [None] * len(folds)
+        for fold_ids in groups.values():
+            # Folds differ in row count: stack them padded, with a mask that keeps padding out of the loss.
+            xs, mask = pad_rows([x_train[f] for f in fold_ids])  # (F, n_max, n_features), (F, n_max)
+            ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
+            start = time.perf_counter()
+            params, losses = fit_many(
+                model, xs.to(device), ys.to(device), mask.to(device), lr=model.lr, epochs=model.epochs,
+                seeds=plan.seed_list(),
+            )  # fmt: skip
+            losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
+            fit_seconds += time.perf_counter() - start
+            valid = predict_many(model, params, pad_rows([x_valid[f] for f in fold_ids])[0].to(device)).cpu()
+            tests = predict_many(model, params, torch.stack([x_test[f] for f in fold_ids]).to(device)).cpu()
+            for i, f in enumerate(fold_ids):
+                valid_prob[f] = valid[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid,) mean over seeds
+                test_prob[f] = tests[i].mean(dim=0)  # (n_test,)
+                histories[f] = losses[i].tolist()  # per seed, the loss per epoch
+            if progress:
+                progress(len(fold_ids))
+        results[name] = _model_result(valid_prob, test_prob, [h for fold in histories for h in fold], y, folds)
     return CVResult(results, ensemble(results, y, folds), fit_seconds, states)
 
 
+def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds) -> ModelResult:
+    """Out-of-fold predictions (averaged where repeats validate a row more than once) and fold scores."""
+    total, count = torch.zeros(len(y)), torch.zeros(len(y))
+    for pred, (_, valid_idx) in zip(fold_preds, folds):
+        total[valid_idx] += pred
+        count[valid_idx] += 1
+    oof = torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))  # (n_train,)
+    test_pred = torch.stack(test_preds).mean(dim=0)  # (n_test,) mean over folds
+    scores = [accuracy(pred, y[valid_idx]) for pred, (_, valid_idx) in zip(fold_preds, folds)]
+    return ModelResult(oof, test_pred, scores, losses, fold_preds)
+
+
 def ensemble(results: dict, y: torch.Tensor, folds) -> ModelResult:
-    """The mean probability across models (each already a mean over its seeds), scored out of fold."""
+    """The mean probability across models (each already a mean over its seeds), scored fold by fold."""
     if not results:
         raise ValueError("an ensemble needs at least one model")
     oofs = [r.oof for r in results.values()]
     tests = [r.test_pred for r in results.values()]
     if len({o.shape for o in oofs}) != 1 or len({t.shape for t in tests}) != 1:
         raise ValueError("ensemble members disagree on the number of rows")
+    if all(r.fold_preds for r in results.values()):
+        fold_preds = [torch.stack(preds).mean(dim=0) for preds in zip(*(r.fold_preds for r in results.values()))]
+        return _model_result(fold_preds, tests, [], y, folds)
     oof = torch.stack(oofs).mean(dim=0)  # (n_train,)
-    test_pred = torch.stack(tests).mean(dim=0)  # (n_test,)
-    return ModelResult(oof, test_pred, _fold_scores(oof, y, folds))
+    return ModelResult(oof, torch.stack(tests).mean(dim=0), _fold_scores(oof, y, folds))
 
 
 def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds) -> list[float]:
@@ -167,3 +193,26 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
         params, _ = fit_many(model, x_train, y_train, mask, lr=model.lr, epochs=model.epochs, seeds=plan.seed_list())
         per_model.append(predict_many(model, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
     return torch.stack(per_model).mean(dim=0), state
+
+
+def paired_comparison(a: CVResult, b: CVResult) -> dict:
+    """A minus B fold by fold, for each model both ran and for the ensembles; the folds must be the same.
+
+    Per entry: the mean difference, its standard deviation across folds, and how many folds A won,
+    tied and lost. Judging a difference against its own spread is what makes the comparison honest.
+    """
+    pairs = {m: (a.models[m], b.models[m]) for m in a.models if m in b.models}
+    pairs["ensemble"] = (a.ensemble, b.ensemble)
+    out = {}
+    for name, (ra, rb) in pairs.items():
+        if len(ra.fold_scores) != len(rb.fold_scores):
+            raise ValueError("a paired comparison needs the same folds on both sides")
+        diffs = [x - y for x, y in zip(ra.fold_scores, rb.fold_scores)]
+        out[name] = {
+            "mean_diff": statistics.fmean(diffs),
+            "std_diff": statistics.pstdev(diffs),
+            "wins": sum(d > 0 for d in diffs),
+            "ties": sum(d == 0 for d in diffs),
+            "losses": sum(d < 0 for d in diffs),
+        }
+    return out

@@ -99,3 +99,70 @@ def test_a_subprocess_error_has_no_traceback(tmp_path):
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and out.stderr.startswith("error: data folder")
+
+
+def _on_a_terminal(args: list[str], cwd) -> str:
+    """Run kit with stderr on a pseudo-terminal, as a person would see it; returns what stderr showed."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real terminal's size
+    proc = subprocess.Popen([sys.executable, "-m", "kit", *args], stderr=follower, stdout=subprocess.DEVNULL, cwd=cwd)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when kit exits
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert proc.wait() == 0
+    os.close(leader)
+    return shown.decode(errors="replace")
+
+
+def test_training_shows_a_bar_on_a_terminal_and_none_with_quiet_or_in_a_pipe(synthetic_dir, tmp_path):
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3"]
+    assert "titanic cv" in _on_a_terminal(args, tmp_path) and "fit/s" in _on_a_terminal(args, tmp_path)
+    assert _on_a_terminal([*args, "--quiet"], tmp_path) == ""
+    piped = subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_cuda_without_a_gpu_is_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU; the CUDA path is tested in test_batched")
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "sees no CUDA GPU" in err and "--device cpu" in err
+
+
+def test_cv_against_compares_two_recipes_on_the_same_folds(titanic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(titanic_dir), "--recipe", "plus", "--against", "article", "--models", "linear"]
+    assert main([*args, "--repeats", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["recipe"] == "plus" and report["against"]["recipe"] == "article"
+    mine, theirs = report["ensemble"]["fold_scores"], report["against"]["ensemble"]["fold_scores"]
+    assert len(mine) == len(theirs) == 10
+    diff = report["against"]["comparison"]["ensemble"]
+    assert diff["mean_diff"] == pytest.approx(sum(mine) / 10 - sum(theirs) / 10)
+    assert diff["wins"] + diff["ties"] + diff["losses"] == 10
+
+
+def test_run_trains_the_competitions_chosen_configuration(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--data-dir", str(synthetic_dir), "--folds", "3"]) == 0
+    path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    plan = json.loads(path.with_suffix(".json").read_text())["config"]["plan"]
+    assert (plan["models"], plan["seeds"]) == (["linear", "nn"], 5)  # [run] of competitions/titanic.toml
+    assert path.name.startswith("plus_")

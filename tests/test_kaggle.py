@@ -89,6 +89,7 @@ def one_error(out: subprocess.CompletedProcess, *fragments: str) -> None:
 def test_fetch_downloads_verifies_and_records_the_files(run, server):
     out = run("fetch")
     assert out.returncode == 0, out.stderr
+    assert "%|" not in out.stderr  # no progress bar when stderr is not a terminal
     data = run.work / "data" / "titanic"
     assert out.stdout.strip().splitlines()[-1] == str(Path("data") / "titanic")
     for name in ("train.csv", "test.csv", "gender_submission.csv"):

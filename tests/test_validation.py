@@ -103,3 +103,54 @@ def test_ensemble_refuses_members_of_different_lengths():
     b = ModelResult(torch.zeros(4), torch.zeros(2), [1.0])
     with pytest.raises(ValueError, match="disagree"):
         ensemble({"a": a, "b": b}, torch.zeros(3), [(torch.tensor([0]), torch.tensor([1, 2]))])
+
+
+def test_repeats_give_the_folds_of_each_split_seed_in_turn():
+    y = torch.tensor([0.0, 1.0] * 40)
+    once = split_indices(Plan(folds=4, split_seed=7), y)
+    again = split_indices(Plan(folds=4, split_seed=8), y)
+    repeated = split_indices(Plan(folds=4, split_seed=7, repeats=2), y)
+    assert len(repeated) == 8
+    assert all(torch.equal(r[1], o[1]) for r, o in zip(repeated, once + again))
+
+
+def test_with_repeats_oof_averages_each_rows_validations_and_folds_are_scored_one_by_one(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("linear", "nn"), folds=4, repeats=3)
+    result = cross_validate(SPEC, train, test, y, plan)
+    folds = split_indices(plan, y)
+    r = result.models["linear"]
+    assert len(r.fold_scores) == len(r.fold_preds) == 12
+    row = int(folds[0][1][0])  # validated once in each repeat
+    seen = [pred[(v == row).nonzero()[0, 0]] for pred, (_, v) in zip(r.fold_preds, folds) if row in v.tolist()]
+    assert len(seen) == 3 and torch.isclose(r.oof[row], torch.stack(seen).mean())
+    # the ensemble is scored on each fold's own mean prediction, not on the averaged oof
+    for f, (_, v) in enumerate(folds):
+        mean = (result.models["linear"].fold_preds[f] + result.models["nn"].fold_preds[f]) / 2
+        assert result.ensemble.fold_scores[f] == pytest.approx(((mean > 0.5) == y[v].bool()).float().mean().item())
+
+
+def test_folds_whose_recipes_learn_different_columns_still_train(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    train.loc[train.index[0], "Embarked"] = "Z"  # a port of one row: the fold validating it never learns it
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("linear", "deep"), folds=4, seeds=2)
+    result = cross_validate(SPEC, train, test, y, plan)
+    assert len({len(state["columns"]) for state in result.recipe_states}) == 2
+    assert not torch.isnan(result.models["deep"].oof).any() and len(result.ensemble.fold_scores) == 4
+
+
+def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
+    from kit.validation import paired_comparison
+
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    a = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4))
+    b = cross_validate(SPEC, train, test, y, Plan(models=("linear",), folds=4, init_seed=1))
+    comparison = paired_comparison(a, b)
+    assert set(comparison) == {"linear", "ensemble"}
+    diffs = [x - z for x, z in zip(a.models["linear"].fold_scores, b.models["linear"].fold_scores)]
+    c = comparison["linear"]
+    assert c["mean_diff"] == pytest.approx(sum(diffs) / 4)
+    assert c["wins"] + c["ties"] + c["losses"] == 4 and c["wins"] == sum(d > 0 for d in diffs)
