@@ -331,6 +331,10 @@ def cmd_notebook(args) -> int:
     from kit.notebook import build_notebook
 
     plan = _plan(args)
+    if args.gpu:
+        from dataclasses import replace
+
+        plan = replace(plan, device="cuda")  # Kaggle's GPU, asked for in the metadata
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     client = Kaggle() if args.push else None
