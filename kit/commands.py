@@ -211,7 +211,7 @@ def cmd_notebook(args) -> int:
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     client = Kaggle() if args.push else None
-    user = args.user or configured_username() or (client.whoami() if client else None)
+    user = args.user or configured_username() or (client.whoami(comp.slug) if client else None)
     if user is None:
         user = "your-kaggle-username"
         print("kit: no Kaggle user known; set --user before pushing", file=sys.stderr)

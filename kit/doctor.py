@@ -31,7 +31,7 @@ def doctor(comp: Competition, data_dir: Path, client: Kaggle | None = None) -> t
         ok = False
     if found is not None:
         try:
-            user = (client or Kaggle(retries=1)).whoami()
+            user = (client or Kaggle(retries=1)).whoami(comp.slug)
             lines.append(f"kaggle api: works (signed in as {user})")
         except KitError as e:
             lines.append(f"kaggle api: fails: {e}")

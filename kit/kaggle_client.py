@@ -144,9 +144,9 @@ class Kaggle:
 
     # -- calls --
 
-    def whoami(self) -> str:
+    def whoami(self, slug: str) -> str:
         """One cheap call that needs working credentials; returns the user name the client uses."""
-        self._call("checking the credentials", None, lambda: self.api.competitions_list(search="titanic"))
+        self._call("checking the credentials", None, lambda: self.api.competitions_list(search=slug))
         return self.api.config_values.get("username") or "(token)"
 
     def download(self, slug: str, folder: Path, progress: bool = False) -> Path:
