@@ -145,5 +145,6 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
     p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
     p.add_argument("--repeats", type=int, default=1, help="repeat the split with the next split seeds (default 1)")
+    p.add_argument("--epochs", type=int, help="epochs for every model (default: the competition's, else the article's)")
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

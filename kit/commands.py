@@ -28,6 +28,7 @@ def _load(args):
 
 
 def _plan(args):
+    from kit.competition import load_competition
     from kit.validation import Plan
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
@@ -38,6 +39,14 @@ def _plan(args):
         raise KitError(f"--folds must be at least 2 (got {args.folds}).")
     if args.seeds < 1 or args.repeats < 1:
         raise KitError(f"--seeds and --repeats must be at least 1 (got {args.seeds} and {args.repeats}).")
+    if args.epochs is not None and args.epochs < 1:
+        raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
+    # --epochs for every model; otherwise the competition's [training] epochs; otherwise the article's
+    epochs = {m: args.epochs for m in models} if args.epochs else load_competition(args.competition).epochs
+    if set(epochs) - set(MODEL_NAMES):
+        raise KitError(
+            f"[training] epochs names unknown models {sorted(set(epochs) - set(MODEL_NAMES))}; fix the definition."
+        )
     return Plan(
         models=models,
         split=args.split,
@@ -47,6 +56,7 @@ def _plan(args):
         split_seed=args.split_seed,
         repeats=args.repeats,
         device=args.device,
+        epochs={m: n for m, n in epochs.items() if m in models},
     )
 
 

@@ -35,6 +35,7 @@ class Competition:
     default_recipe: str
     source: Path  # the definition file
     run: dict = field(default_factory=dict)  # `kit run` defaults (recipe, models, seeds): the chosen configuration
+    epochs: dict = field(default_factory=dict)  # model name -> epochs where the article's are too few
 
     def recipe(self, name: str | None = None) -> RecipeSpec:
         name = name or self.default_recipe
@@ -92,6 +93,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         default_recipe=raw.get("recipe", next(iter(recipes))),
         source=path,
         run=dict(raw.get("run", {})),
+        epochs={name: int(n) for name, n in raw.get("training", {}).get("epochs", {}).items()},
     )
     comp.recipe()  # the default recipe must exist
     comp.recipe(comp.run.get("recipe"))  # and so must the one `kit run` uses

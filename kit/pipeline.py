@@ -10,7 +10,6 @@ import torch
 
 from kit import KitError, __version__
 from kit.competition import input_hashes, read_train_test, target_vector, with_sample_labels
-from kit.models import MODELS
 from kit.progress import bar, show_progress
 from kit.submission import check_submission, git_commit, submission_text, write_submission
 from kit.validation import cross_validate, fit_full
@@ -45,7 +44,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
         "config": {
             "plan": asdict(plan),
             "recipe": asdict(spec),
-            "models": {m: {"lr": MODELS[m].lr, "epochs": MODELS[m].epochs} for m in plan.models},
+            "models": {m: plan.settings(m) for m in plan.models},
         },
         "recipe_state": state,
         "cv": cv_summary,

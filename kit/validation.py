@@ -32,9 +32,15 @@ class Plan:
     valid_pct: float = 0.2  # for the random split
     repeats: int = 1  # the split again with split_seed + 1, + 2, ...: more folds, a truer spread
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
+    epochs: dict = field(default_factory=dict)  # model name -> epochs, instead of the article's
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
+
+    def settings(self, name: str) -> dict:
+        """Learning rate and epochs of a model: the article's, unless the plan says otherwise."""
+        model = MODELS[name]
+        return {"lr": model.lr, "epochs": self.epochs.get(name, model.epochs)}
 
 
 def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
@@ -128,8 +134,7 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
             ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
             start = time.perf_counter()
             params, losses = fit_many(
-                model, xs.to(device), ys.to(device), mask.to(device), lr=model.lr, epochs=model.epochs,
-                seeds=plan.seed_list(),
+                model, xs.to(device), ys.to(device), mask.to(device), **plan.settings(name), seeds=plan.seed_list(),
             )  # fmt: skip
             losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
@@ -190,7 +195,7 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
     per_model = []
     for name in plan.models:
         model = MODELS[name]
-        params, _ = fit_many(model, x_train, y_train, mask, lr=model.lr, epochs=model.epochs, seeds=plan.seed_list())
+        params, _ = fit_many(model, x_train, y_train, mask, **plan.settings(name), seeds=plan.seed_list())
         per_model.append(predict_many(model, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
     return torch.stack(per_model).mean(dim=0), state
 

@@ -166,3 +166,25 @@ def test_run_trains_the_competitions_chosen_configuration(synthetic_dir, tmp_pat
     plan = json.loads(path.with_suffix(".json").read_text())["config"]["plan"]
     assert (plan["models"], plan["seeds"]) == (["linear", "nn"], 5)  # [run] of competitions/titanic.toml
     assert path.name.startswith("plus_")
+
+
+def test_epochs_come_from_the_command_line_then_the_competition_then_the_article():
+    from kit.cli import build_parser
+    from kit.commands import _plan
+
+    def epochs(*argv):
+        plan = _plan(build_parser().parse_args(["cv", *argv]))
+        return {m: plan.settings(m)["epochs"] for m in plan.models}
+
+    assert epochs() == {"linear": 30, "nn": 30, "deep": 30}  # the article's
+    assert epochs("-c", "spaceship-titanic") == {"linear": 200, "nn": 200, "deep": 200}  # its [training]
+    assert epochs("-c", "spaceship-titanic", "--epochs", "5", "--models", "nn") == {"nn": 5}
+
+
+def test_the_sidecar_records_the_epochs_each_model_trained_for(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "7"]) == 0
+    path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["config"]["models"]["nn"] == {"lr": 20.0, "epochs": 7}
+    assert sidecar["config"]["plan"]["epochs"] == {"linear": 7, "nn": 7, "deep": 7}
