@@ -4,12 +4,14 @@ arguments and returns the exit code; heavy imports happen inside, so `kit --help
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 from kit import KitError
 
 MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
+SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
 
 # ---- shared steps -----------------------------------------------------------------------------
@@ -27,7 +29,11 @@ def _load(args):
     return comp, spec, train, test, data_dir
 
 
-def _plan(args):
+def _plan(args, here: bool = True):
+    """The flags as a Plan, every range and name checked before any data is read or anything trains.
+
+    here: the plan trains on this machine (so --device cuda needs a GPU here); False for a notebook.
+    """
     from kit.competition import load_competition
     from kit.validation import Plan
 
@@ -41,6 +47,17 @@ def _plan(args):
         raise KitError(f"--seeds and --repeats must be at least 1 (got {args.seeds} and {args.repeats}).")
     if args.epochs is not None and args.epochs < 1:
         raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
+    # Seeds go to torch and scikit-learn, which take 0 <= seed < 2**32; every seed used must fit.
+    for flag, first, count, count_flag in (
+        ("--init-seed", args.init_seed, args.seeds, "--seeds"),
+        ("--split-seed", args.split_seed, args.repeats, "--repeats"),
+    ):
+        if not 0 <= first <= SEED_LIMIT - count:
+            raise KitError(
+                f"{flag} {first} is out of range: with {count_flag} {count} it must be between 0 and "
+                f"{SEED_LIMIT - count}, so that every seed used is 0 <= seed < 2**32."
+            )
+    _check_device(args.device, here, getattr(args, "gpu", False))
     # --epochs for every model; otherwise the competition's [training] epochs; otherwise the article's
     epochs = {m: args.epochs for m in models} if args.epochs else load_competition(args.competition).epochs
     if set(epochs) - set(MODEL_NAMES):
@@ -60,6 +77,25 @@ def _plan(args):
     )
 
 
+def _check_device(name: str, here: bool, gpu: bool) -> None:
+    """An unknown device, or cuda without a GPU to train on, is refused before any data is read."""
+    if here:
+        from kit.batched import resolve_device
+
+        resolve_device(name)  # refuses a name torch does not know, and cuda where torch sees no GPU
+    elif not re.fullmatch(r"cpu|cuda(:\d+)?", name):
+        raise KitError(f"unknown device {name!r}; a Kaggle notebook trains on cpu, or on cuda with --gpu.")
+    elif name.startswith("cuda") and not gpu:
+        raise KitError(f"--device {name} needs a GPU on Kaggle; add --gpu, or use --device cpu.")
+
+
+def _out_path(args, comp, spec, plan) -> Path:
+    """The submission CSV: --out, or submissions/<slug>/<name>.csv named after what made it."""
+    from kit.submission import default_name
+
+    return Path(args.out) if args.out else Path("submissions") / comp.slug / f"{default_name(spec.name, plan)}.csv"
+
+
 # ---- commands -----------------------------------------------------------------------------------
 
 
@@ -73,22 +109,26 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_cv(args) -> int:
-    from kit.competition import read_train_test
+    from kit.competition import load_competition, read_train_test
     from kit.pipeline import format_comparison, format_cv, run_cv
     from kit.report import record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
 
     plan = _plan(args)
+    if args.against:
+        load_competition(args.competition).recipe(args.against)  # an unknown name costs no CV
     comp, spec, train, test, data_dir = _load(args)
+    if args.against:  # its columns are checked too before the first CV trains
+        other_spec = comp.recipe(args.against)
+        other_data = read_train_test(comp, data_dir, other_spec)
     result, _ = run_cv(comp, spec, train, test, plan, args.quiet)
     record_run(comp, spec, plan, result)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
               "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip
     text = [format_cv(comp, spec, plan, result)]
     if args.against:
-        other_spec = comp.recipe(args.against)
-        other, _ = run_cv(comp, other_spec, *read_train_test(comp, data_dir, other_spec), plan, args.quiet)
+        other, _ = run_cv(comp, other_spec, *other_data, plan, args.quiet)
         record_run(comp, other_spec, plan, other)
         comparison = paired_comparison(result, other)
         report["against"] = {"recipe": other_spec.name, **other.summary(), "comparison": comparison}
@@ -116,12 +156,12 @@ def write_submission(args) -> Path:
     from kit.competition import default_data_dir, load_competition
     from kit.pipeline import format_cv, make_submission
     from kit.report import record_run
-    from kit.submission import default_name
 
     plan = _plan(args)
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
-    out = args.out or Path("submissions") / comp.slug / f"{default_name(spec.name, plan)}.csv"
+    out = _out_path(args, comp, spec, plan)
+    # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out, quiet=args.quiet)
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
@@ -191,12 +231,15 @@ def cmd_submissions(args) -> int:
 def cmd_run(args) -> int:
     from kit.competition import default_data_dir, load_competition
     from kit.fetch import fetch
+    from kit.submission import check_out_path
 
     comp = load_competition(args.competition)
     chosen = comp.run
     args.recipe = args.recipe or chosen.get("recipe")
-    args.models = args.models or ",".join(chosen.get("models", ["linear", "nn", "deep"]))
-    args.seeds = args.seeds or chosen.get("seeds", 1)
+    args.models = args.models if args.models is not None else ",".join(chosen.get("models", ["linear", "nn", "deep"]))
+    args.seeds = args.seeds if args.seeds is not None else chosen.get("seeds", 1)
+    # Every cheap check before a download or any training: the flags, the recipe, the output path.
+    check_out_path(_out_path(args, comp, comp.recipe(args.recipe), _plan(args)))
     data_dir = args.data_dir or default_data_dir(comp)
     if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
         data_dir = fetch(comp, data_dir, quiet=args.quiet)
@@ -213,7 +256,7 @@ def cmd_notebook(args) -> int:
     from kit.kaggle_client import Kaggle, configured_username
     from kit.notebook import build_notebook
 
-    plan = _plan(args)
+    plan = _plan(args, here=False)  # it trains on Kaggle, not here
     if args.gpu:
         from dataclasses import replace
 

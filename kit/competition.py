@@ -149,14 +149,57 @@ def read_csv(path: Path, required: list[str], id_column: str):
 
 
 def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
-    """The training and test frames, checked for the columns the recipe and the submission need."""
+    """The training and test frames, checked for the columns the recipe and the submission need.
+
+    inf and -inf (a cell such as `inf` or `1e400`) in a column the recipe reads stop the run, unless
+    the recipe says `infinite = "missing"`: then they are read as missing values, which its fill
+    steps must fill. In the target they always stop it.
+    """
     inputs = recipe.input_columns()
-    train = read_csv(data_file(comp, data_dir, "train"), [comp.id, comp.target, *inputs], comp.id)
-    test = read_csv(data_file(comp, data_dir, "test"), [comp.id, *inputs], comp.id)
+    train_path, test_path = data_file(comp, data_dir, "train"), data_file(comp, data_dir, "test")
+    train = read_csv(train_path, [comp.id, comp.target, *inputs], comp.id)
+    test = read_csv(test_path, [comp.id, *inputs], comp.id)
     for name, frame in (("train", train), ("test", test)):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
+    refuse_infinite(train, train_path, [comp.target], comp.id)
+    if recipe.infinite == "missing":
+        train, test = _infinite_as_missing(train, inputs), _infinite_as_missing(test, inputs)
+    for frame, path in ((train, train_path), (test, test_path)):
+        refuse_infinite(frame, path, inputs, comp.id, 'or add infinite = "missing" to the recipe to read them as gaps')
     return train, test
+
+
+def _infinite_cells(frame, columns: list[str]):
+    """(n_rows, n_columns) bool array: True where a cell reads as the number inf or -inf."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = [pd.to_numeric(frame[c], errors="coerce").astype("float64").to_numpy() for c in columns]
+    return np.isinf(np.stack(numbers, axis=1)) if numbers else np.zeros((len(frame), 0), dtype=bool)
+
+
+def refuse_infinite(frame, path: Path, columns: list[str], id_column: str, remedy: str = "") -> None:
+    """KitError naming the file, column and first row (its id and its line in the file) of an inf or -inf."""
+    cells = _infinite_cells(frame, columns)
+    rows = cells.any(axis=1).nonzero()[0]
+    if len(rows) == 0:
+        return
+    row, col = int(rows[0]), columns[int(cells[rows[0]].nonzero()[0][0])]
+    raise KitError(
+        f"{path} column {col} holds {str(frame[col].iloc[row])!r}, not a finite number, at {id_column} "
+        f"{frame[id_column].iloc[row]} (line {row + 2} of the file); fix the file{' ' + remedy if remedy else ''}."
+    )
+
+
+def _infinite_as_missing(frame, columns: list[str]):
+    """A copy of `frame` with every inf and -inf in `columns` made a missing value."""
+    cells = _infinite_cells(frame, columns)
+    out = frame.copy()
+    for j, col in enumerate(columns):
+        if cells[:, j].any():
+            out[col] = out[col].mask(cells[:, j])
+    return out
 
 
 # The label pairs kit can recognise in a sample submission, (negative, positive), as the file writes them.
@@ -192,11 +235,14 @@ def with_sample_labels(comp: Competition, data_dir: Path) -> Competition:
 def target_vector(comp: Competition, train) -> list[float]:
     """The target as 0.0/1.0 per row, checked against the competition's two labels."""
     labels = require_labels(comp)
-    values = train[comp.target].map(label)
-    bad = sorted(set(values) - set(labels))
+    values = train[comp.target].map(label).tolist()
+    bad = [i for i, v in enumerate(values) if v not in labels]
     if bad:
+        row = bad[0]  # the first, in file order: its id, and its line counting the header as line 1
+        where = f" at {comp.id} {train[comp.id].iloc[row]} (line {row + 2} of the file)" if comp.id in train else ""
         raise KitError(
-            f"{comp.files['train']} column {comp.target} holds {bad[0]!r}, not one of {list(comp.labels)}; check the file."
+            f"{comp.files['train']} column {comp.target} holds {values[row]!r}{where}, "
+            f"not one of {list(comp.labels)}; check the file."
         )
     return [1.0 if v == labels[1] else 0.0 for v in values]
 

@@ -11,8 +11,15 @@ import torch
 from kit import KitError, __version__
 from kit.competition import input_hashes, read_train_test, target_vector, with_sample_labels
 from kit.progress import bar, show_progress
-from kit.submission import check_submission, git_commit, submission_text, write_submission
-from kit.validation import cross_validate, fit_full
+from kit.submission import (
+    check_out_path,
+    check_submission,
+    git_commit,
+    refuse_non_finite,
+    submission_text,
+    write_submission,
+)
+from kit.validation import cross_validate, fit_full, split_indices
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False):
@@ -22,17 +29,26 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
         raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
-        return cross_validate(spec, train, test, y, plan, progress=progress.update), y
+        result = cross_validate(spec, train, test, y, plan, progress=progress.update)
+    # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
+    train_ids = train[comp.id].tolist()
+    for name, model in result.models.items():
+        for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, split_indices(plan, y)), start=1):
+            ids = [train_ids[i] for i in valid_idx.tolist()]
+            refuse_non_finite(ids, pred.tolist(), f"train {comp.id}", f"model {name} in CV fold {k}")
+    return result, y
 
 
 def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True, quiet: bool = False):
     """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
     loss and CV pictures beside it; returns the CVResult."""
+    check_out_path(out)  # before the data is read: a refused path costs no training
     comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
     result, y = run_cv(comp, spec, train, test, plan, quiet)
     test_pred, state = fit_full(spec, train, test, y, plan)
     test_ids = test[comp.id].tolist()
+    refuse_non_finite(test_ids, test_pred.tolist(), f"test {comp.id}")  # the probabilities, not the labels
     text = submission_text(comp, test_ids, test_pred)
     check_submission(comp, text, test_ids)  # never write a file Kaggle would reject
     cv_summary = result.summary()

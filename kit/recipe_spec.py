@@ -44,6 +44,7 @@ class RecipeSpec:
     one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
     level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
     scale: str = "max"  # "max": divide by the column's largest absolute training value; "none"
+    infinite: str = "refuse"  # inf/-inf in a column read: "refuse" stops the run; "missing" reads them as gaps
     id: str | None = None  # the competition's id column: count and target_mean tell fit rows by it
     target: str | None = None  # the competition's target column: target_mean learns from it
 
@@ -144,9 +145,12 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         one_hot=tuple(raw.get("one_hot", ())),
         level_order={k: tuple(str(v) for v in vs) for k, vs in raw.get("level_order", {}).items()},
         scale=raw.get("scale", "max"),
+        infinite=raw.get("infinite", "refuse"),
         id=id_column,
         target=target,
     )
+    if spec.infinite not in ("refuse", "missing"):
+        raise ValueError(f'recipe {name}: infinite must be "refuse" or "missing"')
     made = spec.produced()
     twice = sorted({c for c in made if made.count(c) > 1})
     if twice:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from kit import KitError
@@ -15,11 +17,27 @@ from kit.competition import PACKAGE_ROOT, Competition, require_labels
 
 
 def submission_text(comp: Competition, test_ids: list[str], test_pred) -> str:
-    """The CSV text: the competition's header, one row per test id in test order, prob > 0.5 -> positive."""
+    """The CSV text: the competition's header, one row per test id in test order, prob > 0.5 -> positive.
+
+    A probability that is not finite raises: NaN > 0.5 is False, and would quietly become a label.
+    """
     negative, positive = require_labels(comp)
+    refuse_non_finite(test_ids, test_pred.tolist(), f"test {comp.id}")
     rows = [",".join(comp.columns)]
     rows += [f"{i},{positive if p > 0.5 else negative}" for i, p in zip(test_ids, test_pred.tolist())]
     return "\n".join(rows) + "\n"
+
+
+def refuse_non_finite(ids: list, probabilities: list[float], where: str, who: str = "the models") -> None:
+    """KitError naming the first id (`where` says which: "test id") whose probability is NaN, inf or -inf."""
+    if len(probabilities) != len(ids):
+        raise ValueError(f"{len(probabilities)} predictions for {len(ids)} ids")
+    for i, p in zip(ids, probabilities):
+        if not math.isfinite(p):
+            raise KitError(
+                f"{who} predicted {p} for {where} {i}, not a probability; nothing was written. "
+                "Training diverged or a feature is not finite: check the data and the recipe, or try fewer epochs."
+            )
 
 
 def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
@@ -73,6 +91,63 @@ def write_submission(path: Path, text: str, sidecar: dict) -> None:
     """Write the CSV and its sidecar (<name>.json beside it)."""
     write_atomic(path.with_suffix(".json"), json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
     write_atomic(path, text)
+
+
+# kit's own records: a submission's sidecar may never take one of these names.
+RECORDS = {"ledger.json": "submission ledger", "runs.json": "run log", "kit-manifest.json": "data manifest"}
+SIDECAR_KEYS = {"kit_version", "competition", "config", "cv"}  # what every sidecar kit writes holds
+
+
+def is_sidecar(path: Path) -> bool:
+    """Whether `path` is a sidecar kit wrote: a JSON object with the keys every sidecar has."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and SIDECAR_KEYS <= set(data)
+
+
+def check_out_path(out: Path) -> None:
+    """Refuse an output CSV whose file or sidecar would replace something kit did not write as a
+    submission, and make sure its folder can be made and takes files: all before any data is read."""
+    out = Path(out)
+    sidecar = out.with_suffix(".json")
+    if out.suffix.lower() != ".csv":
+        raise KitError(f"--out {out} does not end in .csv; a submission is a CSV, so name it <name>.csv.")
+    if sidecar.name in RECORDS:
+        raise KitError(
+            f"--out {out} would write its sidecar over {sidecar}, kit's {RECORDS[sidecar.name]}; choose another name."
+        )
+    if out.is_dir() or sidecar.is_dir():
+        raise KitError(f"--out {out} (or its sidecar {sidecar.name}) is a folder; give a file name ending in .csv.")
+    if sidecar.exists() and not is_sidecar(sidecar):
+        raise KitError(
+            f"{sidecar} exists and is not a kit sidecar, and --out {out} would replace it; "
+            "choose another --out or move that file aside."
+        )
+    if out.exists() and not sidecar.exists():
+        raise KitError(
+            f"{out} exists and is not a kit submission (no kit sidecar {sidecar.name} beside it); "
+            "choose another --out or move that file aside."
+        )
+    folder = out.parent
+    blocker = next((f for f in (folder, *folder.parents) if f.exists() and not f.is_dir()), None)
+    if blocker is not None:
+        raise KitError(f"--out {out} needs the folder {blocker}, but that is a file; choose another --out.")
+    made = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".kit-probe-")  # the real writes are temp file + rename too
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise KitError(f"cannot write in {folder} for --out {out} ({e.strerror or e}); choose another --out.") from None
+    finally:
+        for f in made:  # a refused run leaves no trace; the write makes them again
+            try:
+                f.rmdir()
+            except OSError:
+                break
 
 
 def read_sidecar(csv_path: Path) -> dict | None:
