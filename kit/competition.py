@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
 from kit import KitError
-from kit.recipe_spec import RecipeSpec, parse_recipe
+from kit.commands import MODEL_NAMES
+from kit.recipe_spec import RecipeSpec, RecipeTable, parse_recipe
+from kit.schema import Name, PositiveInt, Rule, SchemaError, check, show
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,23 +66,87 @@ def load_competition(name: str) -> Competition:
         known = ", ".join(known_competitions()) or "none"
         raise KitError(f"unknown competition {name!r}; known: {known} (or pass the path of a .toml definition).")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
+        raise KitError(f"competition definition {path} is not readable TOML ({e}); fix the file.") from None
+    return parse_definition(raw, path)
+
+
+def parse_definition(raw: dict, path: Path) -> Competition:
+    """A definition's table, as tomllib reads it, checked against `Definition` and loaded."""
+    try:
         return _parse(raw, path)
-    except KeyError as e:
-        raise KitError(f"competition definition {path} lacks the key {e.args[0]!r}; fix the file.") from None
-    except (tomllib.TOMLDecodeError, TypeError, ValueError, re.error) as e:
-        raise KitError(f"competition definition {path} is invalid ({e}); fix the file.") from None
+    except SchemaError as e:
+        raise KitError(f"competition definition {path}: {e}; fix the file.") from None
+
+
+# ---- the schema of a definition file: every key it may hold (kit.schema checks them) --------------
+
+Slug = Annotated[str, Rule(pattern=r"[a-z0-9][a-z0-9-]*", means="a plain slug (lowercase letters, digits and -)")]
+FileName = Annotated[str, Rule(pattern=r"(?!\.\.?$)[^/\\\x00-\x1f\x7f]+", means="a plain file name, no folders")]
+ModelName = Literal[MODEL_NAMES]
+
+
+@dataclass(frozen=True)
+class Files:
+    """[files]: the competition's files by role, as Kaggle names them."""
+
+    train: FileName
+    test: FileName
+    sample_submission: FileName = None  # optional: where the submission labels can be read
+
+
+@dataclass(frozen=True)
+class Submission:
+    """[submission]: what a submission file looks like."""
+
+    columns: list[Name] = field(default=None, metadata={"length": 2, "unique": True})  # default: [id, target]
+    labels: list[Name] = field(
+        default=None, metadata={"length": 2, "unique": True, "means": "two labels, [negative, positive]"}
+    )  # default: read from the sample submission
+
+
+@dataclass(frozen=True)
+class Run:
+    """[run]: what `kit run` uses when no flag says otherwise."""
+
+    recipe: Name = None  # one of [recipes]
+    models: list[ModelName] = field(default=None, metadata={"min_len": 1, "unique": True})
+    seeds: int = field(default=1, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
+class Training:
+    """[training]: how the models train for this competition."""
+
+    epochs: dict[ModelName, PositiveInt] = field(default_factory=dict)  # model -> epochs; default: the article's
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A competition definition file (competitions/*.toml)."""
+
+    slug: Slug  # written into paths: submissions/<slug>/, data/<slug>/
+    id: Name
+    target: Name
+    files: Files = field(metadata={"section": True})
+    recipes: dict[Name, RecipeTable] = field(metadata={"section": True, "min_len": 1})
+    title: str = None  # default: the slug
+    metric: Literal["accuracy"] = "accuracy"
+    recipe: Name = None  # the recipe used when --recipe is not given; default: the first of [recipes]
+    submission: Submission = field(default=None, metadata={"section": True})
+    run: Run = field(default=None, metadata={"section": True})
+    training: Training = field(default=None, metadata={"section": True})
 
 
 def _parse(raw: dict, path: Path) -> Competition:
+    check(raw, Definition)
     recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"]) for name, spec in raw["recipes"].items()}
+    for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
+        if table.get("recipe", next(iter(recipes))) not in recipes:
+            raise SchemaError(f"{place} {show(table['recipe'])} is none of the [recipes]: {', '.join(recipes)}")
     sub = raw.get("submission", {})
-    labels = tuple(str(v) for v in sub.get("labels", ()))
-    if len(labels) not in (0, 2):
-        raise ValueError("submission.labels must list the negative and the positive label")
-    if raw.get("metric", "accuracy") != "accuracy":
-        raise ValueError(f"metric {raw['metric']!r} is not supported (only accuracy)")
-    comp = Competition(
+    return Competition(
         slug=raw["slug"],
         title=raw.get("title", raw["slug"]),
         id=raw["id"],
@@ -88,19 +154,13 @@ def _parse(raw: dict, path: Path) -> Competition:
         metric=raw.get("metric", "accuracy"),
         files=dict(raw["files"]),
         columns=tuple(sub.get("columns", (raw["id"], raw["target"]))),
-        labels=labels,
+        labels=tuple(sub.get("labels", ())),
         recipes=recipes,
         default_recipe=raw.get("recipe", next(iter(recipes))),
         source=path,
         run=dict(raw.get("run", {})),
-        epochs={name: int(n) for name, n in raw.get("training", {}).get("epochs", {}).items()},
+        epochs=dict(raw.get("training", {}).get("epochs", {})),
     )
-    comp.recipe()  # the default recipe must exist
-    comp.recipe(comp.run.get("recipe"))  # and so must the one `kit run` uses
-    unknown = set(comp.run) - {"recipe", "models", "seeds"}
-    if unknown:
-        raise ValueError(f"[run] has unknown key(s) {', '.join(sorted(unknown))}; use recipe, models, seeds")
-    return comp
 
 
 # ---- the data files -------------------------------------------------------------------------

@@ -7,7 +7,10 @@ kit.recipe turns a RecipeSpec into features; kit.groups holds the steps that lea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value, Values, check
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
@@ -74,14 +77,82 @@ class RecipeSpec:
         return list(dict.fromkeys(c for _, read, _ in self.entries() for c in read if c not in made))
 
 
-RECIPE_KEYS = {f.name for f in fields(RecipeSpec)} - {"name", "id", "target"}
-STEP_KEYS = {  # the keys of the steps whose entries are tables
-    "split": {"sep", "into"},
-    "extract": {"from", "pattern"},
-    "fill_group": {"by", "stat"},
-    "equals": {"column", "value"},
-    "target_mean": {"by", "prior_weight", "centre"},
-}
+# ---- the schema of a [recipes.NAME] table: every key it may hold (kit.schema checks them) -------
+
+
+def _regex_with_group(pattern: str) -> str | None:
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as e:
+        return f"is an invalid regular expression ({e})"
+    return None if groups else "needs a (group) to keep"
+
+
+@dataclass(frozen=True)
+class Split:
+    """split = { COLUMN = { sep, into } }"""
+
+    sep: str = field(metadata={"min_len": 1})
+    into: Names
+
+
+@dataclass(frozen=True)
+class Extract:
+    """extract = { NEW = { from, pattern } }"""
+
+    from_: Name
+    pattern: str = field(metadata={"test": _regex_with_group})
+
+
+@dataclass(frozen=True)
+class FillGroup:
+    """fill_group = { COLUMN = { by, stat } }"""
+
+    by: Names
+    stat: Literal["median", "mode"] = "median"
+
+
+@dataclass(frozen=True)
+class Equals:
+    """equals = { NEW = { column, value } }"""
+
+    column: Name
+    value: Values
+
+
+@dataclass(frozen=True)
+class TargetMean:
+    """target_mean = { NEW = { by, prior_weight, centre } }"""
+
+    by: Names
+    prior_weight: float = field(default=0.0, metadata={"min": 0})
+    centre: bool = False
+
+
+@dataclass(frozen=True)
+class RecipeTable:
+    """A [recipes.NAME] table as the file writes it; RecipeSpec above says what each step does."""
+
+    split: dict[Name, Split] = field(default_factory=dict)
+    extract: dict[Name, Extract] = field(default_factory=dict)
+    replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
+    boolean: list[Name] = field(default_factory=list)
+    rare: dict[Name, PositiveInt] = field(default_factory=dict)
+    fill_constant: dict[Name, Value] = field(default_factory=dict)
+    fill_mode: list[Name] = field(default_factory=list)
+    fill_group: dict[Name, FillGroup] = field(default_factory=dict)
+    sum: dict[Name, Annotated[list[Name | float], Rule(min_len=1)]] = field(default_factory=dict)
+    equals: dict[Name, Equals] = field(default_factory=dict)
+    count: dict[Name, Names] = field(default_factory=dict)
+    target_mean: dict[Name, TargetMean] = field(default_factory=dict)
+    ratio: dict[Name, Annotated[list[Name], Rule(length=2, means="[numerator, denominator]")]] = field(
+        default_factory=dict
+    )
+    log1p: dict[Name, Name] = field(default_factory=dict)
+    numeric: list[Name] = field(default_factory=list, metadata={"unique": True})
+    one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
+    level_order: dict[Name, list[str | float]] = field(default_factory=dict)
+    scale: Literal["max", "none"] = "max"
 
 
 def _names(value) -> tuple:
@@ -90,48 +161,30 @@ def _names(value) -> tuple:
 
 
 def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str | None = None) -> RecipeSpec:
-    """One [recipes.NAME] table as a RecipeSpec, its shapes normalised and checked."""
-    unknown = sorted(set(raw) - RECIPE_KEYS)
-    if unknown:
-        raise ValueError(
-            f"recipe {name} has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(RECIPE_KEYS))}"
-        )
-    for step, allowed in STEP_KEYS.items():
-        for col, table in raw.get(step, {}).items():
-            wrong = sorted(set(table) - allowed)
-            if wrong:
-                raise ValueError(
-                    f"recipe {name}: {step} {col} has unknown key(s) {', '.join(wrong)}; known: {', '.join(sorted(allowed))}"
-                )
-    split = {col: {"sep": str(s["sep"]), "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
-    extract = {new: {"from": e["from"], "pattern": str(e["pattern"])} for new, e in raw.get("extract", {}).items()}
-    for new, e in extract.items():
-        if re.compile(e["pattern"]).groups < 1:
-            raise ValueError(f"extract {new}: the pattern needs a (group) to keep")
+    """One [recipes.NAME] table as a RecipeSpec, checked against RecipeTable and then as a whole."""
+    check(raw, RecipeTable, Place(("recipes", name)))
+    split = {col: {"sep": s["sep"], "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
+    extract = {new: {"from": e["from"], "pattern": e["pattern"]} for new, e in raw.get("extract", {}).items()}
     fill_group = {
         col: {"by": _names(g["by"]), "stat": g.get("stat", "median")} for col, g in raw.get("fill_group", {}).items()
     }
-    if any(g["stat"] not in ("median", "mode") for g in fill_group.values()):
-        raise ValueError('fill_group stat must be "median" or "mode"')
     equals = {new: {"column": e["column"], "values": _names(e["value"])} for new, e in raw.get("equals", {}).items()}
     target_mean = {
         new: {
             "by": _names(t["by"]),
             "prior_weight": float(t.get("prior_weight", 0)),
-            "centre": bool(t.get("centre", False)),
+            "centre": t.get("centre", False),
         }
         for new, t in raw.get("target_mean", {}).items()
     }
     ratio = {new: tuple(r) for new, r in raw.get("ratio", {}).items()}
-    if any(len(r) != 2 for r in ratio.values()):
-        raise ValueError("each ratio lists [numerator, denominator]")
     spec = RecipeSpec(
         name=name,
         split=split,
         extract=extract,
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
-        rare={col: int(n) for col, n in raw.get("rare", {}).items()},
+        rare=dict(raw.get("rare", {})),
         fill_constant=dict(raw.get("fill_constant", {})),
         fill_mode=tuple(raw.get("fill_mode", ())),
         fill_group=fill_group,
@@ -154,18 +207,18 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
     made = spec.produced()
     twice = sorted({c for c in made if made.count(c) > 1})
     if twice:
-        raise ValueError(f"recipe {name} makes the column(s) {', '.join(twice)} more than once")
+        raise SchemaError(f"recipe {name} makes the column(s) {', '.join(twice)} more than once")
     ready = set()  # columns made so far, walking the steps in the order they run
     for step, read, makes in spec.entries():
         late = [c for c in read if c in made and c not in ready]
         if late:
-            raise ValueError(
+            raise SchemaError(
                 f"recipe {name}: {step} reads {late[0]} before a later step makes it; "
                 f"the steps run in the order {', '.join(STEP_ORDER)}"
             )
         ready.update(makes)
     if target in spec.input_columns():
-        raise ValueError(f"recipe {name} reads the target {target} as an input; only target_mean may learn from it")
+        raise SchemaError(f"recipe {name} reads the target {target} as an input; only target_mean may learn from it")
     if set(spec.fill_group) & set(spec.fill_mode):
-        raise ValueError(f"recipe {name} lists a column in both fill_mode and fill_group; keep one")
+        raise SchemaError(f"recipe {name} lists a column in both fill_mode and fill_group; keep one")
     return spec

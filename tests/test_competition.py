@@ -56,7 +56,10 @@ def test_kit_has_no_code_for_the_second_competition():
     ("recipe", "reason"),
     [
         ('numeric = ["Age"]\nlog2 = { A = "Age" }\n', "unknown key"),
-        ('target_mean = { R = { by = "Ticket", smoothing = 1 } }\n', "target_mean R has unknown key"),
+        (
+            'target_mean = { R = { by = "Ticket", smoothing = 1 } }\n',
+            r"\[recipes.r\] target_mean.R has unknown key smoothing",
+        ),
         ('extract = { T = { from = "Name", pattern = "Mr" } }\n', "needs a \\(group\\)"),
         ('extract = { T = { from = "Name", pattern = "(" } }\n', "invalid"),
         ('split = { Cabin = { into = ["Deck"] } }\n', "lacks the key 'sep'"),
