@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from kit import KitError
+from kit.competition import MODEL_NAMES
 
-MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
 SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
 

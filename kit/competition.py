@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from kit import KitError
-from kit.commands import MODEL_NAMES
 from kit.recipe_spec import RecipeSpec, RecipeTable, parse_recipe
 from kit.schema import Name, PositiveInt, Rule, SchemaError, check, show
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class RecipeTable:
     one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
     scale: Literal["max", "none"] = "max"
+    infinite: Literal["refuse", "missing"] = "refuse"
 
 
 def _names(value) -> tuple:
@@ -202,8 +203,6 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         id=id_column,
         target=target,
     )
-    if spec.infinite not in ("refuse", "missing"):
-        raise ValueError(f'recipe {name}: infinite must be "refuse" or "missing"')
     made = spec.produced()
     twice = sorted({c for c in made if made.count(c) > 1})
     if twice:
