@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="submit the notebook's submission.csv (implies --wait)")
     p.add_argument("-m", "--message", help="submission description")
     p.add_argument("--force", action="store_true", help="submit even if the same file was submitted before")
-    p.add_argument("--poll-interval", type=_seconds, default=15.0, help="seconds between status checks")
+    p.add_argument(
+        "--poll-interval", type=_seconds, default=15.0, metavar="SECONDS", help="seconds between status checks"
+    )
     p.add_argument(
         "--wait-timeout",
         type=_seconds,
@@ -141,7 +143,9 @@ def _submit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--message", help="submission description (default: the file name and CV score)")
     p.add_argument("--wait", action="store_true", help="wait until Kaggle scores it and print the public score")
     p.add_argument("--force", action="store_true", help="send it even if the same file was submitted before")
-    p.add_argument("--poll-interval", type=_seconds, default=10.0, help="seconds between checks with --wait")
+    p.add_argument(
+        "--poll-interval", type=_seconds, default=10.0, metavar="SECONDS", help="seconds between checks with --wait"
+    )
     p.add_argument(
         "--wait-timeout",
         type=_seconds,

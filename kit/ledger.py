@@ -43,16 +43,21 @@ def read_list(path: Path) -> list[dict]:
         raise KitError(f"{path} is not valid JSON; fix it or move it aside (kit then starts a new one).") from None
     if not isinstance(entries, list):
         raise KitError(
-            f"{path} holds a JSON {type(entries).__name__}, not the list of entries kit keeps; "
+            f"{path} holds a JSON {_json_kind(entries)}, not the list of entries kit keeps; "
             "fix it or move it aside (kit then starts a new one)."
         )
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise KitError(
-                f"entry {number} of {path} is a JSON {type(entry).__name__}, not an object; "
+                f"entry {number} of {path} is a JSON {_json_kind(entry)}, not an object; "
                 "fix it or move the file aside (kit then starts a new one)."
             )
     return entries
+
+
+def _json_kind(value) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), "null")
 
 
 def save(slug: str, entries: list[dict]) -> None:

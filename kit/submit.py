@@ -34,7 +34,7 @@ def describe(entry: dict) -> str:
     if status == "ERROR":
         return f"status ERROR: {(entry.get('error') or 'Kaggle gave no reason').rstrip('.')}"
     if status == "UNKNOWN":
-        return "status unknown: its upload was cut off before Kaggle answered"
+        return "status unknown: its upload was cut off before Kaggle answered; `kit submissions` shows if it is there"
     return f"status {status}, not scored yet"
 
 
@@ -85,8 +85,8 @@ def submit(
                 f"{path.name} was already submitted on {when} (ref {earlier.get('ref') or 'unknown'}, "
                 f"{describe(earlier)}); use --force to send it again."
             )
-        # Recorded as UNKNOWN until Kaggle gives a ref, so that an upload cut off half-way is never sent
-        # again blindly: the guard above stops the next `kit submit` of this file.
+        # The entry stays UNKNOWN (ref None) if the upload is cut off before Kaggle answers, so that the
+        # guard above stops the next blind `kit submit` of this file; `kit submissions` resolves it.
         entry = {
             "file": str(path),
             "sha256": sha,
