@@ -7,6 +7,7 @@ it needs when it runs. A KitError ends the run with one sentence on stderr and e
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -33,9 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args) or 0
     except KitError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing half-written was kept.", file=sys.stderr)
+        return getattr(e, "exit_code", 2)  # 3: a submission was sent, what followed failed
+    except KeyboardInterrupt as e:
+        # A Ctrl-C once a file may have reached Kaggle carries a sentence saying what Kaggle has.
+        print(f"interrupted; {str(e).rstrip('.') or 'nothing half-written was kept'}.", file=sys.stderr)
         return 130
 
 
@@ -114,16 +116,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="submit the notebook's submission.csv (implies --wait)")
     p.add_argument("-m", "--message", help="submission description")
     p.add_argument("--force", action="store_true", help="submit even if the same file was submitted before")
-    p.add_argument("--poll-interval", type=float, default=15.0, help="seconds between status checks")
+    p.add_argument(
+        "--poll-interval", type=_seconds, default=15.0, metavar="SECONDS", help="seconds between status checks"
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="give up each wait (the notebook's run, then the score) after this long (default 3600)",
+    )
     p.set_defaults(run=cmd_notebook)
     return parser
 
 
+SUBMIT_EXIT_CODES = (
+    "exit codes: 0 sent (and scored, with --wait); 2 nothing was sent (a check failed, or Kaggle refused it); "
+    "3 sent, or possibly sent, but what followed failed: the wait ran out or broke off, or Kaggle could not score "
+    "it (the message gives the ref; `kit submissions` follows it); 130 interrupted (the message says whether the "
+    "file reached Kaggle). One kit at a time submits to a competition; another waits for it."
+)
+
+
 def _submit_options(p: argparse.ArgumentParser) -> None:
+    p.epilog = SUBMIT_EXIT_CODES
     p.add_argument("-m", "--message", help="submission description (default: the file name and CV score)")
     p.add_argument("--wait", action="store_true", help="wait until Kaggle scores it and print the public score")
     p.add_argument("--force", action="store_true", help="send it even if the same file was submitted before")
-    p.add_argument("--poll-interval", type=float, default=10.0, help="seconds between checks with --wait")
+    p.add_argument(
+        "--poll-interval", type=_seconds, default=10.0, metavar="SECONDS", help="seconds between checks with --wait"
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="with --wait, give up waiting for the score after this long (default 3600); the file stays submitted",
+    )
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds above 0, checked when the command line is read: before anything is sent."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

@@ -214,8 +214,8 @@ def _submit(args, comp, path: Path, data_dir: Path) -> None:
     from kit.submit import submit
 
     entry = submit(comp, path, data_dir, args.message, wait=args.wait, force=args.force, client=Kaggle(),
-                   poll_seconds=args.poll_interval)  # fmt: skip
-    _print_outcome(entry)
+                   poll_seconds=args.poll_interval, timeout_seconds=args.wait_timeout)  # fmt: skip
+    _print_outcome(entry, comp.slug)
 
 
 def cmd_submissions(args) -> int:
@@ -283,16 +283,20 @@ def cmd_notebook(args) -> int:
             force=args.force,
             data_dir=args.data_dir or default_data_dir(comp),
             poll_seconds=args.poll_interval,
+            timeout_seconds=args.wait_timeout,
         )
         if entry:
-            _print_outcome(entry)
+            _print_outcome(entry, comp.slug)
     print(folder)
     return 0
 
 
-def _print_outcome(entry: dict) -> None:
-    if entry.get("status") == "COMPLETE":
+def _print_outcome(entry: dict, slug: str) -> None:
+    """What Kaggle has: that the file was submitted, its ref and status, and the public score once there."""
+    status = entry.get("status")
+    line = f"submitted: ref {entry['ref']}, status {status}"
+    print(line if status == "COMPLETE" else f"{line}; follow it with `kit submissions -c {slug}`")
+    if status == "COMPLETE":
         cv = entry.get("cv_score")
-        print(f"public score: {entry['public_score']}" + (f"  (local CV {cv:.4f})" if cv is not None else ""))
-    else:
-        print(f"submitted: ref {entry['ref']}, status {entry['status']}")
+        local = f"  (local CV {cv:.4f})" if isinstance(cv, int | float) else ""
+        print(f"public score: {entry.get('public_score') or 'not published'}{local}")

@@ -4,12 +4,15 @@
 client is imported lazily, only when a command really talks to Kaggle, with that output silenced.
 Failures become one sentence that says what to do: missing or rejected credentials, rules not
 accepted, an unknown competition. Rate limits, server errors and dropped connections are retried
-with backoff (honouring Retry-After) a bounded number of times.
+with backoff (honouring Retry-After) a bounded number of times, except a submission: after a
+failure that leaves it unclear whether Kaggle created it, Kaggle's list is read first, and it is
+sent again only when it is certainly not there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -26,6 +29,17 @@ NO_CREDENTIALS = (
     f"no Kaggle credentials found; create an API token at {TOKEN_URL} and save it to ~/.kaggle/access_token "
     "(or set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle with chmod 600)."
 )
+
+
+# Kaggle's clock and ours may differ a little: a submission listed up to this long before the upload
+# started still counts as the one being looked for.
+CLOCK_SLACK = dt.timedelta(minutes=5)
+
+
+class SentError(KitError):
+    """The file reached Kaggle (or may have), but what came after failed: exit code 3, not 2."""
+
+    exit_code = 3
 
 
 def rules_url(slug: str) -> str:
@@ -163,17 +177,67 @@ class Kaggle:
             raise KitError(f"Kaggle sent no zip for {slug}; try `kit fetch --force` again later.")
         return zips[0]
 
-    def submit(self, slug: str, path: Path, message: str) -> int:
-        with contextlib.redirect_stdout(sys.stderr):
-            reply = self._call(
-                "uploading the submission",
-                slug,
-                lambda: self.api.competition_submit(str(path), message, slug, quiet=True),
-            )
+    def submit(self, slug: str, path: Path, message: str, known_refs: frozenset = frozenset()) -> int:
+        """Upload the file and create the submission (the client's three steps); returns its ref.
+
+        The create is never sent blindly twice: after a failure that may have come after Kaggle
+        created it (a dropped connection, a timeout, a 5xx), Kaggle's list is read, and a submission
+        of this file name and description dated after the upload started (not one of `known_refs`,
+        those already recorded) is taken as this one. Only when it is certainly absent is the
+        upload tried again; when the list cannot be read, SentError says it may have been sent.
+        """
+        what = "uploading the submission"
+        started = dt.datetime.now(dt.UTC)
+        for attempt in range(self.retries + 1):
+            try:
+                with contextlib.redirect_stdout(sys.stderr):
+                    reply = self.api.competition_submit(str(path), message, slug, quiet=True)
+                break
+            except KitError:
+                raise
+            except Exception as e:
+                delay = self._retry_delay(e, attempt)
+                if delay is None:  # a clear refusal: Kaggle created nothing
+                    raise self._explain(e, slug, what) from None
+                cause = self._explain(e, slug, what)
+                ref = self._find_submission(slug, path.name, message, started, known_refs, cause)
+                if ref is not None:
+                    print(f"kit: the connection failed, but Kaggle has the submission (ref {ref})", file=sys.stderr)
+                    return ref
+                if attempt == self.retries:
+                    raise cause from None
+                print(
+                    f"kit: Kaggle is busy or unreachable while {what} and has no such submission; "
+                    f"trying again in {delay:.1f} s",
+                    file=sys.stderr,
+                )
+                time.sleep(delay)
         if not getattr(reply, "ref", None):
             text = getattr(reply, "message", "") or "no reference came back"
-            raise KitError(f"Kaggle did not accept the upload ({text}); try again later.")
+            raise KitError(f"Kaggle did not accept the upload ({_clause(text)}); try again later.")
         return int(reply.ref)
+
+    def _find_submission(
+        self, slug: str, file_name: str, message: str, started: dt.datetime, known_refs, cause: KitError
+    ) -> int | None:
+        """The ref of the submission an interrupted upload made, or None when Kaggle certainly has none."""
+        try:
+            listed = self.submissions(slug)
+        except KitError as e:
+            raise SentError(
+                f"{file_name} may have reached Kaggle: the upload failed ({_clause(str(cause))}) and "
+                f"Kaggle's list could not be read to check ({_clause(str(e))}); run `kit submissions -c {slug}` "
+                "to see whether it is there before sending it again."
+            ) from None
+        found = [
+            s
+            for s in listed
+            if s["file"] == file_name
+            and s["message"] == (message or "")
+            and s["ref"] not in known_refs
+            and (_parse_date(s["date"]) or started) >= started - CLOCK_SLACK
+        ]
+        return max(s["ref"] for s in found) if found else None
 
     def limits(self, slug: str) -> dict | None:
         """Submissions made today and allowed now, or None when Kaggle does not say."""
@@ -196,7 +260,7 @@ class Kaggle:
         with contextlib.redirect_stdout(sys.stderr):
             reply = self._call("pushing the notebook", None, lambda: self.api.kernels_push(str(folder)))
         if getattr(reply, "error", None):
-            raise KitError(f"Kaggle refused the notebook: {reply.error}.")
+            raise KitError(f"Kaggle refused the notebook: {_clause(reply.error)}.")
         return {
             "ref": getattr(reply, "ref", None),
             "url": getattr(reply, "url", None),
@@ -278,7 +342,21 @@ class Kaggle:
         if _is_connection_error(e):
             return KitError(f"cannot reach Kaggle while {what}; check your network connection or proxy settings.")
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        return KitError(f"the Kaggle client failed while {what} ({first}).")
+        return KitError(f"the Kaggle client failed while {what}: {_clause(first)}.")
+
+
+def _clause(text: str) -> str:
+    """Text to quote inside kit's own sentence: without its final full stop, which kit adds."""
+    return str(text).strip().rstrip(".")
+
+
+def _parse_date(text: str) -> dt.datetime | None:
+    """A date from Kaggle's list as an aware datetime (naive ones are UTC), or None if unreadable."""
+    try:
+        date = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return date if date.tzinfo else date.replace(tzinfo=dt.UTC)
 
 
 def _source() -> str:

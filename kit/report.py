@@ -47,14 +47,31 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
     return entry
 
 
+# What a run entry holds when an older kit did not write the field (runs.json outlives versions).
+RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
+                "seeds": None, "cv_mean": None, "cv_std": None, "file": None, "sha256": None}  # fmt: skip
+
+
 def report_rows(slug: str) -> list[dict]:
-    """Every recorded run with its public score where the file was submitted, best CV first."""
+    """Every recorded run with its public score where the file was submitted, best CV first (runs without
+    a CV score last); fields an older kit did not write take RUN_DEFAULTS."""
     scores = {}
     for entry in ledger.load(slug):
-        if entry.get("public_score"):
+        if entry.get("public_score") and entry.get("sha256"):
             scores[entry["sha256"]] = entry["public_score"]
-    rows = [run | {"public_score": scores.get(run.get("sha256"), "")} for run in load_runs(slug)]
-    return sorted(rows, key=lambda r: (-r["cv_mean"], r["time"]))
+    rows = [_complete(run) for run in load_runs(slug)]
+    rows = [r | {"public_score": scores.get(r["sha256"], "")} for r in rows]
+    return sorted(rows, key=lambda r: (r["cv_mean"] is None, -(r["cv_mean"] or 0.0), r["time"]))
+
+
+def _complete(run: dict) -> dict:
+    row = RUN_DEFAULTS | {k: v for k, v in run.items() if v is not None}
+    row["time"] = str(row["time"])
+    row["models"] = [row["models"]] if isinstance(row["models"], str) else list(row["models"] or [])
+    for key in ("cv_mean", "cv_std"):
+        if not isinstance(row[key], int | float) or isinstance(row[key], bool):
+            row[key] = None
+    return row
 
 
 def format_report(rows: list[dict]) -> str:
@@ -63,14 +80,27 @@ def format_report(rows: list[dict]) -> str:
     head = ("when", "models", "recipe", "split", "cv", "public", "file")
     cells = [
         (
-            r["time"][:16].replace("T", " "),
-            ",".join(r["models"]),
-            f"{r['recipe']}:{r['recipe_hash']}",
-            r["split"] if r["split"] == "random" else f"{r['split']}{r['folds']}x{r['seeds']}",
-            f"{r['cv_mean']:.4f} ± {r['cv_std']:.4f}",
+            r["time"][:16].replace("T", " ") or "-",
+            ",".join(map(str, r["models"])) or "-",
+            ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
+            _split(r),
+            _cv(r),
             r["public_score"] or "-",
             Path(r["file"]).name if r["file"] else "-",
         )
         for r in rows
     ]
     return aligned(head, cells)
+
+
+def _split(r: dict) -> str:
+    if r["split"] in ("random", ""):
+        return r["split"] or "-"
+    folds = r["folds"] if r["folds"] is not None else "?"
+    return f"{r['split']}{folds}" + (f"x{r['seeds']}" if r["seeds"] is not None else "")
+
+
+def _cv(r: dict) -> str:
+    if r["cv_mean"] is None:
+        return "-"
+    return f"{r['cv_mean']:.4f}" + (f" ± {r['cv_std']:.4f}" if r["cv_std"] is not None else "")

@@ -3,13 +3,16 @@ written atomically, with a JSON sidecar that says exactly how they were made."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from kit import KitError
@@ -87,10 +90,33 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl-C until the block ends, so that steps that belong together all happen; a Ctrl-C that came
+    meanwhile is raised (by the previous handler) right after. Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(*caught[0])
+
+
 def write_submission(path: Path, text: str, sidecar: dict) -> None:
-    """Write the CSV and its sidecar (<name>.json beside it)."""
-    write_atomic(path.with_suffix(".json"), json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
-    write_atomic(path, text)
+    """Write the CSV and its sidecar (<name>.json beside it): both or neither, even on Ctrl-C."""
+    side = path.with_suffix(".json")
+    with interrupts_deferred():
+        write_atomic(side, json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+        try:
+            write_atomic(path, text)
+        except BaseException:
+            side.unlink(missing_ok=True)  # a sidecar without its CSV would describe a file that is not there
+            raise
 
 
 # kit's own records: a submission's sidecar may never take one of these names.

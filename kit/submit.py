@@ -1,5 +1,10 @@
 """Sending a submission: pre-flight checks, the duplicate guard, the upload, waiting for the
-score, and the table of a competition's submissions beside their local CV scores."""
+score, and the table of a competition's submissions beside their local CV scores.
+
+The guard, the upload and the ledger entry happen under the competition's lock (kit.ledger.locked),
+so two kits never send the same file at once. Once the file may have reached Kaggle, every way out
+says so: SentError (exit code 3) when what follows fails, Interrupted on Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,27 @@ from pathlib import Path
 
 from kit import KitError, ledger
 from kit.competition import Competition, data_file, read_csv, sha256_file, with_sample_labels
-from kit.submission import check_submission, read_sidecar
+from kit.kaggle_client import SentError
+from kit.submission import check_submission, interrupts_deferred, read_sidecar
 from kit.table import aligned
 
 FINAL = ("COMPLETE", "ERROR")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C once the file may have reached Kaggle; its text says what Kaggle has (the CLI prints it)."""
+
+
+def describe(entry: dict) -> str:
+    """What Kaggle has of a recorded submission, in words: its status and score, or why there is none."""
+    status = entry.get("status") or "UNKNOWN"
+    if status == "COMPLETE":
+        return f"public score {entry.get('public_score') or 'not published'}"
+    if status == "ERROR":
+        return f"status ERROR: {(entry.get('error') or 'Kaggle gave no reason').rstrip('.')}"
+    if status == "UNKNOWN":
+        return "status unknown: its upload was cut off before Kaggle answered; `kit submissions` shows if it is there"
+    return f"status {status}, not scored yet"
 
 
 def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
@@ -48,55 +70,93 @@ def submit(
 ) -> dict:
     """Check, upload and record a submission; with wait, poll until Kaggle scores it. Returns the ledger entry."""
     path = Path(path)
+    slug = comp.slug
     sha = preflight(comp, path, data_dir)
-    earlier = ledger.by_sha256(comp.slug, sha)
-    if earlier and not force:
-        raise KitError(
-            f"{path.name} was already submitted on {earlier['time'][:10]} (ref {earlier['ref']}, "
-            f"public score {earlier.get('public_score') or 'pending'}); use --force to send it again."
-        )
     sidecar = read_sidecar(path) or {}
     cv_score = sidecar.get("cv_score")
     if message is None:
-        message = f"kit {path.stem}" + (f" cv={cv_score:.4f}" if cv_score is not None else "")
-    ref = client.submit(comp.slug, path, message)
-    entry = {
-        "file": str(path),
-        "sha256": sha,
-        "message": message,
-        "ref": ref,
-        "status": "PENDING",
-        "public_score": "",
-        "cv_score": cv_score,
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    ledger.add(comp.slug, entry)
-    print(f"kit: submitted {path.name} to {comp.slug} (ref {ref})", file=sys.stderr)
-    limits = client.limits(comp.slug)
-    if limits and limits.get("allowed_now") is not None:
-        print(f"kit: {limits['allowed_now']} submissions left today", file=sys.stderr)
-    if wait:
-        entry = wait_for_score(comp, ref, client, poll_seconds, timeout_seconds)
+        message = f"kit {path.stem}" + (f" cv={cv_score:.4f}" if isinstance(cv_score, int | float) else "")
+    follow = f"follow it with `kit submissions -c {slug}`"
+    with ledger.locked(slug):
+        earlier = ledger.by_sha256(slug, sha)
+        if earlier and not force:
+            when = str(earlier.get("time") or "")[:10] or "an earlier run"
+            raise KitError(
+                f"{path.name} was already submitted on {when} (ref {earlier.get('ref') or 'unknown'}, "
+                f"{describe(earlier)}); use --force to send it again."
+            )
+        # The entry stays UNKNOWN (ref None) if the upload is cut off before Kaggle answers, so that the
+        # guard above stops the next blind `kit submit` of this file; `kit submissions` resolves it.
+        entry = {
+            "file": str(path),
+            "sha256": sha,
+            "message": message,
+            "ref": None,
+            "status": "UNKNOWN",
+            "public_score": "",
+            "cv_score": cv_score,
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        unknown = (
+            f"{path.name} may have reached Kaggle: its upload was cut off before Kaggle answered; "
+            f"`kit submissions -c {slug}` shows whether it is there (if not, send it again with --force)"
+        )
+        try:
+            ref = client.submit(slug, path, message, known_refs=ledger.refs(slug))
+        except SentError:
+            with interrupts_deferred():
+                ledger.add(slug, entry)
+            raise
+        except KeyboardInterrupt:
+            with interrupts_deferred():
+                ledger.add(slug, entry)
+            raise Interrupted(unknown) from None
+        entry |= {"ref": ref, "status": "PENDING"}
+        sent = f"{path.name} was submitted to {slug} (ref {ref}"
+        try:
+            with interrupts_deferred():
+                ledger.add(slug, entry)
+        except KeyboardInterrupt:
+            raise Interrupted(f"{sent}, status PENDING); {follow}") from None
+    try:
+        print(f"kit: submitted {path.name} to {slug} (ref {ref}, status PENDING)", file=sys.stderr)
+        limits = client.limits(slug)
+        if limits and limits.get("allowed_now") is not None:
+            print(f"kit: {limits['allowed_now']} submissions left today", file=sys.stderr)
+        if wait:
+            entry = wait_for_score(comp, ref, client, poll_seconds, timeout_seconds, sent)
+    except KeyboardInterrupt:
+        latest = next((e for e in ledger.load(slug) if e.get("ref") == ref), entry)
+        raise Interrupted(f"{sent}, {describe(latest)}); {follow}") from None
     return entry
 
 
-def wait_for_score(comp: Competition, ref: int, client, poll_seconds: float, timeout_seconds: float) -> dict:
-    """Poll until the submission is scored or fails; record the outcome in the ledger."""
+def wait_for_score(
+    comp: Competition, ref: int, client, poll_seconds: float, timeout_seconds: float, sent: str | None = None
+) -> dict:
+    """Poll until the submission is scored or fails; record the outcome in the ledger. Every failure is a
+    SentError (exit code 3): the file is on Kaggle whatever happens here. `sent` starts its sentences."""
+    sent = sent or f"submission {ref} was sent to {comp.slug} (ref {ref}"
+    follow = f"follow it with `kit submissions -c {comp.slug}`"
     deadline = time.monotonic() + timeout_seconds
     while True:
-        remote = client.submission(ref)
+        try:
+            remote = client.submission(ref)
+        except KitError as e:
+            raise SentError(f"{sent}), but reading its status failed: {str(e).rstrip('.')}; {follow}.") from None
         if remote["status"] in FINAL:
             break
         if time.monotonic() > deadline:
-            raise KitError(
-                f"submission {ref} is still {remote['status']} after {timeout_seconds:.0f} s; "
-                f"see it later with `kit submissions -c {comp.slug}`."
+            raise SentError(
+                f"{sent}), but it is still {remote['status']} after the {timeout_seconds:g} s wait "
+                f"(--wait-timeout); {follow}."
             )
         time.sleep(poll_seconds)
     entries = ledger.update(comp.slug, [remote])
     entry = next((e for e in entries if e.get("ref") == ref), {"ref": ref, **remote})
     if remote["status"] == "ERROR":
-        raise KitError(f"Kaggle could not score submission {ref}: {remote['error'] or 'no reason given'}.")
+        reason = (remote["error"] or "it gave no reason").rstrip(".")
+        raise SentError(f"{sent}, status ERROR), but Kaggle could not score it: {reason}.")
     return entry
 
 
@@ -113,7 +173,7 @@ def submissions_table(comp: Competition, client) -> list[dict]:
                 "file": Path(local.get("file", s["file"])).name,
                 "message": s["message"],
                 "status": s["status"],
-                "public_score": s["public_score"],
+                "public_score": s["public_score"] or ("not published" if s["status"] == "COMPLETE" else ""),
                 "cv_score": local.get("cv_score"),
                 "ref": s["ref"],
             }
@@ -151,7 +211,7 @@ def run_notebook(
     force: bool,
     data_dir: Path,
     poll_seconds: float = 15.0,
-    timeout_seconds: float = 3 * 3600.0,
+    timeout_seconds: float = 3600.0,
 ) -> dict | None:
     """Push the notebook; with wait, follow its run and fetch its output into submissions/<slug>/notebook/;
     with send, submit the output's submission.csv through the same checks as `kit submit`."""
@@ -162,10 +222,14 @@ def run_notebook(
     deadline = time.monotonic() + timeout_seconds
     while (state := client.kernels_status(kernel))["status"] not in ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED"):
         if time.monotonic() > deadline:
-            raise KitError(f"notebook {kernel} is still {state['status']}; check it on Kaggle later.")
+            raise KitError(
+                f"notebook {kernel} is still {state['status']} after the {timeout_seconds:g} s wait "
+                "(--wait-timeout); check it on Kaggle later."
+            )
         time.sleep(poll_seconds)
     if state["status"] != "COMPLETE":
-        raise KitError(f"notebook {kernel} ended {state['status']}: {state['failure'] or 'see its log on Kaggle'}.")
+        reason = (state["failure"] or "see its log on Kaggle").rstrip(".")
+        raise KitError(f"notebook {kernel} ended {state['status']}: {reason}.")
     out_dir = Path("submissions") / comp.slug / "notebook"
     files = client.kernels_output(kernel, out_dir)
     print(f"kit: fetched the notebook's output into {out_dir} ({len(files)} files)", file=sys.stderr)
@@ -178,4 +242,5 @@ def run_notebook(
         from kit.fetch import fetch
 
         data_dir = fetch(comp, data_dir, client=client)
-    return submit(comp, csv_path, data_dir, message, wait=True, force=force, client=client, poll_seconds=poll_seconds)
+    return submit(comp, csv_path, data_dir, message, wait=True, force=force, client=client, poll_seconds=poll_seconds,
+                  timeout_seconds=timeout_seconds)  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import secrets
@@ -28,7 +29,6 @@ import pytest
 
 # Fixed, so a second download into the same folder is skipped by the client, as with real Kaggle.
 LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
-SUBMITTED_AT = "2024-01-01T00:00:00.000Z"
 
 # Handed-out URLs use the client's LOCALHOST base; they reach us through HTTP_PROXY like the RPCs.
 PUBLIC = "http://localhost"
@@ -94,6 +94,7 @@ class _Submission:
     score: str | None
     error: str | None
     pending_looks: int
+    date: str  # when it was created, as Kaggle lists it
     looks: int = 0
 
     def look(self, username: str) -> dict:
@@ -103,7 +104,7 @@ class _Submission:
         reply = {
             "ref": self.ref,
             "totalBytes": self.total_bytes,
-            "date": SUBMITTED_AT,
+            "date": self.date,
             "description": self.description,
             "fileName": self.file_name,
             "status": status,
@@ -212,6 +213,7 @@ class FakeKaggle:
         self.kernel_logs: dict[str, str] = {}  # "owner/slug" -> log text the client saves
         self.truncate_downloads: bool | int = False  # True: every blob GET; N: the next N
         self.slow_seconds = 0.0  # delay before every RPC reply
+        self.delays: dict[str, float] = {}  # rpc -> seconds it takes (see `delay`)
 
         self.competitions: dict[str, _Competition] = {}
         self.submissions: list[_Submission] = []
@@ -221,6 +223,7 @@ class FakeKaggle:
         self.errors: list[str] = []  # exceptions inside the fake: a bug here, not in the client
 
         self._faults: list[_Fault] = []
+        self._drops: dict[str, int] = {}  # rpc -> calls still to answer by hanging up (see `drop_reply`)
         self._upload_slots: dict[str, dict] = {}  # blob token -> {competition, file_name, data}
         self._kernel_versions: dict[str, int] = {}
         self._status_looks: dict[str, int] = {}
@@ -316,6 +319,15 @@ class FakeKaggle:
         """
         self._faults.append(_Fault(rpc, status, times, retry_after, message))
 
+    def delay(self, rpc: str, seconds: float) -> None:
+        """Make every call of `rpc` take `seconds` before it is handled (other calls are not held up)."""
+        self.delays[rpc] = seconds
+
+    def drop_reply(self, rpc: str, times: int = 1) -> None:
+        """Handle the next `times` calls of `rpc` (a CreateSubmission really creates the submission), then
+        hang up without a reply: what the client sees when a connection dies after the server acted."""
+        self._drops[rpc] = self._drops.get(rpc, 0) + times
+
     def calls(self, rpc: str) -> list[dict]:
         """Log entries for an RPC method name, or "blob"/"upload"."""
         return [e for e in self.log if _route(e["method"], e["path"]) == rpc]
@@ -345,6 +357,8 @@ class FakeKaggle:
         try:
             if h.command == "POST" and self.slow_seconds:
                 time.sleep(self.slow_seconds)
+            if self.delays.get(route):
+                time.sleep(self.delays[route])
             fault = self._take_fault(route)
             if fault is not None:
                 slug = (body or {}).get("competitionName") or _blob_slug(path)
@@ -361,7 +375,12 @@ class FakeKaggle:
                     raise _HttpError(401, _fault_message(401, route, None))
                 with self._lock:
                     reply = self._rpcs[route](body or {})
-                if isinstance(reply, _Redirect):
+                    dropped = self._drops.get(route, 0) > 0
+                    if dropped:
+                        self._drops[route] -= 1
+                if dropped:
+                    h.close_connection = True  # no status line, no body: the client's read fails
+                elif isinstance(reply, _Redirect):
                     _send(h, 302, b"", {"Location": reply.location})
                 else:
                     _send_json(h, 200, reply)
@@ -527,6 +546,7 @@ class FakeKaggle:
                 score=score,
                 error=error,
                 pending_looks=self.pending_polls,
+                date=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             )
         )
         return {"message": f"Successfully submitted to {comp.slug}", "ref": ref}

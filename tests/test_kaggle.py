@@ -73,9 +73,9 @@ def run(server: FakeKaggle, tmp_path: Path) -> Run:
             assert server.key not in path.read_text(errors="ignore"), path
 
 
-def one_error(out: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit 2, one sentence on stderr starting with error:, no traceback."""
-    assert out.returncode == 2, out.stdout + out.stderr
+def one_error(out: subprocess.CompletedProcess, *fragments: str, code: int = 2) -> None:
+    """Exit 2 (or `code`), one sentence on stderr starting with error:, no traceback."""
+    assert out.returncode == code, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
     error_lines = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1, out.stderr
@@ -301,7 +301,8 @@ def test_the_same_file_is_not_sent_twice_unless_forced(fetched, server):
 def test_a_submission_kaggle_cannot_score_is_reported(fetched, server):
     server.competitions["titanic"].columns = ("PassengerId", "Transported")  # the server expects another header
     path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
-    one_error(fetched("submit", str(path), "--wait", "--poll-interval", "0.1"), "could not score")
+    # exit 3, not 2: the file was sent
+    one_error(fetched("submit", str(path), "--wait", "--poll-interval", "0.1"), "could not score", "ref", code=3)
     assert json.loads((fetched.work / "submissions/titanic/ledger.json").read_text())[0]["status"] == "ERROR"
 
 
@@ -387,4 +388,4 @@ def test_a_failed_upload_is_reported_and_not_recorded(fetched, server):
     path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
     one_error(fetched("submit", str(path)), "did not accept the upload")
     assert server.calls("CreateSubmission") == []
-    assert not (fetched.work / "submissions").exists()
+    assert not (fetched.work / "submissions/titanic/ledger.json").exists()  # only the lock file is there
