@@ -54,8 +54,11 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
     created: list[Path] = []  # every folder and file this fetch made, in order; removed again if it fails
     try:
         _make_folder(data_dir, created)
-        for stale in data_dir.glob(f"{TEMP_PREFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        for stale in data_dir.glob(f"{TEMP_PREFIX}*"):  # what a killed fetch left
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=data_dir) as tmp:
             zip_path = client.download(comp.slug, Path(tmp) / "download", progress=show_progress(quiet))
             files = Path(tmp) / "files"
@@ -232,8 +235,8 @@ def _matches(path: Path, digest: str) -> bool:
 
 
 def _refuse_clashes(data_dir: Path, new: dict, previous: dict) -> None:
-    """Stop before a file of the download would replace one that kit did not write."""
-    for name in new:
+    """Stop before a file of the download, or the manifest, would replace one that kit did not write."""
+    for name in new if previous else [*new, MANIFEST]:  # a manifest kit cannot read as this competition's
         if name in previous:
             continue
         target = data_dir / name

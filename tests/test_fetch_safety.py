@@ -79,6 +79,14 @@ def test_a_file_of_the_same_name_that_kit_did_not_write_stops_the_fetch(run, ser
     assert everything(folder) == before
 
 
+def test_a_kit_manifest_json_that_kit_cannot_read_is_not_replaced(run, server, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "kit-manifest.json").write_text('{"mine": true}\n')
+    one_error(run("fetch", "--data-dir", str(folder)), "kit-manifest.json is already there and kit did not write it")
+    assert everything(folder) == {"kit-manifest.json": b'{"mine": true}\n'}
+
+
 def test_a_folder_kit_fetched_for_another_competition_is_not_overwritten(run, server):
     data = run.work / "data" / "titanic"
     assert run("fetch").returncode == 0
@@ -102,6 +110,15 @@ def test_force_removes_a_file_of_the_previous_download_only_if_it_is_unchanged(r
     assert not (data / "old.csv").exists()  # kit's own, unchanged: gone with the download that brought it
     assert (data / "edited.csv").read_text() == "from an older download\n"  # changed by someone: kept
     assert manifest_names(data) == list(TITANIC)
+
+
+def test_what_a_killed_fetch_left_is_cleared_by_the_next(run, server):
+    data = run.work / "data" / "titanic"
+    assert run("fetch").returncode == 0
+    (data / ".kit-fetch-abc" / "files").mkdir(parents=True)
+    (data / ".kit-fetch-def.json").write_text("{}")
+    assert run("fetch", "--force").returncode == 0
+    assert sorted(everything(data)) == sorted(["kit-manifest.json", *TITANIC])
 
 
 # ---- data folders kit refuses -------------------------------------------------------------------------------
