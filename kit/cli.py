@@ -170,6 +170,11 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
     p.add_argument("--data-dir", type=Path, help="folder holding the competition's files (default data/<slug>/)")
     p.add_argument("--recipe", help="named recipe of the competition (default: its first)")
+    p.add_argument(
+        "--allow-changed-data",
+        action="store_true",
+        help="read data files that no longer match kit-manifest.json (you edited them on purpose)",
+    )
 
 
 def _plan_options(p: argparse.ArgumentParser) -> None:

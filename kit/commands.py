@@ -20,10 +20,12 @@ SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 def _load(args):
     """Competition, recipe spec, train and test frames, and the data folder."""
     from kit.competition import default_data_dir, load_competition, read_train_test, with_sample_labels
+    from kit.fetch import verify_data
 
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     data_dir = args.data_dir or default_data_dir(comp)
+    verify_data(comp, data_dir, args.allow_changed_data)
     comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
     return comp, spec, train, test, data_dir
@@ -154,6 +156,7 @@ def cmd_submission(args) -> int:
 def write_submission(args) -> Path:
     """Cross-validate, train on all rows, write the checked CSV and its sidecar; returns the CSV path."""
     from kit.competition import default_data_dir, load_competition
+    from kit.fetch import verify_data
     from kit.pipeline import format_cv, make_submission
     from kit.report import record_run
 
@@ -161,8 +164,10 @@ def write_submission(args) -> Path:
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     out = _out_path(args, comp, spec, plan)
+    data_dir = args.data_dir or default_data_dir(comp)
+    verify_data(comp, data_dir, args.allow_changed_data)
     # make_submission checks `out` before it reads the data, so a refused path costs no training
-    result = make_submission(comp, spec, plan, args.data_dir or default_data_dir(comp), out, quiet=args.quiet)
+    result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet)
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     return out
@@ -202,9 +207,12 @@ def cmd_doctor(args) -> int:
 
 def cmd_submit(args) -> int:
     from kit.competition import default_data_dir, load_competition
+    from kit.fetch import verify_data
 
     comp = load_competition(args.competition)
-    _submit(args, comp, args.file, args.data_dir or default_data_dir(comp))
+    data_dir = args.data_dir or default_data_dir(comp)
+    verify_data(comp, data_dir, args.allow_changed_data)  # the CSV is checked against test.csv: the right one
+    _submit(args, comp, args.file, data_dir)
     return 0
 
 
@@ -263,6 +271,10 @@ def cmd_notebook(args) -> int:
         plan = replace(plan, device="cuda")  # Kaggle's GPU, asked for in the metadata
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
+    if args.submit:  # the notebook's CSV is checked against the local test file before it is sent
+        from kit.fetch import verify_data
+
+        verify_data(comp, args.data_dir or default_data_dir(comp), args.allow_changed_data)
     client = Kaggle() if args.push else None
     user = args.user or configured_username() or (client.whoami(comp.slug) if client else None)
     if user is None:

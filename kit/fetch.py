@@ -1,8 +1,11 @@
-"""Getting a competition's files into data/<slug>/, safely and only when needed.
+"""Getting a competition's files into data/<slug>/, safely and only when needed; checking them before use.
 
-The zip is downloaded into a temp folder beside the target, checked (readable, CRCs, no member
-outside the folder, a sane total size), extracted there, recorded in a manifest of sha256 sums,
-and only then renamed into place: an interrupted or failed fetch leaves no half folder.
+The zip is downloaded into a temp folder inside the data folder, checked (readable, CRCs, no member
+outside the folder, a sane total size) and extracted there. Only then are the competition's own files
+moved into place, one by one, and recorded in `kit-manifest.json` (name -> sha256). kit replaces
+only files its manifest lists and never deletes anything else in the folder: a file of the same name
+that kit did not write stops the fetch. A fetch that fails removes what it created and nothing else.
+Commands that read the data first check it against the manifest (`verify_data`).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from kit import KitError
-from kit.competition import Competition, sha256_file
+from kit.competition import PACKAGE_ROOT, Competition, sha256_file
 from kit.kaggle_client import in_kaggle_notebook, kaggle_root
 from kit.progress import show_progress
 
 MANIFEST = "kit-manifest.json"
 MAX_UNZIPPED_BYTES = int(os.environ.get("KIT_MAX_UNZIPPED_BYTES", 20 * 2**30))  # a zip bomb stops here
+TEMP_PREFIX = ".kit-fetch-"  # temp folders inside the data folder; a killed fetch's are removed by the next
 
 
 def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, quiet: bool = False) -> Path:
@@ -35,7 +39,8 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
         print(f"kit: inside a Kaggle notebook; reading {mounted}, nothing downloaded", file=sys.stderr)
         return mounted
     data_dir = Path(data_dir)
-    if not force and intact(data_dir):
+    refuse_unsafe_data_dir(data_dir)
+    if not force and _listed(data_dir, comp.slug) and intact(data_dir):
         print(
             f"kit: {data_dir} is present and intact; nothing downloaded (use --force to download again)",
             file=sys.stderr,
@@ -45,25 +50,102 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
         from kit.kaggle_client import Kaggle
 
         client = Kaggle()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(data_dir)
-    with tempfile.TemporaryDirectory(prefix=f".{data_dir.name}.fetch-", dir=data_dir.parent) as tmp:
-        zip_path = client.download(comp.slug, Path(tmp) / "download", progress=show_progress(quiet))
-        files = Path(tmp) / "files"
-        extract_safely(zip_path, files)
-        missing = [
-            name for role, name in comp.files.items() if role in ("train", "test") and not (files / name).is_file()
-        ]
-        if missing:
+    previous = _listed(data_dir, comp.slug)  # name -> sha256 of what kit put there before: kit may replace these
+    created: list[Path] = []  # every folder and file this fetch made, in order; removed again if it fails
+    try:
+        _make_folder(data_dir, created)
+        for stale in data_dir.glob(f"{TEMP_PREFIX}*"):  # what a killed fetch left
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=data_dir) as tmp:
+            zip_path = client.download(comp.slug, Path(tmp) / "download", progress=show_progress(quiet))
+            files = Path(tmp) / "files"
+            extract_safely(zip_path, files)
+            missing = [
+                name for role, name in comp.files.items() if role in ("train", "test") and not (files / name).is_file()
+            ]
+            if missing:
+                raise KitError(
+                    f"the download for {comp.slug} lacks {', '.join(missing)}; check the competition definition."
+                )
+            new = {p.relative_to(files).as_posix(): sha256_file(p) for p in sorted(files.rglob("*")) if p.is_file()}
+            new.pop(MANIFEST, None)  # the name is kit's own
+            _refuse_clashes(data_dir, new, previous)
+            # While files move the manifest lists old and new names, so a fetch killed halfway leaves
+            # only files kit may replace; afterwards it lists exactly the new download.
+            _write_manifest(data_dir, comp.slug, previous | new, created)
+            for name in new:
+                target = data_dir / name
+                _make_folder(target.parent, created)
+                is_new = not os.path.lexists(target)
+                os.replace(files / name, target)
+                if is_new:
+                    created.append(target)
+            _write_manifest(data_dir, comp.slug, new, created)
+    except BaseException as e:
+        _remove_created(created)
+        if isinstance(e, OSError):
+            reason = e.strerror or str(e)
             raise KitError(
-                f"the download for {comp.slug} lacks {', '.join(missing)}; check the competition definition."
-            )
-        write_manifest(files, comp.slug)
-        if data_dir.exists():
-            data_dir.rename(Path(tmp) / "previous")  # removed with the temp folder
-        files.rename(data_dir)
+                f"cannot write the files into {data_dir} ({reason}); check it or pass another --data-dir."
+            ) from None
+        raise
+    for name, digest in previous.items():  # files of an older download that this one no longer has, if unchanged
+        old = data_dir / name
+        if name not in new and old.is_file() and sha256_file(old) == digest:
+            old.unlink()
     print(f"kit: {comp.slug} files are in {data_dir}", file=sys.stderr)
     return data_dir
+
+
+def refuse_unsafe_data_dir(data_dir: Path) -> None:
+    """Refuse a data folder that is or holds the filesystem root, the home folder or kit's checkout."""
+    resolved = Path(data_dir).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    protected = {Path(resolved.anchor): "the filesystem root", Path.home().resolve(): "your home folder"}
+    protected.setdefault(PACKAGE_ROOT, "kit's checkout")
+    if (cwd / "competitions").is_dir() or (cwd / ".git").exists():
+        protected.setdefault(cwd, "the checkout kit runs in")
+    repo = next((d for d in cwd.parents if (d / ".git").exists()), None)  # the repository kit runs in
+    if repo is not None:
+        protected.setdefault(repo, "the checkout kit runs in")
+    for path, what in protected.items():
+        if path.is_relative_to(resolved):
+            raise KitError(
+                f"--data-dir {data_dir} is or holds {what} ({path}); pass a folder for the competition's files "
+                "alone, such as data/<slug>."
+            )
+
+
+def verify_data(comp: Competition, data_dir: Path, allow_changed: bool = False) -> None:
+    """Stop before a command reads files that no longer match the manifest kit wrote when it fetched them.
+
+    A folder without a manifest (files put there by hand, or ../shared) is read as it is. Only the
+    competition's own files are hashed: train, test and the sample submission, once per command.
+    """
+    folder = Path(data_dir)
+    if not (folder / MANIFEST).is_file():
+        return
+    manifest = _read_manifest(folder)
+    if manifest is None:
+        problem = f"{folder / MANIFEST} is unreadable"
+    else:
+        listed = manifest["files"]
+        names = [name for name in comp.files.values() if name in listed]
+        changed = next((n for n in names if not _matches(folder / n, listed[n])), None)
+        if changed is None:
+            return
+        state = "has changed" if (folder / changed).is_file() else "is missing"
+        problem = f"{folder / changed} {state} since kit fetched it (it no longer matches {MANIFEST})"
+    if allow_changed:
+        print(f"kit: warning: {problem}; reading it anyway (--allow-changed-data)", file=sys.stderr)
+        return
+    raise KitError(
+        f"{problem}; run `kit fetch -c {comp.slug} --force` to download it again, "
+        "or pass --allow-changed-data if you changed it on purpose."
+    )
 
 
 def extract_safely(zip_path: Path, target: Path) -> None:
@@ -106,22 +188,13 @@ def extract_safely(zip_path: Path, target: Path) -> None:
             ) from None
 
 
-def write_manifest(folder: Path, slug: str) -> None:
-    files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-    manifest = {"competition": slug, "files": files}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-
-
 def intact(folder: Path) -> bool:
     """True when the folder's manifest lists files that are all present with their recorded sha256."""
-    try:
-        manifest = json.loads((Path(folder) / MANIFEST).read_text())
-        files = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    manifest = _read_manifest(Path(folder))
+    if manifest is None:
         return False
-    return bool(files) and all(
-        (Path(folder) / name).is_file() and sha256_file(Path(folder) / name) == digest for name, digest in files.items()
-    )
+    files = manifest["files"]
+    return bool(files) and all(_matches(Path(folder) / name, digest) for name, digest in files.items())
 
 
 def data_status(comp: Competition, folder: Path) -> tuple[str, bool]:
@@ -139,7 +212,70 @@ def data_status(comp: Competition, folder: Path) -> tuple[str, bool]:
     return f"{folder} has the files but no manifest (not fetched by kit), so they cannot be verified", True
 
 
-def _remove_stale_temps(data_dir: Path) -> None:
-    """Temp folders a killed fetch left behind."""
-    for stale in data_dir.parent.glob(f".{data_dir.name}.fetch-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+def _read_manifest(folder: Path) -> dict | None:
+    """The manifest kit wrote in `folder`, or None when there is none or it is not one of kit's."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        return None
+    return manifest
+
+
+def _listed(folder: Path, slug: str) -> dict:
+    """name -> sha256 of the files kit fetched for `slug` into `folder`: the only files a fetch may replace."""
+    manifest = _read_manifest(folder)
+    return dict(manifest["files"]) if manifest and manifest.get("competition") == slug else {}
+
+
+def _matches(path: Path, digest: str) -> bool:
+    return path.is_file() and sha256_file(path) == digest
+
+
+def _refuse_clashes(data_dir: Path, new: dict, previous: dict) -> None:
+    """Stop before a file of the download, or the manifest, would replace one that kit did not write."""
+    for name in new if previous else [*new, MANIFEST]:  # a manifest kit cannot read as this competition's
+        if name in previous:
+            continue
+        target = data_dir / name
+        in_the_way = [p for p in (target, *target.parents) if p.is_relative_to(data_dir) and p != data_dir]
+        clash = next((p for p in in_the_way if os.path.lexists(p) and (p == target or not p.is_dir())), None)
+        if clash is not None:
+            raise KitError(
+                f"{clash} is already there and kit did not write it (no {MANIFEST} lists it), so nothing was "
+                "changed; move it away or pass another --data-dir."
+            )
+
+
+def _make_folder(folder: Path, created: list[Path]) -> None:
+    """mkdir -p that records each folder it makes."""
+    for d in reversed([d for d in (folder, *folder.parents) if not d.exists()]):
+        d.mkdir()
+        created.append(d)
+
+
+def _write_manifest(folder: Path, slug: str, files: dict, created: list[Path]) -> None:
+    """Write the manifest (temp file + rename), recording it as created if it is new."""
+    path = folder / MANIFEST
+    is_new = not os.path.lexists(path)
+    text = json.dumps({"competition": slug, "files": dict(sorted(files.items()))}, indent=2, sort_keys=True) + "\n"
+    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=TEMP_PREFIX, suffix=".json", delete=False) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+    if is_new:
+        created.append(path)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Undo a failed fetch: remove the files and folders it made, newest first; a folder that is not
+    empty (someone else put something there) stays."""
+    for path in reversed(created):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink()
+        except OSError:
+            pass

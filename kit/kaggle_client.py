@@ -27,7 +27,9 @@ from kit import KitError
 TOKEN_URL = "https://www.kaggle.com/settings/api"
 NO_CREDENTIALS = (
     f"no Kaggle credentials found; create an API token at {TOKEN_URL} and save it to ~/.kaggle/access_token "
-    "(or set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle with chmod 600)."
+    "(or set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle with chmod 600); "
+    "without an account, `kit run --data-dir DIR` trains and writes the submission from a folder DIR that already "
+    "holds the competition's files."
 )
 
 
