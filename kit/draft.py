@@ -1,0 +1,171 @@
+"""`kit new`: a first competition definition drafted from the competition's files.
+
+It reads train, test and the sample submission, and writes competitions/<slug>.toml with the id
+and target from the sample submission, the task guessed from the target's values, the metric (given,
+or a guess marked as one), and a starting recipe chosen from each column's type: numbers as they
+are (log1p for long-tailed ones), flags as 1/0, categories one-hot with their rare levels pooled,
+and every gap filled. Each line carries a comment, so the user can see what to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from kit import KitError
+from kit.task import default_metric, infer_task, metrics_for
+
+MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
+RARE_BELOW = 10  # levels seen in fewer rows than this share one level
+FLAGS = {"true", "false", "yes", "no"}
+
+
+def find_files(data_dir: Path) -> dict[str, str]:
+    """The train, test and sample submission file names in data_dir, by role."""
+    names = sorted(p.name for p in Path(data_dir).glob("*.csv"))
+    roles = {}
+    for role, pattern in (("sample_submission", r"submission"), ("train", r"^train"), ("test", r"^test")):
+        found = [n for n in names if re.search(pattern, n, re.IGNORECASE) and n not in roles.values()]
+        if found:
+            roles[role] = found[0]
+    missing = [r for r in ("train", "test") if r not in roles]
+    if missing:
+        raise KitError(f"{data_dir} has no {' or '.join(missing)} CSV (names starting train / test); pass --data-dir.")
+    return roles
+
+
+def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
+    """The text of a definition for the competition whose files are in data_dir."""
+    import pandas as pd
+
+    files = find_files(data_dir)
+    train = pd.read_csv(Path(data_dir) / files["train"], low_memory=False)
+    test = pd.read_csv(Path(data_dir) / files["test"], nrows=1000, low_memory=False)
+    columns, id_col, target = _submission_columns(files, data_dir, train, test)
+    values = sorted({_text(v) for v in train[target].dropna()})
+    kind = infer_task(values)
+    guessed = metric is None
+    metric = metric or default_metric(kind)
+    if metric not in metrics_for(kind):
+        raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    lines = [
+        f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
+        "# Every value below is a starting point: check the task, the metric and the recipe.",
+        f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
+        f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
+        f'id = "{id_col}"  # the id column of test.csv and the submission',
+        f'target = "{target}"  # the column to predict in train.csv',
+        f'task = "{kind}"  # guessed from the target\'s {len(values)} distinct values: binary, multiclass or regression',
+        f'metric = "{metric}"  # '
+        + (
+            f"a guess: set the metric the competition is scored by ({', '.join(metrics_for(kind))})"
+            if guessed
+            else "the metric the competition is scored by"
+        ),
+        'recipe = "base"  # the recipe used when --recipe is not given',
+        "",
+        "[files]  # the competition's files, as the download names them",
+    ]
+    lines += [f'{role} = "{name}"  # {role.replace("_", " ")}' for role, name in files.items()]
+    lines += ["", "[submission]", f"columns = {_list(columns)}  # the submission's header, in order"]
+    if kind != "regression" and len(columns) == 2:
+        lines.append(f"labels = {_list(values)}  # the classes as the submission writes them (the target's values)")
+    lines += ["", *_recipe(train, test, id_col, target)]
+    return "\n".join(lines) + "\n"
+
+
+def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str]:
+    """(submission columns, id column, target column) from the sample submission, else from train vs test."""
+    only_in_train = [c for c in train.columns if c not in test.columns]
+    if "sample_submission" in files:
+        import pandas as pd
+
+        columns = list(pd.read_csv(Path(data_dir) / files["sample_submission"], nrows=0).columns)
+        id_col = columns[0]
+        target = columns[1] if len(columns) == 2 else (only_in_train[0] if len(only_in_train) == 1 else None)
+    else:
+        id_col = train.columns[0]
+        target = only_in_train[0] if len(only_in_train) == 1 else None
+        columns = [id_col, target]
+    if target is None or target not in train.columns:
+        raise KitError(
+            f"cannot tell the target column of {files['train']} (columns only in train: {only_in_train}); "
+            "write the definition by hand."
+        )
+    if id_col not in train.columns or id_col not in test.columns:
+        raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}.")
+    return columns, id_col, target
+
+
+def _recipe(train, test, id_col: str, target: str) -> list[str]:
+    """The [recipes.base] table, one step per line, from the type of each input column."""
+    import pandas as pd
+
+    numeric, one_hot, flags, fill_mode, log1p, rare, skipped = [], [], [], [], {}, {}, []
+    for col in train.columns:
+        if col in (id_col, target) or col not in test.columns:
+            continue
+        series = train[col]
+        gaps = bool(series.isna().any() or test[col].isna().any())
+        distinct = series.dropna().unique()
+        lowered = {str(v).lower() for v in distinct}
+        if pd.api.types.is_bool_dtype(series) or (len(distinct) == 2 and lowered <= FLAGS):
+            flags.append(col)
+            numeric.append(col)
+        elif pd.api.types.is_numeric_dtype(series):
+            if len(distinct) <= 1:
+                skipped.append(f"{col} (one value)")
+                continue
+            if series.min() >= 0 and series.quantile(0.99) > 20 * (series.median() + 1):
+                log1p[f"Log{col}"] = col  # long-tailed, like money: its logarithm spreads it out
+                numeric.append(f"Log{col}")
+            else:
+                numeric.append(col)
+        elif len(distinct) <= MAX_LEVELS:
+            one_hot.append(col)
+            counts = series.value_counts()
+            if (counts < RARE_BELOW).any():
+                rare[col] = RARE_BELOW
+        else:
+            skipped.append(f"{col} ({len(distinct)} distinct texts)")
+            continue
+        if gaps:
+            fill_mode.append(col)
+    lines = ["# The starting recipe: every input column by its type. `kit recipe show` prints what it makes."]
+    if skipped:
+        lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
+    lines.append("[recipes.base]")
+    if flags:
+        lines.append(f"boolean = {_list(flags)}  # True/False (yes/no) columns as 1/0")
+    if rare:
+        lines.append(f"rare = {_table(rare)}  # levels in fewer rows than this share one level")
+    if fill_mode:
+        lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
+    if log1p:
+        lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1)")
+    lines.append(f"numeric = {_list(numeric)}  # number features, in this order")
+    lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training")
+    lines.append('scale = "max"  # divide each feature by its largest training value')
+    return lines
+
+
+def _text(value) -> str:
+    """A target value as a submission writes it: 1.0 -> "1", True -> "True"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _list(items) -> str:
+    return "[" + ", ".join(json.dumps(str(v)) for v in items) + "]"  # a JSON string is a TOML basic string
+
+
+def _table(mapping: dict) -> str:
+    parts = [f"{_key(k)} = {v if isinstance(v, int) else json.dumps(v)}" for k, v in mapping.items()]
+    return "{ " + ", ".join(parts) + " }"
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise (a column named "Annual Income")."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
