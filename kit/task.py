@@ -10,6 +10,7 @@ a 0.5 cut or that higher is better:
 - how a prediction is scored, and in which direction a score is better.
 
 The metrics are kit's own, written over tensors; tests check each one against scikit-learn's.
+torch is imported when a Task first touches tensors, so reading a definition stays light.
 Predictions always have the task's form: (n,) probabilities of the positive class for binary,
 (n, k) class probabilities for multiclass, (n,) values on the target's own scale for regression.
 """
@@ -17,12 +18,13 @@ Predictions always have the task's form: (n,) probabilities of the positive clas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from kit import KitError
+
+if TYPE_CHECKING:
+    import torch
 
 TASKS = ("binary", "multiclass", "regression")
 # Probabilities are written with this many significant digits: enough for float32, and the same
@@ -30,105 +32,33 @@ TASKS = ("binary", "multiclass", "regression")
 DIGITS = 9
 
 
-# ---- the metrics, over tensors -------------------------------------------------------------------
-
-
-def _labels_of(pred: torch.Tensor) -> torch.Tensor:
-    """Hard class predictions: p > 0.5 for (n,) binary probabilities, the argmax for (n, k)."""
-    return pred.argmax(dim=1) if pred.dim() == 2 else (pred > 0.5).long()
-
-
-def accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of rows whose predicted class is the true one."""
-    # float32 mean, as kit has always computed it: the recorded scores keep their bytes
-    return (_labels_of(pred) == y.long()).float().mean().item()
-
-
-def balanced_accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """The mean, over the classes present in y, of the share of that class predicted right."""
-    hard, y = _labels_of(pred), y.long()
-    recalls = [(hard[y == c] == c).double().mean().item() for c in torch.unique(y).tolist()]
-    return math.fsum(recalls) / len(recalls)
-
-
-def f1(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """F1 of the positive class (binary): 2 tp / (2 tp + fp + fn); 0 when there is nothing to find."""
-    hard, y = _labels_of(pred), y.long()
-    tp = int(((hard == 1) & (y == 1)).sum())
-    wrong = int((hard != y).sum())
-    return 2 * tp / (2 * tp + wrong) if tp or wrong else 0.0
-
-
-def _binary_auc(score: torch.Tensor, positive: torch.Tensor) -> float:
-    """Area under the ROC curve: the chance a positive row outscores a negative one, ties counting half.
-
-    Computed from ranks (Mann-Whitney U), with tied scores sharing their average rank.
-    """
-    score, positive = score.double(), positive.bool()
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise KitError("ROC AUC needs both classes among the scored rows; use more rows per fold or fewer folds.")
-    values, inverse, counts = torch.unique(score, return_inverse=True, return_counts=True)
-    first_rank = torch.cumsum(counts, 0) - counts + 1  # (n_unique,) the rank the first of each tie takes
-    ranks = (first_rank + (counts - 1) / 2.0)[inverse]  # (n,) average rank of each row's tie
-    u = ranks[positive].sum().item() - n_pos * (n_pos + 1) / 2
-    return u / (n_pos * n_neg)
-
-
-def roc_auc(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Binary: AUC of the positive class's probability. Multiclass: one class against the rest, averaged."""
-    if pred.dim() == 1:
-        return _binary_auc(pred, y == 1)
-    return math.fsum(_binary_auc(pred[:, c], y == c) for c in range(pred.shape[1])) / pred.shape[1]
-
-
-def log_loss(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean negative log probability of the true class; probabilities clipped to [eps, 1 - eps]."""
-    pred = pred.double()
-    if pred.dim() == 1:
-        pred = torch.stack([1 - pred, pred], dim=1)  # (n, 2)
-    pred = pred / pred.sum(dim=1, keepdim=True)  # rows sum to 1, as Kaggle normalises them
-    eps = torch.finfo(torch.float64).eps
-    p_true = pred.clamp(eps, 1 - eps).gather(1, y.long()[:, None])[:, 0]  # (n,)
-    return -p_true.log().mean().item()
-
-
-def rmse(pred: torch.Tensor, y: torch.Tensor) -> float:
-    return (pred.double() - y.double()).pow(2).mean().sqrt().item()
-
-
-def rmsle(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """RMSE of log(1 + x): errors in ratio rather than in amount; both sides must be > -1."""
-    return rmse(pred.double().log1p(), y.double().log1p())
-
-
-def mae(pred: torch.Tensor, y: torch.Tensor) -> float:
-    return (pred.double() - y.double()).abs().mean().item()
-
-
 @dataclass(frozen=True)
 class Metric:
     """A metric named once, with its direction and the form of prediction a submission must hold."""
 
-    name: str
-    score: Callable  # (pred, y) -> float, pred in the task's form (see the module docstring)
+    name: str  # also the name of its function in kit.metrics
     greater_is_better: bool
     tasks: tuple  # the tasks it can score
     submits: str  # what the submission holds: "label", "probability" or "value"
+
+    def score(self, pred, y) -> float:
+        """The metric of predictions (in the task's form) against the target tensor."""
+        from kit import metrics  # torch, imported only when something is scored
+
+        return getattr(metrics, self.name)(pred, y)
 
 
 METRICS = {
     m.name: m
     for m in (
-        Metric("accuracy", accuracy, True, ("binary", "multiclass"), "label"),
-        Metric("balanced_accuracy", balanced_accuracy, True, ("binary", "multiclass"), "label"),
-        Metric("f1", f1, True, ("binary",), "label"),
-        Metric("roc_auc", roc_auc, True, ("binary", "multiclass"), "probability"),
-        Metric("log_loss", log_loss, False, ("binary", "multiclass"), "probability"),
-        Metric("rmse", rmse, False, ("regression",), "value"),
-        Metric("rmsle", rmsle, False, ("regression",), "value"),
-        Metric("mae", mae, False, ("regression",), "value"),
+        Metric("accuracy", True, ("binary", "multiclass"), "label"),
+        Metric("balanced_accuracy", True, ("binary", "multiclass"), "label"),
+        Metric("f1", True, ("binary",), "label"),
+        Metric("roc_auc", True, ("binary", "multiclass"), "probability"),
+        Metric("log_loss", False, ("binary", "multiclass"), "probability"),
+        Metric("rmse", False, ("regression",), "value"),
+        Metric("rmsle", False, ("regression",), "value"),
+        Metric("mae", False, ("regression",), "value"),
     )
 }
 
@@ -174,6 +104,8 @@ class Task:
 
     def link(self, z: torch.Tensor) -> torch.Tensor:
         """A model's raw outputs (..., n, width) or (..., n) as predictions in the task's form."""
+        import torch
+
         if self.kind == "binary":
             return torch.sigmoid(z)
         if self.kind == "multiclass":
@@ -188,6 +120,8 @@ class Task:
         binary: float 0.0/1.0 (1.0 = the positive label); multiclass: int64 class indices;
         regression: float32 values, log1p'd when the metric is rmsle (so squared error trains for it).
         """
+        import torch
+
         if self.kind == "regression":
             try:
                 y = torch.tensor([float(v) for v in values], dtype=torch.float64)
@@ -223,7 +157,7 @@ class Task:
     def score(self, pred: torch.Tensor, y: torch.Tensor) -> float:
         """The metric of predictions against the target tensor (both in the space `target` returns)."""
         if self.kind == "regression" and self.metric.name == "rmsle":
-            return rmse(pred, y)  # y is log1p already: the rmse of logs is the rmsle
+            return METRICS["rmse"].score(pred, y)  # y is log1p already: the rmse of logs is the rmsle
         return self.metric.score(pred, y)
 
     def better(self, a: float, b: float) -> bool:
@@ -238,10 +172,14 @@ class Task:
 
     def cells(self, pred: torch.Tensor) -> list[list[str]]:
         """Each test row's cells after the id, as the submission writes them."""
+        import torch
+
+        from kit.metrics import hard_labels
+
         if not bool(torch.isfinite(pred).all()):
             raise KitError("a prediction is not a finite number; nothing was written.")
         if self.metric.submits == "label":
-            return [[self.labels[i]] for i in _labels_of(pred).tolist()]
+            return [[self.labels[i]] for i in hard_labels(pred).tolist()]
         if self.kind == "multiclass":
             by_column = [self.labels.index(c) for c in self.prob_columns]
             return [[_number(row[c]) for c in by_column] for row in pred.double().tolist()]
