@@ -19,14 +19,13 @@ SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
 def _load(args):
     """Competition, recipe spec, train and test frames, and the data folder."""
-    from kit.competition import default_data_dir, load_competition, read_train_test, with_sample_labels
+    from kit.competition import default_data_dir, load_competition, read_train_test
     from kit.fetch import verify_data
 
     comp = load_competition(args.competition)
     spec = comp.recipe(args.recipe)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
-    comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
     return comp, spec, train, test, data_dir
 

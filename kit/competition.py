@@ -6,16 +6,16 @@ nothing in kit knows any competition by name.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from kit import KitError
-from kit.recipe_spec import RecipeSpec, RecipeTable, parse_recipe
+from kit.recipe_spec import RecipeSpec, RecipeTable, _regex_with_group, parse_recipe
 from kit.schema import Name, PositiveInt, Rule, SchemaError, check, show
+from kit.task import METRICS, TASKS, Task, default_metric, make_task, metrics_for
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
@@ -29,15 +29,17 @@ class Competition:
     title: str
     id: str  # id column, in test.csv and the submission
     target: str  # target column in train.csv and the submission
-    metric: str  # "accuracy"
+    metric: str  # a name in kit.task.METRICS
     files: dict  # role (train, test, sample_submission) -> file name
     columns: tuple  # submission header, in order; [id, target] when the definition does not list it
-    labels: tuple  # (negative, positive) as written in the CSV; () means "read them from the sample submission"
+    labels: tuple  # classes as written in the CSV (binary: negative, positive); () = the training target's values
     recipes: dict  # name -> RecipeSpec
     default_recipe: str
     source: Path  # the definition file
     run: dict = field(default_factory=dict)  # `kit run` defaults (recipe, models, seeds): the chosen configuration
     epochs: dict = field(default_factory=dict)  # model name -> epochs where the article's are too few
+    task: str = "binary"  # "binary", "multiclass" or "regression"
+    validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
 
     def recipe(self, name: str | None = None) -> RecipeSpec:
         name = name or self.default_recipe
@@ -100,10 +102,12 @@ class Files:
 class Submission:
     """[submission]: what a submission file looks like."""
 
-    columns: list[Name] = field(default=None, metadata={"length": 2, "unique": True})  # default: [id, target]
+    # default: [id, target]; a multiclass probability file lists the id, then one column per class
+    columns: list[Name] = field(default=None, metadata={"min_len": 2, "unique": True})
     labels: list[Name] = field(
-        default=None, metadata={"length": 2, "unique": True, "means": "two labels, [negative, positive]"}
-    )  # default: read from the sample submission
+        default=None,
+        metadata={"min_len": 2, "unique": True, "means": "two or more labels (binary: negative, positive)"},
+    )  # default: the training target's values, sorted
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,15 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """[validation]: how rows are kept together when folds are cut."""
+
+    group: Name = None  # rows with the same value in this column share a fold (GroupKFold)
+    # the group is this pattern's first (group) in that column, such as '^(\d+)_' for ids like 0042_01
+    group_pattern: str = field(default=None, metadata={"test": _regex_with_group})
+
+
+@dataclass(frozen=True)
 class Definition:
     """A competition definition file (competitions/*.toml)."""
 
@@ -132,11 +145,13 @@ class Definition:
     files: Files = field(metadata={"section": True})
     recipes: dict[Name, RecipeTable] = field(metadata={"section": True, "min_len": 1})
     title: str = None  # default: the slug
-    metric: Literal["accuracy"] = "accuracy"
+    task: Literal[TASKS] = "binary"
+    metric: Literal[tuple(METRICS)] = None  # default: accuracy for classification, rmse for regression
     recipe: Name = None  # the recipe used when --recipe is not given; default: the first of [recipes]
     submission: Submission = field(default=None, metadata={"section": True})
     run: Run = field(default=None, metadata={"section": True})
     training: Training = field(default=None, metadata={"section": True})
+    validation: Validation = field(default=None, metadata={"section": True})
 
 
 def _parse(raw: dict, path: Path) -> Competition:
@@ -145,13 +160,24 @@ def _parse(raw: dict, path: Path) -> Competition:
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
         if table.get("recipe", next(iter(recipes))) not in recipes:
             raise SchemaError(f"{place} {show(table['recipe'])} is none of the [recipes]: {', '.join(recipes)}")
+    task = raw.get("task", "binary")
+    metric = raw.get("metric") or default_metric(task)
+    if metric not in metrics_for(task):
+        raise SchemaError(f"metric {metric} does not score a {task} task; use one of {', '.join(metrics_for(task))}")
+    validation = raw.get("validation", {})
+    if "group_pattern" in validation and "group" not in validation:
+        raise SchemaError("[validation] group_pattern needs group, the column it reads")
     sub = raw.get("submission", {})
+    if task == "regression" and "labels" in sub:
+        raise SchemaError("[submission] labels are for classification; a regression task has none")
+    if task == "binary" and len(sub.get("labels", ())) not in (0, 2):
+        raise SchemaError("[submission] labels of a binary task are two: [negative, positive]")
     return Competition(
         slug=raw["slug"],
         title=raw.get("title", raw["slug"]),
         id=raw["id"],
         target=raw["target"],
-        metric=raw.get("metric", "accuracy"),
+        metric=metric,
         files=dict(raw["files"]),
         columns=tuple(sub.get("columns", (raw["id"], raw["target"]))),
         labels=tuple(sub.get("labels", ())),
@@ -160,6 +186,8 @@ def _parse(raw: dict, path: Path) -> Competition:
         source=path,
         run=dict(raw.get("run", {})),
         epochs=dict(raw.get("training", {}).get("epochs", {})),
+        task=task,
+        validation=dict(validation),
     )
 
 
@@ -187,12 +215,12 @@ def data_file(comp: Competition, data_dir: Path, role: str) -> Path:
     return path
 
 
-def read_csv(path: Path, required: list[str], id_column: str):
+def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
     """Read a CSV into a DataFrame, ids as strings, with one clear error for any problem."""
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True)
+        frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True, usecols=usecols)
     except pd.errors.EmptyDataError:
         raise KitError(f"{path} is empty; download it again (`kit fetch --force`).") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
@@ -262,58 +290,49 @@ def _infinite_as_missing(frame, columns: list[str]):
     return out
 
 
-# The label pairs kit can recognise in a sample submission, (negative, positive), as the file writes them.
-KNOWN_LABELS = (("0", "1"), ("False", "True"))
+def task_of(comp: Competition, train) -> Task:
+    """The competition's Task; class labels from [submission] labels, else the training target's values, sorted."""
+    labels = comp.labels
+    if comp.task != "regression" and not labels:
+        labels = tuple(sorted({label(v) for v in train[comp.target].dropna()}))
+    return make_task(comp.task, comp.metric, labels, comp.columns)
 
 
-def with_sample_labels(comp: Competition, data_dir: Path) -> Competition:
-    """`comp` with its submission labels read from the sample submission when the definition lists none.
+def read_task(comp: Competition, data_dir: Path) -> Task:
+    """The Task, reading only the training file's target column (for checks that need no training)."""
+    if comp.task == "regression" or comp.labels:
+        return make_task(comp.task, comp.metric, comp.labels, comp.columns)
+    path = data_file(comp, data_dir, "train")
+    return task_of(comp, read_csv(path, [comp.target], comp.id, usecols=lambda c: c == comp.target))
 
-    A sample submission often shows one label only (a baseline that says False on every row), so
-    the labels are the known pair its values belong to, spelled exactly as the file spells them.
-    """
-    if comp.labels:
-        return comp
-    if "sample_submission" not in comp.files:
-        raise KitError(f"{comp.source} lists neither [submission] labels nor a sample_submission file; add one.")
-    path = data_file(comp, data_dir, "sample_submission")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows or rows[0] != list(comp.columns):
+
+def target_tensor(comp: Competition, task: Task, train):
+    """The target column as the tensor models learn from (see Task.target), naming the first bad row."""
+    values = train[comp.target].map(label, na_action="ignore")
+    missing = values.isna().to_numpy().nonzero()[0]
+    if len(missing):
+        row = int(missing[0])  # its line counts the header as line 1
+        where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
         raise KitError(
-            f"{path} does not start with the header {','.join(comp.columns)}; check the file or the definition."
+            f"{comp.files['train']} column {comp.target} is empty{where} (line {row + 2} of the file); "
+            "every training row needs a target."
         )
-    values = {row[1] for row in rows[1:] if len(row) > 1}
-    for pair in KNOWN_LABELS:
-        if values and values <= set(pair):
-            return replace(comp, labels=pair)
-    raise KitError(
-        f"{path} holds the labels {sorted(values)[:4]}, not a pair kit knows; list them in [submission] labels of {comp.source}."
-    )
+    values = values.tolist()
+    if task.labels:
+        known = set(task.labels)
+        bad = next((i for i, v in enumerate(values) if v not in known), None)
+        if bad is not None:
+            where = f" at {comp.id} {train[comp.id].iloc[bad]}" if comp.id in train else ""
+            raise KitError(
+                f"{comp.files['train']} column {comp.target} holds {values[bad]!r}{where} (line {bad + 2} of the "
+                f"file), not one of {list(task.labels)}; check the file or [submission] labels."
+            )
+    return task.target(values, comp.files["train"], comp.target)
 
 
-def target_vector(comp: Competition, train) -> list[float]:
-    """The target as 0.0/1.0 per row, checked against the competition's two labels."""
-    labels = require_labels(comp)
-    values = train[comp.target].map(label).tolist()
-    bad = [i for i, v in enumerate(values) if v not in labels]
-    if bad:
-        row = bad[0]  # the first, in file order: its id, and its line counting the header as line 1
-        where = f" at {comp.id} {train[comp.id].iloc[row]} (line {row + 2} of the file)" if comp.id in train else ""
-        raise KitError(
-            f"{comp.files['train']} column {comp.target} holds {values[row]!r}{where}, "
-            f"not one of {list(comp.labels)}; check the file."
-        )
-    return [1.0 if v == labels[1] else 0.0 for v in values]
-
-
-def require_labels(comp: Competition) -> tuple:
-    """The (negative, positive) labels, or a clear error when neither the definition nor a sample gave them."""
-    if not comp.labels:
-        raise KitError(
-            f"competition {comp.slug} does not know its submission labels; list them in [submission] labels of {comp.source}."
-        )
-    return comp.labels
+def target_vector(comp: Competition, train) -> list:
+    """The target as a list (0.0/1.0 for binary), for code that needs no Task of its own."""
+    return target_tensor(comp, task_of(comp, train), train).tolist()
 
 
 def label(value) -> str:

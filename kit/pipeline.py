@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-
 from kit import KitError, __version__
-from kit.competition import input_hashes, read_train_test, target_vector, with_sample_labels
+from kit.competition import input_hashes, read_train_test, target_tensor, task_of
 from kit.progress import bar, show_progress
 from kit.submission import (
     check_out_path,
@@ -24,18 +22,19 @@ from kit.validation import cross_validate, fit_full, split_indices
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y)."""
-    y = torch.tensor(target_vector(comp, train))
+    task = task_of(comp, train)
+    y = target_tensor(comp, task, train)
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
-        result = cross_validate(spec, train, test, y, plan, progress=progress.update)
+        result = cross_validate(spec, train, test, y, plan, task, progress=progress.update)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
     train_ids = train[comp.id].tolist()
     for name, model in result.models.items():
         for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, split_indices(plan, y)), start=1):
             ids = [train_ids[i] for i in valid_idx.tolist()]
-            refuse_non_finite(ids, pred.tolist(), f"train {comp.id}", f"model {name} in CV fold {k}")
+            refuse_non_finite(ids, pred, f"train {comp.id}", f"model {name} in CV fold {k}")
     return result, y
 
 
@@ -43,20 +42,21 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
     loss and CV pictures beside it; returns the CVResult."""
     check_out_path(out)  # before the data is read: a refused path costs no training
-    comp = with_sample_labels(comp, data_dir)
     train, test = read_train_test(comp, data_dir, spec)
+    task = task_of(comp, train)
     result, y = run_cv(comp, spec, train, test, plan, quiet)
-    test_pred, state = fit_full(spec, train, test, y, plan)
+    test_pred, state = fit_full(spec, train, test, y, plan, task)
     test_ids = test[comp.id].tolist()
-    refuse_non_finite(test_ids, test_pred.tolist(), f"test {comp.id}")  # the probabilities, not the labels
-    text = submission_text(comp, test_ids, test_pred)
-    check_submission(comp, text, test_ids)  # never write a file Kaggle would reject
+    refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
+    text = submission_text(comp, task, test_ids, test_pred)
+    check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
     cv_summary = result.summary()
     del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
     sidecar = {
         "kit_version": __version__,
         "git_commit": git_commit(),
         "competition": comp.slug,
+        **task.describe(),
         "config": {
             "plan": asdict(plan),
             "recipe": asdict(spec),
@@ -81,7 +81,7 @@ def format_cv(comp, spec, plan, result) -> str:
     if plan.repeats > 1:
         split += f" x {plan.repeats} repeats"
     lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
-    lines.append(f"{'model':<12}{'accuracy':>20}   folds")
+    lines.append(f"{'model':<12}{comp.metric:>20}   folds")
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
     for name, r in rows:
         folds = " ".join(f"{s:.4f}" for s in r.fold_scores)

@@ -16,36 +16,47 @@ import threading
 from pathlib import Path
 
 from kit import KitError
-from kit.competition import PACKAGE_ROOT, Competition, require_labels
+from kit.competition import PACKAGE_ROOT, Competition
+from kit.task import Task
 
 
-def submission_text(comp: Competition, test_ids: list[str], test_pred) -> str:
-    """The CSV text: the competition's header, one row per test id in test order, prob > 0.5 -> positive.
+def submission_text(comp: Competition, task: Task, test_ids: list[str], test_pred) -> str:
+    """The CSV text: the competition's header, then one row per test id in test order with the cells the
+    metric needs (a label, a probability, one probability per class, or a value; see Task.cells).
 
-    A probability that is not finite raises: NaN > 0.5 is False, and would quietly become a label.
+    A prediction that is not finite raises: NaN > 0.5 is False, and would quietly become a label.
     """
-    negative, positive = require_labels(comp)
-    refuse_non_finite(test_ids, test_pred.tolist(), f"test {comp.id}")
-    rows = [",".join(comp.columns)]
-    rows += [f"{i},{positive if p > 0.5 else negative}" for i, p in zip(test_ids, test_pred.tolist())]
-    return "\n".join(rows) + "\n"
+    refuse_non_finite(test_ids, test_pred, f"test {comp.id}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(comp.columns)
+    writer.writerows([i, *cells] for i, cells in zip(test_ids, task.cells(test_pred)))
+    return out.getvalue()
 
 
-def refuse_non_finite(ids: list, probabilities: list[float], where: str, who: str = "the models") -> None:
-    """KitError naming the first id (`where` says which: "test id") whose probability is NaN, inf or -inf."""
-    if len(probabilities) != len(ids):
-        raise ValueError(f"{len(probabilities)} predictions for {len(ids)} ids")
-    for i, p in zip(ids, probabilities):
-        if not math.isfinite(p):
+def refuse_non_finite(ids: list, pred, where: str, who: str = "the models") -> None:
+    """KitError naming the first id (`where` says which: "test id") whose prediction is NaN, inf or -inf.
+
+    pred: (n,) or (n, k), a tensor or nested lists.
+    """
+    rows = pred.tolist() if hasattr(pred, "tolist") else list(pred)
+    if len(rows) != len(ids):
+        raise ValueError(f"{len(rows)} predictions for {len(ids)} ids")
+    for i, row in zip(ids, rows):
+        values = row if isinstance(row, list) else [row]
+        bad = next((v for v in values if not math.isfinite(v)), None)
+        if bad is not None:
             raise KitError(
-                f"{who} predicted {p} for {where} {i}, not a probability; nothing was written. "
+                f"{who} predicted {bad} for {where} {i}, not a finite number; nothing was written. "
                 "Training diverged or a feature is not finite: check the data and the recipe, or try fewer epochs."
             )
 
 
-def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
-    """Raise KitError with the reason if `text` is not a valid submission for these test ids."""
-    labels = require_labels(comp)
+def check_submission(comp: Competition, task: Task, text: str, test_ids: list[str]) -> None:
+    """Raise KitError with the reason if `text` is not a valid submission for these test ids.
+
+    The header and the ids as the test file has them; the cells as the task and metric allow (Task.check_cells).
+    """
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise KitError(
@@ -63,18 +74,15 @@ def check_submission(comp: Competition, text: str, test_ids: list[str]) -> None:
     for line, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise KitError(f"line {line} of the submission has {len(row)} fields, not {len(header)}.")
-        row_id, value = row[0], row[1]
+        row_id = row[0]
         if row_id in seen:
             raise KitError(f"id {row_id} appears twice in the submission (line {line}); keep one row per test id.")
         if row_id not in expected:
             raise KitError(f"id {row_id} (line {line}) is not in the test file; submit only the test ids.")
         seen.add(row_id)
-        if value == "" or value.lower() == "nan":
-            raise KitError(f"id {row_id} (line {line}) has no prediction; every row needs {' or '.join(labels)}.")
-        if value not in labels:
-            raise KitError(
-                f"id {row_id} (line {line}) has {value!r}; the only allowed values are {' and '.join(labels)}."
-            )
+        problem = task.check_cells(row[1:])
+        if problem:
+            raise KitError(f"id {row_id} (line {line}) {problem}.")
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

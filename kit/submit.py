@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from kit import KitError, ledger
-from kit.competition import Competition, data_file, read_csv, sha256_file, with_sample_labels
+from kit.competition import Competition, data_file, read_csv, read_task, sha256_file
 from kit.kaggle_client import SentError
 from kit.submission import check_submission, interrupts_deferred, read_sidecar
 from kit.table import aligned
@@ -47,10 +47,10 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise KitError(f"{path} is not UTF-8 text; write the submission as a plain CSV.") from None
-    comp = with_sample_labels(comp, data_dir)
+    task = read_task(comp, data_dir)
     test = read_csv(data_file(comp, data_dir, "test"), [comp.id], comp.id)
     try:
-        check_submission(comp, text, test[comp.id].tolist())
+        check_submission(comp, task, text, test[comp.id].tolist())
     except KitError as e:
         raise KitError(f"{path.name} was not sent: {e}") from None
     return sha256_file(path)

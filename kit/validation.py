@@ -16,7 +16,6 @@ import torch
 from kit.batched import fit_many, pad_rows, predict_many, resolve_device
 from kit.models import MODELS
 from kit.recipe import apply_recipe, fit_recipe
-from kit.train import accuracy
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,7 @@ class CVResult:
     ensemble: ModelResult
     fit_seconds: float  # time spent training, in process
     recipe_states: list  # the recipe learned on each training fold
+    task: object = None  # the kit.task.Task the scores are in: their metric and its direction
 
     def summary(self) -> dict:
         return {
@@ -104,7 +104,7 @@ class CVResult:
         }
 
 
-def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None) -> CVResult:
+def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
     progress, if given, is called with the number of folds each time a model finishes some.
@@ -146,11 +146,11 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
                 histories[f] = losses[i].tolist()  # per seed, the loss per epoch
             if progress:
                 progress(len(fold_ids))
-        results[name] = _model_result(valid_prob, test_prob, [h for fold in histories for h in fold], y, folds)
-    return CVResult(results, ensemble(results, y, folds), fit_seconds, states)
+        results[name] = _model_result(valid_prob, test_prob, [h for fold in histories for h in fold], y, folds, task)
+    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, states, task)
 
 
-def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds) -> ModelResult:
+def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds, task) -> ModelResult:
     """Out-of-fold predictions (averaged where repeats validate a row more than once) and fold scores."""
     total, count = torch.zeros(len(y)), torch.zeros(len(y))
     for pred, (_, valid_idx) in zip(fold_preds, folds):
@@ -158,11 +158,11 @@ def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Ten
         count[valid_idx] += 1
     oof = torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))  # (n_train,)
     test_pred = torch.stack(test_preds).mean(dim=0)  # (n_test,) mean over folds
-    scores = [accuracy(pred, y[valid_idx]) for pred, (_, valid_idx) in zip(fold_preds, folds)]
+    scores = [task.score(pred, y[valid_idx]) for pred, (_, valid_idx) in zip(fold_preds, folds)]
     return ModelResult(oof, test_pred, scores, losses, fold_preds)
 
 
-def ensemble(results: dict, y: torch.Tensor, folds) -> ModelResult:
+def ensemble(results: dict, y: torch.Tensor, folds, task) -> ModelResult:
     """The mean probability across models (each already a mean over its seeds), scored fold by fold."""
     if not results:
         raise ValueError("an ensemble needs at least one model")
@@ -172,16 +172,16 @@ def ensemble(results: dict, y: torch.Tensor, folds) -> ModelResult:
         raise ValueError("ensemble members disagree on the number of rows")
     if all(r.fold_preds for r in results.values()):
         fold_preds = [torch.stack(preds).mean(dim=0) for preds in zip(*(r.fold_preds for r in results.values()))]
-        return _model_result(fold_preds, tests, [], y, folds)
+        return _model_result(fold_preds, tests, [], y, folds, task)
     oof = torch.stack(oofs).mean(dim=0)  # (n_train,)
-    return ModelResult(oof, torch.stack(tests).mean(dim=0), _fold_scores(oof, y, folds))
+    return ModelResult(oof, torch.stack(tests).mean(dim=0), _fold_scores(oof, y, folds, task))
 
 
-def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds) -> list[float]:
-    return [accuracy(oof[valid_idx], y[valid_idx]) for _, valid_idx in folds]
+def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds, task) -> list[float]:
+    return [task.score(oof[valid_idx], y[valid_idx]) for _, valid_idx in folds]
 
 
-def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
+def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task):
     """Fit the recipe and every model and seed on all training rows; return (test_pred, state).
 
     test_pred is the ensemble's mean probability over models and seeds, shape (n_test,).
@@ -203,6 +203,8 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
 def paired_comparison(a: CVResult, b: CVResult) -> dict:
     """A minus B fold by fold, for each model both ran and for the ensembles; the folds must be the same.
 
+    A win is a fold where A is better in the metric's direction (lower is better for rmse or log loss).
+
     Per entry: the mean difference, its standard deviation across folds, and how many folds A won,
     tied and lost. Judging a difference against its own spread is what makes the comparison honest.
     """
@@ -216,8 +218,8 @@ def paired_comparison(a: CVResult, b: CVResult) -> dict:
         out[name] = {
             "mean_diff": statistics.fmean(diffs),
             "std_diff": statistics.pstdev(diffs),
-            "wins": sum(d > 0 for d in diffs),
-            "ties": sum(d == 0 for d in diffs),
-            "losses": sum(d < 0 for d in diffs),
+            "wins": sum(a.task.better(x, y) for x, y in zip(ra.fold_scores, rb.fold_scores)),
+            "ties": sum(x == y for x, y in zip(ra.fold_scores, rb.fold_scores)),
+            "losses": sum(a.task.better(y, x) for x, y in zip(ra.fold_scores, rb.fold_scores)),
         }
     return out

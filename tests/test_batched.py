@@ -18,11 +18,13 @@ from kit import KitError
 from kit.competition import load_competition, read_train_test, target_vector
 from kit.models import MODELS
 from kit.recipe import apply_recipe, fit_recipe
+from kit.task import make_task
 from kit.train import fit, predict_proba
 from kit.validation import Plan, cross_validate, fit_full, split_indices
 
 COMP = load_competition("titanic")
 SPEC = COMP.recipe()
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 TRAIN_SIZES = (37, 41, 29)  # training rows per fold: different, so the blocks are padded
 VALID_SIZES = (11, 9, 14)
 SEEDS = [5, 9]
@@ -126,7 +128,7 @@ def test_cross_validation_equals_the_one_by_one_path(synthetic_dir, stable_model
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=tuple(stable_models), folds=3, seeds=2)
-    result = cross_validate(SPEC, train, test, y, plan)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
     oof, test_pred, losses = _one_by_one_cv(train, test, y, plan)
     for name in plan.models:
         got = result.models[name]
@@ -143,7 +145,7 @@ def test_training_on_all_rows_equals_the_one_by_one_fits(synthetic_dir, stable_m
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("linear", "deep"), seeds=3)
-    test_pred, state = fit_full(SPEC, train, test, y, plan)
+    test_pred, state = fit_full(SPEC, train, test, y, plan, TASK)
     x_train, x_test = apply_recipe(SPEC, state, train), apply_recipe(SPEC, state, test)
     per_model = []
     for name in plan.models:
@@ -162,9 +164,9 @@ def test_asking_for_cuda_without_a_gpu_is_one_clear_error(synthetic_dir, monkeyp
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     with pytest.raises(KitError, match="no CUDA GPU.*--device cpu"):
-        cross_validate(SPEC, train, test, y, Plan(models=("linear",), folds=2, device="cuda"))
+        cross_validate(SPEC, train, test, y, Plan(models=("linear",), folds=2, device="cuda"), TASK)
     with pytest.raises(KitError, match="no CUDA GPU"):
-        fit_full(SPEC, train, test, y, Plan(models=("linear",), device="cuda"))
+        fit_full(SPEC, train, test, y, Plan(models=("linear",), device="cuda"), TASK)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

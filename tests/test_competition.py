@@ -1,9 +1,8 @@
-"""A competition is its definition file: mistakes in it are one clear sentence, and the submission
-labels can come from the sample submission when the definition does not list them."""
+"""A competition is its definition file: mistakes in it are one clear sentence, and the class labels
+come from the definition, else from the training target's values."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from pathlib import Path
 
@@ -12,14 +11,7 @@ import pytest
 from conftest import REPO, shared_data
 
 from kit import KitError
-from kit.competition import (
-    known_competitions,
-    load_competition,
-    require_labels,
-    target_vector,
-    with_sample_labels,
-)
-from kit.submission import submission_text
+from kit.competition import known_competitions, load_competition, target_vector, task_of
 
 HEAD = """\
 slug = "toy"
@@ -83,43 +75,30 @@ def test_input_columns_are_the_raw_columns_never_the_made_ones():
 
 
 @pytest.mark.parametrize("name", ["titanic", "spaceship-titanic"])
-def test_the_sample_submission_gives_the_labels_each_definition_lists(name):
+def test_the_training_target_gives_the_labels_each_definition_lists(name):
     comp = load_competition(name)
     unlisted = dataclasses.replace(comp, labels=())
-    assert with_sample_labels(unlisted, shared_data(comp.slug)).labels == comp.labels
+    train = pd.read_csv(shared_data(comp.slug) / comp.files["train"])
+    assert task_of(unlisted, train).labels == comp.labels
 
 
-def write_sample(folder: Path, values: list[str]) -> Path:
-    folder.mkdir(exist_ok=True)
-    with open(folder / "sample.csv", "w", newline="") as f:
-        csv.writer(f).writerows([["PassengerId", "Survived"], *[[str(i), v] for i, v in enumerate(values)]])
-    return folder
-
-
-def test_a_definition_without_labels_takes_them_from_its_sample_submission(tmp_path):
+def test_a_definition_without_labels_takes_the_target_values_sorted(tmp_path):
     comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
     assert comp.labels == () and comp.columns == ("PassengerId", "Survived")
-    train = pd.DataFrame({"Survived": [True, False]})
-    with pytest.raises(KitError, match="does not know its submission labels; list them in \\[submission\\] labels"):
+    train = pd.DataFrame({"PassengerId": ["1", "2"], "Survived": [True, False]})
+    assert task_of(comp, train).labels == ("False", "True")
+    assert target_vector(comp, train) == [1.0, 0.0]
+
+
+def test_a_binary_target_with_three_values_is_a_clear_error(tmp_path):
+    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
+    train = pd.DataFrame({"PassengerId": ["1", "2", "3"], "Survived": ["a", "b", "c"]})
+    with pytest.raises(KitError, match="binary task needs two labels"):
+        task_of(comp, train)
+
+
+def test_a_target_outside_the_listed_labels_names_its_row(tmp_path):
+    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n')))
+    train = pd.DataFrame({"PassengerId": ["1", "2"], "Survived": [1, 2]})
+    with pytest.raises(KitError, match="holds '2' at PassengerId 2 \\(line 3 of the file\\)"):
         target_vector(comp, train)
-    with pytest.raises(KitError, match="does not know its submission labels"):
-        submission_text(comp, ["1"], pd.Series([0.9]))
-    resolved = with_sample_labels(comp, write_sample(tmp_path / "data", ["False", "False"]))
-    assert require_labels(resolved) == ("False", "True")
-    assert target_vector(resolved, train) == [1.0, 0.0]
-
-
-@pytest.mark.parametrize(("values", "reason"), [(["yes", "no"], "not a pair kit knows"), ([], "not a pair kit knows")])
-def test_a_sample_submission_with_labels_kit_cannot_pair_is_a_clear_error(tmp_path, values, reason):
-    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
-    with pytest.raises(KitError, match=reason):
-        with_sample_labels(comp, write_sample(tmp_path / "data", values))
-
-
-def test_a_sample_submission_with_another_header_is_a_clear_error(tmp_path):
-    comp = load_competition(str(definition(tmp_path, 'numeric = ["Age"]\n', submission="")))
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "sample.csv").write_text("Id,Label\n1,0\n")
-    with pytest.raises(KitError, match="does not start with the header PassengerId,Survived"):
-        with_sample_labels(comp, folder)

@@ -14,9 +14,11 @@ from kit import KitError
 from kit.cli import main
 from kit.competition import load_competition
 from kit.submission import submission_text
+from kit.task import make_task
 
 FAST = ["--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]  # a whole run in well under a second
 COMP = load_competition("titanic")
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 
 
 def _set_cell(path: Path, row: int, column: str, value: str) -> None:
@@ -99,7 +101,7 @@ def test_any_other_choice_for_infinite_is_refused_when_the_definition_loads(tmp_
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_a_probability_that_is_not_finite_never_becomes_a_label(bad):
     with pytest.raises(KitError, match="predicted .* for test PassengerId 893"):
-        submission_text(COMP, ["892", "893", "894"], torch.tensor([0.9, bad, 0.1]))
+        submission_text(COMP, TASK, ["892", "893", "894"], torch.tensor([0.9, bad, 0.1]))
 
 
 def test_a_cv_fold_whose_predictions_are_not_finite_raises_rather_than_scores(tmp_path, monkeypatch, capsys):

@@ -15,8 +15,10 @@ from conftest import shared_data
 from kit.competition import load_competition, read_csv, read_train_test, target_vector
 from kit.recipe import apply_recipe, fit_recipe
 from kit.submission import check_submission
+from kit.task import make_task
 
 COMP = load_competition("spaceship-titanic")
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 SPEC = COMP.recipe()
 
 
@@ -64,7 +66,7 @@ def test_kit_submission_writes_a_file_that_passes_the_preflight_checks(data, tmp
     subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
     text = out.read_text()
     sample = read_csv(data / "sample_submission.csv", [COMP.id], COMP.id)
-    check_submission(COMP, text, sample[COMP.id].tolist())
+    check_submission(COMP, TASK, text, sample[COMP.id].tolist())
     lines = text.splitlines()
     assert lines[0] == "PassengerId,Transported"
     assert [line.split(",")[0] for line in lines[1:]] == sample[COMP.id].tolist()  # the sample's order

@@ -12,14 +12,16 @@ import pytest
 from kit import KitError
 from kit.competition import load_competition
 from kit.submission import check_submission, write_atomic
+from kit.task import make_task
 
 COMP = load_competition("titanic")
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 IDS = [str(i) for i in range(892, 1310)]
 GOOD = "PassengerId,Survived\n" + "".join(f"{i},{int(i) % 2}\n" for i in IDS)
 
 
 def test_a_valid_submission_passes():
-    check_submission(COMP, GOOD, IDS)
+    check_submission(COMP, TASK, GOOD, IDS)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,7 @@ def test_a_valid_submission_passes():
 )
 def test_an_invalid_submission_is_refused_with_its_reason(text, reason):
     with pytest.raises(KitError, match=reason):
-        check_submission(COMP, text, IDS)
+        check_submission(COMP, TASK, text, IDS)
 
 
 def test_write_atomic_leaves_no_temp_file(tmp_path):
@@ -82,7 +84,7 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     lines = csv_bytes.decode().splitlines()
     assert lines[0] == "PassengerId,Survived" and len(lines) == 419
     assert [row.split(",")[0] for row in lines[1:]] == IDS  # test order
-    check_submission(COMP, csv_bytes.decode(), IDS)
+    check_submission(COMP, TASK, csv_bytes.decode(), IDS)
 
     sidecar = json.loads(side_bytes)
     assert sidecar["competition"] == "titanic" and sidecar["kit_version"]

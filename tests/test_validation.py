@@ -10,11 +10,13 @@ import torch
 import kit.validation as validation
 from kit.competition import load_competition, read_train_test, target_vector
 from kit.models import MODELS
+from kit.task import make_task
 from kit.train import fit, predict_proba
 from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
 
 COMP = load_competition("titanic")
 SPEC = COMP.recipe()
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 
 
 def test_random_split_has_fastai_semantics():
@@ -47,7 +49,7 @@ def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
         validation, "fit_recipe", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
     )
     plan = Plan(models=("linear",), folds=4)
-    cross_validate(SPEC, train, test, y, plan)
+    cross_validate(SPEC, train, test, y, plan, TASK)
     folds = split_indices(plan, y)
     assert len(seen) == len(folds)
     for rows, (_, valid_idx) in zip(seen, folds):
@@ -57,7 +59,7 @@ def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
 def test_cross_validation_keeps_oof_predictions_and_scores(synthetic_dir):
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
-    result = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4, seeds=2))
+    result = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4, seeds=2), TASK)
     assert isinstance(result, CVResult)
     for r in result.models.values():
         assert not torch.isnan(r.oof).any() and r.oof.shape == (len(train),)
@@ -77,7 +79,7 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("nn",), folds=3, seeds=2)
-    result = cross_validate(SPEC, train, test, y, plan)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
     train_idx, valid_idx = split_indices(plan, y)[0]
     state = validation.fit_recipe(SPEC, train.iloc[train_idx.numpy()])
     x_t = validation.apply_recipe(SPEC, state, train.iloc[train_idx.numpy()])
@@ -93,7 +95,7 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
 def test_random_split_scores_only_the_validation_rows(synthetic_dir):
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
-    result = cross_validate(SPEC, train, test, y, Plan(models=("linear",), split="random"))
+    result = cross_validate(SPEC, train, test, y, Plan(models=("linear",), split="random"), TASK)
     assert torch.isnan(result.models["linear"].oof).sum() == len(y) - int(0.2 * len(y))
     assert len(result.ensemble.fold_scores) == 1
 
@@ -102,7 +104,7 @@ def test_ensemble_refuses_members_of_different_lengths():
     a = ModelResult(torch.zeros(3), torch.zeros(2), [1.0])
     b = ModelResult(torch.zeros(4), torch.zeros(2), [1.0])
     with pytest.raises(ValueError, match="disagree"):
-        ensemble({"a": a, "b": b}, torch.zeros(3), [(torch.tensor([0]), torch.tensor([1, 2]))])
+        ensemble({"a": a, "b": b}, torch.zeros(3), [(torch.tensor([0]), torch.tensor([1, 2]))], TASK)
 
 
 def test_repeats_give_the_folds_of_each_split_seed_in_turn():
@@ -118,7 +120,7 @@ def test_with_repeats_oof_averages_each_rows_validations_and_folds_are_scored_on
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("linear", "nn"), folds=4, repeats=3)
-    result = cross_validate(SPEC, train, test, y, plan)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
     folds = split_indices(plan, y)
     r = result.models["linear"]
     assert len(r.fold_scores) == len(r.fold_preds) == 12
@@ -136,7 +138,7 @@ def test_folds_whose_recipes_learn_different_columns_still_train(synthetic_dir):
     train.loc[train.index[0], "Embarked"] = "Z"  # a port of one row: the fold validating it never learns it
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("linear", "deep"), folds=4, seeds=2)
-    result = cross_validate(SPEC, train, test, y, plan)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
     assert len({len(state["columns"]) for state in result.recipe_states}) == 2
     assert not torch.isnan(result.models["deep"].oof).any() and len(result.ensemble.fold_scores) == 4
 
@@ -146,8 +148,8 @@ def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
 
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
-    a = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4))
-    b = cross_validate(SPEC, train, test, y, Plan(models=("linear",), folds=4, init_seed=1))
+    a = cross_validate(SPEC, train, test, y, Plan(models=("linear", "nn"), folds=4), TASK)
+    b = cross_validate(SPEC, train, test, y, Plan(models=("linear",), folds=4, init_seed=1), TASK)
     comparison = paired_comparison(a, b)
     assert set(comparison) == {"linear", "ensemble"}
     diffs = [x - z for x, z in zip(a.models["linear"].fold_scores, b.models["linear"].fold_scores)]
