@@ -176,12 +176,13 @@ def cmd_report(args) -> int:
     from kit.competition import load_competition
     from kit.plots import report_figure, save
     from kit.report import format_report, report_rows, runs_path
+    from kit.task import METRICS
 
     comp = load_competition(args.competition)
-    rows = report_rows(comp.slug)
-    print(format_report(rows))
+    rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better)
+    print(format_report(rows, comp.metric))
     if rows:
-        print(save(report_figure(rows), runs_path(comp.slug).with_name("report.png")))
+        print(save(report_figure(rows, comp.metric, comp.title), runs_path(comp.slug).with_name("report.png")))
     return 0
 
 

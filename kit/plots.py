@@ -42,7 +42,7 @@ def loss_figure(result, title: str = ""):
 
 
 def cv_figure(result, title: str = ""):
-    """Mean CV score per model and for the ensemble, with each fold's score as a dot."""
+    """Mean CV score per model and for the ensemble, with each fold's score as a dot; the axis names the metric."""
     plt = _pyplot()
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
@@ -53,29 +53,39 @@ def cv_figure(result, title: str = ""):
         ax.scatter([i] * len(r.fold_scores), r.fold_scores, color=color, s=14, zorder=3)
     ax.set_xticks(range(len(rows)), [name for name, _ in rows])
     scores = [s for _, r in rows for s in r.fold_scores]
-    ax.set_ylim(max(0.0, min(scores) - 0.05), min(1.0, max(scores) + 0.05))
-    ax.set_ylabel("accuracy")
-    ax.set_title(title or "CV accuracy: mean ± std, dots = folds")
+    metric = result.task.metric.name if result.task else "score"
+    spread = (max(scores) - min(scores)) or abs(max(scores)) or 1.0
+    ax.set_ylim(min(scores) - 0.25 * spread, max(scores) + 0.25 * spread)
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"CV {metric}: mean ± std, dots = folds")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def report_figure(runs: list[dict]):
-    """CV score and public score of each recorded run, in time order."""
+def report_figure(rows: list[dict], metric: str, title: str):
+    """Public score against CV score, one point per submitted file, with the y = x line: points below it
+    (for a metric where higher is better) did worse on Kaggle than CV promised."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    ordered = sorted(runs, key=lambda r: r["time"])
-    x = list(range(1, len(ordered) + 1))
-    ax.plot(x, [r["cv_mean"] for r in ordered], marker="o", label="local CV (mean)")
-    public = [(i, float(r["public_score"])) for i, r in zip(x, ordered) if r.get("public_score")]
-    if public:
-        ax.plot([i for i, _ in public], [s for _, s in public], marker="s", linestyle="--", label="public score")
-    ax.set_xticks(x, [r["time"][:16].replace("T", "\n") for r in ordered], fontsize=7)
-    ax.set_xlabel("run")
-    ax.set_ylabel("accuracy")
-    ax.set_title("CV and public score over time")
-    ax.legend()
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    points = {}
+    for r in rows:
+        if r.get("public_score") and r.get("cv_mean") is not None and r.get("sha256"):
+            points[r["sha256"]] = (r["cv_mean"], float(r["public_score"]), Path(r["file"] or "").stem)
+    if points:
+        cv, public, names = zip(*points.values())
+        ax.scatter(cv, public, zorder=3)
+        for x, y, name in points.values():
+            ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        low, high = min(*cv, *public), max(*cv, *public)
+        pad = (high - low) * 0.1 or 0.01
+        ax.plot([low - pad, high + pad], [low - pad, high + pad], linestyle="--", color="grey", label="y = x")
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no scored submissions yet", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel(f"local CV {metric}")
+    ax.set_ylabel(f"public {metric}")
+    ax.set_title(f"{title}: CV against public score")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -1,5 +1,6 @@
 """The run ledger, submissions/<slug>/runs.json: one entry per `kit cv` or `kit submission` run, and
-`kit report`, which joins it with the submission ledger's public scores and sorts by CV score."""
+`kit report`, which joins it with the submission ledger's public scores: one row per distinct
+configuration and file, best CV first in the metric's direction."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "split": plan.split,
         "folds": plan.folds,
         "seeds": plan.seeds,
+        "repeats": plan.repeats,
+        "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},
+        "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
         "file": str(file) if file else None,
@@ -49,44 +53,56 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
-                "seeds": None, "cv_mean": None, "cv_std": None, "file": None, "sha256": None}  # fmt: skip
+                "seeds": None, "repeats": 1, "epochs": {}, "metric": None, "cv_mean": None, "cv_std": None,
+                "file": None, "sha256": None}  # fmt: skip
+# What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
+SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "cv_mean", "sha256")
 
 
-def report_rows(slug: str) -> list[dict]:
-    """Every recorded run with its public score where the file was submitted, best CV first (runs without
-    a CV score last); fields an older kit did not write take RUN_DEFAULTS."""
+def report_rows(slug: str, greater_is_better: bool = True) -> list[dict]:
+    """One row per distinct configuration and file (reruns counted in `runs`, the latest time kept), with the
+    public score where the file was submitted, best CV first in the metric's direction (no CV score last).
+    Fields an older kit did not write take RUN_DEFAULTS."""
     scores = {}
     for entry in ledger.load(slug):
         if entry.get("public_score") and entry.get("sha256"):
             scores[entry["sha256"]] = entry["public_score"]
-    rows = [_complete(run) for run in load_runs(slug)]
-    rows = [r | {"public_score": scores.get(r["sha256"], "")} for r in rows]
-    return sorted(rows, key=lambda r: (r["cv_mean"] is None, -(r["cv_mean"] or 0.0), r["time"]))
+    rows: dict[str, dict] = {}
+    for run in map(_complete, load_runs(slug)):
+        key = json.dumps([run[k] for k in SAME_RUN], sort_keys=True, default=str)
+        earlier = rows.get(key)
+        count = earlier["runs"] + 1 if earlier else 1
+        rows[key] = run | {"runs": count, "public_score": scores.get(run["sha256"], "")}  # the latest run wins
+    sign = -1.0 if greater_is_better else 1.0
+    return sorted(rows.values(), key=lambda r: (r["cv_mean"] is None, sign * (r["cv_mean"] or 0.0), r["time"]))
 
 
 def _complete(run: dict) -> dict:
     row = RUN_DEFAULTS | {k: v for k, v in run.items() if v is not None}
     row["time"] = str(row["time"])
     row["models"] = [row["models"]] if isinstance(row["models"], str) else list(row["models"] or [])
+    row["epochs"] = row["epochs"] if isinstance(row["epochs"], dict) else {}
     for key in ("cv_mean", "cv_std"):
         if not isinstance(row[key], int | float) or isinstance(row[key], bool):
             row[key] = None
     return row
 
 
-def format_report(rows: list[dict]) -> str:
+def format_report(rows: list[dict], metric: str = "cv") -> str:
     if not rows:
         return "no runs recorded yet; run `kit cv` or `kit submission`"
-    head = ("when", "models", "recipe", "split", "cv", "public", "file")
+    head = ("when", "models", "recipe", "split", "epochs", f"cv {metric}", "public", "file", "runs")
     cells = [
         (
             r["time"][:16].replace("T", " ") or "-",
             ",".join(map(str, r["models"])) or "-",
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
             _split(r),
+            _epochs(r["epochs"]),
             _cv(r),
             r["public_score"] or "-",
             Path(r["file"]).name if r["file"] else "-",
+            str(r["runs"]),
         )
         for r in rows
     ]
@@ -98,6 +114,14 @@ def _split(r: dict) -> str:
         return r["split"] or "-"
     folds = r["folds"] if r["folds"] is not None else "?"
     return f"{r['split']}{folds}" + (f"x{r['seeds']}" if r["seeds"] is not None else "")
+
+
+def _epochs(epochs: dict) -> str:
+    """30 when every model trains 30 epochs; linear:60,nn:30 otherwise."""
+    values = set(epochs.values())
+    if len(values) == 1:
+        return str(values.pop())
+    return ",".join(f"{m}:{n}" for m, n in epochs.items()) or "-"
 
 
 def _cv(r: dict) -> str:

@@ -85,7 +85,7 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     assert main(["report"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     table, png = out[:-1], tmp_path / out[-1]
-    assert table[0].split()[:3] == ["when", "models", "recipe"]
+    assert table[0].split()[:7] == ["when", "models", "recipe", "split", "epochs", "cv", "accuracy"]
     cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
     assert len(cv_column) == 4 and cv_column == sorted(cv_column, reverse=True)
     # the submitted run names its file
@@ -109,3 +109,48 @@ def test_report_with_no_runs_says_so(command, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(command) == 0
     assert "no runs recorded yet" in capsys.readouterr().out
+
+
+def test_report_shows_one_row_per_distinct_configuration_with_its_reruns_counted(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(3):
+        assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear"]) == 0
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--epochs", "7"]) == 0
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out.strip().splitlines()[:-1]
+    assert len(table) == 3  # the header, the rerun configuration once, the 7-epoch one
+    runs = sorted(line.split()[-1] for line in table[1:])
+    assert runs == ["1", "3"]
+    assert any(" 7 " in line for line in table[1:]) and any(" 30 " in line for line in table[1:])
+
+
+def test_report_orders_a_lower_is_better_metric_smallest_first(tmp_path, monkeypatch):
+    from kit.report import RUN_DEFAULTS, report_rows
+
+    monkeypatch.chdir(tmp_path)
+    rows = [RUN_DEFAULTS | {"cv_mean": v, "time": str(v), "sha256": str(v)} for v in (0.3, 0.1, 0.2)]
+    (tmp_path / "submissions" / "toy").mkdir(parents=True)
+    (tmp_path / "submissions" / "toy" / "runs.json").write_text(json.dumps(rows))
+    assert [r["cv_mean"] for r in report_rows("toy", greater_is_better=False)] == [0.1, 0.2, 0.3]
+    assert [r["cv_mean"] for r in report_rows("toy", greater_is_better=True)] == [0.3, 0.2, 0.1]
+
+
+def test_the_report_plot_puts_each_submitted_file_against_the_y_equals_x_line():
+    from kit.plots import report_figure
+    from kit.report import RUN_DEFAULTS
+
+    rows = [
+        RUN_DEFAULTS | {"cv_mean": 0.84, "public_score": "0.775", "sha256": "a", "file": "a.csv", "runs": 2},
+        RUN_DEFAULTS | {"cv_mean": 0.84, "public_score": "0.775", "sha256": "a", "file": "a.csv", "runs": 1},
+        RUN_DEFAULTS | {"cv_mean": 0.82, "public_score": "0.79", "sha256": "b", "file": "b.csv", "runs": 1},
+        RUN_DEFAULTS | {"cv_mean": 0.83, "public_score": "", "sha256": "c", "file": "c.csv", "runs": 1},
+    ]
+    ax = report_figure(rows, "accuracy", "Titanic").axes[0]
+    (points,) = [c for c in ax.collections if len(c.get_offsets())]
+    assert len(points.get_offsets()) == 2  # one point per submitted file, none for the unsubmitted
+    assert [line.get_label() for line in ax.get_lines()] == ["y = x"]
+    assert ax.get_xlabel() == "local CV accuracy" and ax.get_ylabel() == "public accuracy"
+    assert "Titanic" in ax.get_title()
