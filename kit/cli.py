@@ -17,7 +17,10 @@ from kit.commands import (
     cmd_cv,
     cmd_doctor,
     cmd_fetch,
+    cmd_list,
+    cmd_new,
     cmd_notebook,
+    cmd_recipe_show,
     cmd_report,
     cmd_reproduce,
     cmd_run,
@@ -73,6 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("report", help="every recorded run, best CV first, and a plot of CV vs public score")
     p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
     p.set_defaults(run=cmd_report)
+
+    p = commands.add_parser("list", help="the competitions kit knows: task, metric, recipes, whether the data is here")
+    p.set_defaults(run=cmd_list)
+
+    p = commands.add_parser("new", help="draft competitions/SLUG.toml from the competition's files")
+    p.add_argument("slug", help="the competition's name on Kaggle, as in kaggle.com/competitions/SLUG")
+    p.add_argument("--data-dir", type=Path, help="folder holding its train, test and sample CSVs (default data/SLUG/)")
+    p.add_argument("--metric", help="the metric it is scored by (default: a guess, marked as one in the file)")
+    p.add_argument("--out", type=Path, help="where to write the definition (default competitions/SLUG.toml)")
+    p.set_defaults(run=cmd_new)
+
+    p = commands.add_parser("recipe", help="look at a recipe: `kit recipe show` prints the features it makes")
+    actions = p.add_subparsers(title="actions", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="the feature columns and the values learned on the training rows")
+    _data_options(show)
+    show.set_defaults(run=cmd_recipe_show)
 
     p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")
     _data_options(p)

@@ -312,3 +312,41 @@ def _print_outcome(entry: dict, slug: str) -> None:
         cv = entry.get("cv_score")
         local = f"  (local CV {cv:.4f})" if isinstance(cv, int | float) else ""
         print(f"public score: {entry.get('public_score') or 'not published'}{local}")
+
+
+def cmd_list(args) -> int:
+    from kit.competition import default_data_dir
+    from kit.describe import competitions_table
+
+    print(competitions_table(default_data_dir))
+    return 0
+
+
+def cmd_new(args) -> int:
+    from kit.competition import SLUG_PATTERN, load_competition
+    from kit.draft import draft
+    from kit.submission import write_atomic
+
+    if not re.fullmatch(SLUG_PATTERN, args.slug):
+        raise KitError(f"{args.slug!r} is not a competition slug (lowercase letters, digits and -, as in its URL).")
+    out = Path(args.out or Path("competitions") / f"{args.slug}.toml")
+    if out.exists():
+        raise KitError(f"{out} already exists; kit does not replace it (pass --out PATH to write the draft elsewhere).")
+    data_dir = args.data_dir or Path("data") / args.slug
+    if not Path(data_dir).is_dir():
+        raise KitError(f"data folder {data_dir} does not exist; pass --data-dir DIR holding the competition's CSVs.")
+    write_atomic(out, draft(args.slug, data_dir, args.metric))
+    load_competition(str(out))  # a draft kit cannot read is a bug, not something to hand over
+    print(out)
+    return 0
+
+
+def cmd_recipe_show(args) -> int:
+    from kit.describe import recipe_table
+    from kit.recipe import apply_recipe, fit_recipe
+
+    comp, spec, train, _, _ = _load(args)
+    state = fit_recipe(spec, train)
+    print(f"{comp.slug}  recipe={spec.name}  {len(train)} training rows, {len(state['columns'])} features\n")
+    print(recipe_table(state, apply_recipe(spec, state, train)))
+    return 0

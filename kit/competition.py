@@ -84,7 +84,8 @@ def parse_definition(raw: dict, path: Path) -> Competition:
 
 # ---- the schema of a definition file: every key it may hold (kit.schema checks them) --------------
 
-Slug = Annotated[str, Rule(pattern=r"[a-z0-9][a-z0-9-]*", means="a plain slug (lowercase letters, digits and -)")]
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"  # as Kaggle writes it in a competition's URL
+Slug = Annotated[str, Rule(pattern=SLUG_PATTERN, means="a plain slug (lowercase letters, digits and -)")]
 FileName = Annotated[str, Rule(pattern=r"(?!\.\.?$)[^/\\\x00-\x1f\x7f]+", means="a plain file name, no folders")]
 ModelName = Literal[MODEL_NAMES]
 

@@ -1,0 +1,75 @@
+"""`kit new` drafts a definition that runs unchanged; `kit list` and `kit recipe show` show what kit knows."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from conftest import shared_data
+
+from kit.cli import main
+
+
+@pytest.mark.parametrize("slug", ["titanic", "spaceship-titanic"])
+def test_kit_new_drafts_a_definition_that_kit_cv_runs_unchanged(slug, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = shared_data(slug)
+    assert main(["new", slug, "--data-dir", str(data)]) == 0
+    path = tmp_path / "competitions" / f"{slug}.toml"
+    assert capsys.readouterr().out.strip() == str(path.relative_to(tmp_path))
+    text = path.read_text()
+    raw = tomllib.loads(text)
+    assert raw["task"] == "binary" and raw["metric"] == "accuracy"
+    assert "a guess" in text  # the metric was not given, so the file says it guessed
+    code_lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert all("#" in line or line.startswith("[") for line in code_lines)  # every setting is commented
+    assert main(["cv", "-c", slug, "--data-dir", str(data), "--folds", "2", "--models", "linear", "--quiet"]) == 0
+    assert "ensemble" in capsys.readouterr().out
+
+
+def test_kit_new_takes_the_metric_it_is_given_and_refuses_one_that_does_not_fit(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = shared_data("titanic")
+    assert main(["new", "titanic", "--data-dir", str(data), "--metric", "roc_auc"]) == 0
+    text = (tmp_path / "competitions" / "titanic.toml").read_text()
+    assert tomllib.loads(text)["metric"] == "roc_auc" and "a guess" not in text
+    assert main(["new", "other", "--data-dir", str(data), "--metric", "rmse"]) == 2
+    assert "does not score a binary task" in capsys.readouterr().err
+
+
+def test_kit_new_never_replaces_a_definition(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "competitions").mkdir()
+    mine = tmp_path / "competitions" / "titanic.toml"
+    mine.write_text("# my own\n")
+    assert main(["new", "titanic", "--data-dir", str(shared_data("titanic"))]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert mine.read_text() == "# my own\n"
+
+
+@pytest.mark.parametrize("slug", ["../up", "Titanic", ""])
+def test_kit_new_refuses_a_slug_that_is_not_one(slug, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", slug, "--data-dir", str(tmp_path)]) == 2
+    assert "not a competition slug" in capsys.readouterr().err
+    assert not (tmp_path / "competitions").exists()
+
+
+def test_kit_list_shows_each_competition_with_its_task_metric_and_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["competition", "task", "metric", "recipes", "data"]
+    titanic = next(line for line in lines if line.startswith("titanic "))
+    assert titanic.split()[1:4] == ["binary", "accuracy", "article,plus"] and "missing" in titanic
+
+
+def test_recipe_show_prints_each_feature_and_what_was_learned(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["recipe", "show", "-c", "titanic", "--recipe", "plus", "--data-dir", str(shared_data("titanic"))]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "891 training rows, 13 features" in out
+    age = next(line for line in out.splitlines() if line.startswith("Age "))
+    assert age.split()[1] == "80"  # divided by the oldest passenger's age
+    assert "fill_group: {Age={groups={Master=3.5" in out
