@@ -287,7 +287,7 @@ def cmd_notebook(args) -> int:
         entry = run_notebook(
             comp,
             folder,
-            f"{user}/{comp.slug}",
+            json.loads((folder / "kernel-metadata.json").read_text())["id"],  # the slug Kaggle makes of the title
             client,
             wait=args.wait or args.submit,
             send=args.submit,

@@ -1,116 +1,301 @@
-"""The pipeline as a self-contained Kaggle notebook, and its kernel-metadata.json.
+"""The pipeline as a Kaggle notebook worth reading, and its kernel-metadata.json.
 
-The notebook carries kit inside itself (a packed, collapsed cell that unpacks on first run), so it
-runs on Kaggle with no internet and no pip install: Kaggle's image already has torch, pandas and
-scikit-learn. It runs the same `kit.pipeline.make_submission` as the local `kit submission`, so the
-same settings write the same bytes.
+The notebook explains each step in markdown and carries, as readable cells, the competition's
+definition and the source of exactly the kit modules the pipeline imports (written to a scratch
+folder with `%%writefile`, then imported), so it runs on Kaggle with no internet and no pip install:
+Kaggle's image already has torch, pandas and scikit-learn. It runs the same
+`kit.pipeline.make_submission` as the local `kit submission`, so the same settings write the same bytes.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import ast
 import json
-import zipfile
-from dataclasses import asdict
+import re
+import textwrap
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kit.competition import PACKAGE_ROOT, Competition
 
-FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip timestamps: the same source packs to the same bytes
+TITLE_LIMIT = 50  # Kaggle refuses a notebook title longer than this
+HIDE_OVER = 30  # code cells longer than this many lines start collapsed
+# Modules the pipeline reaches only through code a notebook never runs (the Kaggle API, the command
+# line, the local ledgers); their imports are not followed.
+LOCAL_ONLY = frozenset(
+    {"kit.cli", "kit.commands", "kit.doctor", "kit.fetch", "kit.kaggle_client", "kit.ledger", "kit.notebook"}
+    | {"kit.report", "kit.submit", "kit.__main__"}
+)
 
 
-def pack_source() -> str:
-    """kit's Python files and the competition definitions as a base64 zip."""
-    files = sorted((PACKAGE_ROOT / "kit").glob("*.py")) + sorted((PACKAGE_ROOT / "competitions").glob("*.toml"))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            name = path.relative_to(PACKAGE_ROOT).as_posix()
-            zf.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME), path.read_bytes())
-    return base64.b64encode(buf.getvalue()).decode()
+@dataclass(frozen=True)
+class Step:
+    """One section of the notebook: what it explains, the modules it shows, and a cell that shows the result."""
+
+    title: str
+    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric} are filled in
+    modules: tuple[str, ...]  # shown here when the pipeline needs them
+    demo: str = ""  # a code cell run after the modules, showing what the step makes
+    demo_imports: tuple[str, ...] = ()  # the modules `demo` imports: written here at the latest
 
 
-UNPACK = '''\
-# kit's source, packed by `kit notebook`; unpacked into a temp folder (not /kaggle/working, which is output).
-import base64, io, sys, tempfile, zipfile
-KIT_SOURCE = """{packed}"""
-_kit_dir = tempfile.mkdtemp(prefix="kit-src-")
-zipfile.ZipFile(io.BytesIO(base64.b64decode(KIT_SOURCE))).extractall(_kit_dir)
-sys.path.insert(0, _kit_dir)
-'''
-
-CONFIG = """\
-CONFIG = {config}
-"""
-
-RUN_CV = """\
+SETUP = """\
+# kit's modules are written into a scratch folder below and imported from there, so that
+# /kaggle/working (which Kaggle keeps as the notebook's output) holds only what the run writes.
+import json
+import sys
+import tempfile
 from pathlib import Path
 
-from kit.competition import default_data_dir, load_competition
-from kit.kaggle_client import kaggle_root
-from kit.pipeline import format_cv, make_submission
-from kit.validation import Plan
+WORKING = Path.cwd()  # /kaggle/working on Kaggle
+DATA_DIR = WORKING.parent / "input" / CONFIG["competition"]  # the competition's files, mounted read-only
+OUT = WORKING / "submission.csv"  # what Kaggle scores
+SRC = Path(tempfile.mkdtemp(prefix="kit-src-"))
+(SRC / "kit").mkdir()
+(SRC / "competitions").mkdir()
+sys.path.insert(0, str(SRC))
+"""
+
+DATA_DEMO = """\
+from kit.competition import load_competition, read_train_test
 
 comp = load_competition(CONFIG["competition"])
 spec = comp.recipe(CONFIG["recipe"])
+train, test = read_train_test(comp, DATA_DIR, spec)
+print(f"train: {train.shape[0]} rows, test: {test.shape[0]} rows")
+train.head()
+"""
+
+RECIPE_DEMO = """\
+import pandas as pd
+
+from kit.recipe import apply_recipe, feature_names, fit_recipe
+
+# For a look only: fit on all training rows. Cross-validation below refits it on each training fold.
+state = fit_recipe(spec, train)
+features = apply_recipe(spec, state, train)  # (n_train, n_features) float32
+pd.DataFrame(features[:5].numpy(), columns=feature_names(state))
+"""
+
+RUN = """\
+from kit.pipeline import format_cv, make_submission
+from kit.validation import Plan
+
 plan = Plan(**CONFIG["plan"])
-data_dir = default_data_dir(comp)  # /kaggle/input/<slug> inside Kaggle
-out = kaggle_root() / "working" / "submission.csv"
-result = make_submission(comp, spec, plan, data_dir, out)
+result = make_submission(comp, spec, plan, DATA_DIR, OUT)
 print(format_cv(comp, spec, plan, result))
 """
 
 PLOTS = """\
 from IPython.display import Image, display
 
-for picture in (out.with_suffix(".loss.png"), out.with_suffix(".cv.png")):
+for picture in (OUT.with_suffix(".loss.png"), OUT.with_suffix(".cv.png")):
     display(Image(filename=str(picture)))
 """
 
 SHOW = """\
-print(out.read_text()[:200])
-print(f"{len(out.read_text().splitlines()) - 1} rows written to {out}")
+print(OUT.read_text()[:200])
+print(f"{len(OUT.read_text().splitlines()) - 1} rows written to {OUT}")
 """
+
+STEPS = (
+    Step(
+        "1. The competition and its data",
+        "A competition is a declarative file, `competitions/{slug}.toml`: where its files are, the id and "
+        "target columns, the form of a submission, and the feature recipes, as data. "
+        "`kit/competition.py` loads it into frozen dataclasses and reads the CSVs, checking the columns the "
+        "recipe and the submission need; nothing in kit knows a competition by name. Kaggle mounts the "
+        "competition's files read-only under `/kaggle/input/{slug}/`.",
+        ("kit", "kit.recipe_spec", "kit.competition"),
+        DATA_DEMO,
+        ("kit.competition",),
+    ),
+    Step(
+        "2. The recipe: features learned on training rows only",
+        "Every step of a recipe is *fit* on training rows (fill values, category levels, group rates, scales, "
+        "kept as plain data) and then *applied* unchanged to validation rows and the test set, so every frame "
+        "gets exactly the training columns and no row's own label leaks into its features. "
+        "This run uses the `{recipe}` recipe of the definition above:\n\n```toml\n{recipe_toml}\n```",
+        ("kit.values", "kit.groups", "kit.recipe"),
+        RECIPE_DEMO,
+        ("kit.recipe",),
+    ),
+    Step(
+        "3. The models, from scratch",
+        "The models of fast.ai's lesson 5 as pairs of pure functions, `init(n_in, gen) -> params` and "
+        "`predict(params, x) -> probabilities`: a linear model, a net with one hidden layer, and a deeper one. "
+        "Raw tensors only: no `torch.nn` layers.",
+        ("kit.models",),
+    ),
+    Step(
+        "4. Training",
+        "Full-batch gradient descent on the mean absolute error: autograd computes the gradient, and one "
+        "visible step subtracts `grad * lr` under `torch.no_grad()` (no `torch.optim`). Every fold and seed of "
+        "a model trains at once, its parameters stacked on leading axes.",
+        ("kit.train", "kit.batched"),
+    ),
+    Step(
+        "5. Cross-validation and the ensemble",
+        "The recipe is refit on each training fold, each model trains there (several seeds, averaged) and "
+        "predicts the held-out fold. The ensemble is the mean of the models' probabilities, scored fold by "
+        "fold like the models ({metric}). Then every model is trained on all training rows to predict the test set.",
+        ("kit.validation",),
+    ),
+    Step(
+        "6. The submission",
+        "The ensemble's test predictions become the competition's labels. The file is checked before it is "
+        "written (the header, every test id exactly once, only the allowed labels) with a JSON sidecar "
+        "holding the configuration, the recipe's learned values and the CV scores, plus two plots.",
+        ("kit.submission", "kit.plots", "kit.progress", "kit.pipeline"),
+    ),
+)
+RUN_IMPORTS = ("kit.pipeline", "kit.validation")
+
+
+def module_file(name: str) -> Path:
+    """kit/__init__.py for `kit`, kit/models.py for `kit.models`."""
+    parts = name.split(".")
+    if len(parts) == 1:
+        return PACKAGE_ROOT / name / "__init__.py"
+    return PACKAGE_ROOT.joinpath(*parts[:-1], f"{parts[-1]}.py")
+
+
+def _kit_imports(name: str) -> set[str]:
+    """The kit modules a module imports, at its top or inside functions."""
+    found = {"kit"}  # a submodule's import runs the package's __init__ first
+    for node in ast.walk(ast.parse(module_file(name).read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "kit"}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "kit":
+            found.add(node.module)
+            if node.module == "kit":  # `from kit import ledger` names a module; `from kit import KitError` does not
+                found |= {f"kit.{a.name}" for a in node.names if module_file(f"kit.{a.name}").is_file()}
+    return found
+
+
+def needed_modules(roots) -> set[str]:
+    """Every kit module that importing `roots` and running the pipeline needs, found by reading the source."""
+    needed, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in needed and name not in LOCAL_ONLY:
+            needed.add(name)
+            todo += sorted(_kit_imports(name))
+    return needed
+
+
+def recipe_toml(comp: Competition, recipe: str) -> str:
+    """The `[recipes.<recipe>]` table of the definition, as written there, with the comments just above it."""
+    lines = comp.source.read_text().splitlines()
+    start = end = lines.index(f"[recipes.{recipe}]")
+    while start > 0 and lines[start - 1].startswith("#"):
+        start -= 1
+    while end + 1 < len(lines) and not lines[end + 1].startswith("["):
+        end += 1
+    while lines[end].startswith("#") or not lines[end].strip():  # those belong to the next table
+        end -= 1
+    return "\n".join(lines[start : end + 1])
+
+
+def kernel_title(comp: Competition) -> str:
+    """The notebook's title on Kaggle: the competition's title and what the notebook is, within Kaggle's limit."""
+    for title in (f"{comp.title}: from-scratch models", f"{comp.title} with kit", f"{comp.slug} with kit"):
+        if len(title) <= TITLE_LIMIT:
+            return title
+    return comp.slug[:TITLE_LIMIT]
+
+
+def slugify(title: str) -> str:
+    """The slug Kaggle (and its client, which warns on a mismatch) derives from an ASCII title."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower().replace("'", "")).strip("-")
+
+
+def _markdown(text: str):
+    """A markdown cell, its prose paragraphs wrapped (code blocks kept as they are)."""
+    from nbformat.v4 import new_markdown_cell
+
+    paragraphs, in_code = [], False
+    for paragraph in text.split("\n\n"):
+        prose = not in_code and not paragraph.startswith(("```", "#"))
+        paragraphs.append(textwrap.fill(paragraph, 100, break_on_hyphens=False) if prose else paragraph)
+        in_code ^= paragraph.count("```") % 2 == 1  # a blank line inside a fenced block
+    return new_markdown_cell("\n\n".join(paragraphs))
+
+
+def _code(source: str, writes_file: bool = False):
+    from nbformat.v4 import new_code_cell
+
+    metadata = {}
+    if source.count("\n") > HIDE_OVER:  # collapsed in Kaggle's viewer (_kg_) and in Jupyter
+        metadata |= {"_kg_hide-input": True, "jupyter": {"source_hidden": True}}
+    if writes_file:  # its only output is "Writing ..."
+        metadata["_kg_hide-output"] = True
+        metadata.setdefault("jupyter", {})["outputs_hidden"] = True
+    return new_code_cell(source, metadata=metadata)
+
+
+def _write_cell(path: str, text: str):
+    return _code(f"%%writefile {{SRC}}/{path}\n{text}", writes_file=True)
+
+
+def _module_cells(name: str) -> list:
+    path = module_file(name).relative_to(PACKAGE_ROOT).as_posix()
+    doc = ast.get_docstring(ast.parse(module_file(name).read_text())) or ""
+    summary = " ".join(doc.split("\n\n")[0].split())
+    return [_markdown(f"`{path}`: {summary}"), _write_cell(path, module_file(name).read_text())]
 
 
 def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path, gpu: bool = False) -> Path:
     """Write <folder>/<slug>.ipynb and kernel-metadata.json; returns the folder."""
     import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from nbformat.v4 import new_notebook
 
     config = {"competition": comp.slug, "recipe": recipe, "plan": asdict(plan)}
-    hidden = {"jupyter": {"source_hidden": True}, "collapsed": True}
+    fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
+    needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))
+    shown: set[str] = set()
     cells = [
-        new_markdown_cell(
+        _markdown(
             f"# {comp.title}: from-scratch models with kit\n\n"
-            "This notebook was built by `kit notebook`. It cross-validates linear and neural-net models written "
-            "from scratch in PyTorch (fast.ai lesson 5), averages them into an ensemble, and writes "
-            "`submission.csv`, the same file `kit submission` writes locally with the same settings."
+            "Linear and neural-net models written from scratch in PyTorch (fast.ai's lesson 5), "
+            "cross-validated, averaged into an ensemble, and a checked `submission.csv`. It was built by "
+            "`kit notebook` and writes the same bytes as `kit submission` run locally with the same settings.\n\n"
+            "Each section explains a step and holds the code that does it: kit's own modules, written to a "
+            "scratch folder and imported, so the notebook needs no internet and no pip install. The longer "
+            "cells are collapsed; open them to read the code."
         ),
-        new_markdown_cell(
-            "## kit itself\n\nThe next cell (collapsed) holds kit's source, packed, so that the "
-            "notebook needs no internet and no pip install."
+        _markdown(
+            "## Configuration\n\nEverything the run depends on: the competition, the recipe, the models, "
+            "the validation split and the seeds. Then the folders: Kaggle's input, its output, and the scratch "
+            "folder for kit's code."
         ),
-        new_code_cell(UNPACK.format(packed=pack_source()), metadata=hidden),
-        new_markdown_cell(
-            "## Configuration\n\nEverything the run depends on: competition, recipe, models, "
-            "validation split and seeds."
+        _code(f"CONFIG = {json.dumps(config, indent=4)}\n"),
+        _code(SETUP),
+    ]
+    for i, step in enumerate(STEPS):
+        cells.append(_markdown(f"## {step.title}\n\n{step.text.format(**fill)}"))
+        if i == 0:
+            cells.append(_write_cell(f"competitions/{comp.slug}.toml", comp.source.read_text()))
+        last = i == len(STEPS) - 1
+        for name in _step_modules(step, needed, shown, everything_left=last):
+            cells += _module_cells(name)
+            shown.add(name)
+        if step.demo:
+            cells.append(_code(step.demo))
+    cells += [
+        _markdown(
+            "## Run: cross-validation, then the submission\n\nThe table shows each model's and the "
+            "ensemble's score per fold; then every model is trained on all rows and the ensemble's "
+            "predictions are checked and written."
         ),
-        new_code_cell(CONFIG.format(config=json.dumps(config, indent=4))),
-        new_markdown_cell(
-            "## Cross-validation, then the submission\n\nThe recipe is fit on each training fold "
-            "only; the table shows each model's and the ensemble's accuracy per fold. Then every "
-            "model is trained on all rows and the ensemble's predictions are checked and written."
+        _code(RUN),
+        _markdown(
+            "## Training loss and CV scores\n\nLoss per epoch for each model (mean over folds and seeds, "
+            "with its range), and each model's CV score with its folds."
         ),
-        new_code_cell(RUN_CV),
-        new_markdown_cell(
-            "## Training loss and CV scores\n\nLoss per epoch for each model (mean over folds "
-            "and seeds, with its range), and each model's CV accuracy with its folds."
-        ),
-        new_code_cell(PLOTS),
-        new_markdown_cell("## The submission file"),
-        new_code_cell(SHOW),
+        _code(PLOTS),
+        _markdown("## The submission file"),
+        _code(SHOW),
     ]
     for i, cell in enumerate(cells):
         cell["id"] = f"kit-{i}"  # fixed ids: the same build gives the same file
@@ -129,10 +314,21 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
     return folder
 
 
+def _step_modules(step: Step, needed: set[str], shown: set[str], everything_left: bool) -> list[str]:
+    """The modules a step shows: its own that the pipeline needs, those its demo imports not shown yet,
+    and in the last step every needed module no step claimed (one added to kit later)."""
+    names = [m for m in step.modules if m in needed]
+    names += sorted(needed_modules(step.demo_imports) - set(names))
+    if everything_left:
+        names += sorted(needed - set(names) - shown)
+    return [m for m in dict.fromkeys(names) if m not in shown]
+
+
 def kernel_metadata(comp: Competition, user: str, code_file: str, gpu: bool = False) -> dict:
+    title = kernel_title(comp)
     return {
-        "id": f"{user}/{comp.slug}",
-        "title": comp.slug,  # Kaggle derives the kernel's slug from its title; they must agree
+        "id": f"{user}/{slugify(title)}",  # Kaggle derives the notebook's slug from its title: they agree
+        "title": title,
         "code_file": code_file,
         "language": "python",
         "kernel_type": "notebook",

@@ -12,6 +12,34 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KIT_SHARED", REPO.parent / "shared"))
 
 
+OUTPUT_DIRS = ("submissions", "data", "build")  # where kit writes relative to the working folder
+
+
+def output_listing(root: Path = REPO) -> dict[str, tuple[int, int]]:
+    """Every file and folder under the output folders of a checkout: its size and modification time."""
+    found = {}
+    for top in OUTPUT_DIRS:
+        folder = root / top
+        for path in [folder, *sorted(folder.rglob("*"))] if folder.exists() else []:
+            stat = path.stat()
+            found[path.relative_to(root).as_posix()] = (stat.st_size if path.is_file() else 0, stat.st_mtime_ns)
+    return found
+
+
+def changed(before: dict, after: dict) -> list[str]:
+    """The paths added, removed or modified between two listings."""
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_unchanged():
+    """The suite writes only under temporary folders: fail if it left anything in the checkout."""
+    before = output_listing()
+    yield
+    if names := changed(before, output_listing()):
+        pytest.fail(f"the tests changed the checkout (write under tmp_path instead): {', '.join(names[:10])}")
+
+
 def shared_data(slug: str) -> Path:
     """A real competition folder from shared/; a test that needs it fails (never skips) without it."""
     path = SHARED / "data" / slug

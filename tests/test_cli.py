@@ -31,7 +31,8 @@ def test_python_m_kit_and_the_console_script_both_run():
         assert out.returncode == 0 and out.stdout.startswith("kit "), cmd
 
 
-def test_cv_json_reports_folds_mean_std_for_each_model_and_the_ensemble(synthetic_dir, capsys):
+def test_cv_json_reports_folds_mean_std_for_each_model_and_the_ensemble(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # kit cv records the run in submissions/<slug>/runs.json
     assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,deep", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["models"]) == {"linear", "deep"}

@@ -1,4 +1,5 @@
-"""kit notebook: a self-contained Kaggle notebook that writes the same submission as the local run."""
+"""kit notebook: a Kaggle notebook that explains each step, carries the code it runs as readable cells,
+and writes the same submission as the local run."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import nbformat
 import pytest
 from conftest import REPO, shared_data
 from fake_kaggle import FakeKaggle, fake_kaggle_fixture  # noqa: F401 (registers the fake_kaggle fixture)
+from slugify import slugify as python_slugify  # the kaggle client's own slug function
 from test_kaggle import Run, solution
 
 from kit.cli import main
 from kit.competition import load_competition
-from kit.notebook import build_notebook
+from kit.notebook import build_notebook, needed_modules
 from kit.validation import Plan
 
 COMP = load_competition("titanic")
@@ -46,7 +48,8 @@ def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
     monkeypatch.chdir(tmp_path)
     local = tmp_path / "local.csv"
-    args = ["submission", "--data-dir", str(shared_data("titanic")), "--models", "linear,nn,deep", "--seeds", "2"]
+    args = ["submission", "--data-dir", str(shared_data("titanic")), "--recipe", "article"]
+    args += ["--models", "linear,nn,deep", "--seeds", "2"]
     assert main([*args, "--out", str(local)]) == 0
     assert on_kaggle == local.read_bytes()
     shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
@@ -61,40 +64,78 @@ def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte
     assert len(images) == 2  # the loss and CV plots, inline
 
 
-def test_the_cells_read_as_steps_with_the_packed_source_collapsed(built):
-    notebook = nbformat.read(built / "titanic.ipynb", as_version=4)
-    headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
-    assert headings[0].startswith("# ") and any("Configuration" in h for h in headings)
-    packed = [c for c in notebook.cells if "KIT_SOURCE" in c.source]
-    assert len(packed) == 1 and packed[0].metadata["jupyter"]["source_hidden"] is True
-    config = next(c for c in notebook.cells if c.source.startswith("CONFIG = "))
+def _cells(built: Path) -> list:
+    return nbformat.read(built / "titanic.ipynb", as_version=4).cells
+
+
+def _written(built: Path) -> dict[str, str]:
+    """The files the notebook's %%writefile cells write: path under the scratch folder -> text."""
+    found = {}
+    for cell in _cells(built):
+        first, _, body = cell.source.partition("\n")
+        if first.startswith("%%writefile {SRC}/"):
+            found[first.removeprefix("%%writefile {SRC}/")] = body
+    return found
+
+
+def test_markdown_explains_each_step_under_a_real_title(built):
+    markdown = [c.source for c in _cells(built) if c.cell_type == "markdown"]
+    assert markdown[0].startswith(f"# {COMP.title}: ")
+    headings = " ".join(line for text in markdown for line in text.splitlines() if line.startswith("## ")).lower()
+    for step in ("data", "recipe", "models", "training", "cross-validation", "ensemble", "submission"):
+        assert step in headings, step
+    assert "[recipes.article]" in "".join(markdown)  # the recipe this run uses, as the definition writes it
+
+
+def test_the_recipe_models_and_training_are_readable_source(built):
+    written = _written(built)
+    assert written["competitions/titanic.toml"] == (REPO / "competitions/titanic.toml").read_text()
+    for module in ("kit/models.py", "kit/train.py", "kit/batched.py", "kit/recipe.py", "kit/validation.py"):
+        assert written[module] == (REPO / module).read_text(), module
+    for cell in _cells(built):
+        assert max(map(len, cell.source.splitlines() or [""])) <= 300  # no packed blob, no minified line
+        assert "base64" not in cell.source and "b64decode" not in cell.source
+
+
+def test_it_carries_the_modules_the_pipeline_imports_and_no_others(built):
+    modules = {name for name in _written(built) if name.startswith("kit/")}
+    assert {"kit/__init__.py", "kit/pipeline.py", "kit/plots.py", "kit/competition.py", "kit/recipe.py"} <= modules
+    for local in ("kit/cli.py", "kit/commands.py", "kit/doctor.py", "kit/ledger.py", "kit/kaggle_client.py"):
+        assert local not in modules
+
+
+def test_the_module_list_follows_imports_inside_functions_but_not_into_local_only_ones():
+    needed = needed_modules(["kit.pipeline"])
+    assert "kit.plots" in needed  # imported inside make_submission
+    assert {"kit", "kit.models"} <= needed  # the package itself, and a module reached through kit.validation
+    assert "kit.kaggle_client" not in needed  # imported only by default_data_dir, which the notebook never calls
+
+
+def test_long_code_cells_are_collapsed_on_kaggle_and_the_configuration_is_not(built):
+    code = [c for c in _cells(built) if c.cell_type == "code"]
+    long = [c for c in code if len(c.source.splitlines()) > 40]
+    assert len(long) >= 5
+    for cell in long:
+        assert cell.metadata["_kg_hide-input"] is True and cell.metadata["jupyter"]["source_hidden"] is True
+    config = next(c for c in code if c.source.startswith("CONFIG = "))
+    assert "_kg_hide-input" not in config.metadata
     assert json.loads(config.source.split("=", 1)[1])["plan"]["seeds"] == 2
 
 
 def test_the_metadata_is_what_kaggle_needs(built):
     meta = json.loads((built / "kernel-metadata.json").read_text())
-    assert meta["id"] == "someone/titanic" and meta["code_file"] == "titanic.ipynb"
+    assert meta["title"].startswith(COMP.title) and 5 <= len(meta["title"]) <= 50  # Kaggle's limits
+    assert meta["id"] == f"someone/{python_slugify(meta['title'])}"  # the slug Kaggle derives from the title
+    assert meta["code_file"] == "titanic.ipynb"
     assert meta["competition_sources"] == ["titanic"] and meta["is_private"] is True
     assert (meta["language"], meta["kernel_type"], meta["enable_internet"]) == ("python", "notebook", False)
 
 
-def test_the_notebook_holds_no_local_paths_no_credentials_and_no_data(built, monkeypatch, tmp_path):
+def test_the_notebook_holds_no_local_paths_no_credentials_and_no_data(built, tmp_path):
     text = (built / "titanic.ipynb").read_text() + (built / "kernel-metadata.json").read_text()
     for local in {str(REPO), str(Path.home()), str(tmp_path), str(shared_data("titanic"))}:
         assert local not in text
-    import base64
-    import io
-    import zipfile
-
-    packed = json.loads((built / "titanic.ipynb").read_text())["cells"]
-    source = next("".join(c["source"]) for c in packed if "KIT_SOURCE" in "".join(c["source"]))
-    blob = source.split('KIT_SOURCE = """')[1].split('"""')[0]
-    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(blob))).namelist()
-    assert all(n.endswith((".py", ".toml")) for n in names) and "kit/pipeline.py" in names
-    unpacked = b"".join(zipfile.ZipFile(io.BytesIO(base64.b64decode(blob))).read(n) for n in names).decode()
-    for local in (str(REPO), str(Path.home())):
-        assert local not in unpacked
-    assert "Braund, Mr. Owen Harris" not in text + unpacked  # no competition data
+    assert "Braund, Mr. Owen Harris" not in text  # no competition data
 
 
 def test_building_twice_gives_the_same_files(tmp_path):
@@ -115,7 +156,8 @@ def test_push_wait_submit_with_the_real_client(server, tmp_path):
     run = Run(server, tmp_path / "work")
     run.work.mkdir()
     output = "PassengerId,Survived\n" + "".join(f"{pid},{label}\n" for pid, label in solution().items())
-    server.kernel_outputs["fakeuser/titanic"] = {"submission.csv": output.encode()}
+    kernel = "fakeuser/titanic-machine-learning-from-disaster-with-kit"  # the slug of the notebook's title
+    server.kernel_outputs[kernel] = {"submission.csv": output.encode()}
     server.kernel_statuses = ["RUNNING", "RUNNING", "COMPLETE"]
     out = run("notebook", "--push", "--submit", "--poll-interval", "0.1")
     assert out.returncode == 0, out.stderr
@@ -123,7 +165,7 @@ def test_push_wait_submit_with_the_real_client(server, tmp_path):
     assert "public score: 1.00000" in out.stdout
 
     body = server.calls("SaveKernel")[0]["body"]
-    assert body["slug"] == "fakeuser/titanic" and body["newTitle"] == "titanic"
+    assert body["slug"] == kernel and body["newTitle"] == "Titanic - Machine Learning from Disaster with kit"
     assert body["competitionDataSources"] == ["titanic"] and body["isPrivate"] is True
     assert body["kernelType"] == "notebook" and body["language"] == "python"
     built = nbformat.reads((run.work / "build/notebook/titanic/titanic.ipynb").read_text(), as_version=4)
@@ -149,4 +191,5 @@ def test_kit_notebook_prints_the_build_folder_last(tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == str(Path("build/notebook/titanic"))
-    assert json.loads((tmp_path / "build/notebook/titanic/kernel-metadata.json").read_text())["id"] == "me/titanic"
+    meta = json.loads((tmp_path / "build/notebook/titanic/kernel-metadata.json").read_text())
+    assert meta["id"] == "me/titanic-machine-learning-from-disaster-with-kit"
