@@ -90,7 +90,7 @@ def test_markdown_explains_each_step_under_a_real_title(built):
 def test_the_recipe_models_and_training_are_readable_source(built):
     written = _written(built)
     assert written["competitions/titanic.toml"] == (REPO / "competitions/titanic.toml").read_text()
-    for module in ("kit/models.py", "kit/train.py", "kit/batched.py", "kit/recipe.py", "kit/validation.py"):
+    for module in ("kit/models.py", "kit/batched.py", "kit/recipe.py", "kit/validation.py", "kit/task.py"):
         assert written[module] == (REPO / module).read_text(), module
     for cell in _cells(built):
         assert max(map(len, cell.source.splitlines() or [""])) <= 300  # no packed blob, no minified line
