@@ -5,7 +5,8 @@ It owns the wire protocol the client speaks (see shared/notes/kaggle-api.md): JS
 Around that it keeps what tests need: competitions scored against a solution, kernels, a request log
 that never holds a secret, and fault injection. `client_env` points a client at it; callers must also
 drop `KAGGLE_API_TOKEN` (best: every `KAGGLE_*` variable) from the environment they start from.
-Stdlib only, apart from the `fake_kaggle` pytest fixture at the bottom.
+Stdlib only, apart from the `fake_kaggle` pytest fixture at the bottom and scikit-learn, which plays
+Kaggle scoring by a metric other than accuracy.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class _Competition:
     solution: dict[str, str] | None
     rules_accepted: bool
     columns: tuple[str, ...] | None
+    metric: str = "accuracy"
 
     def members(self) -> dict[str, zipfile.ZipInfo]:
         with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as zf:
@@ -121,11 +123,14 @@ class _Submission:
 
 
 def score_submission(
-    content: bytes, solution: dict[str, str] | None, columns: tuple[str, ...] | None
+    content: bytes, solution: dict[str, str] | None, columns: tuple[str, ...] | None, metric: str = "accuracy"
 ) -> tuple[str, str | None, str | None]:
-    """(status, publicScore, errorDescription) for an uploaded CSV; the score is accuracy to 5 places.
+    """(status, publicScore, errorDescription) for an uploaded CSV, scored by the competition's metric to 5 places.
 
-    Labels are compared as exact strings: "1.0" is wrong where the solution says "1".
+    Kaggle's side is played by scikit-learn's metrics, so a test that compares the public score with kit's
+    CV score compares two independent implementations. Labels are compared as exact strings: "1.0" is
+    wrong where the solution says "1". Probability files: binary ones hold the positive class's probability
+    (the positive class is the larger of the solution's two labels); multiclass ones one column per class.
     """
     try:
         text = content.decode("utf-8-sig")
@@ -139,8 +144,8 @@ def score_submission(
         return "ERROR", None, f"Submission header must be {','.join(columns)}, found {','.join(header)}."
     if solution is None:
         return "COMPLETE", None, None
-    if len(header) != 2 or any(len(r) != 2 for r in body):
-        return "ERROR", None, "Each submission row must have exactly 2 values: an id and a prediction."
+    if len(header) < 2 or any(len(r) != len(header) for r in body):
+        return "ERROR", None, f"Each submission row must have exactly {len(header)} values: an id and predictions."
     ids = [r[0] for r in body]
     if len(set(ids)) != len(ids):
         return "ERROR", None, "Submission has duplicate ids."
@@ -151,8 +156,32 @@ def score_submission(
             f"found {len(ids)} rows, {missing} ids missing and {extra} unexpected."
         )
         return "ERROR", None, error
-    hits = sum(solution[i] == label for i, label in body)
-    return "COMPLETE", f"{hits / len(solution):.5f}", None
+    if metric == "accuracy":
+        hits = sum(solution[r[0]] == r[1] for r in body)
+        return "COMPLETE", f"{hits / len(solution):.5f}", None
+    try:
+        return "COMPLETE", f"{_sklearn_score(metric, header, body, solution):.5f}", None
+    except ValueError as e:
+        return "ERROR", None, f"Submission could not be scored: {e}"
+
+
+def _sklearn_score(metric: str, header: list[str], body: list[list[str]], solution: dict[str, str]) -> float:
+    from sklearn import metrics as skm
+
+    truth = [solution[r[0]] for r in body]
+    values = [[float(v) for v in r[1:]] for r in body]  # ValueError for a label where a number belongs
+    if metric in ("rmse", "mae", "rmsle"):
+        y, p = [float(t) for t in truth], [v[0] for v in values]
+        scorer = {"rmse": skm.root_mean_squared_error, "mae": skm.mean_absolute_error}
+        return scorer[metric](y, p) if metric in scorer else skm.root_mean_squared_log_error(y, p)
+    if len(header) > 2:  # one probability column per class
+        classes = header[1:]
+        if metric == "log_loss":
+            return skm.log_loss(truth, values, labels=classes)
+        return skm.roc_auc_score(truth, values, labels=classes, multi_class="ovr")
+    positive = max(set(solution.values()))
+    y, p = [t == positive for t in truth], [v[0] for v in values]
+    return skm.log_loss(y, p, labels=[False, True]) if metric == "log_loss" else skm.roc_auc_score(y, p)
 
 
 def _rules_message(slug: str, rpc: str) -> str:
@@ -300,9 +329,11 @@ class FakeKaggle:
         solution: dict[str, str] | None = None,
         rules_accepted: bool = True,
         columns: tuple[str, ...] | None = None,
+        metric: str = "accuracy",
     ) -> None:
-        """`solution` maps id -> label; `columns` is the header a submission must have, if given."""
-        self.competitions[slug] = _Competition(slug, zip_bytes, solution, rules_accepted, columns)
+        """`solution` maps id -> label (or value); `columns` is the header a submission must have, if given;
+        `metric` scores it (see score_submission)."""
+        self.competitions[slug] = _Competition(slug, zip_bytes, solution, rules_accepted, columns, metric)
 
     def inject(
         self,
@@ -533,7 +564,7 @@ class FakeKaggle:
                 f"Your team has used its daily Submission allowance ({self.daily_limit}) today. "
                 "Please try again tomorrow UTC.",
             )
-        status, score, error = score_submission(slot["data"], comp.solution, comp.columns)
+        status, score, error = score_submission(slot["data"], comp.solution, comp.columns, comp.metric)
         ref = 1000001 + len(self.submissions)  # never 0: the client treats ref 0 as "no ref"
         self.submissions.append(
             _Submission(

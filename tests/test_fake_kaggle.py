@@ -443,3 +443,24 @@ def test_stop_closes_the_port():
         assert post(server, "ListCompetitions", {})[0] == 200
     with pytest.raises(urllib.error.URLError):
         URLLIB.open(url, timeout=2)
+
+
+def test_the_fake_server_scores_by_the_competitions_metric():
+    from fake_kaggle import score_submission
+    from sklearn.metrics import log_loss, roc_auc_score, root_mean_squared_error
+
+    solution = {"1": "0", "2": "1", "3": "1", "4": "0"}
+    probs = b"id,y\n1,0.2\n2,0.9\n3,0.4\n4,0.5\n"
+    status, score, _ = score_submission(probs, solution, ("id", "y"), "roc_auc")
+    assert status == "COMPLETE" and float(score) == round(roc_auc_score([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.5]), 5)
+    _, score, _ = score_submission(probs, solution, ("id", "y"), "log_loss")
+    assert float(score) == round(log_loss([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.5]), 5)
+    values = {"1": "3.0", "2": "5.5"}
+    _, score, _ = score_submission(b"id,v\n1,2.5\n2,6\n", values, ("id", "v"), "rmse")
+    assert float(score) == round(root_mean_squared_error([3.0, 5.5], [2.5, 6.0]), 5)
+    classes = {"1": "a", "2": "c"}
+    text = b"id,a,b,c\n1,0.7,0.2,0.1\n2,0.1,0.1,0.8\n"
+    _, score, _ = score_submission(text, classes, ("id", "a", "b", "c"), "log_loss")
+    assert float(score) == round(log_loss(["a", "c"], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], labels=["a", "b", "c"]), 5)
+    status, _, error = score_submission(b"id,y\n1,0\n2,1\n3,yes\n4,0\n", solution, ("id", "y"), "roc_auc")
+    assert status == "ERROR" and "could not be scored" in error
