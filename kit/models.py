@@ -104,7 +104,8 @@ MODELS = {
 def forward(params: dict, xt: torch.Tensor) -> torch.Tensor:
     """Raw outputs of every model of a grid on its fold's rows.
 
-    params: w_i (F, S, fan_in, fan_out); b_i (F, S, fan_out), (F, S) for one shared bias, or absent.
+    params: w_i (F, S, fan_in, fan_out); b_i (F, S, fan_out), (F, S) for one shared bias, or absent;
+    optionally `scale` and `shift` (F, S), fixed, that put a single output on the target's scale.
     xt: (F, n_in, n), each fold's rows as columns. Returns (F, S, n) when the models have one
     output, else (F, S, n, width).
     """
@@ -123,7 +124,12 @@ def forward(params: dict, xt: torch.Tensor) -> torch.Tensor:
         else:
             out = torch.bmm(w_t, hidden)
     out = out.view(n_folds, n_seeds, out.shape[1], -1)  # (F, S, width, n)
-    return out[:, :, 0] if out.shape[2] == 1 else out.transpose(2, 3)  # (F, S, n) or (F, S, n, width)
+    if out.shape[2] > 1:
+        return out.transpose(2, 3)  # (F, S, n, width)
+    out = out[:, :, 0]  # (F, S, n)
+    if "scale" in params:
+        out = out * params["scale"][:, :, None] + params["shift"][:, :, None]
+    return out
 
 
 def _first_layer(w: torch.Tensor, xt: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,8 @@ def step(opt: Optimizer, params: dict, state: dict) -> None:
     t = state["step"]
     for name, p in params.items():
         g = p.grad
+        if g is None:  # a fixed tensor, such as a regression model's target scale
+            continue
         if opt.name == "sgd":
             if opt.weight_decay:
                 g = g + opt.weight_decay * p  # L2: the gradient of weight_decay / 2 * p**2

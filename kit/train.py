@@ -10,7 +10,8 @@ Two presets: "article" gives the article's models exactly (its init constants, n
 linear models, sigmoid, mean absolute error on probabilities, plain gradient descent with its
 learning rates and epochs, full batch), which `kit reproduce` needs; "default" is kit's own: biases,
 He initialisation, the loss the task calls for, Adam with a little weight decay, mini-batches on
-large data. Any setting can be overridden, for all models or per model.
+large data, and for regression outputs put on the target's scale (each fold's target mean and
+standard deviation, fixed). Any setting can be overridden, for all models or per model.
 """
 
 from __future__ import annotations
@@ -190,6 +191,8 @@ def fit(
     params = init_grid(
         model, n_in, task.width, seeds, n_folds, hidden=settings.hidden, preset=settings.preset, device=x.device
     )
+    if task.kind == "regression" and settings.preset == "default":
+        params |= _target_scale(y, mask, len(seeds))
     opt = settings.opt()
     state = init_state(opt, params)
     n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
@@ -221,6 +224,21 @@ def fit(
     if curves is not None:
         done.valid_losses, done.valid_scores = curves.losses, curves.scores
     return done
+
+
+def _target_scale(y: torch.Tensor, mask: torch.Tensor, n_seeds: int) -> dict:
+    """Each fold's target mean and standard deviation, as fixed `shift` and `scale` (F, S) of its models.
+
+    The models then learn outputs of size ~1 whatever the target's units: with a target in the
+    thousands, Adam (whose steps are ~lr in size) would otherwise need thousands of steps to reach it.
+    """
+    n_rows = mask.sum(dim=1)  # (F,)
+    mean = (y * mask).sum(dim=1) / n_rows  # (F,)
+    std = (((y - mean[:, None]) ** 2 * mask).sum(dim=1) / n_rows).sqrt().clamp(min=1e-6)  # (F,)
+    return {
+        "scale": std[:, None].expand(-1, n_seeds).contiguous(),  # (F, S)
+        "shift": mean[:, None].expand(-1, n_seeds).contiguous(),
+    }
 
 
 class _Curves:

@@ -179,15 +179,31 @@ def test_the_loss_follows_the_task(task, loss):
     settings = Training(epochs=1).settings("nn")
     drawn = MODELS["nn"].init(x.shape[1], task.width, torch.Generator().manual_seed(4), hidden=settings.hidden)
     z = forward({k: v[None, None] for k, v in drawn.items()}, x.T[None])[0, 0]  # the first epoch's outputs
+    if task.kind == "regression":
+        z = z * y.std(correction=0) + y.mean()  # on the target's scale (see the next test)
     done = fit(settings, task, *_grid_of_one(x, y), seeds=[4])
     torch.testing.assert_close(done.losses[0, 0, 0], loss(z, y).mean())
+
+
+def test_regression_outputs_start_on_each_folds_target_scale():
+    x, _ = _learnable(n=200, kind="regression")
+    y = (2 * x[:, 0] - x[:, 1]) * 1000 + 5000  # a linear target in the thousands
+    folds = torch.stack([y[:100], y[100:]])  # (F, 100)
+    done = fit(Training(epochs=0).settings("linear"), REGRESSION, torch.stack([x[:100], x[100:]]), folds,
+               torch.ones(2, 100), seeds=[1, 2])  # fmt: skip
+    torch.testing.assert_close(done.params["shift"], folds.mean(dim=1)[:, None].expand(2, 2))
+    torch.testing.assert_close(done.params["scale"], folds.std(dim=1, correction=0)[:, None].expand(2, 2))
+    assert not done.params["scale"].requires_grad
+    trained = fit(Training(epochs=300).settings("linear"), REGRESSION, x[None], y[None], torch.ones(1, 200), seeds=[1])
+    pred = predict(Training().settings("linear"), REGRESSION, trained.params, x[None])[0, 0]
+    assert REGRESSION.score(pred, y) < 0.05 * y.std().item()  # without the scale, 300 steps of ~0.01 get nowhere
 
 
 def test_the_articles_absolute_error_is_an_option_for_any_task():
     x, y = _learnable(kind="regression")
     settings = Training(epochs=1, loss="mae").settings("linear")
     drawn = MODELS["linear"].init(x.shape[1], 1, torch.Generator().manual_seed(4))
-    z = x @ drawn["w0"][:, 0] + drawn["b0"]
+    z = (x @ drawn["w0"][:, 0] + drawn["b0"]) * y.std(correction=0) + y.mean()
     done = fit(settings, REGRESSION, *_grid_of_one(x, y), seeds=[4])
     torch.testing.assert_close(done.losses[0, 0, 0], (z - y).abs().mean())
 
