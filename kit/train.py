@@ -216,7 +216,7 @@ def fit(
                 loss.sum().backward()
                 step(opt, params, state)
                 # the epoch's loss: each batch's mean weighted by its share of the fold's rows
-                share = rows_mask.sum(dim=1) / torch.tensor(n_rows, device=x.device)  # (F,)
+                share = rows_mask.sum(dim=1) / mask.sum(dim=1)  # (F,)
                 losses[:, :, epoch] += loss.detach() * share[:, None]
         if curves is not None:
             curves.record(epoch, params)
