@@ -1,8 +1,8 @@
-"""Benchmark: cross-validation fits batched (kit.batched) against the same fits one by one.
+"""Benchmark: cross-validation fits batched (the grid of kit.train.fit) against the same fits one by one.
 
 For the plan 3 models (linear, nn, deep) x 5 folds x 10 seeds x 30 epochs on the Titanic training
-rows, it prints the fits per second of `fit_many` (every fold and seed of a model in one call) and
-of the article's loop (`kit.train.fit` once per fold and seed), measured in the same run; the
+rows (the article preset), it prints the fits per second of one `fit` per model (every fold and seed
+of it as one grid) and of one `fit` per fold and seed (grids of one), measured in the same run; the
 whole-process wall time of `python -m kit cv` with that plan and of `python -m kit --help`; and,
 on CUDA (or with --sweep), a seed sweep of 3 models x 5 folds x 1000 seeds. The figures go into
 BENCHMARKS.md under a heading for this device; sections for other devices are kept.
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     n_fits = len(MODEL_NAMES) * FOLDS * SEEDS
     rows = [
         ("fits", f"{len(MODEL_NAMES)} models x {FOLDS} folds x {SEEDS} seeds x 30 epochs = {n_fits} fits"),
-        ("batched (fit_many)", _fits_line(n_fits, batched)),
-        ("one by one (fit)", _fits_line(n_fits, loop)),
+        ("batched (one fit per model)", _fits_line(n_fits, batched)),
+        ("one by one (a fit per fold and seed)", _fits_line(n_fits, loop)),
         ("speed-up", f"{statistics.median(loop['total']) / statistics.median(batched['total']):.1f}x"),
     ]
     for name in MODEL_NAMES:
@@ -117,34 +117,36 @@ def load_grid(data_dir: Path, device):
 
 
 def time_batched(grid, n_seeds: int, repeats: int, device) -> dict:
-    """Seconds per run of every fold and seed of each model in one `fit_many` call."""
-    from kit.batched import fit_many
+    """Seconds per run of every fold and seed of each model in one `fit` call."""
+    from kit.train import fit
 
     seeds = [INIT_SEED + i for i in range(n_seeds)]
 
-    def train(model) -> None:
-        fit_many(model, grid["x"], grid["y"], grid["mask"], lr=model.lr, epochs=model.epochs, seeds=seeds)
+    def train(settings) -> None:
+        fit(settings, _binary(), grid["x"], grid["y"], grid["mask"], seeds=seeds)
 
     return _timed(train, repeats, device)
 
 
 def time_one_by_one(grid, repeats: int, device) -> dict:
-    """Seconds per run of the same fits in the article's style: `fit` once per fold and seed."""
+    """Seconds per run of the same fits in the article's style: `fit` once per fold and seed (grids of one)."""
+    import torch
+
     from kit.train import fit
 
     seeds = [INIT_SEED + i for i in range(SEEDS)]
 
-    def train(model) -> None:
+    def train(settings) -> None:
         for x, y in zip(grid["xs"], grid["ys"]):
             for seed in seeds:
-                fit(model, x, y, lr=model.lr, epochs=model.epochs, seed=seed)
+                fit(settings, _binary(), x[None], y[None], torch.ones(1, len(y), device=x.device), seeds=[seed])
 
     return _timed(train, repeats, device)
 
 
 def _timed(train, repeats: int, device) -> dict:
     """{model name: seconds per run, "total": seconds per run over all models}, after one warm-up run."""
-    from kit.models import MODELS
+    from kit.train import Training
 
     times = {name: [] for name in [*MODEL_NAMES, "total"]}
     for run in range(repeats + 1):
@@ -152,7 +154,7 @@ def _timed(train, repeats: int, device) -> dict:
         for name in MODEL_NAMES:
             _sync(device)
             start = time.perf_counter()
-            train(MODELS[name])
+            train(Training(preset="article").settings(name))
             _sync(device)  # a GPU's queued work counts
             seconds[name] = time.perf_counter() - start
         if run:  # run 0 warms up: allocator, thread pool, CUDA context
@@ -160,6 +162,12 @@ def _timed(train, repeats: int, device) -> dict:
                 times[name].append(value)
             times["total"].append(sum(seconds.values()))
     return times
+
+
+def _binary():
+    from kit.task import METRICS, Task
+
+    return Task("binary", METRICS["accuracy"], ("0", "1"))
 
 
 def cli_rows(data_dir: Path, device: str, repeats: int) -> list[tuple[str, str]]:

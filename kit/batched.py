@@ -1,14 +1,15 @@
-"""Training many models at once: every fold and seed of one architecture in a single loop.
+"""The grid's plumbing: folds padded into one tensor, parameters stacked, masked losses, mini-batches.
 
 Each (fold, seed) pair is an independent model with its parameters stacked along two leading
 axes, (F, S, ...). A fold's training rows are one block of a padded (F, n_max, n_in) tensor, and a
 0/1 row mask keeps the padding out of its loss; the S models of a fold share that block, so each
-layer costs one matmul per fold rather than one per model. Every model starts from the
-initialisation `kit.train.fit` draws for its seed, takes the same mean absolute error over its own
-rows and the same written-out step, so the grid equals the one-by-one fits to float tolerance.
+layer costs one matmul per fold rather than one per model (kit.models.forward). Every model's loss
+is its own mean over its own rows, so the gradient of their sum is each model's own gradient.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -43,12 +44,17 @@ def pad_rows(blocks: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return stacked, mask
 
 
-def init_many(model: Model, n_in: int, seeds: list[int], n_folds: int, device=None) -> dict:
-    """Each seed's initialisation, drawn exactly as `fit` draws it, repeated for every fold.
+def init_grid(
+    model: Model, n_in: int, width: int, seeds: list[int], n_folds: int, *, hidden: tuple, preset: str, device=None
+) -> dict:
+    """Each seed's initialisation, drawn by a CPU generator seeded with it, repeated for every fold.
 
+    Drawn on the CPU, then moved: a seed starts from the same numbers on every device.
     Returns params stacked (F, S, ...), leaf tensors that require grad, on `device`.
     """
-    per_seed = [model.init(n_in, torch.Generator().manual_seed(seed)) for seed in seeds]
+    per_seed = [
+        model.init(n_in, width, torch.Generator().manual_seed(seed), hidden=hidden, preset=preset) for seed in seeds
+    ]
     params = {}
     for name in per_seed[0]:
         stacked = torch.stack([p[name] for p in per_seed])  # (S, ...)
@@ -57,46 +63,59 @@ def init_many(model: Model, n_in: int, seeds: list[int], n_folds: int, device=No
     return params
 
 
-def mae_many(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Each model's mean absolute error over its own fold's rows.
+# ---- losses: per row, then each model's mean over its own rows -----------------------------------
+# z: raw outputs (F, S, n) or (F, S, n, k); pred: the same after the task's link; y: (F, n) targets,
+# floats (0/1 or values) or class indices for (F, S, n, k). Each returns (F, S, n).
 
-    pred: (F, S, n); y and mask: (F, n). Returns (F, S).
+
+def log_loss_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Binary log loss from logits: -(y log sigmoid(z) + (1 - y) log sigmoid(-z)).
+
+    Written as max(z, 0) - z y + log(1 + exp(-|z|)), which never overflows: exp only sees -|z|.
     """
-    n_rows = mask.sum(dim=1)  # (F,)
-    return ((pred - y[:, None]).abs() * mask[:, None]).sum(dim=2) / n_rows[:, None]  # (F, S)
+    return z.clamp(min=0) - z * y[:, None] + torch.log1p(torch.exp(-z.abs()))
 
 
-def fit_many(
-    model: Model, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, *, lr: float, epochs: int, seeds: list[int]
-):
-    """Train one `model` per fold and seed at once; fold f, seed s equals `fit(model, x_f, y_f, seed=s)`.
+def cross_entropy_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Multiclass cross-entropy from logits: -log softmax(z)[true class], via logsumexp (stable)."""
+    log_p = z - torch.logsumexp(z, dim=-1, keepdim=True)  # (F, S, n, k) log-softmax
+    index = y[:, None, :, None].expand(*z.shape[:-1], 1)  # (F, S, n, 1) the true class of each row
+    return -log_p.gather(-1, index)[..., 0]
 
-    x: (F, n, n_in) float32, fold f's training rows first and zeros after; y: (F, n) of 0/1;
-    mask: (F, n), 1.0 on each fold's own rows (see `pad_rows`). All on the device to train on.
-    Returns (params, losses): params stacked (F, S, ...) with no grad, and losses (F, S, epochs),
-    each model's loss at the start of each epoch, on the training device.
+
+def squared_error_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (z - y[:, None]) ** 2
+
+
+def absolute_error_rows(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The article's loss, on predictions (probabilities or values); for k classes, summed over them."""
+    if pred.dim() == 4:
+        one_hot = (y[..., None] == torch.arange(pred.shape[-1], device=y.device)).to(pred.dtype)  # (F, n, k)
+        return (pred - one_hot[:, None]).abs().sum(dim=-1)
+    return (pred - y[:, None]).abs()
+
+
+def masked_mean(per_row: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each model's mean over its own fold's rows: per_row (F, S, n), mask (F, n) -> (F, S)."""
+    n_rows = mask.sum(dim=1).clamp(min=1)  # (F,) a batch with none of a fold's rows counts 0, not NaN
+    return (per_row * mask[:, None]).sum(dim=2) / n_rows[:, None]
+
+
+# ---- mini-batches --------------------------------------------------------------------------------
+
+
+def batch_order(n_rows: list[int], batch_size: int, gens: list[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One epoch's mini-batches for every fold: each fold's rows shuffled by its own generator.
+
+    Every fold takes the same number of steps, ceil(n_max / batch_size), so the grid moves in
+    lockstep; fold f deals its shuffled rows out in turn, so its batches differ by at most one row.
+    Returns (index, mask), both (F, n_batches, rows_per_batch): row numbers into the fold's block,
+    and 1.0 where a slot holds a row (0.0 where a smaller fold has none to fill it).
     """
-    n_folds = x.shape[0]
-    xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
-    params = init_many(model, x.shape[2], seeds, n_folds, x.device)
-    losses = torch.empty(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
-    for epoch in range(epochs):
-        loss = mae_many(model.predict_many(params, xt), y, mask)  # (F, S)
-        # The models share no parameter, so the gradient of the sum is each model's own gradient.
-        loss.sum().backward()
-        with torch.no_grad():
-            for p in params.values():
-                p.sub_(p.grad * lr)
-                p.grad.zero_()
-        losses[:, :, epoch] = loss.detach()  # kept on the device: no sync per epoch
-    return {name: p.detach() for name, p in params.items()}, losses
-
-
-def predict_many(model: Model, params: dict, x: torch.Tensor) -> torch.Tensor:
-    """Probabilities of every model of the grid on its fold's rows: x (F, n, n_in) -> (F, S, n).
-
-    A raw linear model's outputs are clamped to [0, 1], as `kit.train.predict_proba` does.
-    """
-    with torch.no_grad():
-        pred = model.predict_many(params, x.transpose(1, 2).contiguous())  # (F, S, n)
-    return pred if model.probabilities else pred.clamp(0, 1)
+    n_batches = math.ceil(max(n_rows) / batch_size)
+    per_batch = math.ceil(max(n_rows) / n_batches)
+    index = torch.full((len(n_rows), n_batches * per_batch), -1, dtype=torch.long)  # (F, slots)
+    for f, (n, gen) in enumerate(zip(n_rows, gens)):
+        index[f, :n] = torch.randperm(n, generator=gen)
+    index = index.view(len(n_rows), per_batch, n_batches).transpose(1, 2)  # (F, n_batches, per_batch)
+    return index.clamp(min=0), (index >= 0).float()

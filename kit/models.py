@@ -1,64 +1,135 @@
-"""The article's models, from scratch: each an `init(n_in, gen) -> params` and a
-`predict(params, x) -> predictions` pair over raw tensors. No torch.nn, no torch.optim.
+"""The models, from scratch: an `init` that draws a model's parameters and one `forward` for a grid.
 
-Parameters are a dict of named tensors so that one gradient-descent step can update any model.
-The init constants are the article's; its figures depend on them and on the order of the draws.
+Every model is a stack of layers `x @ w_i + b_i` with a ReLU between them: `linear` has no hidden
+layer, `nn` one, `deep` two or more. Parameters are a dict of named tensors, `w0, b0, w1, b1, ...`,
+so one written-out step (kit.optim) can update any model, and the models differ only in how they
+are drawn. No torch.nn, no torch.optim.
 
-Each model also has `predict_many`, the same function over a grid of models trained at once
-(kit.batched): every tensor gains leading (fold, seed) axes, and rows move to the last axis,
-because MKL multiplies (units, rows) blocks several times faster than (rows, units) ones when a
-layer is only 10 or 20 units wide.
+Two ways to draw them:
+- `preset="article"`: the article's models exactly, one output each, with its constants and its
+  order of draws (its figures depend on both): no bias in `linear`, one bias on the output of `nn`,
+  one scalar bias per layer of `deep`, all weights of `deep` drawn before any bias.
+- `preset="default"`: a bias per unit in every layer, zero at the start, and weights drawn with
+  fan-in scaling (He/Kaiming: std sqrt(2 / fan_in) before a ReLU, sqrt(1 / fan_in) for the output
+  layer), so a signal keeps its size through any depth; `width` outputs (one per class, or one).
+
+`forward` always works on a grid of models, every fold and seed trained at once (kit.train): each
+tensor has leading (fold, seed) axes (F, S, ...), and a single model is a grid of one. Rows sit on
+the last axis, because MKL multiplies (units, rows) blocks several times faster than (rows, units)
+ones when a layer is only 10 or 20 units wide. It returns raw outputs (logits, or values): the task's
+link (kit.task) turns them into predictions.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-
-def linear_init(n_in: int, gen: torch.Generator) -> dict:
-    return {"coeffs": torch.rand(n_in, generator=gen) - 0.5}  # (n_in,)
+PRESETS = ("default", "article")
 
 
-def linear_raw_predict(params: dict, x: torch.Tensor) -> torch.Tensor:
-    """The article's first model: a weighted sum with no squashing, so outputs can leave [0, 1]."""
-    return (x * params["coeffs"]).sum(dim=1)  # (n,)
+# ---- the article's draws: one output, its constants ---------------------------------------------
 
 
-def linear_predict(params: dict, x: torch.Tensor) -> torch.Tensor:
-    return torch.sigmoid((x * params["coeffs"]).sum(dim=1))  # (n,)
+def _article_linear(n_in: int, gen: torch.Generator, hidden: tuple) -> dict:
+    return {"w0": torch.rand(n_in, 1, generator=gen) - 0.5}  # (n_in, 1): the article's coeffs, no bias
 
 
-def linear_raw_predict_many(params: dict, xt: torch.Tensor) -> torch.Tensor:
-    """xt: (F, n_in, n), one feature block per fold; coeffs: (F, S, n_in). Returns (F, S, n)."""
-    return torch.bmm(params["coeffs"], xt)  # (F, S, n): a fold's seeds share one matmul
-
-
-def linear_predict_many(params: dict, xt: torch.Tensor) -> torch.Tensor:
-    return torch.sigmoid(torch.bmm(params["coeffs"], xt))  # (F, S, n)
-
-
-def nn_init(n_in: int, gen: torch.Generator, n_hidden: int = 20) -> dict:
+def _article_nn(n_in: int, gen: torch.Generator, hidden: tuple) -> dict:
+    (n_hidden,) = hidden
     # Dividing by n_hidden keeps the hidden layer's sum near the inputs' magnitude.
-    w1 = (torch.rand(n_in, n_hidden, generator=gen) - 0.5) / n_hidden  # (n_in, n_hidden)
-    w2 = torch.rand(n_hidden, 1, generator=gen) - 0.3  # (n_hidden, 1)
-    b = torch.rand(1, generator=gen)[0]  # ()
-    return {"w1": w1, "w2": w2, "b": b}
+    w0 = (torch.rand(n_in, n_hidden, generator=gen) - 0.5) / n_hidden  # (n_in, n_hidden)
+    w1 = torch.rand(n_hidden, 1, generator=gen) - 0.3  # (n_hidden, 1)
+    b1 = torch.rand(1, generator=gen)[0]  # (): one bias, on the output only
+    return {"w0": w0, "w1": w1, "b1": b1}
 
 
-def nn_predict(params: dict, x: torch.Tensor) -> torch.Tensor:
-    hidden = torch.relu(x @ params["w1"])  # (n, n_hidden)
-    return torch.sigmoid(hidden @ params["w2"] + params["b"])[:, 0]  # (n,)
+def _article_deep(n_in: int, gen: torch.Generator, hidden: tuple) -> dict:
+    sizes = [n_in, *hidden, 1]
+    # The article's finicky constants: slightly different ones and the net fails to train.
+    weights = {
+        f"w{i}": (torch.rand(a, b, generator=gen) - 0.3) / b * 4 for i, (a, b) in enumerate(zip(sizes, sizes[1:]))
+    }
+    biases = {f"b{i}": (torch.rand(1, generator=gen)[0] - 0.5) * 0.1 for i in range(len(sizes) - 1)}  # () each
+    return weights | biases  # all weights are drawn before any bias, as in the article
 
 
-def nn_predict_many(params: dict, xt: torch.Tensor) -> torch.Tensor:
-    n_folds, n_seeds, _, n_hidden = params["w1"].shape
-    hidden = torch.relu(_first_layer(params["w1"], xt)).view(n_folds * n_seeds, n_hidden, -1)  # (F*S, n_hidden, n)
-    w2 = params["w2"].reshape(n_folds * n_seeds, n_hidden, 1).transpose(1, 2)  # (F*S, 1, n_hidden)
-    out = torch.baddbmm(params["b"].reshape(-1, 1, 1), w2, hidden)  # (F*S, 1, n)
-    return torch.sigmoid(out).view(n_folds, n_seeds, -1)  # (F, S, n)
+# ---- kit's draws: biases everywhere, fan-in scaling ----------------------------------------------
+
+
+def he_init(n_in: int, width: int, gen: torch.Generator, hidden: tuple) -> dict:
+    """Layers n_in -> *hidden -> width; weights N(0, gain / fan_in) (gain 2 before a ReLU, 1 at the output), biases 0."""
+    sizes = [n_in, *hidden, width]
+    params = {}
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        gain = 2.0 if i < len(sizes) - 2 else 1.0
+        params[f"w{i}"] = torch.randn(a, b, generator=gen) * math.sqrt(gain / a)  # (a, b)
+        params[f"b{i}"] = torch.zeros(b)  # (b,)
+    return params
+
+
+@dataclass(frozen=True)
+class Model:
+    """A named model: how the article drew it, and whether it is the article's unlinked first model."""
+
+    name: str
+    article_init: Callable  # (n_in, gen, hidden) -> params: the article's draws
+    raw: bool = False  # the article's linear_raw: no link, predictions clamped to [0, 1] (article preset only)
+
+    def init(self, n_in: int, width: int, gen: torch.Generator, *, hidden: tuple = (), preset: str = "default"):
+        """One model's parameters (no grid axes) for n_in inputs and `width` outputs."""
+        if preset == "article":
+            if width != 1:
+                raise ValueError(f"the article's models have one output, not {width}; use preset default")
+            return self.article_init(n_in, gen, tuple(hidden))
+        if preset != "default":
+            raise ValueError(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
+        return he_init(n_in, width, gen, tuple(hidden))
+
+
+MODELS = {
+    "linear_raw": Model("linear_raw", _article_linear, raw=True),  # the default preset trains it as `linear`
+    "linear": Model("linear", _article_linear),
+    "nn": Model("nn", _article_nn),
+    "deep": Model("deep", _article_deep),
+}
+
+
+# ---- the grid's forward pass ----------------------------------------------------------------------
+
+
+def forward(params: dict, xt: torch.Tensor) -> torch.Tensor:
+    """Raw outputs of every model of a grid on its fold's rows.
+
+    params: w_i (F, S, fan_in, fan_out); b_i (F, S, fan_out), (F, S) for one shared bias, or absent;
+    optionally `scale` and `shift` (F, S), fixed, that put a single output on the target's scale.
+    xt: (F, n_in, n), each fold's rows as columns. Returns (F, S, n) when the models have one
+    output, else (F, S, n, width).
+    """
+    n_layers = sum(name.startswith("w") for name in params)
+    n_folds, n_seeds = params["w0"].shape[:2]
+    n_models = n_folds * n_seeds
+    out = _first_layer(params["w0"], xt).view(n_models, params["w0"].shape[3], -1)  # (F*S, fan_out, n)
+    if "b0" in params:
+        out = out + params["b0"].reshape(n_models, -1, 1)
+    for i in range(1, n_layers):
+        w = params[f"w{i}"]  # (F, S, fan_in, fan_out)
+        w_t = w.reshape(n_models, *w.shape[2:]).transpose(1, 2)  # (F*S, fan_out, fan_in)
+        hidden = torch.relu(out)  # (F*S, fan_in, n)
+        if f"b{i}" in params:
+            out = torch.baddbmm(params[f"b{i}"].reshape(n_models, -1, 1), w_t, hidden)  # (F*S, fan_out, n)
+        else:
+            out = torch.bmm(w_t, hidden)
+    out = out.view(n_folds, n_seeds, out.shape[1], -1)  # (F, S, width, n)
+    if out.shape[2] > 1:
+        return out.transpose(2, 3)  # (F, S, n, width)
+    out = out[:, :, 0]  # (F, S, n)
+    if "scale" in params:
+        out = out * params["scale"][:, :, None] + params["shift"][:, :, None]
+    return out
 
 
 def _first_layer(w: torch.Tensor, xt: torch.Tensor) -> torch.Tensor:
@@ -69,59 +140,3 @@ def _first_layer(w: torch.Tensor, xt: torch.Tensor) -> torch.Tensor:
     n_folds, n_seeds, n_in, n_out = w.shape
     w_t = w.transpose(2, 3).reshape(n_folds, n_seeds * n_out, n_in)  # (F, S*n_out, n_in)
     return torch.bmm(w_t, xt).view(n_folds, n_seeds, n_out, -1)  # (F, S, n_out, n)
-
-
-def deep_init(n_in: int, gen: torch.Generator, hidden: tuple = (10, 10)) -> dict:
-    sizes = [n_in, *hidden, 1]
-    # The article's finicky constants: slightly different ones and the net fails to train.
-    weights = {
-        f"w{i}": (torch.rand(a, b, generator=gen) - 0.3) / b * 4 for i, (a, b) in enumerate(zip(sizes, sizes[1:]))
-    }
-    biases = {f"b{i}": (torch.rand(1, generator=gen)[0] - 0.5) * 0.1 for i in range(len(sizes) - 1)}
-    return weights | biases  # all weights are drawn before any bias, as in the article
-
-
-def deep_predict(params: dict, x: torch.Tensor) -> torch.Tensor:
-    n_layers = sum(name.startswith("w") for name in params)
-    out = x  # (n, n_in)
-    for i in range(n_layers):
-        out = out @ params[f"w{i}"] + params[f"b{i}"]  # (n, sizes[i + 1])
-        if i < n_layers - 1:
-            out = torch.relu(out)
-    return torch.sigmoid(out)[:, 0]  # (n,)
-
-
-def deep_predict_many(params: dict, xt: torch.Tensor) -> torch.Tensor:
-    n_layers = sum(name.startswith("w") for name in params)
-    n_folds, n_seeds = params["w0"].shape[:2]
-    n_models = n_folds * n_seeds
-    out = _first_layer(params["w0"], xt) + params["b0"][:, :, None, None]  # (F, S, sizes[1], n)
-    out = out.view(n_models, out.shape[2], -1)  # (F*S, sizes[1], n)
-    for i in range(1, n_layers):
-        w = params[f"w{i}"]  # (F, S, sizes[i], sizes[i + 1])
-        w_t = w.reshape(n_models, *w.shape[2:]).transpose(1, 2)  # (F*S, sizes[i + 1], sizes[i])
-        out = torch.baddbmm(params[f"b{i}"].reshape(-1, 1, 1), w_t, torch.relu(out))  # (F*S, sizes[i + 1], n)
-    return torch.sigmoid(out).view(n_folds, n_seeds, -1)  # (F, S, n)
-
-
-@dataclass(frozen=True)
-class Model:
-    """A named model with the article's training settings."""
-
-    name: str
-    init: Callable  # (n_in, gen) -> params
-    predict: Callable  # (params, x) -> (n,)
-    predict_many: Callable  # (params stacked (F, S, ...), xt (F, n_in, n)) -> (F, S, n): predict for a grid
-    lr: float  # learning rate of the article
-    epochs: int
-    probabilities: bool = True  # False: outputs are clamped to [0, 1] before they are averaged
-
-
-MODELS = {
-    "linear_raw": Model(
-        "linear_raw", linear_init, linear_raw_predict, linear_raw_predict_many, lr=0.2, epochs=18, probabilities=False
-    ),
-    "linear": Model("linear", linear_init, linear_predict, linear_predict_many, lr=100.0, epochs=30),
-    "nn": Model("nn", nn_init, nn_predict, nn_predict_many, lr=20.0, epochs=30),
-    "deep": Model("deep", deep_init, deep_predict, deep_predict_many, lr=4.0, epochs=30),
-}

@@ -1,45 +1,317 @@
-"""One full-batch gradient-descent `fit` for every model, with the update step written out."""
+"""Training: the settings (`Training`, resolved per model into `Settings`), the one `fit` and `predict`.
+
+`fit` trains every fold and seed of one model at once, as a grid (kit.batched); a single model is
+a grid of one. Each epoch: for each mini-batch (or the whole block), the task's loss over the
+batch's rows, `backward`, one written-out optimiser step (kit.optim). With validation rows it also
+records the validation loss of every model and the task's metric of each fold's seed-averaged
+prediction after every epoch: the curves that show overfitting and that `best_epoch` chooses from.
+
+Two presets: "article" gives the article's models exactly (its init constants, no bias on the
+linear models, sigmoid, mean absolute error on probabilities, plain gradient descent with its
+learning rates and epochs, full batch), which `kit reproduce` needs; "default" is kit's own: biases,
+He initialisation, the loss the task calls for, Adam with a little weight decay, mini-batches on
+large data, and for regression outputs put on the target's scale (each fold's target mean and
+standard deviation, fixed). Any setting can be overridden, for all models or per model.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+
 import torch
 
-from kit.models import Model
+from kit.batched import (
+    absolute_error_rows,
+    batch_order,
+    cross_entropy_rows,
+    init_grid,
+    log_loss_rows,
+    masked_mean,
+    squared_error_rows,
+)
+from kit.models import MODELS, PRESETS, forward
+from kit.optim import OPTIMIZERS, Optimizer, init_state, step
+from kit.task import Task
+
+LOSSES = ("task", "mae")
+# The loss each task trains with under loss = "task": per row, from raw outputs (kit.batched).
+TASK_LOSS = {"binary": log_loss_rows, "multiclass": cross_entropy_rows, "regression": squared_error_rows}
 
 
-def mae(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean absolute error, the article's loss."""
-    return (pred - y).abs().mean()
+@dataclass(frozen=True)
+class Settings:
+    """How one model trains, every value resolved (see `Training` for what each means)."""
+
+    model: str
+    preset: str
+    optimizer: str
+    lr: float
+    epochs: int
+    batch_size: int  # 0: full batch
+    weight_decay: float
+    momentum: float
+    hidden: tuple
+    loss: str
+
+    def opt(self) -> Optimizer:
+        return Optimizer(self.optimizer, self.lr, self.weight_decay, self.momentum)
+
+    @property
+    def raw(self) -> bool:
+        """The article's linear_raw: trained and predicting with no link, predictions clamped to [0, 1]."""
+        return self.preset == "article" and MODELS[self.model].raw
 
 
-def fit(model: Model, x: torch.Tensor, y: torch.Tensor, *, lr: float, epochs: int, seed: int):
-    """Train `model` on (x, y) from the initialisation drawn with `seed`.
+# The article's learning rate, epochs and hidden sizes per model (fast.ai lesson 5).
+ARTICLE = {"linear_raw": (0.2, 18, ()), "linear": (100.0, 30, ()), "nn": (20.0, 30, (20,)), "deep": (4.0, 30, (10, 10))}
+# kit's hidden sizes under the default preset.
+DEFAULT_HIDDEN = {"linear_raw": (), "linear": (), "nn": (32,), "deep": (32, 32)}
 
-    x: (n, n_features) float32; y: (n,) float32 of 0/1.
-    Returns (params, losses): the trained parameters (no grad) and the loss at the start of each epoch.
+
+def preset_settings(preset: str, model: str) -> Settings:
+    """A model's settings under a preset, before any override."""
+    if preset == "article":
+        lr, epochs, hidden = ARTICLE[model]
+        return Settings(model, "article", "sgd", lr, epochs, 0, 0.0, 0.0, hidden, "mae")
+    return Settings(
+        model,
+        "default",
+        optimizer="adam",
+        lr=0.01,
+        epochs=100,
+        batch_size=1024,  # full batch on small data (at most 1024 rows)
+        weight_decay=1e-4,
+        momentum=0.9,
+        hidden=DEFAULT_HIDDEN[model],
+        loss="task",
+    )
+
+
+@dataclass(frozen=True)
+class Training:
+    """Training settings as a definition's `[training]` table and the command line give them.
+
+    None means "the preset's". lr, epochs and hidden take one value for every model or a dict
+    {model name: value} (models not named keep the preset's).
     """
-    gen = torch.Generator().manual_seed(seed)
-    # Drawn by a CPU generator, then moved: a seed starts from the same numbers on every device.
-    params = {name: p.to(x.device).requires_grad_() for name, p in model.init(x.shape[1], gen).items()}
-    losses = []
-    for _ in range(epochs):
-        loss = mae(model.predict(params, x), y)
-        loss.backward()
-        with torch.no_grad():
-            for p in params.values():
-                p.sub_(p.grad * lr)
-                p.grad.zero_()
-        losses.append(loss.item())
-    return {name: p.detach() for name, p in params.items()}, losses
+
+    preset: str = "default"  # "default" (kit's) or "article" (the article's models, exactly)
+    optimizer: str | None = None  # "sgd" (plain gradient descent), "momentum" (heavy ball) or "adam"
+    lr: float | dict | None = None  # learning rate
+    epochs: int | dict | None = None  # passes over the training rows
+    batch_size: int | None = None  # rows per step, shuffled each epoch; 0: full batch (also when >= the rows)
+    weight_decay: float | None = None  # L2 for sgd and momentum, decoupled (AdamW) for adam
+    momentum: float | None = None  # momentum's decay; adam's beta1
+    hidden: int | dict | None = None  # per model, {nn = [32], deep = [64, 32]}; an int: every hidden layer's width
+    loss: str | None = None  # "task" (log loss, cross-entropy or squared error, as the task calls for) or "mae"
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset {self.preset!r} is not one of {', '.join(PRESETS)}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
+        if self.loss is not None and self.loss not in LOSSES:
+            raise ValueError(f"loss {self.loss!r} is not one of {', '.join(LOSSES)}")
+        for name in ("lr", "epochs", "hidden"):
+            value = getattr(self, name)
+            if isinstance(value, dict) and set(value) - set(MODELS):
+                unknown = ", ".join(sorted(set(value) - set(MODELS)))
+                raise ValueError(f"{name} names unknown model(s) {unknown}; the models are {', '.join(MODELS)}")
+        for name, value in (("lr", self.lr), ("epochs", self.epochs)):
+            for v in value.values() if isinstance(value, dict) else [value]:
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v < 0):
+                    raise ValueError(f"{name} must be a number >= 0, not {v!r}")
+        if isinstance(self.hidden, list | tuple):
+            raise ValueError("give hidden sizes per model, e.g. hidden = { nn = [32], deep = [64, 32] }")
+        for v in self.hidden.values() if isinstance(self.hidden, dict) else [self.hidden]:
+            sizes = [v] if isinstance(v, int) else v
+            if v is not None and not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+                raise ValueError(f"hidden sizes must be whole numbers > 0, not {v!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 0):
+            raise ValueError(f"batch_size must be a whole number >= 0, not {self.batch_size!r}")
+
+    @classmethod
+    def from_table(cls, table: dict) -> Training:
+        """A `[training]` table as read from TOML; raises ValueError naming any key it does not know."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ValueError(f"[training] has unknown key(s) {', '.join(unknown)}; use {', '.join(known)}")
+        return cls(**table)
+
+    def settings(self, model: str) -> Settings:
+        """`model`'s settings: the preset's, then what this Training says for all models or for it."""
+        base = preset_settings(self.preset, model)
+        changes = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                value = value.get(model)
+            if value is None or f.name == "preset":
+                continue
+            if f.name == "hidden":
+                value = (value,) * len(base.hidden) if isinstance(value, int) else tuple(value)
+            changes[f.name] = value
+        return replace(base, **changes)
 
 
-def predict_proba(model: Model, params: dict, x: torch.Tensor) -> torch.Tensor:
-    """Predictions as probabilities, shape (n,); a raw linear model's are clamped to [0, 1]."""
+@dataclass
+class Fit:
+    """A trained grid: F folds x S seeds of one model."""
+
+    params: dict  # stacked (F, S, ...), no grad, on the training device
+    losses: torch.Tensor  # (F, S, epochs): the training loss of each epoch (at its start when full batch)
+    valid_losses: torch.Tensor | None = None  # (F, S, epochs): the validation loss after each epoch
+    valid_scores: torch.Tensor | None = None  # (F, epochs) float64, CPU: task metric of the seed-mean prediction
+
+
+def fit(
+    settings: Settings,
+    task: Task,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    seeds: list[int],
+    valid: tuple | None = None,
+    shuffle_seed: int = 0,
+) -> Fit:
+    """Train one model per fold and seed at once; fold f, seed s is the grid of one fit on x[f:f+1].
+
+    x: (F, n, n_in) float32, fold f's training rows first and zeros after; y: (F, n) targets as
+    `task.target` gives them; mask: (F, n), 1.0 on each fold's own rows (kit.batched.pad_rows).
+    valid: optional (x_valid (F, m, n_in), y_valid (F, m), mask_valid (F, m)), padded the same way.
+    Mini-batches: fold f shuffles its rows each epoch with a generator seeded shuffle_seed + f.
+    All tensors on the device to train on.
+    """
+    n_folds, n_max, n_in = x.shape
+    epochs = settings.epochs
+    xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
+    model = MODELS[settings.model]
+    params = init_grid(
+        model, n_in, task.width, seeds, n_folds, hidden=settings.hidden, preset=settings.preset, device=x.device
+    )
+    if task.kind == "regression" and settings.preset == "default":
+        params |= _target_scale(y, mask, len(seeds))
+    opt = settings.opt()
+    state = init_state(opt, params)
+    n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
+    mini = 0 < settings.batch_size < n_max
+    gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
+    losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
+    curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
+    for epoch in range(epochs):
+        if not mini:
+            loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
+            # The models share no parameter, so the gradient of the sum is each model's own gradient.
+            loss.sum().backward()
+            step(opt, params, state)
+            losses[:, :, epoch] = loss.detach()  # kept on the device: no sync per epoch
+        else:
+            index, batch_mask = (t.to(x.device) for t in batch_order(n_rows, settings.batch_size, gens))
+            for b in range(index.shape[1]):
+                rows, rows_mask = index[:, b], batch_mask[:, b]  # (F, per_batch)
+                xb = xt.gather(2, rows[:, None, :].expand(n_folds, n_in, rows.shape[1]))  # (F, n_in, per_batch)
+                loss = _loss(settings, task, forward(params, xb), y.gather(1, rows), rows_mask)  # (F, S)
+                loss.sum().backward()
+                step(opt, params, state)
+                # the epoch's loss: each batch's mean weighted by its share of the fold's rows
+                share = rows_mask.sum(dim=1) / mask.sum(dim=1)  # (F,)
+                losses[:, :, epoch] += loss.detach() * share[:, None]
+        if curves is not None:
+            curves.record(epoch, params)
+    done = Fit({name: p.detach() for name, p in params.items()}, losses)
+    if curves is not None:
+        done.valid_losses, done.valid_scores = curves.losses, curves.scores
+    return done
+
+
+def _target_scale(y: torch.Tensor, mask: torch.Tensor, n_seeds: int) -> dict:
+    """Each fold's target mean and standard deviation, as fixed `shift` and `scale` (F, S) of its models.
+
+    The models then learn outputs of size ~1 whatever the target's units: with a target in the
+    thousands, Adam (whose steps are ~lr in size) would otherwise need thousands of steps to reach it.
+    """
+    n_rows = mask.sum(dim=1)  # (F,)
+    mean = (y * mask).sum(dim=1) / n_rows  # (F,)
+    std = (((y - mean[:, None]) ** 2 * mask).sum(dim=1) / n_rows).sqrt().clamp(min=1e-6)  # (F,)
+    return {
+        "scale": std[:, None].expand(-1, n_seeds).contiguous(),  # (F, S)
+        "shift": mean[:, None].expand(-1, n_seeds).contiguous(),
+    }
+
+
+class _Curves:
+    """Validation loss and metric after each epoch, computed on the grid with no gradient."""
+
+    def __init__(self, settings: Settings, task: Task, valid: tuple, n_seeds: int, epochs: int):
+        x, self.y, self.mask = valid
+        self.settings, self.task = settings, task
+        self.xt = x.transpose(1, 2).contiguous()  # (F, n_in, m)
+        self.n_rows = [int(n) for n in self.mask.sum(dim=1).tolist()]
+        self.y_cpu = self.y.cpu()
+        self.losses = torch.zeros(len(self.n_rows), n_seeds, epochs, device=x.device)  # (F, S, epochs)
+        self.scores = torch.zeros(len(self.n_rows), epochs, dtype=torch.float64)  # (F, epochs)
+
+    @torch.no_grad()
+    def record(self, epoch: int, params: dict) -> None:
+        z = forward(params, self.xt)  # (F, S, m) or (F, S, m, k)
+        self.losses[:, :, epoch] = _loss(self.settings, self.task, z, self.y, self.mask)
+        pred = _predictions(self.settings, self.task, z).mean(dim=1).cpu()  # (F, m[, k]) mean over seeds
+        for f, n in enumerate(self.n_rows):
+            self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
+
+
+def _loss(settings: Settings, task: Task, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each model's loss over its rows, (F, S): the task's loss from raw outputs, or MAE on predictions."""
+    if settings.loss == "mae":
+        return masked_mean(absolute_error_rows(_link(settings, task, z), y), mask)
+    return masked_mean(TASK_LOSS[task.kind](z, y), mask)
+
+
+def _link(settings: Settings, task: Task, z: torch.Tensor) -> torch.Tensor:
+    return z if settings.raw else task.link(z)
+
+
+def _predictions(settings: Settings, task: Task, z: torch.Tensor) -> torch.Tensor:
+    pred = _link(settings, task, z)
+    return pred.clamp(0, 1) if settings.raw else pred
+
+
+def predict(settings: Settings, task: Task, params: dict, x: torch.Tensor) -> torch.Tensor:
+    """Predictions of every model of the grid on its fold's rows, in the task's form.
+
+    x: (F, n, n_in). Returns (F, S, n) (probabilities of the positive class, or values) or
+    (F, S, n, k) class probabilities. The article's linear_raw's outputs are clamped to [0, 1].
+    """
     with torch.no_grad():
-        pred = model.predict(params, x)
-    return pred if model.probabilities else pred.clamp(0, 1)
+        return _predictions(settings, task, forward(params, x.transpose(1, 2).contiguous()))
 
 
-def accuracy(prob: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of rows where prob > 0.5 matches the 0/1 target."""
-    return ((prob > 0.5) == y.bool()).float().mean().item()
+# ---- epochs chosen by validation ---------------------------------------------------------------
+
+
+def best_epoch(scores: torch.Tensor, task: Task, folds: list[int] | None = None) -> int:
+    """The number of epochs whose mean validation score across `folds` (all by default) is best.
+
+    scores: (F, epochs), `Fit.valid_scores`; column e is the score after e + 1 epochs. The earliest
+    epoch wins a tie. Scores on the folds it was chosen on flatter that epoch: see `held_out_best_epochs`.
+    """
+    scores = torch.as_tensor(scores, dtype=torch.float64)
+    mean = (scores if folds is None else scores[folds]).mean(dim=0)  # (epochs,)
+    best = mean.argmax() if task.greater_is_better else mean.argmin()  # the first of equal values
+    return int(best) + 1
+
+
+def held_out_best_epochs(scores: torch.Tensor, task: Task) -> tuple[list[int], list[float]]:
+    """For each fold, the epoch chosen on the other folds' curves and this fold's score at it.
+
+    Each fold's score is then of an epoch its own rows took no part in choosing: an honest estimate
+    of what choosing the epoch by CV gives. Needs two folds or more.
+    """
+    scores = torch.as_tensor(scores, dtype=torch.float64)
+    n_folds = scores.shape[0]
+    if n_folds < 2:
+        raise ValueError("choosing an epoch on other folds needs two folds or more")
+    chosen = [best_epoch(scores, task, [g for g in range(n_folds) if g != f]) for f in range(n_folds)]
+    return chosen, [float(scores[f, e - 1]) for f, e in enumerate(chosen)]

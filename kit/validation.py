@@ -2,7 +2,7 @@
 
 The recipe is fit on each training fold only, so no validation row ever shapes its own features.
 scikit-learn supplies fold indices and nothing else. Every fold and seed of a model trains in one
-call to `kit.batched.fit_many`, on the plan's device; results come back to the CPU.
+call to `kit.train.fit`, on the plan's device; results come back to the CPU.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from kit.batched import fit_many, pad_rows, predict_many, resolve_device
-from kit.models import MODELS
+from kit.batched import pad_rows, resolve_device
 from kit.recipe import apply_recipe, fit_recipe
+from kit.train import Training, fit, predict
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,14 @@ class Plan:
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
 
+    def training(self) -> Training:
+        """The article's training, with the plan's epochs."""
+        return Training(preset="article", epochs=dict(self.epochs) or None)
+
     def settings(self, name: str) -> dict:
         """Learning rate and epochs of a model: the article's, unless the plan says otherwise."""
-        model = MODELS[name]
-        return {"lr": model.lr, "epochs": self.epochs.get(name, model.epochs)}
+        settings = self.training().settings(name)
+        return {"lr": settings.lr, "epochs": settings.epochs}
 
 
 def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
@@ -126,20 +130,18 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
 
     results, fit_seconds = {}, 0.0
     for name in plan.models:
-        model = MODELS[name]
+        settings = plan.training().settings(name)
         valid_prob, test_prob, histories = [None] * len(folds), [None] * len(folds), [None] * len(folds)
         for fold_ids in groups.values():
             # Folds differ in row count: stack them padded, with a mask that keeps padding out of the loss.
             xs, mask = pad_rows([x_train[f] for f in fold_ids])  # (F, n_max, n_features), (F, n_max)
             ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
             start = time.perf_counter()
-            params, losses = fit_many(
-                model, xs.to(device), ys.to(device), mask.to(device), **plan.settings(name), seeds=plan.seed_list(),
-            )  # fmt: skip
-            losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
+            done = fit(settings, task, xs.to(device), ys.to(device), mask.to(device), seeds=plan.seed_list())
+            losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
-            valid = predict_many(model, params, pad_rows([x_valid[f] for f in fold_ids])[0].to(device)).cpu()
-            tests = predict_many(model, params, torch.stack([x_test[f] for f in fold_ids]).to(device)).cpu()
+            valid = predict(settings, task, done.params, pad_rows([x_valid[f] for f in fold_ids])[0].to(device)).cpu()
+            tests = predict(settings, task, done.params, torch.stack([x_test[f] for f in fold_ids]).to(device)).cpu()
             for i, f in enumerate(fold_ids):
                 valid_prob[f] = valid[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid,) mean over seeds
                 test_prob[f] = tests[i].mean(dim=0)  # (n_test,)
@@ -194,9 +196,9 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task):
     y_train = y[None].to(device)  # (1, n_train)
     per_model = []
     for name in plan.models:
-        model = MODELS[name]
-        params, _ = fit_many(model, x_train, y_train, mask, **plan.settings(name), seeds=plan.seed_list())
-        per_model.append(predict_many(model, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
+        settings = plan.training().settings(name)
+        params = fit(settings, task, x_train, y_train, mask, seeds=plan.seed_list()).params
+        per_model.append(predict(settings, task, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
     return torch.stack(per_model).mean(dim=0), state
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import torch
 
+import kit.train as kit_train
 import kit.validation as validation
 from kit.competition import load_competition, read_train_test, target_vector
-from kit.models import MODELS
 from kit.task import make_task
-from kit.train import fit, predict_proba
+from kit.train import fit, predict
 from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
 
 COMP = load_competition("titanic")
@@ -75,7 +73,7 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
     # CV trains its fits batched, so they match one-by-one fits to float tolerance, not bit for bit.
     # At the article's lr of 20 this net is chaotic on 53 rows (nudging x by one ulp moves its
     # predictions by up to 0.9), so the comparison runs at a rate where training is stable.
-    monkeypatch.setitem(MODELS, "nn", replace(MODELS["nn"], lr=2.0))
+    monkeypatch.setitem(kit_train.ARTICLE, "nn", (2.0, 30, (20,)))
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     plan = Plan(models=("nn",), folds=3, seeds=2)
@@ -84,12 +82,13 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
     state = validation.fit_recipe(SPEC, train.iloc[train_idx.numpy()])
     x_t = validation.apply_recipe(SPEC, state, train.iloc[train_idx.numpy()])
     x_v = validation.apply_recipe(SPEC, state, train.iloc[valid_idx.numpy()])
-    model = MODELS["nn"]
+    settings = plan.training().settings("nn")
+    ones = torch.ones(1, len(train_idx))
     preds = [
-        predict_proba(model, fit(model, x_t, y[train_idx], lr=model.lr, epochs=model.epochs, seed=s)[0], x_v)
+        predict(settings, TASK, fit(settings, TASK, x_t[None], y[train_idx][None], ones, seeds=[s]).params, x_v[None])
         for s in (442, 443)
     ]
-    assert torch.allclose(result.models["nn"].oof[valid_idx], (preds[0] + preds[1]) / 2, atol=1e-6)
+    assert torch.allclose(result.models["nn"].oof[valid_idx], (preds[0][0, 0] + preds[1][0, 0]) / 2, atol=1e-6)
 
 
 def test_random_split_scores_only_the_validation_rows(synthetic_dir):
