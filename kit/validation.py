@@ -7,6 +7,7 @@ call to `kit.batched.fit_many`, on the plan's device; results come back to the C
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import torch
 
 from kit.batched import fit_many, pad_rows, predict_many, resolve_device
 from kit.models import MODELS
-from kit.recipe import apply_recipe, fit_recipe
+from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
 from kit.train import accuracy
 
 
@@ -111,35 +112,25 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
     """
     device = resolve_device(plan.device)
     folds = split_indices(plan, y)
-    states, x_train, x_valid, x_test = [], [], [], []
-    for train_idx, valid_idx in folds:
-        state = fit_recipe(spec, train.iloc[train_idx.numpy()])  # training rows only
-        states.append(state)
-        x_train.append(apply_recipe(spec, state, train.iloc[train_idx.numpy()]))
-        x_valid.append(apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
-        x_test.append(apply_recipe(spec, state, test))
-    # Folds whose recipes learned different levels have different columns; models stack only along
-    # equal widths, so each width trains as one group (almost always there is just one).
-    groups: dict[int, list[int]] = {}
-    for f, x in enumerate(x_train):
-        groups.setdefault(x.shape[1], []).append(f)
+    data = _encode_folds(spec, train, test, folds)
+    groups = {width: [f for f, _ in members] for width, members in data.groups.items()}
 
     results, fit_seconds = {}, 0.0
     for name in plan.models:
         model = MODELS[name]
         valid_prob, test_prob, histories = [None] * len(folds), [None] * len(folds), [None] * len(folds)
-        for fold_ids in groups.values():
-            # Folds differ in row count: stack them padded, with a mask that keeps padding out of the loss.
-            xs, mask = pad_rows([x_train[f] for f in fold_ids])  # (F, n_max, n_features), (F, n_max)
+        for width, fold_ids in groups.items():
+            stacks = data.stacks[width]
             ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
             start = time.perf_counter()
             params, losses = fit_many(
-                model, xs.to(device), ys.to(device), mask.to(device), **plan.settings(name), seeds=plan.seed_list(),
+                model, stacks["train"].to(device), ys.to(device), stacks["mask"].to(device),
+                **plan.settings(name), seeds=plan.seed_list(),
             )  # fmt: skip
             losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
-            valid = predict_many(model, params, pad_rows([x_valid[f] for f in fold_ids])[0].to(device)).cpu()
-            tests = predict_many(model, params, torch.stack([x_test[f] for f in fold_ids]).to(device)).cpu()
+            valid = predict_many(model, params, stacks["valid"].to(device)).cpu()
+            tests = predict_many(model, params, stacks["test"].to(device)).cpu()
             for i, f in enumerate(fold_ids):
                 valid_prob[f] = valid[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid,) mean over seeds
                 test_prob[f] = tests[i].mean(dim=0)  # (n_test,)
@@ -147,7 +138,63 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
             if progress:
                 progress(len(fold_ids))
         results[name] = _model_result(valid_prob, test_prob, [h for fold in histories for h in fold], y, folds)
-    return CVResult(results, ensemble(results, y, folds), fit_seconds, states)
+    return CVResult(results, ensemble(results, y, folds), fit_seconds, data.states)
+
+
+@dataclass
+class _FoldData:
+    """Every fold's features, stacked per width, ready for `fit_many` and `predict_many`."""
+
+    states: list  # per fold, the recipe learned on its training rows
+    groups: dict  # width -> [(fold, position in that width's stacks)]
+    stacks: dict  # width -> {"train", "mask", "valid", "test"}: (F, n, width) float32, (F, n_max) mask
+
+
+def _encode_folds(spec, train, test, folds) -> _FoldData:
+    """Fit the recipe on each training fold and write the features straight into padded stacks.
+
+    Folds whose recipes learned different levels have different columns; models stack only along
+    equal widths, so each width is one group (almost always there is just one). Each fold's rows go
+    into its slot of a stack sized for every fold, padding zeroed, so no per-fold copy is kept and
+    no second stack is built. The test rows go through the recipe once per distinct learned state,
+    scale aside (folds usually learn the same levels and fills and differ only in their maxima):
+    each fold's test slot is that one encoding divided by the fold's scale, the bytes apply gives.
+    """
+    n_train = max(len(t) for t, _ in folds)
+    n_valid = max(len(v) for _, v in folds)
+    states, groups, stacks, unscaled_test = [], {}, {}, {}
+    for f, (train_idx, valid_idx) in enumerate(folds):
+        state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
+        states.append(state)
+        width = x_train.shape[1]
+        if width not in stacks:
+            # torch.empty: slots of folds that fall in another width are never touched, so never paged in
+            stacks[width] = {
+                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width)
+                "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
+                "valid": torch.empty(len(folds), n_valid, width),  # (F, n_valid_max, width)
+                "test": torch.empty(len(folds), len(test), width),  # (F, n_test, width)
+            }
+        slot, stack = len(groups.setdefault(width, [])), stacks[width]
+        groups[width].append((f, slot))
+        _put(stack["train"][slot], x_train)
+        stack["mask"][slot, : len(x_train)] = 1.0
+        del x_train
+        _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
+        key = json.dumps({k: v for k, v in state.items() if k != "scale"}, sort_keys=True)
+        if key not in unscaled_test:
+            unscaled_test[key] = unscaled_features(spec, state, test)  # (n_test, width) float32
+            check_filled(spec, state, unscaled_test[key])
+        scale_into(state, unscaled_test[key], stack["test"][slot])
+    for width, members in groups.items():  # views of the slots in use: no copy
+        stacks[width] = {name: t[: len(members)] for name, t in stacks[width].items()}
+    return _FoldData(states, groups, stacks)
+
+
+def _put(slot: torch.Tensor, x: torch.Tensor) -> None:
+    """x's rows at the top of a stack slot, zeros below: what `pad_rows` would give."""
+    slot[: len(x)] = x
+    slot[len(x) :] = 0.0
 
 
 def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds) -> ModelResult:
@@ -187,8 +234,8 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan):
     test_pred is the ensemble's mean probability over models and seeds, shape (n_test,).
     """
     device = resolve_device(plan.device)
-    state = fit_recipe(spec, train)
-    x_train = apply_recipe(spec, state, train)[None].to(device)  # (1, n_train, n_features): one fold, all rows
+    state, x_train = fit_apply(spec, train)
+    x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
     x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
     mask = torch.ones(1, len(y), device=device)  # (1, n_train)
     y_train = y[None].to(device)  # (1, n_train)
