@@ -14,6 +14,7 @@ import torch
 
 from kit import KitError
 from kit.models import Model
+from kit.threads import threads_for, torch_threads
 
 
 def resolve_device(name: str) -> torch.device:
@@ -76,6 +77,11 @@ def fit_many(
     Returns (params, losses): params stacked (F, S, ...) with no grad, and losses (F, S, epochs),
     each model's loss at the start of each epoch, on the training device.
     """
+    with torch_threads(threads_for(x.shape[1], x.shape[2], x.shape[0] * len(seeds)), x.device):
+        return _fit_many(model, x, y, mask, lr=lr, epochs=epochs, seeds=seeds)
+
+
+def _fit_many(model: Model, x, y, mask, *, lr: float, epochs: int, seeds: list[int]):
     n_folds = x.shape[0]
     xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
     params = init_many(model, x.shape[2], seeds, n_folds, x.device)
@@ -97,6 +103,7 @@ def predict_many(model: Model, params: dict, x: torch.Tensor) -> torch.Tensor:
 
     A raw linear model's outputs are clamped to [0, 1], as `kit.train.predict_proba` does.
     """
-    with torch.no_grad():
+    n_models = next(iter(params.values())).shape[:2].numel()  # F * S
+    with torch.no_grad(), torch_threads(threads_for(x.shape[1], x.shape[2], n_models), x.device):
         pred = model.predict_many(params, x.transpose(1, 2).contiguous())  # (F, S, n)
     return pred if model.probabilities else pred.clamp(0, 1)
