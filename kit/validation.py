@@ -130,7 +130,9 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
             losses = losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
             valid = predict_many(model, params, stacks["valid"].to(device)).cpu()
-            tests = predict_many(model, params, stacks["test"].to(device)).cpu()
+            tests = torch.cat(
+                [predict_many(model, params, x.to(device)).cpu() for x in data.test_chunks(width)], dim=2
+            )  # (F, S, n_test)
             for i, f in enumerate(fold_ids):
                 valid_prob[f] = valid[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid,) mean over seeds
                 test_prob[f] = tests[i].mean(dim=0)  # (n_test,)
@@ -141,13 +143,35 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, progress=None
     return CVResult(results, ensemble(results, y, folds), fit_seconds, data.states)
 
 
+# Test rows are scaled and predicted this many at a time, so the grid never holds every fold's copy
+# of a large test set; a test set this small or smaller is one chunk, as it always was.
+TEST_CHUNK = 65_536
+
+
 @dataclass
 class _FoldData:
-    """Every fold's features, stacked per width, ready for `fit_many` and `predict_many`."""
+    """Every fold's features, stacked per width, ready for `fit_many` and `predict_many`.
+
+    The stacks are stored rows-last, (F, width, n), and handed out as (F, n, width) views: fit_many
+    and predict_many want rows last for their matmuls (kit.models), and a view already in that
+    layout needs no second copy.
+    """
 
     states: list  # per fold, the recipe learned on its training rows
     groups: dict  # width -> [(fold, position in that width's stacks)]
-    stacks: dict  # width -> {"train", "mask", "valid", "test"}: (F, n, width) float32, (F, n_max) mask
+    stacks: dict  # width -> {"train", "valid": (F, n_max, width) views, "mask": (F, n_train_max)}
+    test: list  # per fold, its test rows' features before scaling, (n_test, width): shared by equal states
+
+    def test_chunks(self, width: int):
+        """Each fold's test features, scaled, TEST_CHUNK rows at a time: (F, chunk, width) views."""
+        members = self.groups[width]
+        n_test = len(self.test[members[0][0]])
+        for start in range(0, n_test, TEST_CHUNK):
+            stop = min(start + TEST_CHUNK, n_test)
+            block = torch.empty(len(members), width, stop - start)  # (F, width, chunk), rows last
+            for f, slot in members:
+                scale_into(self.states[f], self.test[f][start:stop], block[slot].T)
+            yield block.transpose(1, 2)
 
 
 def _encode_folds(spec, train, test, folds) -> _FoldData:
@@ -157,26 +181,25 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     equal widths, so each width is one group (almost always there is just one). Each fold's rows go
     into its slot of a stack sized for every fold, padding zeroed, so no per-fold copy is kept and
     no second stack is built. The test rows go through the recipe once per distinct learned state,
-    scale aside (folds usually learn the same levels and fills and differ only in their maxima):
-    each fold's test slot is that one encoding divided by the fold's scale, the bytes apply gives.
+    scale aside (folds usually learn the same levels and fills and differ only in their maxima);
+    `test_chunks` divides that one encoding by each fold's scale, the bytes apply gives.
     """
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
-    states, groups, stacks, unscaled_test = [], {}, {}, {}
-    for f, (train_idx, valid_idx) in enumerate(folds):
+    states, groups, stacks, test_x, unscaled_test = [], {}, {}, [], {}
+    for train_idx, valid_idx in folds:
         state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
         states.append(state)
         width = x_train.shape[1]
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
-                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width)
+                "train": torch.empty(len(folds), width, n_train),  # (F, width, n_train_max), rows last
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
-                "valid": torch.empty(len(folds), n_valid, width),  # (F, n_valid_max, width)
-                "test": torch.empty(len(folds), len(test), width),  # (F, n_test, width)
+                "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
         slot, stack = len(groups.setdefault(width, [])), stacks[width]
-        groups[width].append((f, slot))
+        groups[width].append((len(states) - 1, slot))
         _put(stack["train"][slot], x_train)
         stack["mask"][slot, : len(x_train)] = 1.0
         del x_train
@@ -185,16 +208,21 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if key not in unscaled_test:
             unscaled_test[key] = unscaled_features(spec, state, test)  # (n_test, width) float32
             check_filled(spec, state, unscaled_test[key])
-        scale_into(state, unscaled_test[key], stack["test"][slot])
-    for width, members in groups.items():  # views of the slots in use: no copy
-        stacks[width] = {name: t[: len(members)] for name, t in stacks[width].items()}
-    return _FoldData(states, groups, stacks)
+        test_x.append(unscaled_test[key])
+    for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
+        stack = stacks[width]
+        stacks[width] = {
+            "train": stack["train"][: len(members)].transpose(1, 2),
+            "valid": stack["valid"][: len(members)].transpose(1, 2),
+            "mask": stack["mask"][: len(members)],
+        }
+    return _FoldData(states, groups, stacks, test_x)
 
 
 def _put(slot: torch.Tensor, x: torch.Tensor) -> None:
-    """x's rows at the top of a stack slot, zeros below: what `pad_rows` would give."""
-    slot[: len(x)] = x
-    slot[len(x) :] = 0.0
+    """x's rows into a rows-last stack slot (width, n_max), zeros after them: what `pad_rows` gives, transposed."""
+    slot[:, : len(x)] = x.T
+    slot[:, len(x) :] = 0.0
 
 
 def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds) -> ModelResult:

@@ -161,6 +161,7 @@ def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
 def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_encoded_once_per_state(
     titanic_dir, monkeypatch
 ):
+    monkeypatch.setattr(validation, "TEST_CHUNK", 100)  # Titanic's 418 test rows in five chunks
     train, test = read_train_test(COMP, titanic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     folds = split_indices(Plan(folds=5), y)
@@ -179,5 +180,6 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
                 x = apply_recipe(SPEC, state, train.iloc[rows.numpy()])
                 assert torch.equal(stacks[name][slot, : len(x)], x)  # the same bytes, not just close
                 assert not stacks[name][slot, len(x) :].any()  # padding is zeros
-            assert torch.equal(stacks["test"][slot], apply_recipe(SPEC, state, test))
+            tests = torch.cat([x[slot] for x in data.test_chunks(width)])
+            assert torch.equal(tests, apply_recipe(SPEC, state, test))
             assert stacks["mask"][slot].sum() == len(folds[f][0])
