@@ -109,3 +109,4 @@ def bench(session: nox.Session) -> None:
     """Benchmark batched against one-by-one training and write BENCHMARKS.md."""
     _install(session)
     session.run("python", "benchmarks/bench_cv.py", *session.posargs)
+    session.run("python", "benchmarks/bench_scale.py", *session.posargs)
