@@ -17,7 +17,7 @@ import torch
 
 # Multiply-adds of one layer over one epoch (rows x inputs x models) below which one thread wins.
 # Measured on a shared 2-core machine (BENCHMARKS.md, "Threads"): one thread was 25x faster on
-# Titanic's plan, 15x on Spaceship's, 2x on the 300,000-row Playground case (6.8e7), and even at
+# an 891-row grid, 15x on a 7,000-row one, 2x on the 300,000-row Playground case (6.8e7), and even at
 # 1e8 (100,000 rows x 30 inputs x 50 models) it tied with two.
 SERIAL_WORK = 200_000_000
 _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit changed anything
