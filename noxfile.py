@@ -157,3 +157,4 @@ def report(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark batched against one-by-one training and write BENCHMARKS.md."""
     _run(session, "benchmarks/bench_cv.py")
+    _run(session, "benchmarks/bench_scale.py")

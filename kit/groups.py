@@ -25,12 +25,11 @@ Composite keys (`by = ["Surname", "Pclass"]`) join their parts' labels with "|".
 
 from __future__ import annotations
 
-from collections import Counter
-
+import numpy as np
 import pandas as pd
 
 from kit import KitError
-from kit.values import as_flags, as_number, plain, texts
+from kit.values import as_flags, as_number, plain, text_codes, texts
 
 
 def fill_group_step(spec, state, out, fitting):
@@ -44,15 +43,17 @@ def fill_group_step(spec, state, out, fitting):
                 values = as_number(values, col)
             if values.notna().sum() == 0:
                 raise KitError(f"column {col} has no values in the training rows; drop it from fill_group.")
-            keys = pd.Series(group_keys(out, g["by"]), index=out.index)
+            keys = pd.Series(group_keys(out, g["by"]).tolist(), index=out.index)
             known = values.notna() & keys.notna()
             groups = {k: _stat(v, g["stat"]) for k, v in values[known].groupby(keys[known], sort=True)}
             state["fill_group"][col] = {"groups": groups, "all": _stat(values.dropna(), g["stat"])}
     for col, g in spec.fill_group.items():
         learned = state["fill_group"][col]
-        fill = [learned["groups"].get(k, learned["all"]) for k in group_keys(out, g["by"])]
+        codes, keys = _key_codes(out, g["by"])
+        fill = np.array([learned["groups"].get(k, learned["all"]) for k in keys] + [learned["all"]], dtype=object)
         column = out[col].astype(object) if g["stat"] == "mode" else as_number(out[col], col)
-        out[col] = column.where(column.notna(), pd.Series(fill, index=out.index))
+        # tolist(): pandas infers the fill's dtype from its values, as it would from a list of them
+        out[col] = column.where(column.notna(), pd.Series(fill[codes].tolist(), index=out.index))
 
 
 def count_step(spec, state, out, fitting):
@@ -60,18 +61,18 @@ def count_step(spec, state, out, fitting):
         return
     ids = row_ids(spec, out)
     if fitting:
-        state["fit_ids"] = sorted(ids)
+        state["fit_ids"] = sorted(ids.tolist())
         state["count"] = {}
         for new, by in spec.count.items():
-            sizes = Counter(k for k in group_keys(out, by) if k is not None)
-            state["count"][new] = dict(sorted(sizes.items()))
-    in_fit = set(state["fit_ids"])
+            codes, keys = _key_codes(out, by)
+            sizes = np.bincount(codes[codes >= 0], minlength=len(keys))  # (n_keys,)
+            state["count"][new] = dict(sorted(zip(keys.tolist(), sizes.tolist())))
+    new_row = ~pd.Series(ids).isin(state["fit_ids"]).to_numpy()  # (n,) rows fit never saw
     for new, by in spec.count.items():
         sizes = state["count"][new]
-        out[new] = [
-            1.0 if k is None else float(sizes.get(k, 0) + (0 if i in in_fit else 1))
-            for k, i in zip(group_keys(out, by), ids)
-        ]
+        codes, keys = _key_codes(out, by)
+        known = np.array([float(sizes.get(k, 0)) for k in keys] + [np.nan])[codes]  # (n,) NaN: no key
+        out[new] = np.where(codes < 0, 1.0, known + new_row)
 
 
 def target_mean_step(spec, state, out, fitting):
@@ -84,9 +85,10 @@ def target_mean_step(spec, state, out, fitting):
         learned = state["target_mean"][new]
         rates, own, prior = learned["groups"], learned["fit_rows"], learned["prior"]
         shift = prior if t["centre"] else 0.0  # centred, a group never seen reads 0: no evidence either way
-        out[new] = [
-            (own[i] if i in own else rates.get(k, prior)) - shift for k, i in zip(group_keys(out, t["by"]), ids)
-        ]
+        codes, keys = _key_codes(out, t["by"])
+        rate = np.array([rates.get(k, prior) for k in keys] + [prior])[codes]  # (n,) the group's rate
+        mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
+        out[new] = np.where(np.isnan(mine), rate, mine) - shift
 
 
 def _learn_rates(spec, out, ids: list[str], t: dict) -> dict:
@@ -96,34 +98,56 @@ def _learn_rates(spec, out, ids: list[str], t: dict) -> dict:
     y = as_flags(out[spec.target], spec.target)  # (n,) 1.0 / 0.0
     if y.isna().any():
         raise KitError(f"the target {spec.target} has missing values; target_mean cannot learn from them.")
-    y = y.tolist()
-    m, prior = t["prior_weight"], sum(y) / len(y)
-    keys = group_keys(out, t["by"])
-    positives, rows = Counter(), Counter()
-    for k, v in zip(keys, y):
-        if k is not None:
-            positives[k] += v
-            rows[k] += 1
+    y = y.to_numpy()  # (n,) 0.0 / 1.0: every sum of them below is exact, in any order
+    m, prior = t["prior_weight"], float(y.sum()) / len(y)
+    codes, keys = _key_codes(out, t["by"])
+    known = codes >= 0
+    positives = np.bincount(codes[known], weights=y[known], minlength=len(keys))  # (n_keys,)
+    rows = np.bincount(codes[known], minlength=len(keys)).astype("float64")  # (n_keys,)
 
-    def rate(pos: float, n: int) -> float:
-        return (pos + m * prior) / (n + m) if n + m > 0 else prior
+    def rate(pos: np.ndarray, n: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n + m > 0, (pos + m * prior) / (n + m), prior)
 
-    groups = {k: rate(positives[k], rows[k]) for k in sorted(rows)}
-    fit_rows = {i: prior if k is None else rate(positives[k] - v, rows[k] - 1) for i, k, v in zip(ids, keys, y)}
+    by_key = dict(zip(keys.tolist(), rate(positives, rows).tolist()))
+    groups = {k: by_key[k] for k in sorted(by_key)}
+    others = rate(
+        np.append(positives, 0.0)[codes] - y, np.append(rows, 0.0)[codes] - 1
+    )  # (n,) each fit row's group without the row
+    fit_rows = dict(zip(ids.tolist(), np.where(known, others, prior).tolist()))
     return {"prior": prior, "groups": groups, "fit_rows": fit_rows}
 
 
-def group_keys(frame: pd.DataFrame, by: tuple) -> list:
-    """Each row's group key as text ("|"-joined for several columns); None where a part is missing."""
-    parts = [texts(frame[c]) for c in by]
-    return [None if None in p else "|".join(p) for p in zip(*parts)]
+def group_keys(frame: pd.DataFrame, by: tuple) -> np.ndarray:
+    """Each row's group key as text ("|"-joined for several columns); None where a part is missing: (n,) object."""
+    codes, keys = _key_codes(frame, by)
+    return np.append(keys, None)[codes]
 
 
-def row_ids(spec, frame: pd.DataFrame) -> list[str]:
+def _key_codes(frame: pd.DataFrame, by: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, keys): row i is in group keys[codes[i]], -1 where a part of its key is missing.
+
+    Several columns are combined by their codes first, so each distinct key is joined once.
+    """
+    if len(by) == 1:
+        return text_codes(frame[by[0]])
+    parts = [text_codes(frame[c]) for c in by]
+    present = np.flatnonzero(np.all([codes >= 0 for codes, _ in parts], axis=0))  # rows with every part
+    combos, unique = pd.factorize(pd.MultiIndex.from_arrays([codes[present] for codes, _ in parts]))
+    joined = np.array(["|".join(names[i] for (_, names), i in zip(parts, u)) for u in unique], dtype=object)
+    # Different parts can join to the same text ("a|b" + "c", "a" + "b|c"): such keys are one group.
+    merged, keys = pd.factorize(joined) if len(joined) else (np.zeros(0, np.int64), joined)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[present] = merged[combos]
+    return codes, np.asarray(keys, dtype=object)
+
+
+def row_ids(spec, frame: pd.DataFrame) -> np.ndarray:
+    """The id column as text, (n,) object; every row must have its own."""
     if spec.id is None or spec.id not in frame:
         raise KitError(f"recipe {spec.name} has count or target_mean, so every frame needs the id column {spec.id}.")
     ids = texts(frame[spec.id])
-    if None in ids or len(set(ids)) != len(ids):
+    if pd.isna(ids).any() or pd.Series(ids).duplicated().any():
         raise KitError(f"the id column {spec.id} has missing or repeated values; each row needs its own id.")
     return ids
 

@@ -20,21 +20,30 @@ import pandas as pd
 import torch
 
 from kit import KitError
-from kit.competition import label
 from kit.groups import count_step, fill_group_step, target_mean_step
 from kit.recipe_spec import RecipeSpec
-from kit.values import as_flags, as_number, plain, texts
+from kit.values import as_flags, as_number, label, map_distinct, plain, text_codes
 
 RARE = "rare"  # the level that `rare` gives to levels too rare (or new) to learn from
 
 
 def fit_recipe(spec: RecipeSpec, train: pd.DataFrame) -> dict:
     """Learn the recipe's state from training rows. Returns plain JSON-able data."""
+    return fit_apply(spec, train)[0]
+
+
+def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor]:
+    """`fit_recipe` and `apply_recipe` on the same rows at once: (state, features of train).
+
+    The steps give fit rows the same values while fitting as apply gives them afterwards, so the
+    features computed to learn the scale are the training features; nothing runs twice.
+    """
     state = {"recipe": spec.name}
     frame = _run_steps(spec, state, train, fitting=True)
     levels = {}
     for col in spec.one_hot:
-        seen = sorted({label(v) for v in frame[col].dropna()})
+        codes, names = text_codes(frame[col])
+        seen = sorted(names[np.unique(codes[codes >= 0])])  # the texts present, sorted as strings
         first = [v for v in spec.level_order.get(col, ()) if v in seen]
         levels[col] = first + [v for v in seen if v not in first]
     state["levels"] = levels
@@ -43,28 +52,50 @@ def fit_recipe(spec: RecipeSpec, train: pd.DataFrame) -> dict:
     if spec.scale == "max":
         # Divide by the largest training value, as the article does; abs() so that a negative
         # column still lands in [-1, 1], and 1 for an all-zero column so nothing divides by zero.
-        top = torch.tensor(matrix).abs().max(dim=0).values  # (n_features,) float32
+        top = np.abs(matrix).max(axis=0, initial=0) if len(matrix) else np.zeros(len(columns), "float32")
+        top = np.where(np.isnan(matrix).any(axis=0), np.nan, top)  # (n_features,) float32, NaN as torch's max gives it
         state["scale"] = [float(v) if v > 0 else 1.0 for v in top]
     elif spec.scale == "none":
         state["scale"] = [1.0] * len(columns)
     else:
         raise KitError(f'recipe {spec.name} has unknown scale {spec.scale!r}; use "max" or "none".')
-    return state
+    return state, _scaled(spec, state, matrix)
 
 
 def apply_recipe(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> torch.Tensor:
     """Features of `frame` as a float32 tensor (n_rows, n_features) in the training column order."""
+    return _scaled(spec, state, unscaled_features(spec, state, frame))
+
+
+def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> np.ndarray:
+    """The features of `frame` before scaling, (n_rows, n_features) float32: `apply_recipe` is this
+    divided by `state["scale"]`, so callers that share everything but the scale compute it once."""
     filled = _run_steps(spec, state, frame, fitting=False)
     columns, matrix = _features(filled, spec, state["levels"])
     assert columns == state["columns"], "apply must give the training columns"
-    x = torch.tensor(matrix)  # (n, n_features) float32
-    if torch.isnan(x).any():
-        col = columns[int(torch.isnan(x).any(dim=0).nonzero()[0])]
+    return matrix
+
+
+def scale_into(state: dict, matrix: np.ndarray, out: torch.Tensor) -> torch.Tensor:
+    """`matrix / state["scale"]` written into `out` (a float32 view of the right shape): the same bytes as apply."""
+    return torch.div(torch.from_numpy(matrix), torch.tensor(state["scale"], dtype=torch.float32), out=out)
+
+
+def _scaled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> torch.Tensor:
+    check_filled(spec, state, matrix)
+    x = torch.from_numpy(matrix)  # (n, n_features) float32, sharing the array's memory
+    return x.div_(torch.tensor(state["scale"], dtype=torch.float32))
+
+
+def check_filled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> None:
+    """One clear sentence when a feature still has missing values after the recipe's fills."""
+    gaps = np.isnan(matrix).any(axis=0)  # (n_features,)
+    if gaps.any():
+        col = state["columns"][int(np.flatnonzero(gaps)[0])]
         raise KitError(
             f"feature {col} has missing values that recipe {spec.name} does not fill; "
             "add its column (or those it is made from) to fill_mode, fill_constant or fill_group."
         )
-    return x / torch.tensor(state["scale"], dtype=torch.float32)
 
 
 def feature_names(state: dict) -> list[str]:
@@ -72,7 +103,7 @@ def feature_names(state: dict) -> list[str]:
 
 
 def _run_steps(spec: RecipeSpec, state: dict, frame: pd.DataFrame, fitting: bool) -> pd.DataFrame:
-    out = frame.copy()  # steps write columns into the copy, never into the caller's frame
+    out = frame.copy(deep=False)  # steps write columns into the copy (copy-on-write), never into the caller's frame
     for step in STEPS:
         step(spec, state, out, fitting)
     return out
@@ -85,22 +116,26 @@ def _split(spec, state, out, fitting):
     """Cabin B/0/P -> Deck B, Num 0, Side P; a value with too few parts leaves the rest missing."""
     for col, s in spec.split.items():
         n = len(s["into"])
-        parts = [[] if t is None else t.split(s["sep"], n - 1) for t in texts(out[col])]
+        codes, names = text_codes(out[col])
+        parts = [t.split(s["sep"], n - 1) for t in names]  # once per distinct text
         for i, name in enumerate(s["into"]):
-            out[name] = pd.Series([p[i] if i < len(p) else None for p in parts], index=out.index, dtype=object)
+            part = np.array([p[i] if i < len(p) else None for p in parts] + [None], dtype=object)
+            out[name] = pd.Series(part[codes], index=out.index, dtype=object)  # code -1 (missing) takes None
 
 
 def _extract(spec, state, out, fitting):
     """The pattern's first group, searched anywhere in the text; no match is a missing value."""
     for new, e in spec.extract.items():
         pattern = re.compile(e["pattern"])
-        found = [None if t is None else pattern.search(t) for t in texts(out[e["from"]])]
-        out[new] = pd.Series([m.group(1) if m else None for m in found], index=out.index, dtype=object)
+        codes, names = text_codes(out[e["from"]])
+        found = [pattern.search(t) for t in names]  # once per distinct text
+        groups = np.array([m.group(1) if m else None for m in found] + [None], dtype=object)
+        out[new] = pd.Series(groups[codes], index=out.index, dtype=object)
 
 
 def _replace(spec, state, out, fitting):
     for col, mapping in spec.replace.items():
-        out[col] = out[col].astype(object).map(lambda v, m=mapping: m.get(label(v), v), na_action="ignore")
+        out[col] = map_distinct(out[col], lambda v, m=mapping: m.get(label(v), v))
 
 
 def _boolean(spec, state, out, fitting):
@@ -115,11 +150,12 @@ def _rare(spec, state, out, fitting):
     if fitting:
         state["rare"] = {}
         for col, n in spec.rare.items():
-            counts = out[col].dropna().map(label).value_counts()
-            state["rare"][col] = sorted(str(level) for level, k in counts.items() if k >= n)
+            codes, names = text_codes(out[col])
+            counts = np.bincount(codes[codes >= 0], minlength=len(names))  # (n_distinct,) rows per text
+            state["rare"][col] = sorted(str(level) for level, k in zip(names, counts) if k >= n)
     for col in spec.rare:
         keep = set(state["rare"][col])
-        out[col] = out[col].astype(object).map(lambda v, k=keep: v if label(v) in k else RARE, na_action="ignore")
+        out[col] = map_distinct(out[col], lambda v, k=keep: v if label(v) in k else RARE)
 
 
 # ---- numbers and fills -----------------------------------------------------------------------
@@ -178,7 +214,9 @@ def _equals(spec, state, out, fitting):
     """1.0 where the column holds one of the values (compared as written, 1.0 as "1"), else 0.0."""
     for new, e in spec.equals.items():
         wanted = {label(v) for v in e["values"]}
-        out[new] = [1.0 if t in wanted else 0.0 for t in texts(out[e["column"]])]
+        codes, names = text_codes(out[e["column"]])
+        hits = np.array([t in wanted for t in names] + [False])  # (n_distinct + 1,): missing is no match
+        out[new] = hits[codes].astype("float64")
 
 
 def _ratio(spec, state, out, fitting):
@@ -220,15 +258,24 @@ STEPS = (
 
 
 def _features(filled: pd.DataFrame, spec: RecipeSpec, levels: dict) -> tuple[list[str], np.ndarray]:
-    """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros)."""
-    columns = list(spec.numeric)
-    blocks = (
-        [np.column_stack([as_number(filled[c], c).astype("float64") for c in spec.numeric])] if spec.numeric else []
-    )
+    """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros).
+
+    Written column by column into one float32 array: a number rounds from float64 to float32 the
+    same way whether alone or in a matrix, and no float64 copy of the whole table is ever made.
+    """
+    columns = list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
+    matrix = np.empty((len(filled), len(columns)), dtype="float32")  # (n, n_features)
+    for j, c in enumerate(spec.numeric):
+        matrix[:, j] = as_number(filled[c], c).to_numpy(dtype="float64", na_value=np.nan)
+    j = len(spec.numeric)
     for col in spec.one_hot:
-        values = filled[col].map(lambda v: None if pd.isna(v) else label(v)).to_numpy()
-        for level in levels[col]:
-            columns.append(f"{col}_{level}")
-            blocks.append((values == level).astype("float64")[:, None])
-    matrix = np.hstack(blocks) if blocks else np.zeros((len(filled), 0))
-    return columns, matrix.astype("float32")  # (n, n_features)
+        codes, names = text_codes(filled[col])
+        # Each row's position among the learned levels, or -1 for a level fit never saw (or missing).
+        position = {level: i for i, level in enumerate(levels[col])}
+        where = np.array([position.get(t, -1) for t in names] + [-1])[codes]  # (n,)
+        block = matrix[:, j : j + len(levels[col])]
+        block[:] = 0.0
+        hit = np.flatnonzero(where >= 0)
+        block[hit, where[hit]] = 1.0
+        j += len(levels[col])
+    return columns, matrix

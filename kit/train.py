@@ -32,6 +32,7 @@ from kit.batched import (
 from kit.models import MODELS, PRESETS, forward
 from kit.optim import OPTIMIZERS, Optimizer, init_state, step
 from kit.task import Task
+from kit.threads import threads_for, torch_threads
 
 LOSSES = ("task", "mae")
 # The loss each task trains with under loss = "task": per row, from raw outputs (kit.batched).
@@ -175,6 +176,7 @@ def fit(
     seeds: list[int],
     valid: tuple | None = None,
     shuffle_seed: int = 0,
+    stop_at: list[int] | None = None,
 ) -> Fit:
     """Train one model per fold and seed at once; fold f, seed s is the grid of one fit on x[f:f+1].
 
@@ -182,8 +184,18 @@ def fit(
     `task.target` gives them; mask: (F, n), 1.0 on each fold's own rows (kit.batched.pad_rows).
     valid: optional (x_valid (F, m, n_in), y_valid (F, m), mask_valid (F, m)), padded the same way.
     Mini-batches: fold f shuffles its rows each epoch with a generator seeded shuffle_seed + f.
+    stop_at: optional epochs per fold; fold f's models are kept as they were after stop_at[f] epochs
+    (the grid trains max(stop_at) epochs in lockstep; settings.epochs is ignored).
     All tensors on the device to train on.
     """
+    if stop_at is not None:
+        settings = replace(settings, epochs=max(stop_at))
+    # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count
+    with torch_threads(threads_for(x.shape[1], x.shape[2], x.shape[0] * len(seeds)), x.device):
+        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at)
+
+
+def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
     xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
@@ -200,6 +212,7 @@ def fit(
     gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
+    kept = {}  # fold -> its params after stop_at[fold] epochs
     for epoch in range(epochs):
         if not mini:
             loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
@@ -220,7 +233,13 @@ def fit(
                 losses[:, :, epoch] += loss.detach() * share[:, None]
         if curves is not None:
             curves.record(epoch, params)
-    done = Fit({name: p.detach() for name, p in params.items()}, losses)
+        for f in [f for f, e in enumerate(stop_at or []) if e == epoch + 1 and e < epochs]:
+            kept[f] = {name: p[f].detach().clone() for name, p in params.items()}  # fold f is done
+    final = {name: p.detach() for name, p in params.items()}
+    for f, snapshot in kept.items():
+        for name, p in snapshot.items():
+            final[name][f] = p
+    done = Fit(final, losses)
     if curves is not None:
         done.valid_losses, done.valid_scores = curves.losses, curves.scores
     return done
@@ -284,7 +303,8 @@ def predict(settings: Settings, task: Task, params: dict, x: torch.Tensor) -> to
     x: (F, n, n_in). Returns (F, S, n) (probabilities of the positive class, or values) or
     (F, S, n, k) class probabilities. The article's linear_raw's outputs are clamped to [0, 1].
     """
-    with torch.no_grad():
+    n_models = next(iter(params.values())).shape[:2].numel()  # F * S
+    with torch.no_grad(), torch_threads(threads_for(x.shape[1], x.shape[2], n_models), x.device):
         return _predictions(settings, task, forward(params, x.transpose(1, 2).contiguous()))
 
 

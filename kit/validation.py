@@ -2,20 +2,28 @@
 
 The recipe is fit on each training fold only, so no validation row ever shapes its own features.
 scikit-learn supplies fold indices and nothing else. Every fold and seed of a model trains in one
-call to `kit.train.fit`, on the plan's device; results come back to the CPU.
+call to `kit.train.fit`, on the plan's device; results come back to the CPU. Predictions have the
+task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
+
+With `choose_epochs`, each model first trains with validation curves; each fold's epoch count is
+then chosen on the *other* folds' curves (kit.train.held_out_best_epochs), so a fold's score never
+comes from an epoch its own rows helped choose; the full-data fit uses the epoch best on all folds.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
 from kit.batched import pad_rows, resolve_device
-from kit.recipe import apply_recipe, fit_recipe
-from kit.train import Training, fit, predict
+from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
+from kit.train import Training, best_epoch, fit, held_out_best_epochs, predict
+
+SPLITS = ("stratified", "kfold", "group", "random")
 
 
 @dataclass(frozen=True)
@@ -23,27 +31,23 @@ class Plan:
     """What to train and how to validate it."""
 
     models: tuple = ("linear", "nn", "deep")  # names in kit.models.MODELS
-    split: str = "stratified"  # "stratified", "kfold" or "random"
-    folds: int = 5  # for kfold and stratified
+    split: str = "stratified"  # "stratified", "kfold", "group" (rows of a group share a fold) or "random"
+    folds: int = 5  # for kfold, stratified and group
     seeds: int = 1  # initialisations per model: init_seed, init_seed + 1, ...
     init_seed: int = 442  # the article's
     split_seed: int = 42  # the article's
     valid_pct: float = 0.2  # for the random split
     repeats: int = 1  # the split again with split_seed + 1, + 2, ...: more folds, a truer spread
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
-    epochs: dict = field(default_factory=dict)  # model name -> epochs, instead of the article's
+    training: Training = field(default_factory=lambda: Training(preset="article"))  # optimiser, lr, epochs, ...
+    choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
 
-    def training(self) -> Training:
-        """The article's training, with the plan's epochs."""
-        return Training(preset="article", epochs=dict(self.epochs) or None)
-
     def settings(self, name: str) -> dict:
-        """Learning rate and epochs of a model: the article's, unless the plan says otherwise."""
-        settings = self.training().settings(name)
-        return {"lr": settings.lr, "epochs": settings.epochs}
+        """Everything about how model `name` trains, as plain data for the sidecar."""
+        return asdict(self.training.settings(name))
 
 
 def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
@@ -53,32 +57,56 @@ def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
     return perm[cut:], perm[:cut]  # train_idx, valid_idx
 
 
-def split_indices(plan: Plan, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(train_idx, valid_idx) per fold, the folds of every repeat one after another."""
+def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(train_idx, valid_idx) per fold, the folds of every repeat one after another.
+
+    groups: for the group split, one value per row (rows with equal values share a fold); the folds
+    are stratified by y too when y holds classes (int64 class indices or 0/1 floats of a binary task).
+    """
     if plan.split == "random":
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
-    if plan.split not in ("kfold", "stratified"):
+    if plan.split not in SPLITS:
         raise ValueError(f"unknown split {plan.split!r}")
-    splitter = KFold if plan.split == "kfold" else StratifiedKFold
     labels = y.numpy()
-    return [
-        (torch.as_tensor(t), torch.as_tensor(v))
-        for r in range(plan.repeats)
-        for t, v in splitter(n_splits=plan.folds, shuffle=True, random_state=plan.split_seed + r).split(labels, labels)
-    ]
+    folds = []
+    for r in range(plan.repeats):
+        seed = plan.split_seed + r
+        if plan.split == "group":
+            if groups is None:
+                raise ValueError("a group split needs the rows' groups")
+            # GroupKFold deals groups by size; relabelling them at random makes each repeat's folds differ
+            relabel = torch.randperm(len(set(groups)), generator=torch.Generator().manual_seed(seed)).tolist()
+            codes = {g: relabel[i] for i, g in enumerate(sorted(set(groups)))}
+            coded = [codes[g] for g in groups]
+            classes = y.dtype == torch.int64 or bool(((y == 0) | (y == 1)).all())
+            splitter = (
+                StratifiedGroupKFold(n_splits=plan.folds, shuffle=True, random_state=seed)
+                if classes
+                else GroupKFold(n_splits=plan.folds)
+            )
+            pairs = splitter.split(labels, labels, coded)
+        else:
+            splitter = KFold if plan.split == "kfold" else StratifiedKFold
+            pairs = splitter(n_splits=plan.folds, shuffle=True, random_state=seed).split(labels, labels)
+        folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
+    return folds
 
 
 @dataclass
 class ModelResult:
     """One model's (or the ensemble's) validation: out-of-fold predictions and fold scores."""
 
-    oof: torch.Tensor  # (n_train,) mean probability over seeds and repeats; NaN for rows never validated
-    test_pred: torch.Tensor  # (n_test,) mean over folds and seeds
+    oof: torch.Tensor  # (n_train[, k]) mean prediction over seeds and repeats; NaN for rows never validated
+    test_pred: torch.Tensor  # (n_test[, k]) mean over folds and seeds
     fold_scores: list[float]
-    losses: list[list[float]] = field(default_factory=list)  # per fold and seed, the loss per epoch
-    fold_preds: list = field(default_factory=list)  # per fold, (n_valid,) probabilities of its valid rows
+    losses: list[list[float]] = field(default_factory=list)  # per fold and seed, the training loss per epoch
+    fold_preds: list = field(default_factory=list)  # per fold, (n_valid[, k]) predictions of its valid rows
+    valid_losses: list[list[float]] = field(default_factory=list)  # per fold and seed, the validation loss
+    valid_scores: list[list[float]] = field(default_factory=list)  # per fold, the metric after each epoch
+    epochs: list[int] = field(default_factory=list)  # per fold, the epochs its models trained
+    chosen_epochs: int | None = None  # with choose_epochs: the epochs the full-data fit trains
 
     @property
     def mean(self) -> float:
@@ -89,7 +117,10 @@ class ModelResult:
         return statistics.pstdev(self.fold_scores)
 
     def summary(self) -> dict:
-        return {"fold_scores": self.fold_scores, "mean": self.mean, "std": self.std}
+        out = {"fold_scores": self.fold_scores, "mean": self.mean, "std": self.std}
+        if self.chosen_epochs is not None:
+            out |= {"fold_epochs": self.epochs, "chosen_epochs": self.chosen_epochs}
+        return out
 
 
 @dataclass
@@ -107,65 +138,167 @@ class CVResult:
             "fit_seconds": self.fit_seconds,
         }
 
+    def full_fit_epochs(self) -> dict:
+        """model -> the epochs chosen by CV for the full-data fit (only models whose epochs were chosen)."""
+        return {name: r.chosen_epochs for name, r in self.models.items() if r.chosen_epochs is not None}
 
-def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None) -> CVResult:
+
+def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
     progress, if given, is called with the number of folds each time a model finishes some.
+    groups: one value per training row, for the group split.
     """
     device = resolve_device(plan.device)
-    folds = split_indices(plan, y)
-    states, x_train, x_valid, x_test = [], [], [], []
-    for train_idx, valid_idx in folds:
-        state = fit_recipe(spec, train.iloc[train_idx.numpy()])  # training rows only
-        states.append(state)
-        x_train.append(apply_recipe(spec, state, train.iloc[train_idx.numpy()]))
-        x_valid.append(apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
-        x_test.append(apply_recipe(spec, state, test))
-    # Folds whose recipes learned different levels have different columns; models stack only along
-    # equal widths, so each width trains as one group (almost always there is just one).
-    groups: dict[int, list[int]] = {}
-    for f, x in enumerate(x_train):
-        groups.setdefault(x.shape[1], []).append(f)
+    folds = split_indices(plan, y, groups)
+    data = _encode_folds(spec, train, test, folds)
+    by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
 
     results, fit_seconds = {}, 0.0
     for name in plan.models:
-        settings = plan.training().settings(name)
-        valid_prob, test_prob, histories = [None] * len(folds), [None] * len(folds), [None] * len(folds)
-        for fold_ids in groups.values():
-            # Folds differ in row count: stack them padded, with a mask that keeps padding out of the loss.
-            xs, mask = pad_rows([x_train[f] for f in fold_ids])  # (F, n_max, n_features), (F, n_max)
+        settings = plan.training.settings(name)
+        n_folds = len(folds)
+        valid_pred, test_pred, histories = [None] * n_folds, [None] * n_folds, [None] * n_folds
+        curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
+        for width, fold_ids in by_width.items():
+            stacks = data.stacks[width]
             ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
+            yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
+            x, mask, xv = stacks["train"].to(device), stacks["mask"].to(device), stacks["valid"].to(device)
+            valid = (xv, yv.to(device), mv.to(device))
             start = time.perf_counter()
-            done = fit(settings, task, xs.to(device), ys.to(device), mask.to(device), seeds=plan.seed_list())
+            done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), valid=valid)
+            for i, f in enumerate(fold_ids):
+                curves[f] = done.valid_scores[i]  # (epochs,)
+                curve_losses[f] = done.valid_losses[i].cpu().tolist()  # per seed, after each epoch
+            if plan.choose_epochs and n_folds > 1:
+                # Fold f trains the epochs its sibling folds' curves chose, and no more
+                chosen, _ = held_out_best_epochs(torch.stack([curves[f] for f in range(n_folds)]), task)
+                stop_at = [chosen[f] for f in fold_ids]
+                done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), stop_at=stop_at)
+                for i, f in enumerate(fold_ids):
+                    epochs[f] = stop_at[i]
             losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
-            valid = predict(settings, task, done.params, pad_rows([x_valid[f] for f in fold_ids])[0].to(device)).cpu()
-            tests = predict(settings, task, done.params, torch.stack([x_test[f] for f in fold_ids]).to(device)).cpu()
+            valid_all = predict(settings, task, done.params, xv).cpu()  # (F, S, m_max[, k])
+            tests = torch.cat(
+                [predict(settings, task, done.params, t.to(device)).cpu() for t in data.test_chunks(width)], dim=2
+            )
             for i, f in enumerate(fold_ids):
-                valid_prob[f] = valid[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid,) mean over seeds
-                test_prob[f] = tests[i].mean(dim=0)  # (n_test,)
-                histories[f] = losses[i].tolist()  # per seed, the loss per epoch
+                valid_pred[f] = valid_all[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid[, k]) mean over seeds
+                test_pred[f] = tests[i].mean(dim=0)  # (n_test[, k])
+                histories[f] = [h[: epochs[f]] for h in losses[i].tolist()]  # per seed, the loss per epoch
             if progress:
                 progress(len(fold_ids))
-        results[name] = _model_result(valid_prob, test_prob, [h for fold in histories for h in fold], y, folds, task)
-    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, states, task)
+        result = _model_result(valid_pred, test_pred, [h for fold in histories for h in fold], y, folds, task)
+        result.valid_losses = [h for fold in curve_losses for h in fold]
+        result.valid_scores = [c.tolist() for c in curves]
+        result.epochs = epochs
+        if plan.choose_epochs:
+            result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
+        results[name] = result
+    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task)
+
+
+# Test rows are scaled and predicted this many at a time, so the grid never holds every fold's copy
+# of a large test set; a test set this small or smaller is one chunk, as it always was.
+TEST_CHUNK = 65_536
+
+
+@dataclass
+class _FoldData:
+    """Every fold's features, stacked per width, ready for `kit.train.fit` and `predict`.
+
+    The stacks are stored rows-last, (F, width, n), and handed out as (F, n, width) views: kit.train.fit
+    and predict want rows last for their matmuls (kit.models), and a view already in that
+    layout needs no second copy.
+    """
+
+    states: list  # per fold, the recipe learned on its training rows
+    groups: dict  # width -> [(fold, position in that width's stacks)]
+    stacks: dict  # width -> {"train", "valid": (F, n_max, width) views, "mask": (F, n_train_max)}
+    test: list  # per fold, its test rows' features before scaling, (n_test, width): shared by equal states
+
+    def test_chunks(self, width: int):
+        """Each fold's test features, scaled, TEST_CHUNK rows at a time: (F, chunk, width) views."""
+        members = self.groups[width]
+        n_test = len(self.test[members[0][0]])
+        for start in range(0, n_test, TEST_CHUNK):
+            stop = min(start + TEST_CHUNK, n_test)
+            block = torch.empty(len(members), width, stop - start)  # (F, width, chunk), rows last
+            for f, slot in members:
+                scale_into(self.states[f], self.test[f][start:stop], block[slot].T)
+            yield block.transpose(1, 2)
+
+
+def _encode_folds(spec, train, test, folds) -> _FoldData:
+    """Fit the recipe on each training fold and write the features straight into padded stacks.
+
+    Folds whose recipes learned different levels have different columns; models stack only along
+    equal widths, so each width is one group (almost always there is just one). Each fold's rows go
+    into its slot of a stack sized for every fold, padding zeroed, so no per-fold copy is kept and
+    no second stack is built. The test rows go through the recipe once per distinct learned state,
+    scale aside (folds usually learn the same levels and fills and differ only in their maxima);
+    `test_chunks` divides that one encoding by each fold's scale, the bytes apply gives.
+    """
+    n_train = max(len(t) for t, _ in folds)
+    n_valid = max(len(v) for _, v in folds)
+    states, groups, stacks, test_x, unscaled_test = [], {}, {}, [], {}
+    for train_idx, valid_idx in folds:
+        state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
+        states.append(state)
+        width = x_train.shape[1]
+        if width not in stacks:
+            # torch.empty: slots of folds that fall in another width are never touched, so never paged in
+            stacks[width] = {
+                "train": torch.empty(len(folds), width, n_train),  # (F, width, n_train_max), rows last
+                "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
+                "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
+            }
+        slot, stack = len(groups.setdefault(width, [])), stacks[width]
+        groups[width].append((len(states) - 1, slot))
+        _put(stack["train"][slot], x_train)
+        stack["mask"][slot, : len(x_train)] = 1.0
+        del x_train
+        _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
+        key = json.dumps({k: v for k, v in state.items() if k != "scale"}, sort_keys=True)
+        if key not in unscaled_test:
+            unscaled_test[key] = unscaled_features(spec, state, test)  # (n_test, width) float32
+            check_filled(spec, state, unscaled_test[key])
+        test_x.append(unscaled_test[key])
+    for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
+        stack = stacks[width]
+        stacks[width] = {
+            "train": stack["train"][: len(members)].transpose(1, 2),
+            "valid": stack["valid"][: len(members)].transpose(1, 2),
+            "mask": stack["mask"][: len(members)],
+        }
+    return _FoldData(states, groups, stacks, test_x)
+
+
+def _put(slot: torch.Tensor, x: torch.Tensor) -> None:
+    """x's rows into a rows-last stack slot (width, n_max), zeros after them: what `pad_rows` gives, transposed."""
+    slot[:, : len(x)] = x.T
+    slot[:, len(x) :] = 0.0
 
 
 def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds, task) -> ModelResult:
     """Out-of-fold predictions (averaged where repeats validate a row more than once) and fold scores."""
-    total, count = torch.zeros(len(y)), torch.zeros(len(y))
+    shape = (len(y), *fold_preds[0].shape[1:])  # (n_train,) or (n_train, k)
+    total, count = torch.zeros(shape), torch.zeros(len(y))
     for pred, (_, valid_idx) in zip(fold_preds, folds):
         total[valid_idx] += pred
         count[valid_idx] += 1
-    oof = torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))  # (n_train,)
-    test_pred = torch.stack(test_preds).mean(dim=0)  # (n_test,) mean over folds
+    count = count.view(-1, *[1] * (len(shape) - 1))  # broadcast over classes
+    oof = torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))
+    test_pred = torch.stack(test_preds).mean(dim=0)  # (n_test[, k]) mean over folds
     scores = [task.score(pred, y[valid_idx]) for pred, (_, valid_idx) in zip(fold_preds, folds)]
     return ModelResult(oof, test_pred, scores, losses, fold_preds)
 
 
 def ensemble(results: dict, y: torch.Tensor, folds, task) -> ModelResult:
-    """The mean probability across models (each already a mean over its seeds), scored fold by fold."""
+    """The mean prediction across models (probabilities per class, or values; each model already a mean
+    over its seeds), scored fold by fold."""
     if not results:
         raise ValueError("an ensemble needs at least one model")
     oofs = [r.oof for r in results.values()]
@@ -175,7 +308,7 @@ def ensemble(results: dict, y: torch.Tensor, folds, task) -> ModelResult:
     if all(r.fold_preds for r in results.values()):
         fold_preds = [torch.stack(preds).mean(dim=0) for preds in zip(*(r.fold_preds for r in results.values()))]
         return _model_result(fold_preds, tests, [], y, folds, task)
-    oof = torch.stack(oofs).mean(dim=0)  # (n_train,)
+    oof = torch.stack(oofs).mean(dim=0)  # (n_train[, k])
     return ModelResult(oof, torch.stack(tests).mean(dim=0), _fold_scores(oof, y, folds, task))
 
 
@@ -183,22 +316,25 @@ def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds, task) -> list[float]
     return [task.score(oof[valid_idx], y[valid_idx]) for _, valid_idx in folds]
 
 
-def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task):
+def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None):
     """Fit the recipe and every model and seed on all training rows; return (test_pred, state).
 
-    test_pred is the ensemble's mean probability over models and seeds, shape (n_test,).
+    epochs: model -> epochs chosen by CV, overriding the plan's. test_pred is the ensemble's mean
+    prediction over models and seeds, (n_test,) or (n_test, k).
     """
     device = resolve_device(plan.device)
-    state = fit_recipe(spec, train)
-    x_train = apply_recipe(spec, state, train)[None].to(device)  # (1, n_train, n_features): one fold, all rows
+    state, x_train = fit_apply(spec, train)
+    x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
     x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
     mask = torch.ones(1, len(y), device=device)  # (1, n_train)
     y_train = y[None].to(device)  # (1, n_train)
     per_model = []
     for name in plan.models:
-        settings = plan.training().settings(name)
+        settings = plan.training.settings(name)
+        if epochs and name in epochs:
+            settings = replace(settings, epochs=epochs[name])
         params = fit(settings, task, x_train, y_train, mask, seeds=plan.seed_list()).params
-        per_model.append(predict(settings, task, params, x_test)[0].mean(dim=0).cpu())  # (n_test,) mean over seeds
+        per_model.append(predict(settings, task, params, x_test)[0].mean(dim=0).cpu())  # mean over seeds
     return torch.stack(per_model).mean(dim=0), state
 
 
@@ -206,7 +342,6 @@ def paired_comparison(a: CVResult, b: CVResult) -> dict:
     """A minus B fold by fold, for each model both ran and for the ensembles; the folds must be the same.
 
     A win is a fold where A is better in the metric's direction (lower is better for rmse or log loss).
-
     Per entry: the mean difference, its standard deviation across folds, and how many folds A won,
     tied and lost. Judging a difference against its own spread is what makes the comparison honest.
     """

@@ -195,7 +195,7 @@ def _one_by_one_cv(train_rows, test, y, plan):
         x_valid = apply_recipe(SPEC, state, train_rows.iloc[valid_idx.numpy()])[None]
         x_test = apply_recipe(SPEC, state, test)[None]
         for name in plan.models:
-            settings = plan.training().settings(name)
+            settings = plan.training.settings(name)
             valid_sum, test_sum = torch.zeros(len(valid_idx)), torch.zeros(len(test))
             for seed in plan.seed_list():
                 one = fit(settings, TASK, x_train, y[train_idx][None], torch.ones(1, len(train_idx)), seeds=[seed])
@@ -232,7 +232,7 @@ def test_training_on_all_rows_equals_the_one_by_one_fits(synthetic_dir, stable_a
     x_train, x_test = apply_recipe(SPEC, state, train_rows)[None], apply_recipe(SPEC, state, test)[None]
     per_model = []
     for name in plan.models:
-        settings = plan.training().settings(name)
+        settings = plan.training.settings(name)
         fits = [fit(settings, TASK, x_train, y[None], torch.ones(1, len(y)), seeds=[s]) for s in plan.seed_list()]
         per_model.append(torch.stack([predict(settings, TASK, one.params, x_test)[0, 0] for one in fits]).mean(0))
     torch.testing.assert_close(test_pred, torch.stack(per_model).mean(dim=0), **TOL)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 import torch
 
 import kit.train as kit_train
 import kit.validation as validation
 from kit.competition import load_competition, read_train_test, target_vector
+from kit.recipe import apply_recipe, fit_recipe
 from kit.task import make_task
 from kit.train import fit, predict
 from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
@@ -42,9 +46,9 @@ def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     seen = []
-    real_fit = validation.fit_recipe
+    real_fit = validation.fit_apply
     monkeypatch.setattr(
-        validation, "fit_recipe", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
+        validation, "fit_apply", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
     )
     plan = Plan(models=("linear",), folds=4)
     cross_validate(SPEC, train, test, y, plan, TASK)
@@ -79,10 +83,10 @@ def test_oof_prediction_is_the_mean_over_seeds_of_independent_fits(synthetic_dir
     plan = Plan(models=("nn",), folds=3, seeds=2)
     result = cross_validate(SPEC, train, test, y, plan, TASK)
     train_idx, valid_idx = split_indices(plan, y)[0]
-    state = validation.fit_recipe(SPEC, train.iloc[train_idx.numpy()])
-    x_t = validation.apply_recipe(SPEC, state, train.iloc[train_idx.numpy()])
-    x_v = validation.apply_recipe(SPEC, state, train.iloc[valid_idx.numpy()])
-    settings = plan.training().settings("nn")
+    state = fit_recipe(SPEC, train.iloc[train_idx.numpy()])
+    x_t = apply_recipe(SPEC, state, train.iloc[train_idx.numpy()])
+    x_v = apply_recipe(SPEC, state, train.iloc[valid_idx.numpy()])
+    settings = plan.training.settings("nn")
     ones = torch.ones(1, len(train_idx))
     preds = [
         predict(settings, TASK, fit(settings, TASK, x_t[None], y[train_idx][None], ones, seeds=[s]).params, x_v[None])
@@ -155,3 +159,30 @@ def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
     c = comparison["linear"]
     assert c["mean_diff"] == pytest.approx(sum(diffs) / 4)
     assert c["wins"] + c["ties"] + c["losses"] == 4 and c["wins"] == sum(d > 0 for d in diffs)
+
+
+def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_encoded_once_per_state(
+    titanic_dir, monkeypatch
+):
+    monkeypatch.setattr(validation, "TEST_CHUNK", 100)  # Titanic's 418 test rows in five chunks
+    train, test = read_train_test(COMP, titanic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    folds = split_indices(Plan(folds=5), y)
+    encoded = []
+    real = validation.unscaled_features
+    monkeypatch.setattr(validation, "unscaled_features", lambda *a: encoded.append(1) or real(*a))
+    data = validation._encode_folds(SPEC, train, test, folds)
+    shared = {json.dumps({k: v for k, v in s.items() if k != "scale"}, sort_keys=True) for s in data.states}
+    assert len(encoded) == len(shared) < len(folds)  # Titanic's folds learn the same levels and modes
+    for width, members in data.groups.items():
+        stacks = data.stacks[width]
+        for f, slot in members:
+            state = fit_recipe(SPEC, train.iloc[folds[f][0].numpy()])
+            assert state == data.states[f]
+            for name, rows in (("train", folds[f][0]), ("valid", folds[f][1])):
+                x = apply_recipe(SPEC, state, train.iloc[rows.numpy()])
+                assert torch.equal(stacks[name][slot, : len(x)], x)  # the same bytes, not just close
+                assert not stacks[name][slot, len(x) :].any()  # padding is zeros
+            tests = torch.cat([x[slot] for x in data.test_chunks(width)])
+            assert torch.equal(tests, apply_recipe(SPEC, state, test))
+            assert stacks["mask"][slot].sum() == len(folds[f][0])

@@ -1,0 +1,177 @@
+"""Benchmark: kit at Playground scale, against scikit-learn, idle and beside a busy core.
+
+It writes a synthetic Playground-style competition into a scratch folder (benchmarks/playground.py:
+300,000 training and 200,000 test rows, 20 numbers and 5 categories) and times, each as a whole
+process with its peak memory (RSS):
+
+- `kit cv` with linear, nn and deep, 5 folds, 30 epochs;
+- scikit-learn's LogisticRegression, 5-fold stratified CV on the same rows (one-hot categories,
+  missing values filled), in the same run;
+- `kit cv` on 1,000,000 training rows (--million-rows to change, 0 to skip).
+
+On Titanic (--data-dir) it times the plan 3 models x 5 folds x 10 seeds x 30 epochs batched, on an
+idle machine and beside a process that keeps one core busy, and the article-style one-by-one loop.
+The figures go into BENCHMARKS.md under a "scale" heading for this machine.
+
+    python benchmarks/bench_scale.py --data-dir ../shared/data/titanic
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_cv import device_name, load_grid, time_batched, time_one_by_one, write_section  # noqa: E402
+from playground import SLUG, write_playground  # noqa: E402
+
+REPO = HERE.parent
+SEEDS = 10
+
+# Runs the command given after it and prints its wall time and its peak RSS (the largest of its
+# processes, from the kernel's own count) as JSON: a clean measure of one whole process.
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+out = done.stdout.strip().splitlines()[-1:] or [""]
+print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024, "out": out[0][:200], "err": done.stderr[-2000:]}))
+"""
+
+# scikit-learn's baseline (it prints its mean accuracy): the same CSVs, numbers filled with 0 and categories with their mode (as
+# the kit recipe does), categories one-hot, numbers scaled, LogisticRegression in 5-fold stratified CV.
+SKLEARN = """
+import sys
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.pipeline import make_pipeline
+train = pd.read_csv(sys.argv[1] + "/train.csv")
+pd.read_csv(sys.argv[1] + "/test.csv")
+y = train.pop("target").to_numpy()
+cats = [c for c in train if c.startswith("cat")]
+nums = [c for c in train if c.startswith("num")]
+x = pd.concat([train[nums].fillna(0), pd.get_dummies(train[cats].fillna(train[cats].mode().iloc[0]))], axis=1)
+x = x.to_numpy(dtype="float32")
+folds = StratifiedKFold(5, shuffle=True, random_state=42)
+scores = cross_val_score(make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=200)), x, y, cv=folds)
+print(f"{scores.mean():.4f}")
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("data/titanic"), help="Titanic's folder")
+    parser.add_argument("--rows", type=int, default=300_000, help="training rows of the synthetic competition")
+    parser.add_argument("--test-rows", type=int, default=200_000, help="its test rows")
+    parser.add_argument("--million-rows", type=int, default=1_000_000, help="training rows of the large case; 0 skips")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs of every model in kit cv")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of the Titanic training (median)")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="file to write the section into")
+    args, _ = parser.parse_known_args(argv)  # nox -s bench passes bench_cv.py's options here too
+    command = shlex.join(["python", "benchmarks/bench_scale.py", *(sys.argv[1:] if argv is None else argv)])
+    load_before = os.getloadavg()[0]
+
+    import torch
+
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        data = write_playground(folder, args.rows, args.test_rows)
+        kit = _measure(_kit_cv(args.epochs), folder)
+        sk = _measure([sys.executable, "-c", SKLEARN, str(data)], folder)
+        shape = f"{args.rows:,} train / {args.test_rows:,} test rows"
+        rows += [
+            (f"`kit cv`, {shape}, linear+nn+deep, 5 folds, {args.epochs} epochs", _process_line(kit)),
+            (f"scikit-learn LogisticRegression 5-fold CV, same rows ({sk['out'].strip()})", _process_line(sk)),
+            ("kit / LogisticRegression wall time", f"{kit['seconds'] / sk['seconds']:.1f}x (goal <= 3x)"),
+        ]
+        if args.million_rows:
+            write_playground(folder, args.million_rows, args.test_rows)
+            big = _measure(_kit_cv(args.epochs), folder)
+            rows.append((f"`kit cv`, {args.million_rows:,} train rows, same plan", _process_line(big)))
+
+    grid = load_grid(args.data_dir.resolve(), torch.device("cpu"))
+    idle = time_batched(grid, SEEDS, args.repeats, torch.device("cpu"))
+    with _busy_core():
+        busy = time_batched(grid, SEEDS, args.repeats, torch.device("cpu"))
+    loop = time_one_by_one(grid, max(1, args.repeats // 2), torch.device("cpu"))
+    t_idle, t_busy, t_loop = (statistics.median(t["total"]) for t in (idle, busy, loop))
+    rows += [
+        ("Titanic plan (150 fits) batched, idle", f"{t_idle * 1000:,.0f} ms"),
+        ("same, one core kept busy by another process", f"{t_busy * 1000:,.0f} ms ({t_busy / t_idle:.2f}x idle; goal <= 1.5x)"),
+        ("same, article-style loop, idle", f"{t_loop * 1000:,.0f} ms (batched {t_loop / t_idle:.1f}x faster; goal >= 8x)"),
+    ]  # fmt: skip
+
+    header = f"## scale, cpu: {device_name(torch.device('cpu'))}, {os.cpu_count()} cores"
+    meta = [
+        f"- date: {dt.date.today().isoformat()}",
+        f"- machine: {os.cpu_count()} cores ({platform.machine()}), torch {torch.__version__}, "
+        f"Python {platform.python_version()}",
+        f"- command: `{command}` (run from the repository root)",
+        f"- load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)",
+    ]
+    table = ["| measure | figure |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
+    section = "\n".join([header, "", *meta, "", *table, ""])
+    print(section)
+    write_section(args.out, header, section)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _kit_cv(epochs: int) -> list[str]:
+    plan = ["--models", "linear,nn,deep", "--folds", "5", "--epochs", str(epochs), "--quiet", "--json"]
+    return [sys.executable, "-m", "kit", "cv", "-c", SLUG, *plan]
+
+
+def _measure(command: list[str], cwd: Path) -> dict:
+    """Wall seconds and peak RSS of `command` as a whole process, run in `cwd`; stops the benchmark if it fails."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, capture_output=True, text=True)
+    result = json.loads(done.stdout.splitlines()[-1]) if done.stdout else {"rc": done.returncode, "err": done.stderr}
+    if result["rc"] != 0:
+        raise SystemExit(f"{shlex.join(command)} failed:\n{result['err']}")
+    return result
+
+
+def _process_line(result: dict) -> str:
+    return f"{result['seconds']:.1f} s wall, peak RSS {result['peak_mb'] / 1024:.2f} GB"
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+class _busy_core:
+    """A process that keeps one core busy for the duration of the block, like a browser tab would."""
+
+    def __enter__(self):
+        self.process = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+        self.process.start()
+        time.sleep(0.5)  # let it take its core
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.join()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
