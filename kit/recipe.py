@@ -55,10 +55,17 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
         top = np.abs(matrix).max(axis=0, initial=0) if len(matrix) else np.zeros(len(columns), "float32")
         top = np.where(np.isnan(matrix).any(axis=0), np.nan, top)  # (n_features,) float32, NaN as torch's max gives it
         state["scale"] = [float(v) if v > 0 else 1.0 for v in top]
+    elif spec.scale == "standard":
+        # Centre on the training mean and divide by the training standard deviation (1 for a constant
+        # column): every feature then starts on the same footing for the optimiser, whatever its units.
+        mean = matrix.mean(axis=0, dtype="float64") if len(matrix) else np.zeros(len(columns))
+        std = matrix.std(axis=0, dtype="float64") if len(matrix) else np.zeros(len(columns))
+        state["shift"] = [float(np.float32(v)) for v in mean]
+        state["scale"] = [float(np.float32(v)) if v > 0 else 1.0 for v in std]
     elif spec.scale == "none":
         state["scale"] = [1.0] * len(columns)
     else:
-        raise KitError(f'recipe {spec.name} has unknown scale {spec.scale!r}; use "max" or "none".')
+        raise KitError(f'recipe {spec.name} has unknown scale {spec.scale!r}; use "max", "standard" or "none".')
     return state, _scaled(spec, state, matrix)
 
 
@@ -77,13 +84,18 @@ def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> np.
 
 
 def scale_into(state: dict, matrix: np.ndarray, out: torch.Tensor) -> torch.Tensor:
-    """`matrix / state["scale"]` written into `out` (a float32 view of the right shape): the same bytes as apply."""
-    return torch.div(torch.from_numpy(matrix), torch.tensor(state["scale"], dtype=torch.float32), out=out)
+    """`(matrix - shift) / scale` written into `out` (a float32 view of the right shape): the same bytes as apply."""
+    x = torch.from_numpy(matrix)
+    if "shift" in state:
+        x = torch.sub(x, torch.tensor(state["shift"], dtype=torch.float32), out=out)
+    return torch.div(x, torch.tensor(state["scale"], dtype=torch.float32), out=out)
 
 
 def _scaled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> torch.Tensor:
     check_filled(spec, state, matrix)
     x = torch.from_numpy(matrix)  # (n, n_features) float32, sharing the array's memory
+    if "shift" in state:  # scale = "standard": centred first
+        x.sub_(torch.tensor(state["shift"], dtype=torch.float32))
     return x.div_(torch.tensor(state["scale"], dtype=torch.float32))
 
 

@@ -46,7 +46,7 @@ class RecipeSpec:
     numeric: tuple = ()  # numeric feature columns, in output order
     one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
     level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
-    scale: str = "max"  # "max": divide by the column's largest absolute training value; "none"
+    scale: str = "max"  # "max": divide by the largest absolute training value; "standard": (x - mean) / std; "none"
     infinite: str = "refuse"  # inf/-inf in a column read: "refuse" stops the run; "missing" reads them as gaps
     id: str | None = None  # the competition's id column: count and target_mean tell fit rows by it
     target: str | None = None  # the competition's target column: target_mean learns from it
@@ -152,7 +152,7 @@ class RecipeTable:
     numeric: list[Name] = field(default_factory=list, metadata={"unique": True})
     one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
-    scale: Literal["max", "none"] = "max"
+    scale: Literal["max", "standard", "none"] = "max"
     infinite: Literal["refuse", "missing"] = "refuse"
 
 

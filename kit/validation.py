@@ -261,7 +261,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         stack["mask"][slot, : len(x_train)] = 1.0
         del x_train
         _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
-        key = json.dumps({k: v for k, v in state.items() if k != "scale"}, sort_keys=True)
+        key = json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True)
         if key not in unscaled_test:
             unscaled_test[key] = unscaled_features(spec, state, test)  # (n_test, width) float32
             check_filled(spec, state, unscaled_test[key])

@@ -309,3 +309,20 @@ def test_the_steps_run_in_the_documented_order():
 
     names = [step.__name__.strip("_").removesuffix("_step") for step in STEPS]
     assert [n for n in names if n != "numbers"] == list(STEP_ORDER)
+
+
+def test_standard_scaling_centres_and_divides_by_the_training_spread(titanic_dir):
+    from dataclasses import replace
+
+    from kit.competition import load_competition, read_train_test
+    from kit.recipe import apply_recipe, fit_apply
+
+    comp = load_competition("titanic")
+    spec = replace(comp.recipe("article"), scale="standard")
+    train, test = read_train_test(comp, titanic_dir, spec)
+    state, x = fit_apply(spec, train)
+    assert torch.allclose(x.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-5)
+    assert torch.allclose(x.std(dim=0, unbiased=False), torch.ones(x.shape[1]), atol=1e-4)
+    x_test = apply_recipe(spec, state, test)  # test rows use the training mean and spread, not their own
+    assert not torch.allclose(x_test.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-3)
+    assert torch.equal(apply_recipe(spec, state, train), x)
