@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
     _submit_options(p)
     # None: take the competition's [run] configuration, then kit's defaults.
-    p.set_defaults(run=cmd_run, json=False, recipe=None, models=None, seeds=None)
+    p.set_defaults(run=cmd_run, json=False)
 
     p = commands.add_parser("notebook", help="build the pipeline as a Kaggle notebook; push, run and submit it")
     _data_options(p)
@@ -188,7 +188,7 @@ def _seconds(text: str) -> float:
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
     p.add_argument("--data-dir", type=Path, help="folder holding the competition's files (default data/<slug>/)")
-    p.add_argument("--recipe", help="named recipe of the competition (default: its first)")
+    p.add_argument("--recipe", help="named recipe of the competition (default: its [run] recipe, else its first)")
     p.add_argument(
         "--allow-changed-data",
         action="store_true",
@@ -196,19 +196,39 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+RUN = "the competition's [run]"  # where a plan option not given on the command line comes from first
+TRAINING = "the competition's [training], else kit's default preset"
+
+
 def _plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--models", default="linear,nn,deep", help=f"comma-separated, from {','.join(MODEL_NAMES)}")
+    """What to train and how to validate it. Every default comes from the definition first (its [run] and
+    [training] tables), then kit's own, so cv, submission, run and notebook train the same configuration."""
+    p.add_argument(
+        "--models", help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: {RUN}, else linear,nn,deep)"
+    )
     p.add_argument(
         "--split",
-        choices=["stratified", "kfold", "random"],
-        default="stratified",
-        help="stratified k-fold (default), k-fold, or the article's 80/20 random split",
+        choices=["stratified", "kfold", "group", "random"],
+        help=f"stratified k-fold, k-fold, group k-fold ([validation] group) or the article's 80/20 random split "
+        f"(default: {RUN}, else group when [validation] names one, stratified for classes, k-fold for regression)",
     )
-    p.add_argument("--folds", type=int, default=5, help="folds for kfold and stratified (default 5)")
-    p.add_argument("--seeds", type=int, default=1, help="initialisations per model, averaged (default 1)")
+    p.add_argument("--folds", type=int, help=f"folds for kfold, stratified and group (default: {RUN}, else 5)")
+    p.add_argument("--seeds", type=int, help=f"initialisations per model, averaged (default: {RUN}, else 1)")
     p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
     p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
-    p.add_argument("--repeats", type=int, default=1, help="repeat the split with the next split seeds (default 1)")
-    p.add_argument("--epochs", type=int, help="epochs for every model (default: the competition's, else the article's)")
+    p.add_argument("--repeats", type=int, help=f"repeat the split with the next split seeds (default: {RUN}, else 1)")
+    p.add_argument("--epochs", type=int, help=f"epochs for every model (default: {TRAINING})")
+    p.add_argument("--preset", choices=["default", "article"], help=f"kit's training or the article's ({TRAINING})")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help=f"the update step (default: {TRAINING})")
+    p.add_argument("--lr", type=float, help=f"learning rate for every model (default: {TRAINING})")
+    p.add_argument("--batch-size", type=int, help=f"rows per step; 0 for full batch (default: {TRAINING})")
+    p.add_argument("--weight-decay", type=float, help=f"weight decay (default: {TRAINING})")
+    p.add_argument("--hidden", help=f"hidden layer sizes of nn and deep, e.g. 64 or 64,32 (default: {TRAINING})")
+    p.add_argument(
+        "--choose-epochs",
+        action="store_true",
+        default=None,
+        help="train each model the epochs CV finds best, up to --epochs; the sidecar records the choice",
+    )
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

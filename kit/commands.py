@@ -17,41 +17,68 @@ SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 # ---- shared steps -----------------------------------------------------------------------------
 
 
-def _load(args):
-    """Competition, recipe spec, train and test frames, and the data folder."""
+def _recipe(args, comp):
+    """The recipe a command that trains uses: --recipe, else the competition's [run] recipe, else its default."""
+    return comp.recipe(args.recipe or comp.run.get("recipe"))
+
+
+def _load(args, training: bool = True):
+    """Competition, recipe spec, train and test frames, and the data folder.
+
+    training: False for `kit reproduce`, which runs the definition's default recipe (the article's)."""
     from kit.competition import default_data_dir, load_competition, read_train_test
     from kit.fetch import verify_data
 
     comp = load_competition(args.competition)
-    spec = comp.recipe(args.recipe)
+    spec = _recipe(args, comp) if training else comp.recipe(args.recipe)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
     train, test = read_train_test(comp, data_dir, spec)
     return comp, spec, train, test, data_dir
 
 
+DEFAULT_MODELS = ("linear", "nn", "deep")
+
+
+def _first(*values):
+    """The first value that was given (not None): a flag, then the definition, then kit's default."""
+    return next(v for v in values if v is not None)
+
+
 def _plan(args, here: bool = True):
-    """The flags as a Plan, every range and name checked before any data is read or anything trains.
+    """The flags as a Plan, resolved once: kit's defaults, then the competition's [run] and [training]
+    tables, then the flags. Every range and name is checked before any data is read or anything trains.
 
     here: the plan trains on this machine (so --device cuda needs a GPU here); False for a notebook.
     """
     from kit.competition import load_competition
     from kit.validation import Plan
 
-    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    comp = load_competition(args.competition)
+    run = comp.run
+    flagged = [m.strip() for m in args.models.split(",") if m.strip()] if args.models is not None else None
+    models = tuple(_first(flagged, run.get("models"), DEFAULT_MODELS))
     unknown = [m for m in models if m not in MODEL_NAMES]
     if unknown or not models:
         raise KitError(f"unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
-    if args.split != "random" and args.folds < 2:
-        raise KitError(f"--folds must be at least 2 (got {args.folds}).")
-    if args.seeds < 1 or args.repeats < 1:
-        raise KitError(f"--seeds and --repeats must be at least 1 (got {args.seeds} and {args.repeats}).")
+    split = _first(args.split, run.get("split"), _default_split(comp))
+    folds = _first(args.folds, run.get("folds"), 5)
+    seeds = _first(args.seeds, run.get("seeds"), 1)
+    repeats = _first(args.repeats, run.get("repeats"), 1)
+    if split != "random" and folds < 2:
+        raise KitError(f"--folds must be at least 2 (got {folds}).")
+    if seeds < 1 or repeats < 1:
+        raise KitError(f"--seeds and --repeats must be at least 1 (got {seeds} and {repeats}).")
     if args.epochs is not None and args.epochs < 1:
         raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
+    if split == "stratified" and comp.task == "regression":
+        raise KitError("stratified folds need classes; a regression task splits with --split kfold (or group).")
+    if split == "group" and "group" not in comp.validation:
+        raise KitError(f"--split group needs [validation] group = COLUMN in {comp.source}.")
     # Seeds go to torch and scikit-learn, which take 0 <= seed < 2**32; every seed used must fit.
     for flag, first, count, count_flag in (
-        ("--init-seed", args.init_seed, args.seeds, "--seeds"),
-        ("--split-seed", args.split_seed, args.repeats, "--repeats"),
+        ("--init-seed", args.init_seed, seeds, "--seeds"),
+        ("--split-seed", args.split_seed, repeats, "--repeats"),
     ):
         if not 0 <= first <= SEED_LIMIT - count:
             raise KitError(
@@ -59,23 +86,56 @@ def _plan(args, here: bool = True):
                 f"{SEED_LIMIT - count}, so that every seed used is 0 <= seed < 2**32."
             )
     _check_device(args.device, here, getattr(args, "gpu", False))
-    # --epochs for every model; otherwise the competition's [training] epochs; otherwise the article's
-    epochs = {m: args.epochs for m in models} if args.epochs else load_competition(args.competition).epochs
-    if set(epochs) - set(MODEL_NAMES):
-        raise KitError(
-            f"[training] epochs names unknown models {sorted(set(epochs) - set(MODEL_NAMES))}; fix the definition."
-        )
     return Plan(
         models=models,
-        split=args.split,
-        folds=args.folds,
-        seeds=args.seeds,
+        split=split,
+        folds=folds,
+        seeds=seeds,
         init_seed=args.init_seed,
         split_seed=args.split_seed,
-        repeats=args.repeats,
+        repeats=repeats,
         device=args.device,
-        epochs={m: n for m, n in epochs.items() if m in models},
+        training=_training(args, comp),
+        choose_epochs=bool(_first(args.choose_epochs, comp.training.get("choose_epochs"), False)),
     )
+
+
+def _default_split(comp) -> str:
+    if "group" in comp.validation:
+        return "group"
+    return "kfold" if comp.task == "regression" else "stratified"
+
+
+TRAINING_FLAGS = {  # flag attribute -> its [training] key
+    "preset": "preset", "optimizer": "optimizer", "lr": "lr", "epochs": "epochs", "batch_size": "batch_size",
+    "weight_decay": "weight_decay", "hidden": "hidden",
+}  # fmt: skip
+
+
+def _training(args, comp):
+    """The competition's [training] table with the flags given on top, as a kit.train.Training."""
+    from kit.train import Training
+
+    table = {k: v for k, v in comp.training.items() if k != "choose_epochs"}
+    for flag, key in TRAINING_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if flag == "hidden":
+            try:
+                sizes = [int(v) for v in value.split(",")]
+            except ValueError:
+                raise KitError(f"--hidden takes sizes such as 64 or 64,32, not {value!r}.") from None
+            value = {"nn": sizes[:1], "deep": sizes if len(sizes) > 1 else sizes * 2}
+        if flag in ("lr", "weight_decay") and not (value >= 0 and value != float("inf")):
+            raise KitError(f"--{flag.replace('_', '-')} must be a number >= 0 (got {value}).")
+        if flag == "lr" and value == 0:
+            raise KitError("--lr must be above 0.")
+        table[key] = value
+    try:
+        return Training.from_table(table)
+    except ValueError as e:
+        raise KitError(f"training settings: {e}.") from None
 
 
 def _check_device(name: str, here: bool, gpu: bool) -> None:
@@ -103,7 +163,7 @@ def _out_path(args, comp, spec, plan) -> Path:
 def cmd_reproduce(args) -> int:
     from kit.reproduce import format_reproduction, reproduce
 
-    comp, spec, train, _, _ = _load(args)
+    comp, spec, train, _, _ = _load(args, training=False)
     result = reproduce(comp, spec, train)
     print(json.dumps(result) if args.json else format_reproduction(result))
     return 0
@@ -161,7 +221,7 @@ def write_submission(args) -> Path:
 
     plan = _plan(args)
     comp = load_competition(args.competition)
-    spec = comp.recipe(args.recipe)
+    spec = _recipe(args, comp)
     out = _out_path(args, comp, spec, plan)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
@@ -242,12 +302,8 @@ def cmd_run(args) -> int:
     from kit.submission import check_out_path
 
     comp = load_competition(args.competition)
-    chosen = comp.run
-    args.recipe = args.recipe or chosen.get("recipe")
-    args.models = args.models if args.models is not None else ",".join(chosen.get("models", ["linear", "nn", "deep"]))
-    args.seeds = args.seeds if args.seeds is not None else chosen.get("seeds", 1)
     # Every cheap check before a download or any training: the flags, the recipe, the output path.
-    check_out_path(_out_path(args, comp, comp.recipe(args.recipe), _plan(args)))
+    check_out_path(_out_path(args, comp, _recipe(args, comp), _plan(args)))
     data_dir = args.data_dir or default_data_dir(comp)
     if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
         data_dir = fetch(comp, data_dir, quiet=args.quiet)
@@ -270,7 +326,7 @@ def cmd_notebook(args) -> int:
 
         plan = replace(plan, device="cuda")  # Kaggle's GPU, asked for in the metadata
     comp = load_competition(args.competition)
-    spec = comp.recipe(args.recipe)
+    spec = _recipe(args, comp)
     if args.submit:  # the notebook's CSV is checked against the local test file before it is sent
         from kit.fetch import verify_data
 

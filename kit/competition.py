@@ -37,7 +37,7 @@ class Competition:
     default_recipe: str
     source: Path  # the definition file
     run: dict = field(default_factory=dict)  # `kit run` defaults (recipe, models, seeds): the chosen configuration
-    epochs: dict = field(default_factory=dict)  # model name -> epochs where the article's are too few
+    training: dict = field(default_factory=dict)  # [training] as written: kit.train.Training.from_table reads it
     task: str = "binary"  # "binary", "multiclass" or "regression"
     validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
 
@@ -88,6 +88,7 @@ SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"  # as Kaggle writes it in a competition's U
 Slug = Annotated[str, Rule(pattern=SLUG_PATTERN, means="a plain slug (lowercase letters, digits and -)")]
 FileName = Annotated[str, Rule(pattern=r"(?!\.\.?$)[^/\\\x00-\x1f\x7f]+", means="a plain file name, no folders")]
 ModelName = Literal[MODEL_NAMES]
+PositiveFloat = Annotated[float, Rule(min=1e-12, means="a number above 0")]
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,33 @@ class Submission:
 
 @dataclass(frozen=True)
 class Run:
-    """[run]: what `kit run` uses when no flag says otherwise."""
+    """[run]: the chosen configuration, used by every command that trains when no flag says otherwise."""
 
     recipe: Name = None  # one of [recipes]
     models: list[ModelName] = field(default=None, metadata={"min_len": 1, "unique": True})
-    seeds: int = field(default=1, metadata={"min": 1})
+    seeds: int = field(default=1, metadata={"min": 1})  # initialisations per model, averaged
+    split: Literal["stratified", "kfold", "group", "random"] = None  # default: by the task and [validation]
+    folds: int = field(default=5, metadata={"min": 2})
+    repeats: int = field(default=1, metadata={"min": 1})
 
 
 @dataclass(frozen=True)
 class Training:
-    """[training]: how the models train for this competition."""
+    """[training]: how the models train for this competition (kit.train.Training says what each does).
 
-    epochs: dict[ModelName, PositiveInt] = field(default_factory=dict)  # model -> epochs; default: the article's
+    lr, epochs and hidden take one value for every model or a table {model = value}.
+    """
+
+    preset: Literal["default", "article"] = "default"  # "article": the article's models and training, exactly
+    optimizer: Literal["sgd", "momentum", "adam"] = None
+    lr: PositiveFloat | dict[ModelName, PositiveFloat] = None
+    epochs: PositiveInt | dict[ModelName, PositiveInt] = None
+    batch_size: int = field(default=None, metadata={"min": 0})  # 0: full batch
+    weight_decay: float = field(default=None, metadata={"min": 0})
+    momentum: float = field(default=None, metadata={"min": 0, "max": 1})
+    hidden: PositiveInt | dict[ModelName, PositiveInt | Annotated[list[PositiveInt], Rule(min_len=1)]] = None
+    loss: Literal["task", "mae"] = None
+    choose_epochs: bool = False  # train each model the epochs CV finds best (up to `epochs`)
 
 
 @dataclass(frozen=True)
@@ -186,7 +202,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         default_recipe=raw.get("recipe", next(iter(recipes))),
         source=path,
         run=dict(raw.get("run", {})),
-        epochs=dict(raw.get("training", {}).get("epochs", {})),
+        training=dict(raw.get("training", {})),
         task=task,
         validation=dict(validation),
     )
@@ -329,6 +345,28 @@ def target_tensor(comp: Competition, task: Task, train):
                 f"file), not one of {list(task.labels)}; check the file or [submission] labels."
             )
     return task.target(values, comp.files["train"], comp.target)
+
+
+def row_groups(comp: Competition, train) -> list[str] | None:
+    """Each training row's group for the group split ([validation] group, through group_pattern), or None."""
+    column = comp.validation.get("group")
+    if column is None:
+        return None
+    if column not in train:
+        raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] group names.")
+    values = train[column].map(label, na_action="ignore")
+    pattern = comp.validation.get("group_pattern")
+    if pattern:
+        values = values.str.extract(pattern, expand=False)  # the first (group); no match is missing
+    missing = values.isna().to_numpy().nonzero()[0]
+    if len(missing):
+        row = int(missing[0])
+        raise KitError(
+            f"{comp.files['train']} row {row + 2} has no group in {column}"
+            + (f" matching {pattern!r}" if pattern else "")
+            + "; fix the file or [validation]."
+        )
+    return values.tolist()
 
 
 def target_vector(comp: Competition, train) -> list:

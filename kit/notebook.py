@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import pprint
 import re
 import textwrap
 from dataclasses import asdict, dataclass
@@ -79,9 +80,11 @@ pd.DataFrame(features[:5].numpy(), columns=feature_names(state))
 
 RUN = """\
 from kit.pipeline import format_cv, make_submission
+from kit.train import Training
 from kit.validation import Plan
 
-plan = Plan(**CONFIG["plan"])
+# The same plan the local run resolved: models, split, seeds and training settings
+plan = Plan(**{**CONFIG["plan"], "training": Training(**CONFIG["plan"]["training"])})
 result = make_submission(comp, spec, plan, DATA_DIR, OUT)
 print(format_cv(comp, spec, plan, result))
 """
@@ -269,7 +272,7 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
             "the validation split and the seeds. Then the folders: Kaggle's input, its output, and the scratch "
             "folder for kit's code."
         ),
-        _code(f"CONFIG = {json.dumps(config, indent=4)}\n"),
+        _code(f"CONFIG = {pprint.pformat(config, indent=1, width=100, sort_dicts=False)}\n"),  # a Python literal
         _code(SETUP),
     ]
     for i, step in enumerate(STEPS):

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kit import KitError, __version__
-from kit.competition import input_hashes, read_train_test, target_tensor, task_of
+from kit.competition import input_hashes, read_train_test, row_groups, target_tensor, task_of
 from kit.progress import bar, show_progress
 from kit.submission import (
     check_out_path,
@@ -27,12 +27,13 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
+    groups = row_groups(comp, train) if plan.split == "group" else None
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
-        result = cross_validate(spec, train, test, y, plan, task, progress=progress.update)
+        result = cross_validate(spec, train, test, y, plan, task, progress=progress.update, groups=groups)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
     train_ids = train[comp.id].tolist()
     for name, model in result.models.items():
-        for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, split_indices(plan, y)), start=1):
+        for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, split_indices(plan, y, groups)), start=1):
             ids = [train_ids[i] for i in valid_idx.tolist()]
             refuse_non_finite(ids, pred, f"train {comp.id}", f"model {name} in CV fold {k}")
     return result, y
@@ -45,7 +46,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     train, test = read_train_test(comp, data_dir, spec)
     task = task_of(comp, train)
     result, y = run_cv(comp, spec, train, test, plan, quiet)
-    test_pred, state = fit_full(spec, train, test, y, plan, task)
+    test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=result.full_fit_epochs())
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
     text = submission_text(comp, task, test_ids, test_pred)
@@ -62,6 +63,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
             "recipe": asdict(spec),
             "models": {m: plan.settings(m) for m in plan.models},
         },
+        "chosen_epochs": result.full_fit_epochs() or None,  # with choose_epochs: what the full-data fit trained
         "recipe_state": state,
         "cv": cv_summary,
         "cv_score": cv_summary["ensemble"]["mean"],

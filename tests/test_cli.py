@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from kit.cli import main
 
@@ -68,7 +69,7 @@ def test_bad_input_is_one_sentence_and_exit_2(case, synthetic_dir, tmp_path, mon
     monkeypatch.chdir(tmp_path)
     breaks, message = BAD_INPUTS[case]
     breaks(synthetic_dir)
-    code = main(["submission", "--data-dir", str(synthetic_dir)])
+    code = main(["submission", "--data-dir", str(synthetic_dir), "--recipe", "article"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
@@ -168,23 +169,46 @@ def test_run_trains_the_competitions_chosen_configuration(synthetic_dir, tmp_pat
     assert path.name.startswith("plus_")
 
 
-def test_epochs_come_from_the_command_line_then_the_competition_then_the_article():
+def test_every_option_comes_from_the_flag_then_the_definition_then_kit(tmp_path):
     from kit.cli import build_parser
-    from kit.commands import _plan
+    from kit.commands import _plan, _recipe
+    from kit.competition import load_competition
 
-    def epochs(*argv):
-        plan = _plan(build_parser().parse_args(["cv", *argv]))
-        return {m: plan.settings(m)["epochs"] for m in plan.models}
+    def plan(*argv):
+        return _plan(build_parser().parse_args(["cv", *argv]))
 
-    assert epochs() == {"linear": 30, "nn": 30, "deep": 30}  # the article's
-    assert epochs("-c", "spaceship-titanic") == {"linear": 200, "nn": 200, "deep": 200}  # its [training]
-    assert epochs("-c", "spaceship-titanic", "--epochs", "5", "--models", "nn") == {"nn": 5}
+    def epochs(p):
+        return {m: p.settings(m)["epochs"] for m in p.models}
+
+    titanic = plan()  # its [run] and its [training]: the article's preset
+    assert (titanic.models, titanic.seeds, titanic.split) == (("linear", "nn"), 5, "stratified")
+    assert epochs(titanic) == {"linear": 30, "nn": 30} and titanic.training.preset == "article"
+    args = build_parser().parse_args(["cv"])
+    assert _recipe(args, load_competition("titanic")).name == "plus"  # [run] recipe, not the top-level one
+    assert epochs(plan("-c", "spaceship-titanic")) == {"linear": 200, "nn": 200, "deep": 200}  # its [training]
+    flagged = plan("-c", "spaceship-titanic", "--epochs", "5", "--models", "nn", "--seeds", "2", "--lr", "0.5")
+    assert (epochs(flagged), flagged.seeds, flagged.settings("nn")["lr"]) == ({"nn": 5}, 2, 0.5)
+    bare = tmp_path / "bare.toml"  # no [run], no [training]: kit's own defaults
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    bare.write_text(text[: text.index("[run]")] + text[text.index("[files]") :])
+    default = plan("-c", str(bare))
+    assert default.models == ("linear", "nn", "deep") and default.seeds == 1
+    assert default.training.preset == "default" and epochs(default) == {"linear": 100, "nn": 100, "deep": 100}
+
+
+def test_help_says_where_each_default_comes_from(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default: the competition's [run], else linear,nn,deep" in text
+    assert "the competition's [training], else kit's default preset" in text
 
 
 def test_the_sidecar_records_the_epochs_each_model_trained_for(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "7"]) == 0
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "7", "--seeds", "1"]
+    assert main(args) == 0
     path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
-    assert sidecar["config"]["models"]["nn"] == {"lr": 20.0, "epochs": 7}
-    assert sidecar["config"]["plan"]["epochs"] == {"linear": 7, "nn": 7, "deep": 7}
+    assert sidecar["config"]["models"]["nn"]["epochs"] == 7 and sidecar["config"]["models"]["nn"]["lr"] == 20.0
+    assert sidecar["config"]["plan"]["training"]["epochs"] == 7

@@ -55,7 +55,11 @@ def with_value(raw: dict, path: tuple, value) -> dict:
     ("path", "value", "reason"),
     [
         (("epochs",), 100, "the top level has unknown key epochs; known: slug, id, target"),
-        (("training", "epoch"), {"linear": 5}, r"\[training\] has unknown key epoch; known: epochs"),
+        (
+            ("training", "epoch"),
+            {"linear": 5},
+            r"\[training\] has unknown key epoch; known: preset, optimizer, lr, epochs",
+        ),
         (
             ("submission", "header"),
             ["PassengerId", "Survived"],
@@ -77,7 +81,13 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
             r"\[recipes.plus\] rare.Title must be an integer, not inf",
         ),
         (("run", "seeds"), "five", r'\[run\] seeds must be an integer, not "five"'),
-        (("training", "epochs"), 5, r"\[training\] epochs must be a table, not 5"),
+        (("training", "epochs"), "5", r'\[training\] epochs must be .*not "5"'),
+        (("training", "epochs"), 0, r"\[training\] epochs must be at least 1, not 0"),
+        (("training", "optimizer"), "rmsprop", r'\[training\] optimizer must be one of "sgd", "momentum" or "adam"'),
+        (("training", "lr"), -1.0, r"\[training\] lr must be"),
+        (("task",), "ranking", r'task must be one of "binary", "multiclass" or "regression", not "ranking"'),
+        (("metric",), "rmse", r"metric rmse does not score a binary task"),
+        (("validation", "group_pattern"), "(x", r"\[validation\] group_pattern"),
         (("training", "epochs", "linear"), -5, r"\[training\] epochs.linear must be at least 1, not -5"),
         (("training", "epochs", "nn"), 0, r"\[training\] epochs.nn must be at least 1, not 0"),
         (("training", "epochs", "line"), 30, r"\[training\] epochs has unknown key line; known: linear_raw, linear"),
@@ -93,10 +103,14 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (
             ("submission", "labels"),
             ["0", "1", "2"],
-            r"\[submission\] labels must be two labels, \[negative, positive\]",
+            r"\[submission\] labels of a binary task are two: \[negative, positive\]",
         ),
-        (("metric",), "auc", 'metric must be "accuracy", not "auc"'),
-        (("recipes", "plus", "scale"), "min", r'\[recipes.plus\] scale must be "max" or "none", not "min"'),
+        (("metric",), "auc", 'metric must be one of "accuracy", .*, not "auc"'),
+        (
+            ("recipes", "plus", "scale"),
+            "min",
+            r'\[recipes.plus\] scale must be one of "max", "standard" or "none", not "min"',
+        ),
         (("recipes", "plus", "sum", "FamilySize"), ["SibSp", float("nan")], r"sum.FamilySize\[1\] must be a finite"),
         (("recipes", "plus", "target_mean", "TicketRate", "prior_weight"), -1.0, "prior_weight must be at least 0"),
         (("recipes", "plus", "target_mean", "TicketRate", "centre"), "yes", "centre must be true or false"),
@@ -124,10 +138,12 @@ def test_a_missing_required_key_is_named(path, key):
 
 def test_the_shipped_definitions_load_unchanged():
     comp = load_competition("titanic")
-    assert comp.run == {"recipe": "plus", "models": ["linear", "nn"], "seeds": 5} and comp.epochs == {}
+    assert comp.run == {"recipe": "plus", "models": ["linear", "nn"], "seeds": 5}
+    assert comp.training == {"preset": "article"} and (comp.task, comp.metric) == ("binary", "accuracy")
     assert comp.labels == ("0", "1") and comp.columns == ("PassengerId", "Survived")
     assert comp.recipe("plus").rare == {"Title": 10}
-    assert load_competition("spaceship-titanic").epochs == {"linear": 200, "nn": 200, "deep": 200}
+    spaceship = load_competition("spaceship-titanic").training
+    assert spaceship["epochs"] == {"linear": 200, "nn": 200, "deep": 200}
 
 
 def test_the_recipe_schema_names_every_field_of_recipe_spec():

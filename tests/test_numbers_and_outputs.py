@@ -16,7 +16,7 @@ from kit.competition import load_competition
 from kit.submission import submission_text
 from kit.task import make_task
 
-FAST = ["--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]  # a whole run in well under a second
+FAST = ["--recipe", "article", "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]  # well under a second
 COMP = load_competition("titanic")
 TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
 
@@ -107,8 +107,8 @@ def test_a_probability_that_is_not_finite_never_becomes_a_label(bad):
 def test_a_cv_fold_whose_predictions_are_not_finite_raises_rather_than_scores(tmp_path, monkeypatch, capsys):
     import kit.validation
 
-    real = kit.validation.predict_many
-    monkeypatch.setattr(kit.validation, "predict_many", lambda *a, **k: real(*a, **k) * float("nan"))
+    real = kit.validation.predict
+    monkeypatch.setattr(kit.validation, "predict", lambda *a, **k: real(*a, **k) * float("nan"))
     data = write_titanic_like(tmp_path / "data")
     code, err = _kit(["cv", "--data-dir", str(data), *FAST], tmp_path, monkeypatch, capsys)
     assert code == 2 and _one_sentence(err)

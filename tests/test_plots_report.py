@@ -89,7 +89,7 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
     assert len(cv_column) == 4 and cv_column == sorted(cv_column, reverse=True)
     # the submitted run names its file
-    assert sum("article_linear_stratified3_seeds1.csv" in line for line in table) == 1
+    assert sum("plus_linear_stratified3_seeds5.csv" in line for line in table) == 1
     assert png.name == "report.png" and png.read_bytes().startswith(PNG_SIGNATURE)
 
 

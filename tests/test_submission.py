@@ -63,6 +63,8 @@ def _submission(cwd: Path, data: Path) -> Path:
             "linear,nn,deep",
             "--seeds",
             "2",
+            "--recipe",
+            "article",
         ],
         cwd=cwd,
         capture_output=True,

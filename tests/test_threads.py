@@ -10,8 +10,9 @@ import sys
 import torch
 from conftest import shared_data
 
-from kit import batched, threads
-from kit.models import MODELS
+import kit.train as kit_train
+from kit import threads
+from kit.task import make_task
 
 
 def test_small_problems_get_one_thread_and_large_ones_every_thread_torch_was_given(monkeypatch):
@@ -22,13 +23,15 @@ def test_small_problems_get_one_thread_and_large_ones_every_thread_torch_was_giv
 
 def test_training_runs_on_the_chosen_threads_and_restores_the_count(monkeypatch):
     seen = []
-    real = batched._fit_many
-    monkeypatch.setattr(batched, "_fit_many", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    real = kit_train._fit
+    monkeypatch.setattr(kit_train, "_fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         x, y, mask = torch.rand(2, 50, 3), torch.ones(2, 50), torch.ones(2, 50)
-        batched.fit_many(MODELS["linear"], x, y, mask, lr=0.1, epochs=2, seeds=[1])
+        settings = kit_train.Training(epochs=2).settings("linear")
+        task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+        kit_train.fit(settings, task, x, y, mask, seeds=[1])
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
