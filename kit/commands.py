@@ -302,17 +302,53 @@ def cmd_run(args) -> int:
     from kit.submission import check_out_path
 
     comp = load_competition(args.competition)
+    spec, plan = _recipe(args, comp), _plan(args)
     # Every cheap check before a download or any training: the flags, the recipe, the output path.
-    check_out_path(_out_path(args, comp, _recipe(args, comp), _plan(args)))
+    check_out_path(_out_path(args, comp, spec, plan))
     data_dir = args.data_dir or default_data_dir(comp)
     if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
         data_dir = fetch(comp, data_dir, quiet=args.quiet)
     args.data_dir = data_dir
+    earlier = None if args.force else _submitted_before(comp, spec, plan, data_dir, args.allow_changed_data)
+    if earlier:  # the same configuration on the same data was submitted: training again would only repeat it
+        print(
+            f"kit: this configuration was already submitted on {str(earlier.get('time', ''))[:10] or 'an earlier run'}"
+            f" as {earlier['file']}; nothing trained (--force trains and sends it again)",
+            file=sys.stderr,
+        )
+        print(earlier["file"])
+        _print_outcome(earlier, comp.slug)
+        return 0
     out = write_submission(args)
     print(out)
     if args.submit:
         _submit(args, comp, out, data_dir)
     return 0
+
+
+def _submitted_before(comp, spec, plan, data_dir, allow_changed: bool) -> dict | None:
+    """The ledger entry of a submitted file that this exact run would write again, if its file is still there.
+
+    Known before any training: the run key (kit.pipeline.run_key) fingerprints kit's version, the
+    definition, the recipe, the plan and the input files, all of which decide the file's bytes.
+    """
+    from kit import ledger
+    from kit.competition import sha256_file
+    from kit.fetch import verify_data
+    from kit.pipeline import run_key
+
+    verify_data(comp, data_dir, allow_changed)
+    key = run_key(comp, spec, plan, data_dir)
+    for entry in reversed(ledger.load(comp.slug)):
+        file = Path(str(entry.get("file") or ""))
+        if (
+            entry.get("run_key") == key
+            and entry.get("ref")
+            and file.is_file()
+            and sha256_file(file) == entry.get("sha256")
+        ):
+            return entry
+    return None
 
 
 def cmd_notebook(args) -> int:

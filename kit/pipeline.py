@@ -39,6 +39,26 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     return result, y
 
 
+def run_key(comp, spec, plan, data_dir: Path) -> str:
+    """A fingerprint of everything that decides a submission's bytes: kit's version and commit, the
+    competition's task and submission form, the recipe, the plan and the input files' sha256.
+
+    Two runs with the same key write the same file, so a rerun of a submitted configuration can be
+    recognised before any training (kit run) and cost nothing.
+    """
+    import hashlib
+    import json
+
+    facts = {
+        "kit": [__version__, git_commit()],
+        "competition": [comp.slug, comp.task, comp.metric, list(comp.columns), list(comp.labels)],
+        "recipe": asdict(spec),
+        "plan": asdict(plan),
+        "inputs": input_hashes(comp, data_dir),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True, quiet: bool = False):
     """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
     loss and CV pictures beside it; returns the CVResult."""
@@ -68,6 +88,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
         "cv": cv_summary,
         "cv_score": cv_summary["ensemble"]["mean"],
         "inputs": input_hashes(comp, data_dir),
+        "run_key": run_key(comp, spec, plan, data_dir),
     }
     write_submission(Path(out), text, sidecar)
     if plots:

@@ -95,6 +95,7 @@ def submit(
             "status": "UNKNOWN",
             "public_score": "",
             "cv_score": cv_score,
+            "run_key": sidecar.get("run_key"),  # what made the file: a rerun of it can be recognised
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         unknown = (

@@ -1,0 +1,50 @@
+"""A rerun of a submitted configuration costs nothing: `kit run --submit` a second time trains nothing,
+prints the recorded score and exits 0 (against the fake Kaggle server, with the real client)."""
+
+from __future__ import annotations
+
+import json
+
+import test_kaggle
+from fake_kaggle import fake_kaggle_fixture  # noqa: F401 (registers the fake_kaggle fixture)
+
+FAST = ["--models", "linear", "--seeds", "1", "--folds", "2", "--epochs", "3", "--quiet"]
+SUBMIT = ["--submit", "--wait", "--poll-interval", "0.05"]
+run, server = test_kaggle.run, test_kaggle.server  # the fixtures test_kaggle.py runs kit with
+
+
+def _runs(run) -> int:
+    path = run.work / "submissions" / "titanic" / "runs.json"
+    return len(json.loads(path.read_text())) if path.exists() else 0
+
+
+def test_a_second_kit_run_submit_trains_nothing_and_prints_the_recorded_score(run, server):
+    first = run("run", *FAST, *SUBMIT)
+    assert first.returncode == 0, first.stderr
+    assert "public score:" in first.stdout and _runs(run) == 1
+    uploads = len(server.calls("CreateSubmission"))
+
+    again = run("run", *FAST, *SUBMIT)
+    assert again.returncode == 0, again.stderr
+    assert "already submitted" in again.stderr and "nothing trained" in again.stderr
+    assert [line for line in again.stdout.splitlines() if line.startswith("public score:")] == [
+        line for line in first.stdout.splitlines() if line.startswith("public score:")
+    ]
+    assert _runs(run) == 1  # no CV ran
+    assert len(server.calls("CreateSubmission")) == uploads  # nothing was sent
+
+
+def test_another_configuration_or_force_trains_again(run, server):
+    assert run("run", *FAST, *SUBMIT).returncode == 0
+    other = run("run", *FAST, "--lr", "0.5")  # another configuration: trained, not skipped
+    assert other.returncode == 0 and "already submitted" not in other.stderr and _runs(run) == 2
+    forced = run("run", *FAST, "--force")
+    assert forced.returncode == 0 and "already submitted" not in forced.stderr and _runs(run) == 3
+
+
+def test_a_submitted_file_that_is_gone_is_written_again(run, server):
+    assert run("run", *FAST, *SUBMIT).returncode == 0
+    for path in (run.work / "submissions" / "titanic").glob("*.csv"):
+        path.unlink()
+    again = run("run", *FAST)
+    assert again.returncode == 0 and "already submitted" not in again.stderr and _runs(run) == 2
