@@ -20,9 +20,14 @@ def _pyplot():
 
 
 def loss_figure(result, title: str = ""):
-    """One line per model: the loss per epoch averaged over folds and seeds, with a min-max band."""
+    """Left: per model, the training loss per epoch (solid) and the validation loss after each epoch (dashed),
+    each the mean over folds and seeds with a min-max band around the training line. Right: the validation
+    metric per epoch, the mean over folds. A validation curve that turns up while training goes down is
+    overfitting; the epoch to stop at is where the metric is best (what --choose-epochs picks)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    curves = any(r.valid_scores for r in result.models.values())
+    fig, axes = plt.subplots(1, 2 if curves else 1, figsize=(11 if curves else 7, 4.5), dpi=100, squeeze=False)
+    ax = axes[0][0]
     for name, r in result.models.items():
         histories = [h for h in r.losses if h]
         if not histories:
@@ -30,13 +35,31 @@ def loss_figure(result, title: str = ""):
         epochs = range(1, min(len(h) for h in histories) + 1)
         per_epoch = [[h[e - 1] for h in histories] for e in epochs]
         mean = [statistics.fmean(v) for v in per_epoch]
-        ax.plot(list(epochs), mean, label=f"{name} ({len(histories)} fits)")
+        (line,) = ax.plot(list(epochs), mean, label=f"{name} ({len(histories)} fits)")
         ax.fill_between(list(epochs), [min(v) for v in per_epoch], [max(v) for v in per_epoch], alpha=0.2)
+        if r.valid_losses:
+            n = min(len(h) for h in r.valid_losses)
+            valid = [statistics.fmean(h[e] for h in r.valid_losses) for e in range(n)]
+            ax.plot(range(1, n + 1), valid, linestyle="--", color=line.get_color(), label=f"{name} validation")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (mean absolute error)")
-    ax.set_title(title or "training loss: mean over folds and seeds, band = min to max")
-    ax.legend()
+    ax.set_ylabel("loss")
+    ax.set_title(title or "loss: training (band = min to max) and validation (dashed)")
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    if curves:
+        metric = result.task.metric.name if result.task else "score"
+        right = axes[0][1]
+        for name, r in result.models.items():
+            if r.valid_scores:
+                n = min(len(c) for c in r.valid_scores)
+                right.plot(
+                    range(1, n + 1), [statistics.fmean(c[e] for c in r.valid_scores) for e in range(n)], label=name
+                )
+        right.set_xlabel("epoch")
+        right.set_ylabel(f"validation {metric}")
+        right.set_title(f"validation {metric} per epoch, mean over folds")
+        right.legend(fontsize=8)
+        right.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 

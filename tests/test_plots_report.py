@@ -47,6 +47,18 @@ def test_the_cv_plot_shows_each_model_and_the_ensemble_with_its_folds():
     assert len(ax.patches) == 4  # one bar per series
 
 
+def test_the_loss_plot_draws_validation_curves_beside_the_training_ones():
+    result = fake_result(models=("linear", "nn"), folds=3, seeds=2, epochs=5)
+    for r in result.models.values():
+        r.valid_losses = [[0.5] * 5 for _ in range(6)]
+        r.valid_scores = [[0.7, 0.8, 0.9, 0.85, 0.8] for _ in range(3)]
+    loss_ax, metric_ax = loss_figure(result).axes
+    labels = [line.get_label() for line in loss_ax.get_lines()]
+    assert labels == ["linear (6 fits)", "linear validation", "nn (6 fits)", "nn validation"]
+    assert [line.get_label() for line in metric_ax.get_lines()] == ["linear", "nn"]
+    assert list(metric_ax.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.8, 0.9, 0.85, 0.8])
+
+
 def test_plots_are_written_as_valid_pngs(tmp_path):
     paths = write_plots(fake_result(), tmp_path, "run")
     assert [p.name for p in paths] == ["run.loss.png", "run.cv.png"]
