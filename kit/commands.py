@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from kit import KitError
+from kit import KitError, paths
 from kit.competition import MODEL_NAMES
 
 SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
@@ -154,7 +154,7 @@ def _out_path(args, comp, spec, plan) -> Path:
     """The submission CSV: --out, or submissions/<slug>/<name>.csv named after what made it."""
     from kit.submission import default_name
 
-    return Path(args.out) if args.out else Path("submissions") / comp.slug / f"{default_name(spec.name, plan)}.csv"
+    return Path(args.out) if args.out else paths.submission_path(comp.slug, default_name(spec.name, plan))
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -202,8 +202,8 @@ def cmd_cv(args) -> int:
     if args.plot:
         from kit.plots import write_plots
 
-        paths = write_plots(result, Path("submissions") / comp.slug / "cv", default_name(spec.name, plan))
-        print("\n".join(str(p) for p in paths), file=sys.stderr if args.json else sys.stdout)
+        written = write_plots(result, paths.cv_plots_dir(comp.slug), default_name(spec.name, plan))
+        print("\n".join(str(p) for p in written), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -235,14 +235,14 @@ def write_submission(args) -> Path:
 def cmd_report(args) -> int:
     from kit.competition import load_competition
     from kit.plots import report_figure, save
-    from kit.report import format_report, report_rows, runs_path
+    from kit.report import format_report, report_rows
     from kit.task import METRICS
 
     comp = load_competition(args.competition)
     rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better)
     print(format_report(rows, comp.metric))
     if rows:
-        print(save(report_figure(rows, comp.metric, comp.title), runs_path(comp.slug).with_name("report.png")))
+        print(save(report_figure(rows, comp.metric, comp.title), paths.report_path(comp.slug)))
     return 0
 
 
@@ -372,7 +372,7 @@ def cmd_notebook(args) -> int:
     if user is None:
         user = "your-kaggle-username"
         print("kit: no Kaggle user known; set --user before pushing", file=sys.stderr)
-    folder = build_notebook(comp, spec.name, plan, user, args.out or Path("build") / "notebook" / comp.slug, args.gpu)
+    folder = build_notebook(comp, spec.name, plan, user, args.out or paths.notebook_build_dir(comp.slug), args.gpu)
     if args.push:
         from kit.submit import run_notebook
 
@@ -421,10 +421,10 @@ def cmd_new(args) -> int:
 
     if not re.fullmatch(SLUG_PATTERN, args.slug):
         raise KitError(f"{args.slug!r} is not a competition slug (lowercase letters, digits and -, as in its URL).")
-    out = Path(args.out or Path("competitions") / f"{args.slug}.toml")
+    out = Path(args.out or paths.definition_path(args.slug))
     if out.exists():
         raise KitError(f"{out} already exists; kit does not replace it (pass --out PATH to write the draft elsewhere).")
-    data_dir = args.data_dir or Path("data") / args.slug
+    data_dir = args.data_dir or paths.DATA / args.slug
     if not Path(data_dir).is_dir():
         raise KitError(f"data folder {data_dir} does not exist; pass --data-dir DIR holding the competition's CSVs.")
     write_atomic(out, draft(args.slug, data_dir, args.metric))

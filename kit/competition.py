@@ -212,10 +212,10 @@ def _parse(raw: dict, path: Path) -> Competition:
 
 
 def default_data_dir(comp: Competition) -> Path:
-    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook."""
-    from kit.kaggle_client import in_kaggle_notebook, kaggle_root
+    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook (kit.paths)."""
+    from kit.paths import data_dir
 
-    return kaggle_root() / "input" / comp.slug if in_kaggle_notebook() else Path("data") / comp.slug
+    return data_dir(comp.slug)
 
 
 def data_file(comp: Competition, data_dir: Path, role: str) -> Path:

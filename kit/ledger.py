@@ -18,14 +18,11 @@ import time
 from pathlib import Path
 
 from kit import KitError
+from kit.paths import ledger_path, lock_path
 from kit.submission import write_atomic
 
 # Kaggle's clock and ours may differ a little (as in kit.kaggle_client.CLOCK_SLACK).
 CLOCK_SLACK = dt.timedelta(minutes=5)
-
-
-def ledger_path(slug: str, root: Path = Path("submissions")) -> Path:
-    return root / slug / "ledger.json"
 
 
 def load(slug: str) -> list[dict]:
@@ -143,7 +140,7 @@ def locked(slug: str):
     """Hold submissions/<slug>/.lock: one kit at a time checks, sends and records a submission to this
     competition, or rewrites its ledger. The system releases the lock when the process ends, however it
     ends; the empty file stays (removing it would let two processes lock two different files)."""
-    path = ledger_path(slug).with_name(".lock")
+    path = lock_path(slug)
     key = os.path.abspath(path)
     if key in _held:
         _held[key][1] += 1

@@ -12,12 +12,9 @@ from pathlib import Path
 
 from kit import ledger
 from kit.competition import sha256_file
+from kit.paths import runs_path
 from kit.submission import write_atomic
 from kit.table import aligned
-
-
-def runs_path(slug: str) -> Path:
-    return Path("submissions") / slug / "runs.json"
 
 
 def recipe_hash(spec) -> str:

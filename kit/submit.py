@@ -16,6 +16,7 @@ from pathlib import Path
 from kit import KitError, ledger
 from kit.competition import Competition, data_file, read_csv, read_task, sha256_file
 from kit.kaggle_client import SentError
+from kit.paths import notebook_output_dir
 from kit.submission import check_submission, interrupts_deferred, read_sidecar
 from kit.table import aligned
 
@@ -231,7 +232,7 @@ def run_notebook(
     if state["status"] != "COMPLETE":
         reason = (state["failure"] or "see its log on Kaggle").rstrip(".")
         raise KitError(f"notebook {kernel} ended {state['status']}: {reason}.")
-    out_dir = Path("submissions") / comp.slug / "notebook"
+    out_dir = notebook_output_dir(comp.slug)
     files = client.kernels_output(kernel, out_dir)
     print(f"kit: fetched the notebook's output into {out_dir} ({len(files)} files)", file=sys.stderr)
     csv_path = out_dir / "submission.csv"

@@ -194,3 +194,19 @@ def test_kit_notebook_prints_the_build_folder_last(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == str(Path("build/notebook/titanic"))
     meta = json.loads((tmp_path / "build/notebook/titanic/kernel-metadata.json").read_text())
     assert meta["id"] == "me/titanic-machine-learning-from-disaster-with-kit"
+
+
+def test_the_notebook_trains_what_kit_run_trains_when_no_flag_says_otherwise(tmp_path, monkeypatch, capsys):
+    """One source of defaults: the notebook's CONFIG is the plan `kit run` resolves (the definition's [run])."""
+    from kit.cli import build_parser, main
+    from kit.commands import _plan, _recipe
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["notebook", "--user", "someone", "--out", str(tmp_path / "nb")]) == 0
+    nb = nbformat.read(tmp_path / "nb" / "titanic.ipynb", as_version=4)
+    config_cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("CONFIG = "))
+    config = ast.literal_eval(config_cell.source.split("=", 1)[1])
+    args = build_parser().parse_args(["run"])
+    plan = _plan(args)
+    assert config["recipe"] == _recipe(args, COMP).name == "plus"
+    assert tuple(config["plan"]["models"]) == plan.models and config["plan"]["seeds"] == plan.seeds == 5
