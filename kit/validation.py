@@ -154,6 +154,17 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
 
+    # Each width's stacks and targets go to the device once, for every model
+    on_device = {}
+    for width, fold_ids in by_width.items():
+        stacks = data.stacks[width]
+        ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
+        yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
+        on_device[width] = (
+            stacks["train"].to(device), ys.to(device), stacks["mask"].to(device),  # training rows
+            (stacks["valid"].to(device), yv.to(device), mv.to(device)),  # validation rows
+        )  # fmt: skip
+
     results, fit_seconds = {}, 0.0
     for name in plan.models:
         settings = plan.training.settings(name)
@@ -161,13 +172,10 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
         valid_pred, test_pred, histories = [None] * n_folds, [None] * n_folds, [None] * n_folds
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
         for width, fold_ids in by_width.items():
-            stacks = data.stacks[width]
-            ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
-            yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
-            x, mask, xv = stacks["train"].to(device), stacks["mask"].to(device), stacks["valid"].to(device)
-            valid = (xv, yv.to(device), mv.to(device))
+            x, ys, mask, valid = on_device[width]
+            xv = valid[0]
             start = time.perf_counter()
-            done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), valid=valid)
+            done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
             for i, f in enumerate(fold_ids):
                 curves[f] = done.valid_scores[i]  # (epochs,)
                 curve_losses[f] = done.valid_losses[i].cpu().tolist()  # per seed, after each epoch
@@ -175,7 +183,7 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
                 # Fold f trains the epochs its sibling folds' curves chose, and no more
                 chosen, _ = held_out_best_epochs(torch.stack([curves[f] for f in range(n_folds)]), task)
                 stop_at = [chosen[f] for f in fold_ids]
-                done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), stop_at=stop_at)
+                done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
                 for i, f in enumerate(fold_ids):
                     epochs[f] = stop_at[i]
             losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
