@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from kit import KitError
-from kit.task import default_metric, infer_task, metrics_for
+from kit.task import METRICS, default_metric, infer_task, metrics_for
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
 RARE_BELOW = 10  # levels seen in fewer rows than this share one level
@@ -45,21 +45,45 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
     columns, id_col, target = _submission_columns(files, data_dir, train, test)
     values = sorted({_text(v) for v in train[target].dropna()})
     kind = infer_task(values)
+    per_class = len(columns) > 2  # the sample submission has one probability column per class
+    if per_class:
+        kind = "multiclass"
+        if sorted(columns[1:]) != values:
+            raise KitError(
+                f"the sample submission's columns after the id ({', '.join(columns[1:])}) are not the values of "
+                f"{target} ({', '.join(values[:10])}); write the definition by hand."
+            )
     guessed = metric is None
+    if per_class:
+        metric = metric or "log_loss"
+    elif kind == "binary" and _sample_holds_probabilities(files, data_dir, values):
+        metric = metric or "roc_auc"  # its example predictions are probabilities, not labels
     metric = metric or default_metric(kind)
     if metric not in metrics_for(kind):
         raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    # a sample submission with a column per class needs a metric scored on probabilities
+    fitting = [m for m in metrics_for(kind) if METRICS[m].submits == "probability" or not per_class]
+    if metric not in fitting:
+        raise KitError(
+            f"the sample submission has one column per class, which metric {metric} does not fill (it writes "
+            f"one label); choose one of {', '.join(fitting)}."
+        )
+    why = (
+        "the sample submission has one probability column per class"
+        if per_class
+        else f"guessed from the target's {len(values)} distinct values"
+    )
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
         "# Every value below is a starting point: check the task, the metric and the recipe.",
         f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
         f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
-        f'id = "{id_col}"  # the id column of test.csv and the submission',
-        f'target = "{target}"  # the column to predict in train.csv',
-        f'task = "{kind}"  # guessed from the target\'s {len(values)} distinct values: binary, multiclass or regression',
+        f"id = {json.dumps(id_col)}  # the id column of test.csv and the submission",
+        f"target = {json.dumps(target)}  # the column to predict in train.csv",
+        f'task = "{kind}"  # {why}: binary, multiclass or regression',
         f'metric = "{metric}"  # '
         + (
-            f"a guess: set the metric the competition is scored by ({', '.join(metrics_for(kind))})"
+            f"a guess: set the metric the competition is scored by ({', '.join(fitting)})"
             if guessed
             else "the metric the competition is scored by"
         ),
@@ -70,7 +94,10 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
     lines += [f'{role} = "{name}"  # {role.replace("_", " ")}' for role, name in files.items()]
     lines += ["", "[submission]", f"columns = {_list(columns)}  # the submission's header, in order"]
     if kind != "regression" and len(columns) == 2:
-        lines.append(f"labels = {_list(values)}  # the classes as the submission writes them (the target's values)")
+        order = "negative, positive; " if kind == "binary" else ""
+        lines.append(
+            f"labels = {_list(values)}  # the classes ({order}the target's values), as the submission writes them"
+        )
     lines += ["", *_recipe(train, test, id_col, target)]
     return "\n".join(lines) + "\n"
 
@@ -96,6 +123,18 @@ def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[
     if id_col not in train.columns or id_col not in test.columns:
         raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}.")
     return columns, id_col, target
+
+
+def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) -> bool:
+    """Whether the sample submission's prediction column holds numbers in [0, 1] that are not the labels."""
+    import pandas as pd
+
+    if "sample_submission" not in files:
+        return False
+    sample = pd.read_csv(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
+    cells = set(sample.iloc[:, -1].dropna())
+    numbers = pd.to_numeric(pd.Series(sorted(cells)), errors="coerce")
+    return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())
 
 
 def _recipe(train, test, id_col: str, target: str) -> list[str]:
