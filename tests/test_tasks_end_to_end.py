@@ -388,3 +388,18 @@ def test_the_notebook_explains_the_loss_and_the_submission_of_the_task(slug, tra
     text = " ".join(text.split())  # paragraphs are wrapped
     assert training in text and f"become {predictions}, as {CASES[slug].metric} needs" in text
     assert "mean absolute error" not in text and "probabilities" not in text.split("## 6.")[0].split("## 3.")[1]
+
+
+def test_the_readmes_definition_of_each_task_runs_on_its_test_competition(tmp_path, monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", readme, re.DOTALL) if "\ntask = " in b]
+    examples = {tomllib.loads(b)["metric"]: b for b in blocks}
+    assert sorted(examples) == ["log_loss", "rmse", "roc_auc"]
+    (tmp_path / "work").mkdir()
+    for case in CASES.values():
+        if case.metric in examples:
+            write_competition(case, tmp_path / case.slug)
+            (tmp_path / f"{case.slug}.toml").write_text(examples[case.metric])
+            args = ["cv", "-c", str(tmp_path / f"{case.slug}.toml"), "--data-dir", str(tmp_path / case.slug)]
+            table = local(tmp_path, monkeypatch, capsys, *args, "--folds", "3", "--epochs", "5", "--quiet")
+            assert header_of(table) == ["model", case.metric, "folds"]
