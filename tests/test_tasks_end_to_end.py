@@ -138,6 +138,7 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     # the user settles on a configuration in [run]; fetch, cv, submission and submit follow it
     with definition.open("a") as f:
         f.write('\n[run]\nmodels = ["linear", "nn", "deep"]\nfolds = 3\nseeds = 1\n')
+        f.write("\n[training]\nepochs = 120\nchoose_epochs = true  # in the metric's direction\n")
     assert kit("fetch", "-c", slug).returncode == 0
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--quiet")
     assert header_of(table) == ["model", case.metric, "folds"] and "3 folds" in table
@@ -146,6 +147,8 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert (sidecar["task"], sidecar["metric"]) == (kind, case.metric)
     assert sidecar.get("labels") == (sorted(case.classes) or None)
+    chosen = sidecar["chosen_epochs"]
+    assert sorted(chosen) == ["deep", "linear", "nn"] and all(1 <= n <= 120 for n in chosen.values())
     header = path.read_text().splitlines()[0]
     assert header == (tmp_path / "download" / "sample_submission.csv").read_text().splitlines()[0]
 
