@@ -44,35 +44,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
     test = pd.read_csv(Path(data_dir) / files["test"], nrows=1000, low_memory=False)
     columns, id_col, target = _submission_columns(files, data_dir, train, test)
     values = sorted({_text(v) for v in train[target].dropna()})
-    kind = infer_task(values)
-    per_class = len(columns) > 2  # the sample submission has one probability column per class
-    if per_class:
-        kind = "multiclass"
-        if sorted(columns[1:]) != values:
-            raise KitError(
-                f"the sample submission's columns after the id ({', '.join(columns[1:])}) are not the values of "
-                f"{target} ({', '.join(values[:10])}); write the definition by hand."
-            )
-    guessed = metric is None
-    if per_class:
-        metric = metric or "log_loss"
-    elif kind == "binary" and _sample_holds_probabilities(files, data_dir, values):
-        metric = metric or "roc_auc"  # its example predictions are probabilities, not labels
-    metric = metric or default_metric(kind)
-    if metric not in metrics_for(kind):
-        raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
-    # a sample submission with a column per class needs a metric scored on probabilities
-    fitting = [m for m in metrics_for(kind) if METRICS[m].submits == "probability" or not per_class]
-    if metric not in fitting:
-        raise KitError(
-            f"the sample submission has one column per class, which metric {metric} does not fill (it writes "
-            f"one label); choose one of {', '.join(fitting)}."
-        )
-    why = (
-        "the sample submission has one probability column per class"
-        if per_class
-        else f"guessed from the target's {len(values)} distinct values"
-    )
+    given = metric is not None
+    kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
         "# Every value below is a starting point: check the task, the metric and the recipe.",
@@ -83,8 +56,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
         f'task = "{kind}"  # {why}: binary, multiclass or regression',
         f'metric = "{metric}"  # '
         + (
-            f"a guess: set the metric the competition is scored by ({', '.join(fitting)})"
-            if guessed
+            f"a guess: set the metric the competition is scored by ({', '.join(choices)})"
+            if not given
             else "the metric the competition is scored by"
         ),
         'recipe = "base"  # the recipe used when --recipe is not given',
@@ -100,6 +73,40 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
         )
     lines += ["", *_recipe(train, test, id_col, target)]
     return "\n".join(lines) + "\n"
+
+
+def _task_and_metric(values: list[str], columns: list[str], target: str, metric, files: dict, data_dir: Path):
+    """(task, metric, what decided the task, the metrics that fit) from the target's values, the sample
+    submission and the metric given (None: guess one)."""
+    kind, why = infer_task(values), f"guessed from the target's {len(values)} distinct values"
+    per_class = len(columns) > 2  # the sample submission has one probability column per class
+    if per_class:
+        kind, why = "multiclass", "the sample submission has one probability column per class"
+        if sorted(columns[1:]) != values:
+            raise KitError(
+                f"the sample submission's columns after the id ({', '.join(columns[1:])}) are not the values of "
+                f"{target} ({', '.join(values[:10])}); write the definition by hand."
+            )
+    elif metric in METRICS and kind not in METRICS[metric].tasks and len(values) > 2:
+        # a rating of 1 to 10 scored by rmse is a regression; 25 classes scored by accuracy are classes
+        numeric = all(_is_number(v) for v in values)
+        kind = "regression" if "regression" in METRICS[metric].tasks and numeric else "multiclass"
+        why = f"the task {metric} scores"
+    if metric is None and per_class:
+        metric = "log_loss"
+    elif metric is None and kind == "binary" and _sample_holds_probabilities(files, data_dir, values):
+        metric = "roc_auc"  # its example predictions are probabilities, not labels
+    metric = metric or default_metric(kind)
+    if metric not in metrics_for(kind):
+        raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    # a sample submission with a column per class needs a metric scored on probabilities
+    choices = [m for m in metrics_for(kind) if METRICS[m].submits == "probability" or not per_class]
+    if metric not in choices:
+        raise KitError(
+            f"the sample submission has one column per class, which metric {metric} does not fill (it writes "
+            f"one label); choose one of {', '.join(choices)}."
+        )
+    return kind, metric, why, choices
 
 
 def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str]:
@@ -187,6 +194,14 @@ def _recipe(train, test, id_col: str, target: str) -> list[str]:
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training")
     lines.append('scale = "max"  # divide each feature by its largest training value')
     return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _text(value) -> str:

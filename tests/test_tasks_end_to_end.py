@@ -354,6 +354,24 @@ def test_kit_new_drafts_log_loss_for_a_sample_submission_with_a_column_per_class
     assert not (tmp_path / "work" / "competitions" / "wine2.toml").exists()
 
 
+def test_kit_new_takes_the_task_from_the_metric_given_for_a_rating_of_few_values(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "download"
+    folder.mkdir()
+    _write_csv(folder / "train.csv", ["id", "x", "stars"], [[f"r{i}", str(i % 7), str(1 + i % 5)] for i in range(60)])
+    _write_csv(folder / "test.csv", ["id", "x"], [[f"t{i}", str(i % 7)] for i in range(20)])
+    _write_csv(folder / "sample_submission.csv", ["id", "stars"], [[f"t{i}", "3"] for i in range(20)])
+    (tmp_path / "work").mkdir()
+    local(tmp_path, monkeypatch, capsys, "new", "stars", "--data-dir", str(folder))
+    local(tmp_path, monkeypatch, capsys, "new", "stars-rmse", "--data-dir", str(folder), "--metric", "rmse")
+    guessed, given = (
+        tomllib.loads((tmp_path / f"work/competitions/{n}.toml").read_text()) for n in ("stars", "stars-rmse")
+    )
+    assert (guessed["task"], guessed["metric"]) == ("multiclass", "accuracy")  # five values: classes, at a guess
+    assert (given["task"], given["metric"]) == ("regression", "rmse") and "labels" not in given["submission"]
+    table = local(tmp_path, monkeypatch, capsys, "cv", "-c", "stars-rmse", "--data-dir", str(folder), "--epochs", "3")
+    assert header_of(table)[1] == "rmse" and "split=kfold" in table
+
+
 def test_the_report_shows_only_the_runs_scored_by_the_competitions_metric(tmp_path, monkeypatch, capsys):
     write_competition(CASES["tumours-auc"], tmp_path / "download")
     (tmp_path / "work").mkdir()
