@@ -110,9 +110,6 @@ def header_of(table: str) -> list[str]:
     return next(line for line in table.splitlines() if line.startswith("model")).split()
 
 
-MEASURED = {}  # slug -> (CV score, public score): the numbers the report of this change quotes
-
-
 @pytest.mark.filterwarnings("error::UserWarning")  # scikit-learn's, scoring on the server: a file Kaggle would doubt
 @pytest.mark.parametrize("slug", sorted(CASES))
 def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
@@ -159,10 +156,6 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert printed, sent.stdout
     assert printed[1] == expected  # the server's scikit-learn score of this very file
     assert printed[2] == f"{sidecar['cv_score']:.4f}"
-    MEASURED[slug] = (sidecar["cv_score"], float(expected))
-    with capsys.disabled():
-        print(f"\n{slug}: {case.metric} CV {sidecar['cv_score']:.4f}, public {expected}")
-
     # the public score agrees with CV: predictions in the right columns, in the right direction
     cv, public = sidecar["cv_score"], float(expected)
     assert abs(public - cv) <= (0.1 if case.metric in ("roc_auc", "accuracy") else 0.35 * cv), (cv, public)
