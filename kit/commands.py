@@ -235,12 +235,15 @@ def write_submission(args) -> Path:
 def cmd_report(args) -> int:
     from kit.competition import load_competition
     from kit.plots import report_figure, save
-    from kit.report import format_report, report_rows
+    from kit.report import format_report, load_runs, report_rows, run_metric
     from kit.task import METRICS
 
     comp = load_competition(args.competition)
-    rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better)
+    rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better, comp.metric)
     print(format_report(rows, comp.metric))
+    others = sorted({run_metric(r) for r in load_runs(comp.slug)} - {comp.metric})
+    if others:
+        print(f"(runs scored by {', '.join(others)}, not {comp.metric}, are left out)")
     if rows:
         print(save(report_figure(rows, comp.metric, comp.title), paths.report_path(comp.slug)))
     return 0

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from kit import KitError
-from kit.task import default_metric, infer_task, metrics_for
+from kit.task import METRICS, default_metric, infer_task, metrics_for
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
 RARE_BELOW = 10  # levels seen in fewer rows than this share one level
@@ -44,23 +44,20 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
     test = pd.read_csv(Path(data_dir) / files["test"], nrows=1000, low_memory=False)
     columns, id_col, target = _submission_columns(files, data_dir, train, test)
     values = sorted({_text(v) for v in train[target].dropna()})
-    kind = infer_task(values)
-    guessed = metric is None
-    metric = metric or default_metric(kind)
-    if metric not in metrics_for(kind):
-        raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    given = metric is not None
+    kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
         "# Every value below is a starting point: check the task, the metric and the recipe.",
         f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
         f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
-        f'id = "{id_col}"  # the id column of test.csv and the submission',
-        f'target = "{target}"  # the column to predict in train.csv',
-        f'task = "{kind}"  # guessed from the target\'s {len(values)} distinct values: binary, multiclass or regression',
+        f"id = {json.dumps(id_col)}  # the id column of test.csv and the submission",
+        f"target = {json.dumps(target)}  # the column to predict in train.csv",
+        f'task = "{kind}"  # {why}: binary, multiclass or regression',
         f'metric = "{metric}"  # '
         + (
-            f"a guess: set the metric the competition is scored by ({', '.join(metrics_for(kind))})"
-            if guessed
+            f"a guess: set the metric the competition is scored by ({', '.join(choices)})"
+            if not given
             else "the metric the competition is scored by"
         ),
         'recipe = "base"  # the recipe used when --recipe is not given',
@@ -70,9 +67,46 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> str:
     lines += [f'{role} = "{name}"  # {role.replace("_", " ")}' for role, name in files.items()]
     lines += ["", "[submission]", f"columns = {_list(columns)}  # the submission's header, in order"]
     if kind != "regression" and len(columns) == 2:
-        lines.append(f"labels = {_list(values)}  # the classes as the submission writes them (the target's values)")
+        order = "negative, positive; " if kind == "binary" else ""
+        lines.append(
+            f"labels = {_list(values)}  # the classes ({order}the target's values), as the submission writes them"
+        )
     lines += ["", *_recipe(train, test, id_col, target)]
     return "\n".join(lines) + "\n"
+
+
+def _task_and_metric(values: list[str], columns: list[str], target: str, metric, files: dict, data_dir: Path):
+    """(task, metric, what decided the task, the metrics that fit) from the target's values, the sample
+    submission and the metric given (None: guess one)."""
+    kind, why = infer_task(values), f"guessed from the target's {len(values)} distinct values"
+    per_class = len(columns) > 2  # the sample submission has one probability column per class
+    if per_class:
+        kind, why = "multiclass", "the sample submission has one probability column per class"
+        if sorted(columns[1:]) != values:
+            raise KitError(
+                f"the sample submission's columns after the id ({', '.join(columns[1:])}) are not the values of "
+                f"{target} ({', '.join(values[:10])}); write the definition by hand."
+            )
+    elif metric in METRICS and kind not in METRICS[metric].tasks and len(values) > 2:
+        # a rating of 1 to 10 scored by rmse is a regression; 25 classes scored by accuracy are classes
+        numeric = all(_is_number(v) for v in values)
+        kind = "regression" if "regression" in METRICS[metric].tasks and numeric else "multiclass"
+        why = f"the task {metric} scores"
+    if metric is None and per_class:
+        metric = "log_loss"
+    elif metric is None and kind == "binary" and _sample_holds_probabilities(files, data_dir, values):
+        metric = "roc_auc"  # its example predictions are probabilities, not labels
+    metric = metric or default_metric(kind)
+    if metric not in metrics_for(kind):
+        raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    # a sample submission with a column per class needs a metric scored on probabilities
+    choices = [m for m in metrics_for(kind) if METRICS[m].submits == "probability" or not per_class]
+    if metric not in choices:
+        raise KitError(
+            f"the sample submission has one column per class, which metric {metric} does not fill (it writes "
+            f"one label); choose one of {', '.join(choices)}."
+        )
+    return kind, metric, why, choices
 
 
 def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str]:
@@ -96,6 +130,18 @@ def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[
     if id_col not in train.columns or id_col not in test.columns:
         raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}.")
     return columns, id_col, target
+
+
+def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) -> bool:
+    """Whether the sample submission's prediction column holds numbers in [0, 1] that are not the labels."""
+    import pandas as pd
+
+    if "sample_submission" not in files:
+        return False
+    sample = pd.read_csv(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
+    cells = set(sample.iloc[:, -1].dropna())
+    numbers = pd.to_numeric(pd.Series(sorted(cells)), errors="coerce")
+    return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())
 
 
 def _recipe(train, test, id_col: str, target: str) -> list[str]:
@@ -148,6 +194,14 @@ def _recipe(train, test, id_col: str, target: str) -> list[str]:
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training")
     lines.append('scale = "max"  # divide each feature by its largest training value')
     return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _text(value) -> str:

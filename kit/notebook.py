@@ -34,7 +34,7 @@ class Step:
     """One section of the notebook: what it explains, the modules it shows, and a cell that shows the result."""
 
     title: str
-    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric} are filled in
+    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric}, {training}, {predictions} are filled in
     modules: tuple[str, ...]  # shown here when the pipeline needs them
     demo: str = ""  # a code cell run after the modules, showing what the step makes
     demo_imports: tuple[str, ...] = ()  # the modules `demo` imports: written here at the latest
@@ -126,33 +126,54 @@ STEPS = (
     Step(
         "3. The models, from scratch",
         "The models of fast.ai's lesson 5 as pairs of pure functions, `init(n_in, gen) -> params` and "
-        "`predict(params, x) -> probabilities`: a linear model, a net with one hidden layer, and a deeper one. "
-        "Raw tensors only: no `torch.nn` layers.",
+        "`predict(params, x) -> outputs`: a linear model, a net with one hidden layer, and a deeper one, each with "
+        "as many outputs as the task needs. Raw tensors only: no `torch.nn` layers.",
         ("kit.models",),
     ),
     Step(
         "4. Training",
-        "Full-batch gradient descent on the mean absolute error: autograd computes the gradient, and one "
-        "visible step subtracts `grad * lr` under `torch.no_grad()` (no `torch.optim`). Every fold and seed of "
-        "a model trains at once, its parameters stacked on leading axes.",
+        "{training}: autograd computes the gradient, and one visible step updates the parameters under "
+        "`torch.no_grad()` (no `torch.optim`). Every fold and seed of a model trains at once, its parameters "
+        "stacked on leading axes.",
         ("kit.train", "kit.batched"),
     ),
     Step(
         "5. Cross-validation and the ensemble",
         "The recipe is refit on each training fold, each model trains there (several seeds, averaged) and "
-        "predicts the held-out fold. The ensemble is the mean of the models' probabilities, scored fold by "
+        "predicts the held-out fold. The ensemble is the mean of the models' predictions, scored fold by "
         "fold like the models ({metric}). Then every model is trained on all training rows to predict the test set.",
         ("kit.validation",),
     ),
     Step(
         "6. The submission",
-        "The ensemble's test predictions become the competition's labels. The file is checked before it is "
-        "written (the header, every test id exactly once, only the allowed labels) with a JSON sidecar "
+        "The ensemble's test predictions become {predictions}, as {metric} needs. The file is checked before it "
+        "is written (the header, every test id exactly once, cells that {metric} can score) with a JSON sidecar "
         "holding the configuration, the recipe's learned values and the CV scores, plus two plots.",
         ("kit.submission", "kit.plots", "kit.progress", "kit.pipeline"),
     ),
 )
 RUN_IMPORTS = ("kit.pipeline", "kit.validation")
+
+
+def training_words(comp: Competition, plan) -> str:
+    """How the plan's first model trains, in words: "Adam on mini-batches of 1024 rows, on the log loss"."""
+    from kit.train import TASK_LOSS
+
+    s = plan.training.settings(plan.models[0])
+    optimizer = {"sgd": "Plain gradient descent", "momentum": "Gradient descent with momentum", "adam": "Adam"}
+    batches = "full batch" if s.batch_size == 0 else f"mini-batches of up to {s.batch_size} rows"
+    loss = "mean absolute error" if s.loss == "mae" else TASK_LOSS[comp.task].__name__.removesuffix("_rows")
+    return f"{optimizer[s.optimizer]}, {batches}, on the {loss.replace('_', ' ')}"
+
+
+def prediction_words(comp: Competition) -> str:
+    """What a submission row holds, in words, from the form of prediction the metric needs."""
+    from kit.task import METRICS
+
+    submits = METRICS[comp.metric].submits
+    if submits == "probability" and len(comp.columns) > 2:
+        return "one probability per class, each row summing to 1"
+    return {"label": "the competition's labels", "probability": "probabilities", "value": "values"}[submits]
 
 
 def module_file(name: str) -> Path:
@@ -255,6 +276,7 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
 
     config = {"competition": comp.slug, "recipe": recipe, "plan": asdict(plan)}
     fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
+    fill |= {"training": training_words(comp, plan), "predictions": prediction_words(comp)}
     needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))
     shown: set[str] = set()
     cells = [

@@ -56,16 +56,23 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "cv_mean", "sha256")
 
 
-def report_rows(slug: str, greater_is_better: bool = True) -> list[dict]:
+def run_metric(run: dict) -> str:
+    """The metric a run was scored by; a run without one is from a kit that knew only accuracy."""
+    return run.get("metric") or "accuracy"
+
+
+def report_rows(slug: str, greater_is_better: bool = True, metric: str | None = None) -> list[dict]:
     """One row per distinct configuration and file (reruns counted in `runs`, the latest time kept), with the
     public score where the file was submitted, best CV first in the metric's direction (no CV score last).
-    Fields an older kit did not write take RUN_DEFAULTS."""
+    metric: only the runs scored by it (a definition whose metric was changed keeps its older runs, whose
+    scores are not comparable). Fields an older kit did not write take RUN_DEFAULTS."""
     scores = {}
     for entry in ledger.load(slug):
         if entry.get("public_score") and entry.get("sha256"):
             scores[entry["sha256"]] = entry["public_score"]
     rows: dict[str, dict] = {}
-    for run in map(_complete, load_runs(slug)):
+    runs = [r for r in load_runs(slug) if metric is None or run_metric(r) == metric]
+    for run in map(_complete, runs):
         key = json.dumps([run[k] for k in SAME_RUN], sort_keys=True, default=str)
         earlier = rows.get(key)
         count = earlier["runs"] + 1 if earlier else 1

@@ -182,7 +182,9 @@ class Task:
             return [[self.labels[i]] for i in hard_labels(pred).tolist()]
         if self.kind == "multiclass":
             by_column = [self.labels.index(c) for c in self.prob_columns]
-            return [[_number(row[c]) for c in by_column] for row in pred.double().tolist()]
+            # float32 softmax rows sum to 1 only within ~1e-7: normalised in float64, the written rows sum to 1
+            pred = pred.double() / pred.double().sum(dim=1, keepdim=True)
+            return [[_number(row[c]) for c in by_column] for row in pred.tolist()]
         return [[_number(v)] for v in self.untransform(pred).double().tolist()]
 
     def check_cells(self, row: list[str]) -> str | None:
