@@ -95,13 +95,14 @@ def _complete(run: dict) -> dict:
 def format_report(rows: list[dict], metric: str = "cv") -> str:
     if not rows:
         return "no runs recorded yet; run `kit cv` or `kit submission`"
-    head = ("when", "models", "recipe", "split", "epochs", f"cv {metric}", "public", "file", "runs")
+    head = ("when", "models", "recipe", "split", "seeds", "epochs", f"cv {metric}", "public", "file", "runs")
     cells = [
         (
             r["time"][:16].replace("T", " ") or "-",
             ",".join(map(str, r["models"])) or "-",
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
             _split(r),
+            str(r["seeds"]) if r["seeds"] is not None else "-",
             _epochs(r["epochs"]),
             _cv(r),
             r["public_score"] or "-",
@@ -117,7 +118,7 @@ def _split(r: dict) -> str:
     if r["split"] in ("random", ""):
         return r["split"] or "-"
     folds = r["folds"] if r["folds"] is not None else "?"
-    return f"{r['split']}{folds}" + (f"x{r['seeds']}" if r["seeds"] is not None else "")
+    return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "")
 
 
 def _epochs(epochs: dict) -> str:

@@ -97,7 +97,7 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     assert main(["report"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     table, png = out[:-1], tmp_path / out[-1]
-    assert table[0].split()[:7] == ["when", "models", "recipe", "split", "epochs", "cv", "accuracy"]
+    assert table[0].split()[:8] == ["when", "models", "recipe", "split", "seeds", "epochs", "cv", "accuracy"]
     cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
     assert len(cv_column) == 4 and cv_column == sorted(cv_column, reverse=True)
     # the submitted run names its file
