@@ -155,6 +155,7 @@ def report(session: nox.Session) -> None:
 
 @workflow
 def bench(session: nox.Session) -> None:
-    """Benchmark batched against one-by-one training and write BENCHMARKS.md."""
+    """Benchmark batched against one-by-one training and kit's models against scikit-learn; write BENCHMARKS.md."""
     _run(session, "benchmarks/bench_cv.py")
     _run(session, "benchmarks/bench_scale.py")
+    _run(session, "benchmarks/bench_quality.py")

@@ -226,9 +226,10 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", help=f"hidden layer sizes of nn and deep, e.g. 64 or 64,32 (default: {TRAINING})")
     p.add_argument(
         "--choose-epochs",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="train each model the epochs CV finds best, up to --epochs; the sidecar records the choice",
+        help="train each model the epochs CV finds best, up to --epochs; the sidecar records the choice "
+        f"(default: {TRAINING} choose_epochs, else no)",
     )
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

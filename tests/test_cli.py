@@ -37,8 +37,9 @@ def test_cv_json_reports_folds_mean_std_for_each_model_and_the_ensemble(syntheti
     assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,deep", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["models"]) == {"linear", "deep"}
-    for r in [*report["models"].values(), report["ensemble"]]:
-        assert len(r["fold_scores"]) == 3 and set(r) == {"fold_scores", "mean", "std"}
+    for r in report["models"].values():  # titanic's [training] chooses the epochs by CV
+        assert len(r["fold_scores"]) == 3 and set(r) == {"fold_scores", "mean", "std", "fold_epochs", "chosen_epochs"}
+    assert set(report["ensemble"]) == {"fold_scores", "mean", "std"}
     assert report["fit_seconds"] > 0
 
 
@@ -165,7 +166,8 @@ def test_run_trains_the_competitions_chosen_configuration(synthetic_dir, tmp_pat
     assert main(["run", "--data-dir", str(synthetic_dir), "--folds", "3"]) == 0
     path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
     plan = json.loads(path.with_suffix(".json").read_text())["config"]["plan"]
-    assert (plan["models"], plan["seeds"]) == (["linear", "nn"], 5)  # [run] of competitions/titanic.toml
+    assert (plan["models"], plan["seeds"]) == (["linear", "nn", "deep"], 5)  # [run] of competitions/titanic.toml
+    assert plan["choose_epochs"] is True  # its [training]
     assert path.name.startswith("plus_")
 
 
@@ -180,12 +182,13 @@ def test_every_option_comes_from_the_flag_then_the_definition_then_kit(tmp_path)
     def epochs(p):
         return {m: p.settings(m)["epochs"] for m in p.models}
 
-    titanic = plan()  # its [run] and its [training]: the article's preset
-    assert (titanic.models, titanic.seeds, titanic.split) == (("linear", "nn"), 5, "stratified")
-    assert epochs(titanic) == {"linear": 30, "nn": 30} and titanic.training.preset == "article"
+    titanic = plan()  # its [run] and its [training]: kit's default preset, epochs chosen by CV
+    assert (titanic.models, titanic.seeds, titanic.split) == (("linear", "nn", "deep"), 5, "stratified")
+    assert epochs(titanic) == {"linear": 100, "nn": 100, "deep": 100} and titanic.training.preset == "default"
+    assert titanic.choose_epochs and not plan("--no-choose-epochs").choose_epochs  # the flag wins both ways
     args = build_parser().parse_args(["cv"])
     assert _recipe(args, load_competition("titanic")).name == "plus"  # [run] recipe, not the top-level one
-    assert epochs(plan("-c", "spaceship-titanic")) == {"linear": 200, "nn": 200, "deep": 200}  # its [training]
+    assert plan("-c", "spaceship-titanic").settings("nn")["batch_size"] == 256  # its [training]
     flagged = plan("-c", "spaceship-titanic", "--epochs", "5", "--models", "nn", "--seeds", "2", "--lr", "0.5")
     assert (epochs(flagged), flagged.seeds, flagged.settings("nn")["lr"]) == ({"nn": 5}, 2, 0.5)
     bare = tmp_path / "bare.toml"  # no [run], no [training]: kit's own defaults
@@ -194,6 +197,7 @@ def test_every_option_comes_from_the_flag_then_the_definition_then_kit(tmp_path)
     default = plan("-c", str(bare))
     assert default.models == ("linear", "nn", "deep") and default.seeds == 1
     assert default.training.preset == "default" and epochs(default) == {"linear": 100, "nn": 100, "deep": 100}
+    assert not default.choose_epochs and plan("-c", str(bare), "--choose-epochs").choose_epochs
 
 
 def test_help_says_where_each_default_comes_from(capsys):
@@ -207,8 +211,25 @@ def test_help_says_where_each_default_comes_from(capsys):
 def test_the_sidecar_records_the_epochs_each_model_trained_for(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "7", "--seeds", "1"]
-    assert main(args) == 0
+    assert main([*args, "--lr", "0.02", "--no-choose-epochs"]) == 0
     path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
-    assert sidecar["config"]["models"]["nn"]["epochs"] == 7 and sidecar["config"]["models"]["nn"]["lr"] == 20.0
+    assert sidecar["config"]["models"]["nn"]["epochs"] == 7 and sidecar["config"]["models"]["nn"]["lr"] == 0.02
     assert sidecar["config"]["plan"]["training"]["epochs"] == 7
+    assert sidecar["chosen_epochs"] is None  # trained the 7 epochs it was given
+
+
+def test_the_sidecar_of_a_submission_with_epochs_chosen_by_cv_records_the_choice(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "12", "--seeds", "1"]
+    assert main([*args, "--models", "linear,nn", "--choose-epochs"]) == 0
+    path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    chosen = sidecar["chosen_epochs"]  # what the full-data fit trained, per model
+    assert sorted(chosen) == ["linear", "nn"] and all(1 <= e <= 12 for e in chosen.values())
+    for name, epochs in chosen.items():
+        cv = sidecar["cv"]["models"][name]
+        assert cv["chosen_epochs"] == epochs and len(cv["fold_epochs"]) == 3  # and each fold's, chosen without it
+    assert sidecar["config"]["plan"]["choose_epochs"] is True

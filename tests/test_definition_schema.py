@@ -138,12 +138,13 @@ def test_a_missing_required_key_is_named(path, key):
 
 def test_the_shipped_definitions_load_unchanged():
     comp = load_competition("titanic")
-    assert comp.run == {"recipe": "plus", "models": ["linear", "nn"], "seeds": 5}
-    assert comp.training == {"preset": "article"} and (comp.task, comp.metric) == ("binary", "accuracy")
+    assert comp.run == {"recipe": "plus", "models": ["linear", "nn", "deep"], "seeds": 5, "split": "stratified"}
+    assert comp.training == {"preset": "default", "choose_epochs": True}
+    assert (comp.task, comp.metric, comp.validation) == ("binary", "accuracy", {"group": "Ticket"})
     assert comp.labels == ("0", "1") and comp.columns == ("PassengerId", "Survived")
     assert comp.recipe("plus").rare == {"Title": 10}
     spaceship = load_competition("spaceship-titanic").training
-    assert spaceship["epochs"] == {"linear": 200, "nn": 200, "deep": 200}
+    assert spaceship == {"batch_size": 256, "lr": 0.003, "choose_epochs": True}
 
 
 def test_the_recipe_schema_names_every_field_of_recipe_spec():

@@ -65,7 +65,7 @@ def test_every_workflow_session_runs_in_the_one_shared_environment(sessions, tmp
         assert (func.venv_backend, func.requires) == ("none", ["env"]), name  # no environment of its own
         session = FakeSession(envdir / name)
         func(session)
-        assert {run[0] for run in session.runs} == {str(shared)}, name  # bench runs two scripts there
+        assert {run[0] for run in session.runs} == {str(shared)}, name  # bench runs three scripts there
         assert session.runs[-1][-1] == "--extra" and session.installs == [], name
     own = {name for name, func in sessions.items() if func.venv_backend != "none"}
     assert own == {"env", "tests", "lint"}

@@ -12,7 +12,7 @@ import kit.validation as validation
 from kit.competition import load_competition, read_train_test, target_vector
 from kit.recipe import apply_recipe, fit_recipe
 from kit.task import make_task
-from kit.train import fit, predict
+from kit.train import Training, best_epoch, fit, held_out_best_epochs, predict
 from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
 
 COMP = load_competition("titanic")
@@ -185,3 +185,27 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
             tests = torch.cat([x[slot] for x in data.test_chunks(width)])
             assert torch.equal(tests, apply_recipe(SPEC, state, test))
             assert stacks["mask"][slot].sum() == len(folds[f][0])
+
+
+def test_each_folds_epochs_are_chosen_on_the_other_folds_and_the_full_fits_on_every_fold(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("linear", "nn"), folds=4, seeds=2, training=Training(epochs=15), choose_epochs=True)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
+    for name, r in result.models.items():
+        curves = torch.tensor(r.valid_scores, dtype=torch.float64)  # (F, epochs): each fold's curve, every epoch
+        assert curves.shape == (4, 15)
+        chosen, held_out = held_out_best_epochs(curves, TASK)  # fold f's epoch from the folds other than f
+        assert r.epochs == chosen, name
+        # each fold is scored with the models kept after its chosen epoch: its own curve at that epoch
+        assert r.fold_scores == pytest.approx(held_out), name
+        assert r.chosen_epochs == best_epoch(curves, TASK), name  # the full-data fit: every fold's curve
+    assert result.full_fit_epochs() == {name: r.chosen_epochs for name, r in result.models.items()}
+
+
+def test_without_choose_epochs_every_fold_trains_the_settings_epochs(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("nn",), folds=3, training=Training(epochs=9))
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
+    assert result.models["nn"].epochs == [9, 9, 9] and result.full_fit_epochs() == {}
