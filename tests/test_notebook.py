@@ -17,13 +17,14 @@ from fake_kaggle import FakeKaggle, fake_kaggle_fixture  # noqa: F401 (registers
 from slugify import slugify as python_slugify  # the kaggle client's own slug function
 from test_kaggle import Run, solution
 
-from kit.cli import main
+from kit.cli import build_parser, main
+from kit.commands import _plan
 from kit.competition import load_competition
 from kit.notebook import build_notebook, needed_modules
-from kit.validation import Plan
 
 COMP = load_competition("titanic")
-PLAN = Plan(models=("linear", "nn", "deep"), seeds=2)
+LOCAL = ["--recipe", "article", "--models", "linear,nn,deep", "--seeds", "2", "--epochs", "20"]
+PLAN = _plan(build_parser().parse_args(["submission", *LOCAL]))  # what `kit submission` with LOCAL trains
 
 
 @pytest.fixture
@@ -49,8 +50,7 @@ def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
     monkeypatch.chdir(tmp_path)
     local = tmp_path / "local.csv"
-    args = ["submission", "--data-dir", str(shared_data("titanic")), "--recipe", "article"]
-    args += ["--models", "linear,nn,deep", "--seeds", "2"]
+    args = ["submission", "--data-dir", str(shared_data("titanic")), *LOCAL]
     assert main([*args, "--out", str(local)]) == 0
     assert on_kaggle == local.read_bytes()
     shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
