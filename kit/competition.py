@@ -136,6 +136,7 @@ class Training:
     lr: PositiveFloat | dict[ModelName, PositiveFloat] = None
     epochs: PositiveInt | dict[ModelName, PositiveInt] = None
     batch_size: int = field(default=None, metadata={"min": 0})  # 0: full batch
+    epoch_steps: int = field(default=None, metadata={"min": 0})  # at most this many steps an epoch; 0: no limit
     weight_decay: float = field(default=None, metadata={"min": 0})
     momentum: float = field(default=None, metadata={"min": 0, "max": 1})
     hidden: PositiveInt | dict[ModelName, PositiveInt | Annotated[list[PositiveInt], Rule(min_len=1)]] = None

@@ -209,14 +209,15 @@ TEST_CHUNK = 65_536
 class _FoldData:
     """Every fold's features, stacked per width, ready for `kit.train.fit` and `predict`.
 
-    The stacks are stored rows-last, (F, width, n), and handed out as (F, n, width) views: kit.train.fit
-    and predict want rows last for their matmuls (kit.models), and a view already in that
-    layout needs no second copy.
+    The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
+    (kit.train.fit). The validation stacks are stored rows-last, (F, width, m), and handed out as
+    (F, m, width) views: the validation curves and predict want rows last for their matmuls
+    (kit.models), and a view already in that layout needs no second copy.
     """
 
     states: list  # per fold, the recipe learned on its training rows
     groups: dict  # width -> [(fold, position in that width's stacks)]
-    stacks: dict  # width -> {"train", "valid": (F, n_max, width) views, "mask": (F, n_train_max)}
+    stacks: dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width) view, "mask": (F, n_max)}
     test: list  # per fold, its test rows' features before scaling, (n_test, width): shared by equal states
 
     def test_chunks(self, width: int):
@@ -251,13 +252,14 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
-                "train": torch.empty(len(folds), width, n_train),  # (F, width, n_train_max), rows last
+                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width), rows first
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
                 "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
         slot, stack = len(groups.setdefault(width, [])), stacks[width]
         groups[width].append((len(states) - 1, slot))
-        _put(stack["train"][slot], x_train)
+        stack["train"][slot, : len(x_train)] = x_train
+        stack["train"][slot, len(x_train) :] = 0.0  # padding: zeros, as pad_rows gives
         stack["mask"][slot, : len(x_train)] = 1.0
         del x_train
         _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
@@ -269,7 +271,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
         stack = stacks[width]
         stacks[width] = {
-            "train": stack["train"][: len(members)].transpose(1, 2),
+            "train": stack["train"][: len(members)],
             "valid": stack["valid"][: len(members)].transpose(1, 2),
             "mask": stack["mask"][: len(members)],
         }
