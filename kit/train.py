@@ -299,9 +299,10 @@ def _target_scale(y: torch.Tensor, mask: torch.Tensor, n_seeds: int) -> dict:
     }
 
 
-# Validation rows go through the curves' forward pass this many at a time: activations of a few
-# megabytes stay in cache, where one pass over 60,000 rows x 32 units x every model would not.
-CURVE_CHUNK = 8192
+# Rows go through a forward pass with no gradient (the curves, predict) this many at a time: activations
+# of a few megabytes stay in cache and memory stays bounded, where 60,000 rows x 32 units x every
+# model at once would not.
+ROW_CHUNK = 8192
 
 
 class _Curves:
@@ -324,8 +325,8 @@ class _Curves:
     def record(self, epoch: int, params: dict) -> None:
         n_folds, _, m = self.xt.shape
         total, pred = None, None
-        for start in range(0, m, CURVE_CHUNK):
-            part = slice(start, start + CURVE_CHUNK)
+        for start in range(0, m, ROW_CHUNK):
+            part = slice(start, start + ROW_CHUNK)
             z = forward(params, self.xt[:, :, part])  # (F, S, chunk) or (F, S, chunk, k)
             rows = _loss_rows(self.settings, self.task, z, self.y[:, part]) * self.mask[:, None, part]  # (F, S, chunk)
             total = rows.sum(dim=2) if total is None else total + rows.sum(dim=2)  # (F, S)
@@ -367,8 +368,14 @@ def predict(settings: Settings, task: Task, params: dict, x: torch.Tensor) -> to
     (F, S, n, k) class probabilities. The article's linear_raw's outputs are clamped to [0, 1].
     """
     n_models = next(iter(params.values())).shape[:2].numel()  # F * S
+    xt = x.transpose(1, 2)  # (F, n_in, n): a view, no copy
     with torch.no_grad(), torch_threads(threads_for(x.shape[1], x.shape[2], n_models), x.device):
-        return _predictions(settings, task, forward(params, x.transpose(1, 2).contiguous()))
+        # ROW_CHUNK rows at a time: the activations of every model on a large test set never exist at once
+        parts = [
+            _predictions(settings, task, forward(params, xt[:, :, start : start + ROW_CHUNK].contiguous()))
+            for start in range(0, max(x.shape[1], 1), ROW_CHUNK)
+        ]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
 
 
 # ---- epochs chosen by validation ---------------------------------------------------------------
