@@ -220,8 +220,10 @@ def fit(
     """
     if stop_at is not None:
         settings = replace(settings, epochs=max(stop_at))
-    # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count
-    with torch_threads(threads_for(x.shape[1], x.shape[2], x.shape[0] * len(seeds)), x.device):
+    # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count;
+    # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
+    rows = batch_rows(settings, x.shape[1]) or x.shape[1]
+    with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
         return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at)
 
 
@@ -369,7 +371,8 @@ def predict(settings: Settings, task: Task, params: dict, x: torch.Tensor) -> to
     """
     n_models = next(iter(params.values())).shape[:2].numel()  # F * S
     xt = x.transpose(1, 2)  # (F, n_in, n): a view, no copy
-    with torch.no_grad(), torch_threads(threads_for(x.shape[1], x.shape[2], n_models), x.device):
+    rows = min(x.shape[1], ROW_CHUNK)  # the rows of each matmul
+    with torch.no_grad(), torch_threads(threads_for(rows, x.shape[2], n_models), x.device):
         # ROW_CHUNK rows at a time: the activations of every model on a large test set never exist at once
         parts = [
             _predictions(settings, task, forward(params, xt[:, :, start : start + ROW_CHUNK].contiguous()))
