@@ -154,8 +154,17 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
     folds = split_indices(plan, y, groups)
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
+    placed = {}  # width -> (x, y, mask, valid) on the device: moved there once, for every model
+    for width, fold_ids in by_width.items():
+        stacks = data.stacks[width]
+        ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
+        yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
+        valid = (stacks["valid"].to(device), yv.to(device), mv.to(device))
+        placed[width] = (stacks["train"].to(device), ys.to(device), stacks["mask"].to(device), valid)
+    del stacks
 
     results, grids, fit_seconds = {}, {}, 0.0
+    x = mask = xv = valid = done = None  # the loop's views of `placed`, dropped with it before the test rows
     for name in plan.models:
         settings = plan.training.settings(name)
         n_folds = len(folds)
@@ -163,13 +172,10 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
         grids[name] = (settings, {})  # fold -> (its grid's params, its place in that grid)
         for width, fold_ids in by_width.items():
-            stacks = data.stacks[width]
-            ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
-            yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
-            x, mask, xv = stacks["train"].to(device), stacks["mask"].to(device), stacks["valid"].to(device)
-            valid = (xv, yv.to(device), mv.to(device))
+            x, ys, mask, valid = placed[width]
+            xv = valid[0]
             start = time.perf_counter()
-            done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), valid=valid)
+            done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
             for i, f in enumerate(fold_ids):
                 curves[f] = done.valid_scores[i]  # (epochs,)
                 curve_losses[f] = done.valid_losses[i].cpu().tolist()  # per seed, after each epoch
@@ -177,7 +183,7 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
                 # Fold f trains the epochs its sibling folds' curves chose, and no more
                 chosen, _ = held_out_best_epochs(torch.stack([curves[f] for f in range(n_folds)]), task)
                 stop_at = [chosen[f] for f in fold_ids]
-                done = fit(settings, task, x, ys.to(device), mask, seeds=plan.seed_list(), stop_at=stop_at)
+                done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
                 for i, f in enumerate(fold_ids):
                     epochs[f] = stop_at[i]
             losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
@@ -191,7 +197,7 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
             if progress:
                 progress(len(fold_ids))
         results[name] = (valid_pred, histories, curve_losses, curves, epochs)  # a ModelResult once test is in
-    del stacks, x, mask, xv, valid, done  # every model has trained: the fold stacks go before the test rows come
+    del placed, x, mask, xv, valid, done  # every model has trained: the fold stacks go before the test rows come
     data.stacks.clear()
     test_pred = _test_predictions(data, spec, test, grids, task, device)
     for name, (valid_pred, histories, curve_losses, curves, epochs) in results.items():
