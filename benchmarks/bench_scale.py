@@ -50,7 +50,7 @@ done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 out = done.stdout.strip().splitlines()[-1:] or [""]
-print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024, "out": out[0][:200], "err": done.stderr[-2000:]}))
+print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024, "out": out[0], "err": done.stderr[-2000:]}))
 """
 
 # scikit-learn's baseline (it prints its mean accuracy): the same CSVs, numbers filled with 0 and categories with their mode (as
@@ -99,14 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         sk = _measure([sys.executable, "-c", SKLEARN, str(data)], folder)
         shape = f"{args.rows:,} train / {args.test_rows:,} test rows"
         rows += [
-            (f"`kit cv`, {shape}, linear+nn+deep, 5 folds, {args.epochs} epochs", _process_line(kit)),
+            (
+                f"`kit cv`, {shape}, linear+nn+deep, 5 folds, {args.epochs} epochs ({_accuracy(kit)})",
+                _process_line(kit),
+            ),
             (f"scikit-learn LogisticRegression 5-fold CV, same rows ({sk['out'].strip()})", _process_line(sk)),
             ("kit / LogisticRegression wall time", f"{kit['seconds'] / sk['seconds']:.1f}x (goal <= 3x)"),
         ]
         if args.million_rows:
             write_playground(folder, args.million_rows, args.test_rows)
             big = _measure(_kit_cv(args.epochs), folder)
-            rows.append((f"`kit cv`, {args.million_rows:,} train rows, same plan", _process_line(big)))
+            rows.append(
+                (f"`kit cv`, {args.million_rows:,} train rows, same plan ({_accuracy(big)})", _process_line(big))
+            )
 
     grid = load_grid(args.data_dir.resolve(), torch.device("cpu"))
     idle = time_batched(grid, SEEDS, args.repeats, torch.device("cpu"))
@@ -145,13 +150,21 @@ def _measure(command: list[str], cwd: Path) -> dict:
     """Wall seconds and peak RSS of `command` as a whole process, run in `cwd`; stops the benchmark if it fails."""
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, capture_output=True, text=True)
     result = json.loads(done.stdout.splitlines()[-1]) if done.stdout else {"rc": done.returncode, "err": done.stderr}
+    result["load"] = os.getloadavg()[0]  # other processes' share of the cores while it ran (1 min)
     if result["rc"] != 0:
         raise SystemExit(f"{shlex.join(command)} failed:\n{result['err']}")
     return result
 
 
 def _process_line(result: dict) -> str:
-    return f"{result['seconds']:.1f} s wall, peak RSS {result['peak_mb'] / 1024:.2f} GB"
+    return f"{result['seconds']:.1f} s wall, peak RSS {result['peak_mb'] / 1024:.2f} GB, load {result['load']:.1f}"
+
+
+def _accuracy(result: dict) -> str:
+    """The CV accuracy `kit cv --json` printed: the ensemble's, then each model's."""
+    report = json.loads(result["out"])
+    models = ", ".join(f"{name} {r['mean']:.4f}" for name, r in report["models"].items())
+    return f"ensemble {report['ensemble']['mean']:.4f}; {models}"
 
 
 def _spin() -> None:

@@ -52,7 +52,8 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
     if spec.scale == "max":
         # Divide by the largest training value, as the article does; abs() so that a negative
         # column still lands in [-1, 1], and 1 for an all-zero column so nothing divides by zero.
-        top = np.abs(matrix).max(axis=0, initial=0) if len(matrix) else np.zeros(len(columns), "float32")
+        # max(max, -min) is the largest |value| without an |matrix| copy of the whole table
+        top = np.maximum(matrix.max(axis=0, initial=0), -matrix.min(axis=0, initial=0))  # (n_features,) float32
         top = np.where(np.isnan(matrix).any(axis=0), np.nan, top)  # (n_features,) float32, NaN as torch's max gives it
         state["scale"] = [float(v) if v > 0 else 1.0 for v in top]
     elif spec.scale == "standard":

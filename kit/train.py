@@ -16,6 +16,7 @@ standard deviation, fixed). Any setting can be overridden, for all models or per
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import torch
@@ -53,6 +54,7 @@ class Settings:
     momentum: float
     hidden: tuple
     loss: str
+    epoch_steps: int = 0  # at most this many steps an epoch (batches grow past batch_size); 0: no limit
 
     def opt(self) -> Optimizer:
         return Optimizer(self.optimizer, self.lr, self.weight_decay, self.momentum)
@@ -69,6 +71,26 @@ ARTICLE = {"linear_raw": (0.2, 18, ()), "linear": (100.0, 30, ()), "nn": (20.0, 
 DEFAULT_HIDDEN = {"linear_raw": (), "linear": (), "nn": (32,), "deep": (32, 32)}
 
 
+# The default preset's most steps per epoch: above 32 x 1024 = 32,768 rows its batches grow with the
+# rows. Measured on a 300,000-row synthetic Playground set (BENCHMARKS.md, "Batch size"): an epoch costs
+# about the same at any batch of 1,024 rows or more (it is a pass over the data either way), and
+# after 30 epochs batches of 7,500 rows scored as well as 1,024 (and as scikit-learn's logistic
+# regression) while the larger nets overfit less.
+EPOCH_STEPS = 32
+
+
+def batch_rows(settings: Settings, n_rows: int) -> int:
+    """Rows per step for a fold of `n_rows` rows: 0 (full batch) when the batches would hold them all.
+
+    batch_size rows, or more when that would take more than settings.epoch_steps steps an epoch:
+    then ceil(n_rows / epoch_steps), so an epoch is epoch_steps steps whatever the size of the data.
+    """
+    rows = settings.batch_size
+    if rows and settings.epoch_steps:
+        rows = max(rows, math.ceil(n_rows / settings.epoch_steps))
+    return 0 if rows >= n_rows else rows
+
+
 def preset_settings(preset: str, model: str) -> Settings:
     """A model's settings under a preset, before any override."""
     if preset == "article":
@@ -81,6 +103,7 @@ def preset_settings(preset: str, model: str) -> Settings:
         lr=0.01,
         epochs=100,
         batch_size=1024,  # full batch on small data (at most 1024 rows)
+        epoch_steps=EPOCH_STEPS,  # larger batches on large data: see batch_rows
         weight_decay=1e-4,
         momentum=0.9,
         hidden=DEFAULT_HIDDEN[model],
@@ -101,6 +124,9 @@ class Training:
     lr: float | dict | None = None  # learning rate
     epochs: int | dict | None = None  # passes over the training rows
     batch_size: int | None = None  # rows per step, shuffled each epoch; 0: full batch (also when >= the rows)
+    # at most this many steps an epoch: on large data batches grow past batch_size; 0: no limit. A batch_size
+    # given without it is taken as it is (epoch_steps 0); the default preset's 1024 grows (EPOCH_STEPS)
+    epoch_steps: int | None = None
     weight_decay: float | None = None  # L2 for sgd and momentum, decoupled (AdamW) for adam
     momentum: float | None = None  # momentum's decay; adam's beta1
     hidden: int | dict | None = None  # per model, {nn = [32], deep = [64, 32]}; an int: every hidden layer's width
@@ -128,8 +154,10 @@ class Training:
             sizes = [v] if isinstance(v, int) else v
             if v is not None and not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
                 raise ValueError(f"hidden sizes must be whole numbers > 0, not {v!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 0):
-            raise ValueError(f"batch_size must be a whole number >= 0, not {self.batch_size!r}")
+        for name in ("batch_size", "epoch_steps"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
 
     @classmethod
     def from_table(cls, table: dict) -> Training:
@@ -153,6 +181,8 @@ class Training:
             if f.name == "hidden":
                 value = (value,) * len(base.hidden) if isinstance(value, int) else tuple(value)
             changes[f.name] = value
+        if self.batch_size is not None and self.epoch_steps is None:
+            changes["epoch_steps"] = 0  # a batch size asked for is the batch size
         return replace(base, **changes)
 
 
@@ -190,15 +220,16 @@ def fit(
     """
     if stop_at is not None:
         settings = replace(settings, epochs=max(stop_at))
-    # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count
-    with torch_threads(threads_for(x.shape[1], x.shape[2], x.shape[0] * len(seeds)), x.device):
+    # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count;
+    # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
+    rows = batch_rows(settings, x.shape[1]) or x.shape[1]
+    with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
         return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at)
 
 
 def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
-    xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
     model = MODELS[settings.model]
     params = init_grid(
         model, n_in, task.width, seeds, n_folds, hidden=settings.hidden, preset=settings.preset, device=x.device
@@ -208,11 +239,19 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
     opt = settings.opt()
     state = init_state(opt, params)
     n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
-    mini = 0 < settings.batch_size < n_max
+    batch = batch_rows(settings, max(n_rows))
+    mini = 0 < batch < n_max
     gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
     kept = {}  # fold -> its params after stop_at[fold] epochs
+    if mini:
+        # Batches gather whole rows (n_in floats side by side) from one (F * n, n_in) table: gathering
+        # them from rows-last storage would read one float per cache line, 10x slower on 240,000 rows.
+        table = x.contiguous().view(n_folds * n_max, n_in)  # no copy when x is stored rows-first
+        first_row = (torch.arange(n_folds, device=x.device) * n_max)[:, None]  # (F, 1) fold f's offset
+    else:
+        xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
     for epoch in range(epochs):
         if not mini:
             loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
@@ -221,16 +260,18 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
             step(opt, params, state)
             losses[:, :, epoch] = loss.detach()  # kept on the device: no sync per epoch
         else:
-            index, batch_mask = (t.to(x.device) for t in batch_order(n_rows, settings.batch_size, gens))
+            index, batch_mask = (t.to(x.device) for t in batch_order(n_rows, batch, gens))
+            # the epoch's loss: each batch's mean weighted by its share of the fold's rows
+            shares = batch_mask.sum(dim=2) / mask.sum(dim=1)[:, None]  # (F, n_batches)
             for b in range(index.shape[1]):
                 rows, rows_mask = index[:, b], batch_mask[:, b]  # (F, per_batch)
-                xb = xt.gather(2, rows[:, None, :].expand(n_folds, n_in, rows.shape[1]))  # (F, n_in, per_batch)
+                xb = table.index_select(0, (rows + first_row).view(-1)).view(n_folds, -1, n_in)  # (F, per_batch, n_in)
+                # rows last as a transposed view: bmm reads it as it is, no copy (and the same bytes as one)
+                xb = xb.transpose(1, 2)  # (F, n_in, per_batch)
                 loss = _loss(settings, task, forward(params, xb), y.gather(1, rows), rows_mask)  # (F, S)
                 loss.sum().backward()
                 step(opt, params, state)
-                # the epoch's loss: each batch's mean weighted by its share of the fold's rows
-                share = rows_mask.sum(dim=1) / mask.sum(dim=1)  # (F,)
-                losses[:, :, epoch] += loss.detach() * share[:, None]
+                losses[:, :, epoch] += loss.detach() * shares[:, b, None]
         if curves is not None:
             curves.record(epoch, params)
         for f in [f for f, e in enumerate(stop_at or []) if e == epoch + 1 and e < epochs]:
@@ -260,13 +301,23 @@ def _target_scale(y: torch.Tensor, mask: torch.Tensor, n_seeds: int) -> dict:
     }
 
 
+# Rows go through a forward pass with no gradient (the curves, predict) this many at a time: activations
+# of a few megabytes stay in cache and memory stays bounded, where 60,000 rows x 32 units x every
+# model at once would not.
+ROW_CHUNK = 8192
+
+
 class _Curves:
-    """Validation loss and metric after each epoch, computed on the grid with no gradient."""
+    """Validation loss and metric after each epoch, computed on the grid with no gradient.
+
+    Each epoch costs one forward pass over the validation rows, chunk by chunk, and one copy of the
+    seed-mean predictions to the CPU (a single sync on a GPU), where each fold is scored.
+    """
 
     def __init__(self, settings: Settings, task: Task, valid: tuple, n_seeds: int, epochs: int):
         x, self.y, self.mask = valid
         self.settings, self.task = settings, task
-        self.xt = x.transpose(1, 2).contiguous()  # (F, n_in, m)
+        self.xt = x.transpose(1, 2).contiguous()  # (F, n_in, m): no copy when x is a view of rows-last storage
         self.n_rows = [int(n) for n in self.mask.sum(dim=1).tolist()]
         self.y_cpu = self.y.cpu()
         self.losses = torch.zeros(len(self.n_rows), n_seeds, epochs, device=x.device)  # (F, S, epochs)
@@ -274,18 +325,33 @@ class _Curves:
 
     @torch.no_grad()
     def record(self, epoch: int, params: dict) -> None:
-        z = forward(params, self.xt)  # (F, S, m) or (F, S, m, k)
-        self.losses[:, :, epoch] = _loss(self.settings, self.task, z, self.y, self.mask)
-        pred = _predictions(self.settings, self.task, z).mean(dim=1).cpu()  # (F, m[, k]) mean over seeds
+        n_folds, _, m = self.xt.shape
+        total, pred = None, None
+        for start in range(0, m, ROW_CHUNK):
+            part = slice(start, start + ROW_CHUNK)
+            z = forward(params, self.xt[:, :, part])  # (F, S, chunk) or (F, S, chunk, k)
+            rows = _loss_rows(self.settings, self.task, z, self.y[:, part]) * self.mask[:, None, part]  # (F, S, chunk)
+            total = rows.sum(dim=2) if total is None else total + rows.sum(dim=2)  # (F, S)
+            mean = _predictions(self.settings, self.task, z).mean(dim=1)  # (F, chunk[, k]) mean over seeds
+            if pred is None:
+                pred = mean.new_empty((n_folds, m, *mean.shape[2:]))  # (F, m[, k])
+            pred[:, part] = mean
+        self.losses[:, :, epoch] = total / self.mask.sum(dim=1).clamp(min=1)[:, None]  # as masked_mean gives
+        pred = pred.cpu()
         for f, n in enumerate(self.n_rows):
             self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
 
 
 def _loss(settings: Settings, task: Task, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Each model's loss over its rows, (F, S): the task's loss from raw outputs, or MAE on predictions."""
+    return masked_mean(_loss_rows(settings, task, z, y), mask)
+
+
+def _loss_rows(settings: Settings, task: Task, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of each model on each row, (F, S, n)."""
     if settings.loss == "mae":
-        return masked_mean(absolute_error_rows(_link(settings, task, z), y), mask)
-    return masked_mean(TASK_LOSS[task.kind](z, y), mask)
+        return absolute_error_rows(_link(settings, task, z), y)
+    return TASK_LOSS[task.kind](z, y)
 
 
 def _link(settings: Settings, task: Task, z: torch.Tensor) -> torch.Tensor:
@@ -304,8 +370,15 @@ def predict(settings: Settings, task: Task, params: dict, x: torch.Tensor) -> to
     (F, S, n, k) class probabilities. The article's linear_raw's outputs are clamped to [0, 1].
     """
     n_models = next(iter(params.values())).shape[:2].numel()  # F * S
-    with torch.no_grad(), torch_threads(threads_for(x.shape[1], x.shape[2], n_models), x.device):
-        return _predictions(settings, task, forward(params, x.transpose(1, 2).contiguous()))
+    xt = x.transpose(1, 2)  # (F, n_in, n): a view, no copy
+    rows = min(x.shape[1], ROW_CHUNK)  # the rows of each matmul
+    with torch.no_grad(), torch_threads(threads_for(rows, x.shape[2], n_models), x.device):
+        # ROW_CHUNK rows at a time: the activations of every model on a large test set never exist at once
+        parts = [
+            _predictions(settings, task, forward(params, xt[:, :, start : start + ROW_CHUNK].contiguous()))
+            for start in range(0, max(x.shape[1], 1), ROW_CHUNK)
+        ]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
 
 
 # ---- epochs chosen by validation ---------------------------------------------------------------

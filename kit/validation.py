@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 
 from kit.batched import pad_rows, resolve_device
+from kit.competition import release_freed_memory
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
 from kit.train import Training, best_epoch, fit, held_out_best_epochs, predict
 
@@ -153,26 +154,25 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
     folds = split_indices(plan, y, groups)
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
-
-    # Each width's stacks and targets go to the device once, for every model
-    on_device = {}
+    placed = {}  # width -> (x, y, mask, valid) on the device: moved there once, for every model
     for width, fold_ids in by_width.items():
         stacks = data.stacks[width]
         ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
         yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
-        on_device[width] = (
-            stacks["train"].to(device), ys.to(device), stacks["mask"].to(device),  # training rows
-            (stacks["valid"].to(device), yv.to(device), mv.to(device)),  # validation rows
-        )  # fmt: skip
+        valid = (stacks["valid"].to(device), yv.to(device), mv.to(device))
+        placed[width] = (stacks["train"].to(device), ys.to(device), stacks["mask"].to(device), valid)
+    del stacks
 
-    results, fit_seconds = {}, 0.0
+    results, grids, fit_seconds = {}, {}, 0.0
+    x = mask = xv = valid = done = None  # the loop's views of `placed`, dropped with it before the test rows
     for name in plan.models:
         settings = plan.training.settings(name)
         n_folds = len(folds)
-        valid_pred, test_pred, histories = [None] * n_folds, [None] * n_folds, [None] * n_folds
+        valid_pred, histories = [None] * n_folds, [None] * n_folds
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
+        grids[name] = (settings, {})  # fold -> (its grid's params, its place in that grid)
         for width, fold_ids in by_width.items():
-            x, ys, mask, valid = on_device[width]
+            x, ys, mask, valid = placed[width]
             xv = valid[0]
             start = time.perf_counter()
             done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
@@ -189,16 +189,19 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
             losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
             fit_seconds += time.perf_counter() - start
             valid_all = predict(settings, task, done.params, xv).cpu()  # (F, S, m_max[, k])
-            tests = torch.cat(
-                [predict(settings, task, done.params, t.to(device)).cpu() for t in data.test_chunks(width)], dim=2
-            )
             for i, f in enumerate(fold_ids):
                 valid_pred[f] = valid_all[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid[, k]) mean over seeds
-                test_pred[f] = tests[i].mean(dim=0)  # (n_test[, k])
                 histories[f] = [h[: epochs[f]] for h in losses[i].tolist()]  # per seed, the loss per epoch
+                grids[name][1][f] = (done.params, i)
+            release_freed_memory()  # the training steps' temporaries
             if progress:
                 progress(len(fold_ids))
-        result = _model_result(valid_pred, test_pred, [h for fold in histories for h in fold], y, folds, task)
+        results[name] = (valid_pred, histories, curve_losses, curves, epochs)  # a ModelResult once test is in
+    del placed, x, mask, xv, valid, done  # every model has trained: the fold stacks go before the test rows come
+    data.stacks.clear()
+    test_pred = _test_predictions(data, spec, test, grids, task, device)
+    for name, (valid_pred, histories, curve_losses, curves, epochs) in results.items():
+        result = _model_result(valid_pred, test_pred[name], [h for fold in histories for h in fold], y, folds, task)
         result.valid_losses = [h for fold in curve_losses for h in fold]
         result.valid_scores = [c.tolist() for c in curves]
         result.epochs = epochs
@@ -206,6 +209,28 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
             result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
         results[name] = result
     return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task)
+
+
+def _test_predictions(data, spec, test, grids: dict, task, device) -> dict:
+    """model -> per fold, its seed-mean prediction of the test rows, (n_test[, k]).
+
+    The test rows come last, when every model has trained: each distinct learned state encodes them
+    once, and every model predicts its folds from that one encoding, TEST_CHUNK rows at a time.
+    Only one encoding is held at a time, so a large test set costs its size once, not once per fold.
+    """
+    out = {name: [None] * len(data.states) for name in grids}
+    for fold_ids, encoding in data.test_encodings(spec, test):
+        for f in fold_ids:
+            parts = {name: [] for name in grids}
+            for chunk in data.scaled_test(f, encoding):
+                chunk = chunk.to(device)  # (1, chunk, width): once for every model
+                for name, (settings, by_fold) in grids.items():
+                    params, i = by_fold[f]
+                    one = {key: p[i : i + 1] for key, p in params.items()}  # fold f's models, a grid of one fold
+                    parts[name].append(predict(settings, task, one, chunk)[0].mean(dim=0).cpu())  # (chunk[, k])
+            for name in grids:
+                out[name][f] = torch.cat(parts[name])  # (n_test[, k]) mean over seeds
+    return out
 
 
 # Test rows are scaled and predicted this many at a time, so the grid never holds every fold's copy
@@ -217,25 +242,37 @@ TEST_CHUNK = 65_536
 class _FoldData:
     """Every fold's features, stacked per width, ready for `kit.train.fit` and `predict`.
 
-    The stacks are stored rows-last, (F, width, n), and handed out as (F, n, width) views: kit.train.fit
-    and predict want rows last for their matmuls (kit.models), and a view already in that
-    layout needs no second copy.
+    The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
+    (kit.train.fit). The validation stacks are stored rows-last, (F, width, m), and handed out as
+    (F, m, width) views: the validation curves and predict want rows last for their matmuls
+    (kit.models), and a view already in that layout needs no second copy.
     """
 
     states: list  # per fold, the recipe learned on its training rows
     groups: dict  # width -> [(fold, position in that width's stacks)]
-    stacks: dict  # width -> {"train", "valid": (F, n_max, width) views, "mask": (F, n_train_max)}
-    test: list  # per fold, its test rows' features before scaling, (n_test, width): shared by equal states
+    stacks: dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width) view, "mask": (F, n_max)}
+    test_keys: list  # per fold, its learned state less the scale: folds with equal keys encode test rows alike
+    test_cache: dict  # key -> the first fold's test encoding, made while encoding (it checks the fills early)
 
-    def test_chunks(self, width: int):
-        """Each fold's test features, scaled, TEST_CHUNK rows at a time: (F, chunk, width) views."""
-        members = self.groups[width]
-        n_test = len(self.test[members[0][0]])
+    def test_encodings(self, spec, test):
+        """(folds, unscaled test features (n_test, width) float32) for each distinct learned state, in turn."""
+        for key in dict.fromkeys(self.test_keys):
+            folds = [f for f, k in enumerate(self.test_keys) if k == key]
+            encoding = self.test_cache.pop(key, None)
+            if encoding is None:
+                encoding = unscaled_features(spec, self.states[folds[0]], test)
+                check_filled(spec, self.states[folds[0]], encoding)
+                release_freed_memory()
+            yield folds, encoding
+            del encoding  # before the next is made
+
+    def scaled_test(self, f: int, encoding):
+        """Fold f's test features, scaled by its state, TEST_CHUNK rows at a time: (1, chunk, width) views."""
+        n_test, width = encoding.shape
         for start in range(0, n_test, TEST_CHUNK):
             stop = min(start + TEST_CHUNK, n_test)
-            block = torch.empty(len(members), width, stop - start)  # (F, width, chunk), rows last
-            for f, slot in members:
-                scale_into(self.states[f], self.test[f][start:stop], block[slot].T)
+            block = torch.empty(1, width, stop - start)  # rows last, as predict wants them
+            scale_into(self.states[f], encoding[start:stop], block[0].T)
             yield block.transpose(1, 2)
 
 
@@ -245,13 +282,15 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     Folds whose recipes learned different levels have different columns; models stack only along
     equal widths, so each width is one group (almost always there is just one). Each fold's rows go
     into its slot of a stack sized for every fold, padding zeroed, so no per-fold copy is kept and
-    no second stack is built. The test rows go through the recipe once per distinct learned state,
-    scale aside (folds usually learn the same levels and fills and differ only in their maxima);
-    `test_chunks` divides that one encoding by each fold's scale, the bytes apply gives.
+    no second stack is built. The test rows are encoded here for the first fold's state only (so a
+    fill they lack stops the run before any training); `_FoldData.test_encodings` makes the others,
+    once per distinct learned state, scale aside (folds often learn the same levels and fills and
+    differ only in their maxima), and `scaled_test` divides an encoding by each fold's scale, the
+    bytes apply gives.
     """
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
-    states, groups, stacks, test_x, unscaled_test = [], {}, {}, [], {}
+    states, groups, stacks, test_keys, cache = [], {}, {}, [], {}
     for train_idx, valid_idx in folds:
         state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
         states.append(state)
@@ -259,29 +298,30 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
-                "train": torch.empty(len(folds), width, n_train),  # (F, width, n_train_max), rows last
+                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width), rows first
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
                 "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
         slot, stack = len(groups.setdefault(width, [])), stacks[width]
         groups[width].append((len(states) - 1, slot))
-        _put(stack["train"][slot], x_train)
+        stack["train"][slot, : len(x_train)] = x_train
+        stack["train"][slot, len(x_train) :] = 0.0  # padding: zeros, as pad_rows gives
         stack["mask"][slot, : len(x_train)] = 1.0
         del x_train
         _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
-        key = json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True)
-        if key not in unscaled_test:
-            unscaled_test[key] = unscaled_features(spec, state, test)  # (n_test, width) float32
-            check_filled(spec, state, unscaled_test[key])
-        test_x.append(unscaled_test[key])
+        test_keys.append(json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True))
+        if not cache:  # the first state's test encoding now: a fill the test rows lack stops the run before training
+            cache[test_keys[0]] = unscaled_features(spec, state, test)  # (n_test, width) float32
+            check_filled(spec, state, cache[test_keys[0]])
+        release_freed_memory()  # the fold's frames and temporaries
     for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
         stack = stacks[width]
         stacks[width] = {
-            "train": stack["train"][: len(members)].transpose(1, 2),
+            "train": stack["train"][: len(members)],
             "valid": stack["valid"][: len(members)].transpose(1, 2),
             "mask": stack["mask"][: len(members)],
         }
-    return _FoldData(states, groups, stacks, test_x)
+    return _FoldData(states, groups, stacks, test_keys, cache)
 
 
 def _put(slot: torch.Tensor, x: torch.Tensor) -> None:

@@ -37,6 +37,25 @@ def test_training_runs_on_the_chosen_threads_and_restores_the_count(monkeypatch)
         torch.set_num_threads(before)
 
 
+def test_mini_batches_choose_threads_by_the_rows_of_a_batch_not_of_the_whole_fold(monkeypatch):
+    seen = []
+    real = kit_train._fit
+    monkeypatch.setattr(kit_train, "_fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    monkeypatch.setattr(threads, "SERIAL_WORK", 1_000)  # 500 rows x 3 inputs x 2 models is large, 50 rows small
+    monkeypatch.setattr(threads, "_GIVEN", 2)
+    before = torch.get_num_threads()
+    try:
+        x, y, mask = torch.rand(2, 500, 3), torch.ones(2, 500), torch.ones(2, 500)
+        task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+        for batch_size in (0, 50):
+            kit_train.fit(
+                kit_train.Training(epochs=1, batch_size=batch_size).settings("linear"), task, x, y, mask, seeds=[1]
+            )
+        assert seen == [2, 1]
+    finally:
+        torch.set_num_threads(before)
+
+
 def _submission_bytes(tmp_path, slug: str, omp_threads: str, *flags: str) -> tuple[bytes, bytes]:
     folder = tmp_path / f"omp{omp_threads}"
     folder.mkdir()

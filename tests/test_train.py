@@ -9,7 +9,17 @@ import torch
 from kit.batched import cross_entropy_rows, log_loss_rows
 from kit.models import MODELS, forward
 from kit.task import METRICS, Task
-from kit.train import ARTICLE, Settings, Training, best_epoch, fit, held_out_best_epochs, predict
+from kit.train import (
+    ARTICLE,
+    EPOCH_STEPS,
+    Settings,
+    Training,
+    batch_rows,
+    best_epoch,
+    fit,
+    held_out_best_epochs,
+    predict,
+)
 
 BINARY = Task("binary", METRICS["accuracy"], ("0", "1"))
 MULTICLASS = Task("multiclass", METRICS["accuracy"], ("a", "b", "c"))
@@ -102,6 +112,21 @@ def test_mini_batches_are_shuffled_by_the_seed_they_are_given():
     assert torch.equal(a.params["w0"], b.params["w0"])
 
 
+def test_on_large_data_the_default_batches_grow_so_an_epoch_takes_at_most_epoch_steps_steps():
+    x, y = _learnable()  # 300 rows
+    capped = Training(epochs=3, batch_size=8, epoch_steps=4).settings("nn")  # 300 / 4 -> batches of 75
+    assert batch_rows(capped, 300) == 75 and batch_rows(capped, 20) == 8 and batch_rows(capped, 8) == 0
+    fixed = Training(epochs=3, batch_size=75, epoch_steps=0).settings("nn")
+    a = fit(capped, BINARY, *_grid_of_one(x, y), seeds=[7], shuffle_seed=1)
+    b = fit(fixed, BINARY, *_grid_of_one(x, y), seeds=[7], shuffle_seed=1)
+    assert all(torch.equal(a.params[k], b.params[k]) for k in a.params)
+    default = Training().settings("nn")
+    assert (default.batch_size, default.epoch_steps) == (1024, EPOCH_STEPS)
+    assert batch_rows(default, 240_000) == 7_500 and batch_rows(default, 7_000) == 1024
+    asked = Training(batch_size=512).settings("nn")  # a batch size asked for is kept, whatever the rows
+    assert asked.epoch_steps == 0 and batch_rows(asked, 240_000) == 512
+
+
 # ---- settings -----------------------------------------------------------------------------------
 
 
@@ -141,6 +166,8 @@ def test_a_training_table_is_read_and_its_mistakes_named():
         Training(preset="fastai")
     with pytest.raises(ValueError, match="lr must be a number"):
         Training(lr="fast")
+    with pytest.raises(ValueError, match="epoch_steps must be a whole number"):
+        Training(epoch_steps=-1)
 
 
 # ---- the task sets the width, the link and the loss ---------------------------------------------

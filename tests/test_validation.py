@@ -171,6 +171,8 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
     real = validation.unscaled_features
     monkeypatch.setattr(validation, "unscaled_features", lambda *a: encoded.append(1) or real(*a))
     data = validation._encode_folds(SPEC, train, test, folds)
+    assert len(encoded) == 1  # the first fold's state, to check the test rows' fills before training
+    encodings = {f: encoding for fold_ids, encoding in data.test_encodings(SPEC, test) for f in fold_ids}
     shared = {json.dumps({k: v for k, v in s.items() if k != "scale"}, sort_keys=True) for s in data.states}
     assert len(encoded) == len(shared) < len(folds)  # Titanic's folds learn the same levels and modes
     for width, members in data.groups.items():
@@ -182,7 +184,7 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
                 x = apply_recipe(SPEC, state, train.iloc[rows.numpy()])
                 assert torch.equal(stacks[name][slot, : len(x)], x)  # the same bytes, not just close
                 assert not stacks[name][slot, len(x) :].any()  # padding is zeros
-            tests = torch.cat([x[slot] for x in data.test_chunks(width)])
+            tests = torch.cat([x[0] for x in data.scaled_test(f, encodings[f])])
             assert torch.equal(tests, apply_recipe(SPEC, state, test))
             assert stacks["mask"][slot].sum() == len(folds[f][0])
 
