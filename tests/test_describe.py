@@ -71,5 +71,6 @@ def test_recipe_show_prints_each_feature_and_what_was_learned(tmp_path, monkeypa
     out = capsys.readouterr().out
     assert "891 training rows, 13 features" in out
     age = next(line for line in out.splitlines() if line.startswith("Age "))
-    assert age.split()[1] == "80"  # divided by the oldest passenger's age
+    # plus standardises: centred on the mean age, divided by the spread of ages (gaps filled by title)
+    assert age.split()[1] == "13.26" and abs(float(age.split()[2])) < 1e-6
     assert "fill_group: {Age={groups={Master=3.5" in out

@@ -20,10 +20,12 @@ from test_kaggle import Run, solution
 from kit.cli import main
 from kit.competition import load_competition
 from kit.notebook import build_notebook, needed_modules
+from kit.train import Training
 from kit.validation import Plan
 
 COMP = load_competition("titanic")
-PLAN = Plan(models=("linear", "nn", "deep"), seeds=2)
+# the plan `kit submission --recipe article --models linear,nn,deep --seeds 2` resolves from titanic's [training]
+PLAN = Plan(models=("linear", "nn", "deep"), seeds=2, training=Training(), choose_epochs=True)
 
 
 @pytest.fixture
