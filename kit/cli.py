@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         # A Ctrl-C once a file may have reached Kaggle carries a sentence saying what Kaggle has.
         print(f"interrupted; {str(e).rstrip('.') or 'nothing half-written was kept'}.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`kit recipe show | head`): what was asked is written; stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

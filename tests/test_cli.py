@@ -233,3 +233,13 @@ def test_the_sidecar_of_a_submission_with_epochs_chosen_by_cv_records_the_choice
         cv = sidecar["cv"]["models"][name]
         assert cv["chosen_epochs"] == epochs and len(cv["fold_epochs"]) == 3  # and each fold's, chosen without it
     assert sidecar["config"]["plan"]["choose_epochs"] is True
+
+
+def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
+    from conftest import shared_data
+
+    command = [sys.executable, "-m", "kit", "recipe", "show", "--data-dir", str(shared_data("titanic"))]
+    shown = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    shown.stdout.close()  # like `| head -0`: the reader goes away before kit writes a line
+    err = shown.stderr.read().decode()
+    assert shown.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err
