@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from kit import KitError
-from kit.task import METRICS, default_metric, infer_task, metrics_for
+from kit.task import METRICS, default_metric, infer_task, is_number, metrics_for
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
 RARE_BELOW = 10  # levels seen in fewer rows than this share one level
@@ -89,7 +89,7 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
             )
     elif metric in METRICS and kind not in METRICS[metric].tasks and len(values) > 2:
         # a rating of 1 to 10 scored by rmse is a regression; 25 classes scored by accuracy are classes
-        numeric = all(_is_number(v) for v in values)
+        numeric = all(is_number(v) for v in values)
         kind = "regression" if "regression" in METRICS[metric].tasks and numeric else "multiclass"
         why = f"the task {metric} scores"
     if metric is None and per_class:
@@ -192,16 +192,8 @@ def _recipe(train, test, id_col: str, target: str) -> list[str]:
         lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1)")
     lines.append(f"numeric = {_list(numeric)}  # number features, in this order")
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training")
-    lines.append('scale = "max"  # divide each feature by its largest training value')
+    lines.append('scale = "max"  # divide each feature by its largest training value ("standard" centres it too)')
     return lines
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _text(value) -> str:

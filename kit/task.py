@@ -126,7 +126,7 @@ class Task:
             try:
                 y = torch.tensor([float(v) for v in values], dtype=torch.float64)
             except ValueError:
-                bad = next(v for v in values if not _is_number(v))
+                bad = next(v for v in values if not is_number(v))
                 raise KitError(f"{file} column {column} holds {bad!r}, which is not a number; fix the file.") from None
             bad = (~torch.isfinite(y)).nonzero()
             if len(bad):
@@ -195,7 +195,7 @@ class Task:
             if row[0] not in self.labels:
                 return f"has {row[0]!r}; the only allowed values are {' and '.join(self.labels)}"
             return None
-        if not all(_is_number(v) for v in row):
+        if not all(is_number(v) for v in row):
             return f"has {','.join(row)!r}, which is not a number"
         values = [float(v) for v in row]
         if not all(math.isfinite(v) for v in values):
@@ -219,7 +219,7 @@ def _number(v: float) -> str:
     return format(v, f".{DIGITS}g")
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -258,7 +258,7 @@ def infer_task(values: list[str]) -> str:
     distinct = set(values)
     if len(distinct) == 2:
         return "binary"
-    numeric = all(_is_number(v) for v in distinct)
+    numeric = all(is_number(v) for v in distinct)
     if numeric and (len(distinct) > 20 or any(not float(v).is_integer() for v in distinct)):
         return "regression"
     return "multiclass"
