@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_cv import device_name, load_grid, time_batched, time_one_by_one, write_section  # noqa: E402
+from bench_cv import device_name, load_grid, publish, time_batched, time_one_by_one  # noqa: E402
 from playground import SLUG, write_playground  # noqa: E402
 
 REPO = HERE.parent
@@ -133,11 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- command: `{command}` (run from the repository root)",
         f"- load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)",
     ]
-    table = ["| measure | figure |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
-    section = "\n".join([header, "", *meta, "", *table, ""])
-    print(section)
-    write_section(args.out, header, section)
-    print(f"wrote {args.out}")
+    publish(args.out, header, meta, rows)
     return 0
 
 
