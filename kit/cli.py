@@ -140,16 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="submit the notebook's submission.csv (implies --wait)")
     p.add_argument("-m", "--message", help="submission description")
     p.add_argument("--force", action="store_true", help="submit even if the same file was submitted before")
-    p.add_argument(
-        "--poll-interval", type=_seconds, default=15.0, metavar="SECONDS", help="seconds between status checks"
-    )
-    p.add_argument(
-        "--wait-timeout",
-        type=_seconds,
-        default=3600.0,
-        metavar="SECONDS",
-        help="give up each wait (the notebook's run, then the score) after this long (default 3600)",
-    )
+    _wait_options(p, 15.0, "seconds between status checks", "give up each wait (the notebook's run, then the score)")
     p.set_defaults(run=cmd_notebook)
     return parser
 
@@ -167,15 +158,18 @@ def _submit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--message", help="submission description (default: the file name and CV score)")
     p.add_argument("--wait", action="store_true", help="wait until Kaggle scores it and print the public score")
     p.add_argument("--force", action="store_true", help="send it even if the same file was submitted before")
-    p.add_argument(
-        "--poll-interval", type=_seconds, default=10.0, metavar="SECONDS", help="seconds between checks with --wait"
-    )
+    _wait_options(p, 10.0, "seconds between checks with --wait", "with --wait, give up waiting for the score")
+
+
+def _wait_options(p: argparse.ArgumentParser, poll: float, poll_help: str, timeout_help: str) -> None:
+    """--poll-interval and --wait-timeout, both checked to be seconds above 0 when the command line is read."""
+    p.add_argument("--poll-interval", type=_seconds, default=poll, metavar="SECONDS", help=poll_help)
     p.add_argument(
         "--wait-timeout",
         type=_seconds,
         default=3600.0,
         metavar="SECONDS",
-        help="with --wait, give up waiting for the score after this long (default 3600); the file stays submitted",
+        help=f"{timeout_help} after this long (default 3600); a file sent stays submitted",
     )
 
 
