@@ -30,6 +30,7 @@ from kit.batched import (
     masked_mean,
     squared_error_rows,
 )
+from kit.memory import reuse_freed_blocks
 from kit.models import MODELS, PRESETS, forward
 from kit.optim import OPTIMIZERS, Optimizer, init_state, step
 from kit.task import Task
@@ -220,6 +221,7 @@ def fit(
     """
     if stop_at is not None:
         settings = replace(settings, epochs=max(stop_at))
+    reuse_freed_blocks()
     # a small grid trains on one thread: faster on a busy machine, and the same bytes whatever the thread count;
     # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
     rows = batch_rows(settings, x.shape[1]) or x.shape[1]
