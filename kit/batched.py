@@ -21,8 +21,7 @@ def resolve_device(name: str) -> torch.device:
     """torch.device for "cpu", "cuda" or "cuda:N", refusing CUDA when torch cannot see a GPU."""
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise KitError(
-            f"device {name} was asked for, but torch sees no CUDA GPU (torch {torch.__version__}); "
-            "use --device cpu, or install a CUDA build of torch on a machine with a GPU."
+            f"device {name} was asked for, but torch sees no CUDA GPU (torch {torch.__version__})", fix="device_cpu"
         )
     try:
         return torch.device(name)

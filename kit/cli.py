@@ -1,7 +1,8 @@
 """The command line: `kit <command>` and `python -m kit <command>`: parsing, and errors as one sentence.
 
 Parsing stays light (no torch, pandas or scikit-learn at import time); each command imports what
-it needs when it runs. A KitError ends the run with one sentence on stderr and exit code 2.
+it needs when it runs. A KitError ends the run with one sentence on stderr and exit code 2: the fact the
+core raised, then what to do in the command line's words (kit.fixes).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kit.commands import (
     cmd_submissions,
     cmd_submit,
 )
+from kit.fixes import sentence
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except KitError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return getattr(e, "exit_code", 2)  # 3: a submission was sent, what followed failed
+        print(f"error: {sentence(e)}", file=sys.stderr)
+        return e.exit_code  # 3: a submission was sent, what followed failed
     except KeyboardInterrupt as e:
         # A Ctrl-C once a file may have reached Kaggle carries a sentence saying what Kaggle has.
-        print(f"interrupted; {str(e).rstrip('.') or 'nothing half-written was kept'}.", file=sys.stderr)
+        print(f"interrupted; {sentence(e).rstrip('.') or 'nothing half-written was kept'}.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (`kit recipe show | head`): what was asked is written; stop quietly.

@@ -1,5 +1,9 @@
 """What each command does, once the command line is parsed (kit.cli). Each `cmd_*` takes the parsed
-arguments and returns the exit code; heavy imports happen inside, so `kit --help` stays light."""
+arguments and returns the exit code; heavy imports happen inside, so `kit --help` stays light.
+
+With kit.cli and kit.fixes this is the CLI layer: the argparse namespace stops here, turned into typed
+values (a Plan, paths) for the core, and only these modules name a flag. A check of a flag's value is
+worded here; the core raises KitError with the facts and a fix key that kit.fixes words."""
 
 from __future__ import annotations
 

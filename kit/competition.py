@@ -223,13 +223,10 @@ def data_file(comp: Competition, data_dir: Path, role: str) -> Path:
     """Path of one of the competition's files, with a clear error when it is missing."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise KitError(
-            f"data folder {data_dir} does not exist; run `kit fetch -c {comp.slug}` "
-            f"or pass --data-dir DIR with the competition's files."
-        )
+        raise KitError(f"data folder {data_dir} does not exist", fix="fetch_or_data_dir", slug=comp.slug)
     path = data_dir / comp.files[role]
     if not path.is_file():
-        raise KitError(f"{path} is missing; run `kit fetch -c {comp.slug} --force` or pass --data-dir DIR.")
+        raise KitError(f"{path} is missing", fix="refetch_or_data_dir", slug=comp.slug)
     return path
 
 
@@ -247,7 +244,7 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
     try:
         frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True, usecols=usecols, low_memory=False)
     except pd.errors.EmptyDataError:
-        raise KitError(f"{path} is empty; download it again (`kit fetch --force`).") from None
+        raise KitError(f"{path} is empty", fix="download_again") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         reason = str(e).strip().splitlines()[0]
         raise KitError(f"{path} is not a readable CSV ({reason}); download it again.") from None
@@ -257,7 +254,7 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
             f"{path} lacks the column(s) {', '.join(missing)}; check the file or the competition definition."
         )
     if frame.empty:
-        raise KitError(f"{path} has a header but no rows; download it again (`kit fetch --force`).")
+        raise KitError(f"{path} has a header but no rows", fix="download_again")
     release_freed_memory()
     return frame
 

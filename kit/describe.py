@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kit.fixes import worded
 from kit.table import aligned
 
 
@@ -25,10 +26,10 @@ def competitions_table(data_dir_of) -> str:
             continue
         folder = Path(data_dir_of(comp))
         here = all((folder / comp.files[role]).is_file() for role in ("train", "test"))
-        data = str(folder) if here else f"missing (kit fetch -c {comp.slug})"
+        data = str(folder) if here else worded("missing", fix="fetch", slug=comp.slug)
         rows.append((comp.slug, comp.task, comp.metric, ",".join(comp.recipes), data))
     if not rows:
-        return "no competitions found; write one with `kit new SLUG --data-dir DIR`"
+        return worded("no competitions found", fix="new_definition")
     return aligned(("competition", "task", "metric", "recipes", "data"), rows)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from kit import KitError
 from kit.competition import Competition
 from kit.fetch import data_status
+from kit.fixes import sentence
 from kit.kaggle_client import Kaggle, config_dir, find_credentials, in_kaggle_notebook, readable_by_others
 
 
@@ -34,7 +35,7 @@ def doctor(comp: Competition, data_dir: Path, client: Kaggle | None = None) -> t
             user = (client or Kaggle(retries=1)).whoami(comp.slug)
             lines.append(f"kaggle api: works (signed in as {user})")
         except KitError as e:
-            lines.append(f"kaggle api: fails: {e}")
+            lines.append(f"kaggle api: fails: {sentence(e)}")
             ok = False
     where = "Kaggle notebook" if in_kaggle_notebook() else "local machine"
     lines.append(f"running on: {where}")

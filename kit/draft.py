@@ -31,7 +31,9 @@ def find_files(data_dir: Path) -> dict[str, str]:
             roles[role] = found[0]
     missing = [r for r in ("train", "test") if r not in roles]
     if missing:
-        raise KitError(f"{data_dir} has no {' or '.join(missing)} CSV (names starting train / test); pass --data-dir.")
+        raise KitError(
+            f"{data_dir} has no {' or '.join(missing)} CSV (names starting train / test)", fix="data_dir_csvs"
+        )
     return roles
 
 

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from kit import KitError
 from kit.competition import PACKAGE_ROOT, Competition, sha256_file
+from kit.fixes import worded
 from kit.kaggle_client import in_kaggle_notebook, kaggle_root
 from kit.progress import show_progress
 
@@ -41,10 +42,8 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
     data_dir = Path(data_dir)
     refuse_unsafe_data_dir(data_dir)
     if not force and _listed(data_dir, comp.slug) and intact(data_dir):
-        print(
-            f"kit: {data_dir} is present and intact; nothing downloaded (use --force to download again)",
-            file=sys.stderr,
-        )
+        done = worded(f"nothing downloaded: {data_dir} is present and intact", fix="force_download")
+        print(f"kit: {done}", file=sys.stderr)
         return data_dir
     if client is None:
         from kit.kaggle_client import Kaggle
@@ -88,9 +87,7 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
         _remove_created(created)
         if isinstance(e, OSError):
             reason = e.strerror or str(e)
-            raise KitError(
-                f"cannot write the files into {data_dir} ({reason}); check it or pass another --data-dir."
-            ) from None
+            raise KitError(f"cannot write the files into {data_dir} ({reason})", fix="other_data_dir") from None
         raise
     for name, digest in previous.items():  # files of an older download that this one no longer has, if unchanged
         old = data_dir / name
@@ -113,10 +110,7 @@ def refuse_unsafe_data_dir(data_dir: Path) -> None:
         protected.setdefault(repo, "the checkout kit runs in")
     for path, what in protected.items():
         if path.is_relative_to(resolved):
-            raise KitError(
-                f"--data-dir {data_dir} is or holds {what} ({path}); pass a folder for the competition's files "
-                "alone, such as data/<slug>."
-            )
+            raise KitError(f"the data folder {data_dir} is or holds {what} ({path})", fix="data_dir_alone")
 
 
 def verify_data(comp: Competition, data_dir: Path, allow_changed: bool = False) -> None:
@@ -140,12 +134,9 @@ def verify_data(comp: Competition, data_dir: Path, allow_changed: bool = False) 
         state = "has changed" if (folder / changed).is_file() else "is missing"
         problem = f"{folder / changed} {state} since kit fetched it (it no longer matches {MANIFEST})"
     if allow_changed:
-        print(f"kit: warning: {problem}; reading it anyway (--allow-changed-data)", file=sys.stderr)
+        print(f"kit: warning: {problem}; reading it anyway, as asked", file=sys.stderr)
         return
-    raise KitError(
-        f"{problem}; run `kit fetch -c {comp.slug} --force` to download it again, "
-        "or pass --allow-changed-data if you changed it on purpose."
-    )
+    raise KitError(problem, fix="refetch_or_allow_changed", slug=comp.slug)
 
 
 def extract_safely(zip_path: Path, target: Path) -> None:
@@ -201,14 +192,14 @@ def data_status(comp: Competition, folder: Path) -> tuple[str, bool]:
     """One line on the state of the data folder, for `kit doctor`, and whether it is usable."""
     folder = Path(folder)
     if not folder.is_dir():
-        return f"{folder} does not exist; run `kit fetch -c {comp.slug}`", False
+        return worded(f"{folder} does not exist", fix="fetch", slug=comp.slug), False
     if (folder / MANIFEST).is_file():
         if intact(folder):
             return f"{folder} is present and intact", True
-        return f"{folder} has changed or damaged files; run `kit fetch -c {comp.slug} --force`", False
+        return worded(f"{folder} has changed or damaged files", fix="refetch", slug=comp.slug), False
     missing = [name for name in comp.files.values() if not (folder / name).is_file()]
     if missing:
-        return f"{folder} lacks {', '.join(missing)}; run `kit fetch -c {comp.slug}`", False
+        return worded(f"{folder} lacks {', '.join(missing)}", fix="fetch", slug=comp.slug), False
     return f"{folder} has the files but no manifest (not fetched by kit), so they cannot be verified", True
 
 
@@ -244,8 +235,8 @@ def _refuse_clashes(data_dir: Path, new: dict, previous: dict) -> None:
         clash = next((p for p in in_the_way if os.path.lexists(p) and (p == target or not p.is_dir())), None)
         if clash is not None:
             raise KitError(
-                f"{clash} is already there and kit did not write it (no {MANIFEST} lists it), so nothing was "
-                "changed; move it away or pass another --data-dir."
+                f"{clash} is already there and kit did not write it (no {MANIFEST} lists it), so nothing was changed",
+                fix="move_or_other_data_dir",
             )
 
 

@@ -27,9 +27,7 @@ from kit import KitError
 TOKEN_URL = "https://www.kaggle.com/settings/api"
 NO_CREDENTIALS = (
     f"no Kaggle credentials found; create an API token at {TOKEN_URL} and save it to ~/.kaggle/access_token "
-    "(or set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle with chmod 600); "
-    "without an account, `kit run --data-dir DIR` trains and writes the submission from a folder DIR that already "
-    "holds the competition's files."
+    "(or set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle with chmod 600)"
 )
 
 
@@ -139,7 +137,7 @@ class Kaggle:
     def api(self):
         if self._api is None:
             if find_credentials() is None:
-                raise KitError(NO_CREDENTIALS)
+                raise KitError(NO_CREDENTIALS, fix="without_account")
             quiet = io.StringIO()
             # The client prints its help text to stdout and calls exit() when it finds nothing usable.
             try:
@@ -150,7 +148,7 @@ class Kaggle:
                     if not getattr(api, "_authenticated", False):
                         api.authenticate()
             except SystemExit:
-                raise KitError(NO_CREDENTIALS) from None
+                raise KitError(NO_CREDENTIALS, fix="without_account") from None
             except ImportError as e:
                 raise KitError(f"the kaggle client cannot be imported ({e}); run `pip install kaggle six`.") from None
             except Exception as e:
@@ -176,7 +174,7 @@ class Kaggle:
             )
         zips = sorted(folder.glob("*.zip"))
         if not zips:
-            raise KitError(f"Kaggle sent no zip for {slug}; try `kit fetch --force` again later.")
+            raise KitError(f"Kaggle sent no zip for {slug}", fix="download_later", slug=slug)
         return zips[0]
 
     def submit(self, slug: str, path: Path, message: str, known_refs: frozenset = frozenset()) -> int:
@@ -228,8 +226,9 @@ class Kaggle:
         except KitError as e:
             raise SentError(
                 f"{file_name} may have reached Kaggle: the upload failed ({_clause(str(cause))}) and "
-                f"Kaggle's list could not be read to check ({_clause(str(e))}); run `kit submissions -c {slug}` "
-                "to see whether it is there before sending it again."
+                f"Kaggle's list could not be read to check ({_clause(str(e))})",
+                fix="look_then_resend",
+                slug=slug,
             ) from None
         found = [
             s

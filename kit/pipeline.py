@@ -25,7 +25,7 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     task = task_of(comp, train)
     y = target_tensor(comp, task, train)
     if plan.split != "random" and plan.folds > len(y):
-        raise KitError(f"--folds {plan.folds} is more than the {len(y)} training rows.")
+        raise KitError(f"{plan.folds} folds are more than the {len(y)} training rows", fix="fewer_folds", rows=len(y))
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
     groups = row_groups(comp, train) if plan.split == "group" else None
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kit import ledger
 from kit.competition import sha256_file
+from kit.fixes import worded
 from kit.paths import runs_path
 from kit.submission import write_atomic
 from kit.table import aligned
@@ -94,7 +95,7 @@ def _complete(run: dict) -> dict:
 
 def format_report(rows: list[dict], metric: str = "cv") -> str:
     if not rows:
-        return "no runs recorded yet; run `kit cv` or `kit submission`"
+        return worded("no runs recorded yet", fix="record_runs")
     head = ("when", "models", "recipe", "split", "seeds", "epochs", f"cv {metric}", "public", "file", "runs")
     cells = [
         (

@@ -147,27 +147,24 @@ def check_out_path(out: Path) -> None:
     out = Path(out)
     sidecar = out.with_suffix(".json")
     if out.suffix.lower() != ".csv":
-        raise KitError(f"--out {out} does not end in .csv; a submission is a CSV, so name it <name>.csv.")
+        raise KitError(f"{out} does not end in .csv", fix="out_csv")
     if sidecar.name in RECORDS:
-        raise KitError(
-            f"--out {out} would write its sidecar over {sidecar}, kit's {RECORDS[sidecar.name]}; choose another name."
-        )
+        raise KitError(f"{out} would write its sidecar over {sidecar}, kit's {RECORDS[sidecar.name]}", fix="other_out")
     if out.is_dir() or sidecar.is_dir():
-        raise KitError(f"--out {out} (or its sidecar {sidecar.name}) is a folder; give a file name ending in .csv.")
+        raise KitError(f"{out} (or its sidecar {sidecar.name}) is a folder", fix="out_file")
     if sidecar.exists() and not is_sidecar(sidecar):
         raise KitError(
-            f"{sidecar} exists and is not a kit sidecar, and --out {out} would replace it; "
-            "choose another --out or move that file aside."
+            f"{sidecar} exists and is not a kit sidecar, and writing {out} would replace it", fix="other_out_or_move"
         )
     if out.exists() and not sidecar.exists():
         raise KitError(
-            f"{out} exists and is not a kit submission (no kit sidecar {sidecar.name} beside it); "
-            "choose another --out or move that file aside."
+            f"{out} exists and is not a kit submission (no kit sidecar {sidecar.name} beside it)",
+            fix="other_out_or_move",
         )
     folder = out.parent
     blocker = next((f for f in (folder, *folder.parents) if f.exists() and not f.is_dir()), None)
     if blocker is not None:
-        raise KitError(f"--out {out} needs the folder {blocker}, but that is a file; choose another --out.")
+        raise KitError(f"{out} needs the folder {blocker}, but that is a file", fix="other_out")
     made = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -175,7 +172,7 @@ def check_out_path(out: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise KitError(f"cannot write in {folder} for --out {out} ({e.strerror or e}); choose another --out.") from None
+        raise KitError(f"cannot write in {folder} for {out} ({e.strerror or e})", fix="other_out") from None
     finally:
         for f in made:  # a refused run leaves no trace; the write makes them again
             try:

@@ -24,7 +24,12 @@ FINAL = ("COMPLETE", "ERROR")
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C once the file may have reached Kaggle; its text says what Kaggle has (the CLI prints it)."""
+    """Ctrl-C once the file may have reached Kaggle; its text says what Kaggle has, its fix what to do next
+    (as in kit.KitError; the CLI prints both)."""
+
+    def __init__(self, fact: str, fix: str | None = None, **values) -> None:
+        super().__init__(fact)
+        self.fix, self.values = fix, values
 
 
 def describe(entry: dict) -> str:
@@ -35,7 +40,7 @@ def describe(entry: dict) -> str:
     if status == "ERROR":
         return f"status ERROR: {(entry.get('error') or 'Kaggle gave no reason').rstrip('.')}"
     if status == "UNKNOWN":
-        return "status unknown: its upload was cut off before Kaggle answered; `kit submissions` shows if it is there"
+        return "status unknown: its upload was cut off before Kaggle answered"
     return f"status {status}, not scored yet"
 
 
@@ -43,7 +48,7 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
     """Check the file against the competition's test ids and submission form; returns its sha256."""
     path = Path(path)
     if not path.is_file():
-        raise KitError(f"{path} does not exist; pass the CSV that `kit submission` wrote.")
+        raise KitError(f"{path} does not exist", fix="submission_csv")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -53,7 +58,7 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
     try:
         check_submission(comp, task, text, test[comp.id].tolist())
     except KitError as e:
-        raise KitError(f"{path.name} was not sent: {e}") from None
+        raise KitError(f"{path.name} was not sent: {e}", e.fix, **e.values) from None
     return sha256_file(path)
 
 
@@ -77,14 +82,15 @@ def submit(
     cv_score = sidecar.get("cv_score")
     if message is None:
         message = f"kit {path.stem}" + (f" cv={cv_score:.4f}" if isinstance(cv_score, int | float) else "")
-    follow = f"follow it with `kit submissions -c {slug}`"
     with ledger.locked(slug):
         earlier = ledger.by_sha256(slug, sha)
         if earlier and not force:
             when = str(earlier.get("time") or "")[:10] or "an earlier run"
             raise KitError(
                 f"{path.name} was already submitted on {when} (ref {earlier.get('ref') or 'unknown'}, "
-                f"{describe(earlier)}); use --force to send it again."
+                f"{describe(earlier)})",
+                fix="look_then_resend" if (earlier.get("status") or "UNKNOWN") == "UNKNOWN" else "resend",
+                slug=slug,
             )
         # The entry stays UNKNOWN (ref None) if the upload is cut off before Kaggle answers, so that the
         # guard above stops the next blind `kit submit` of this file; `kit submissions` resolves it.
@@ -99,10 +105,7 @@ def submit(
             "run_key": sidecar.get("run_key"),  # what made the file: a rerun of it can be recognised
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        unknown = (
-            f"{path.name} may have reached Kaggle: its upload was cut off before Kaggle answered; "
-            f"`kit submissions -c {slug}` shows whether it is there (if not, send it again with --force)"
-        )
+        unknown = f"{path.name} may have reached Kaggle: its upload was cut off before Kaggle answered"
         try:
             ref = client.submit(slug, path, message, known_refs=ledger.refs(slug))
         except SentError:
@@ -112,14 +115,14 @@ def submit(
         except KeyboardInterrupt:
             with interrupts_deferred():
                 ledger.add(slug, entry)
-            raise Interrupted(unknown) from None
+            raise Interrupted(unknown, fix="look_then_resend", slug=slug) from None
         entry |= {"ref": ref, "status": "PENDING"}
         sent = f"{path.name} was submitted to {slug} (ref {ref}"
         try:
             with interrupts_deferred():
                 ledger.add(slug, entry)
         except KeyboardInterrupt:
-            raise Interrupted(f"{sent}, status PENDING); {follow}") from None
+            raise Interrupted(f"{sent}, status PENDING)", fix="follow", slug=slug) from None
     try:
         print(f"kit: submitted {path.name} to {slug} (ref {ref}, status PENDING)", file=sys.stderr)
         limits = client.limits(slug)
@@ -129,7 +132,7 @@ def submit(
             entry = wait_for_score(comp, ref, client, poll_seconds, timeout_seconds, sent)
     except KeyboardInterrupt:
         latest = next((e for e in ledger.load(slug) if e.get("ref") == ref), entry)
-        raise Interrupted(f"{sent}, {describe(latest)}); {follow}") from None
+        raise Interrupted(f"{sent}, {describe(latest)})", fix="follow", slug=slug) from None
     return entry
 
 
@@ -139,19 +142,20 @@ def wait_for_score(
     """Poll until the submission is scored or fails; record the outcome in the ledger. Every failure is a
     SentError (exit code 3): the file is on Kaggle whatever happens here. `sent` starts its sentences."""
     sent = sent or f"submission {ref} was sent to {comp.slug} (ref {ref}"
-    follow = f"follow it with `kit submissions -c {comp.slug}`"
     deadline = time.monotonic() + timeout_seconds
     while True:
         try:
             remote = client.submission(ref)
         except KitError as e:
-            raise SentError(f"{sent}), but reading its status failed: {str(e).rstrip('.')}; {follow}.") from None
+            failed = f"{sent}), but reading its status failed: {str(e).rstrip('.')}"
+            raise SentError(failed, fix="follow", slug=comp.slug) from None
         if remote["status"] in FINAL:
             break
         if time.monotonic() > deadline:
             raise SentError(
-                f"{sent}), but it is still {remote['status']} after the {timeout_seconds:g} s wait "
-                f"(--wait-timeout); {follow}."
+                f"{sent}), but it is still {remote['status']} after the {timeout_seconds:g} s wait",
+                fix="follow_or_wait_longer",
+                slug=comp.slug,
             )
         time.sleep(poll_seconds)
     entries = ledger.update(comp.slug, [remote])
@@ -225,8 +229,8 @@ def run_notebook(
     while (state := client.kernels_status(kernel))["status"] not in ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED"):
         if time.monotonic() > deadline:
             raise KitError(
-                f"notebook {kernel} is still {state['status']} after the {timeout_seconds:g} s wait "
-                "(--wait-timeout); check it on Kaggle later."
+                f"notebook {kernel} is still {state['status']} after the {timeout_seconds:g} s wait",
+                fix="notebook_later",
             )
         time.sleep(poll_seconds)
     if state["status"] != "COMPLETE":

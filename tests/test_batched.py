@@ -246,8 +246,9 @@ def test_asking_for_cuda_without_a_gpu_is_one_clear_error(synthetic_dir, monkeyp
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     train_rows, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train_rows))
-    with pytest.raises(KitError, match="no CUDA GPU.*--device cpu"):
+    with pytest.raises(KitError, match="no CUDA GPU") as error:  # the CLI words the fix: use --device cpu
         cross_validate(SPEC, train_rows, test, y, Plan(models=("linear",), folds=2, device="cuda"), TASK)
+    assert error.value.fix == "device_cpu"
     with pytest.raises(KitError, match="no CUDA GPU"):
         fit_full(SPEC, train_rows, test, y, Plan(models=("linear",), device="cuda"), TASK)
 

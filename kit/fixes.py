@@ -1,0 +1,56 @@
+"""What a user can do about a problem, in the command line's words: the flags and commands that fix it.
+
+The core raises `KitError(fact, fix=KEY, **values)` with the fact alone; only the CLI layer (kit.cli,
+kit.commands and this table) names a flag or a command (tests/test_fixes.py checks). The CLI prints
+`error: <fact>; <fix>.`. The few core functions that write a line for the terminal themselves (a fetch
+with nothing to do, `doctor`, `list`, `report`) word their fix here too, through `worded`.
+"""
+
+from __future__ import annotations
+
+FIXES = {  # key -> what to do, formatted with the values the KitError carries
+    # the data
+    "fetch": "run `kit fetch -c {slug}`",
+    "fetch_or_data_dir": "run `kit fetch -c {slug}` or pass --data-dir DIR with the competition's files",
+    "refetch": "run `kit fetch -c {slug} --force`",
+    "refetch_or_data_dir": "run `kit fetch -c {slug} --force` or pass --data-dir DIR",
+    "refetch_or_allow_changed": "run `kit fetch -c {slug} --force` to download it again, "
+    "or pass --allow-changed-data if you changed it on purpose",
+    "download_again": "download it again (`kit fetch --force`)",
+    "download_later": "try `kit fetch -c {slug} --force` again later",
+    "force_download": "use --force to download again",
+    "other_data_dir": "check it or pass another --data-dir",
+    "move_or_other_data_dir": "move it away or pass another --data-dir",
+    "data_dir_alone": "pass --data-dir a folder for the competition's files alone, such as data/<slug>",
+    "data_dir_csvs": "pass --data-dir DIR holding the competition's CSVs",
+    "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
+    "folder DIR that already holds the competition's files",
+    "new_definition": "write one with `kit new SLUG --data-dir DIR`",
+    "record_runs": "run `kit cv` or `kit submission`",
+    # training
+    "fewer_folds": "pass --folds {rows} or fewer",
+    "device_cpu": "use --device cpu, or install a CUDA build of torch on a machine with a GPU",
+    # the submission file
+    "out_csv": "a submission is a CSV, so pass --out <name>.csv",
+    "out_file": "give --out a file name ending in .csv",
+    "other_out": "choose another --out",
+    "other_out_or_move": "choose another --out or move that file aside",
+    # sending it
+    "submission_csv": "pass the CSV that `kit submission` wrote",
+    "resend": "use --force to send it again",
+    "follow": "follow it with `kit submissions -c {slug}`",
+    "follow_or_wait_longer": "follow it with `kit submissions -c {slug}`, or wait longer with --wait-timeout",
+    "look_then_resend": "`kit submissions -c {slug}` shows whether it is there (if not, send it again with --force)",
+    "notebook_later": "check it on Kaggle later, or wait longer with --wait-timeout",
+}
+
+
+def worded(fact: str, fix: str | None = None, **values) -> str:
+    """`<fact>; <fix in words>`, or the fact alone when there is no fix."""
+    return f"{fact.rstrip('.')}; {FIXES[fix].format(**values)}" if fix else fact
+
+
+def sentence(e: BaseException) -> str:
+    """An error as users read it: its fact, then its fix in words (kit.KitError, kit.submit.Interrupted)."""
+    fix = getattr(e, "fix", None)
+    return worded(str(e), fix, **e.values) + "." if fix else str(e)
