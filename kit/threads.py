@@ -11,6 +11,8 @@ thread settings: the order of a matmul's sums depends on how many threads share 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import torch
@@ -21,6 +23,14 @@ import torch
 # 1e8 (100,000 rows x 30 inputs x 50 models) it tied with two.
 SERIAL_WORK = 200_000_000
 _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit changed anything
+
+
+# Multiply-adds of one step's first layer (batch rows x inputs x models) from which separate models train
+# side by side, one per core (`run_each`). Measured (BENCHMARKS.md, "Threads"): on the 300,000-row
+# Playground case (7,500-row batches x 57 inputs x 5 models, 2.1e6) linear, nn and deep trained 1.46x
+# faster on two cores than one after another; on Titanic's plan (713 x 12 x 50, 4.3e5) no faster: its
+# operations are so short that the threads mostly wait for Python's lock.
+PARALLEL_WORK = 1_000_000
 
 
 def threads_for(rows: int, width: int, models: int) -> int:
@@ -40,3 +50,49 @@ def torch_threads(n: int, device: torch.device | None = None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def model_workers(rows: int, width: int, models: int, n_jobs: int, device: torch.device | None = None) -> int:
+    """How many models of `n_jobs` train at once: one per thread torch was given, when each step is large
+    enough to keep a core busy but small enough to train on one thread (see `threads_for`); else 1."""
+    work = rows * width * models
+    if (device is not None and device.type != "cpu") or not PARALLEL_WORK <= work < SERIAL_WORK:
+        return 1
+    return max(1, min(n_jobs, _GIVEN))
+
+
+def run_each(jobs: list[Callable], workers: int) -> list:
+    """Each job's result, in the order given; with workers > 1, that many run at once on threads of their own.
+
+    Each thread runs torch on one thread, so a job computes exactly what it would alone: the same bytes
+    whatever the number of workers. Jobs are taken in the order given. The threads are daemons, waited
+    for in short joins, so Ctrl-C stops the run at once; the first error a job raises is raised here.
+    """
+    if workers <= 1:
+        return [job() for job in jobs]
+    results, errors = [None] * len(jobs), []
+    queue, lock = iter(enumerate(jobs)), threading.Lock()
+
+    def work() -> None:
+        torch.set_num_threads(1)  # OpenMP's thread count is per thread: a new thread starts with the default
+        while not errors:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            i, job = item
+            try:
+                results[i] = job()
+            except BaseException as e:  # handed to the caller's thread
+                errors.append(e)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(jobs)))]
+    with torch_threads(1):  # restored after: the workers changed the process-wide MKL count
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.1)
+    if errors:
+        raise errors[0]
+    return results

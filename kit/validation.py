@@ -16,13 +16,15 @@ import json
 import statistics
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 
 import torch
 
 from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
-from kit.train import Training, best_epoch, fit, held_out_best_epochs, predict
+from kit.threads import model_workers, run_each
+from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, predict
 
 SPLITS = ("stratified", "kfold", "group", "random")
 
@@ -163,18 +165,15 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
         placed[width] = (stacks["train"].to(device), ys.to(device), stacks["mask"].to(device), valid)
     del stacks
 
-    results, grids, fit_seconds = {}, {}, 0.0
-    x = mask = xv = valid = done = None  # the loop's views of `placed`, dropped with it before the test rows
-    for name in plan.models:
+    def train_model(name: str):
+        """Every fold and seed of one model: (name, its CV results, its grids for the test rows)."""
         settings = plan.training.settings(name)
         n_folds = len(folds)
         valid_pred, histories = [None] * n_folds, [None] * n_folds
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
-        grids[name] = (settings, {})  # fold -> (its grid's params, its place in that grid)
+        by_fold = {}  # fold -> (its grid's params, its place in that grid)
         for width, fold_ids in by_width.items():
             x, ys, mask, valid = placed[width]
-            xv = valid[0]
-            start = time.perf_counter()
             done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
             for i, f in enumerate(fold_ids):
                 curves[f] = done.valid_scores[i]  # (epochs,)
@@ -186,18 +185,31 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
                 done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
                 for i, f in enumerate(fold_ids):
                     epochs[f] = stop_at[i]
-            losses = done.losses.cpu()  # waits for the device, so the clock stops when training has ended
-            fit_seconds += time.perf_counter() - start
-            valid_all = predict(settings, task, done.params, xv).cpu()  # (F, S, m_max[, k])
+            losses = done.losses.cpu()  # waits for the device
+            valid_all = predict(settings, task, done.params, valid[0]).cpu()  # (F, S, m_max[, k])
             for i, f in enumerate(fold_ids):
                 valid_pred[f] = valid_all[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid[, k]) mean over seeds
                 histories[f] = [h[: epochs[f]] for h in losses[i].tolist()]  # per seed, the loss per epoch
-                grids[name][1][f] = (done.params, i)
-            release_freed_memory()  # the training steps' temporaries
+                by_fold[f] = (done.params, i)
             if progress:
                 progress(len(fold_ids))
-        results[name] = (valid_pred, histories, curve_losses, curves, epochs)  # a ModelResult once test is in
-    del placed, x, mask, xv, valid, done  # every model has trained: the fold stacks go before the test rows come
+        return name, (valid_pred, histories, curve_losses, curves, epochs), (settings, by_fold)
+
+    # Models share nothing but the (read-only) fold stacks: large ones train side by side, one per core
+    # (kit.threads.run_each), each exactly as it would alone; the larger first, so the cores finish together.
+    n_folds, n_rows, width = next(iter(placed.values()))[0].shape  # the largest group's, in practice the only one
+    order = sorted(plan.models, key=lambda name: -_cost(plan.training.settings(name), width, task.width))
+    steps = [batch_rows(plan.training.settings(name), n_rows) or n_rows for name in order]
+    workers = model_workers(min(steps), width, n_folds * plan.seeds, len(order), device)
+    start = time.perf_counter()
+    trained = run_each([partial(train_model, name) for name in order], workers)
+    fit_seconds = time.perf_counter() - start
+    release_freed_memory()  # the training steps' temporaries
+    by_name = {name: (result, grid) for name, result, grid in trained}
+    results = {name: by_name[name][0] for name in plan.models}  # a ModelResult each once test is in
+    grids = {name: by_name[name][1] for name in plan.models}
+    placed.clear()  # every model has trained: the fold stacks go before the test rows come
+    del trained, by_name
     data.stacks.clear()
     test_pred = _test_predictions(data, spec, test, grids, task, device)
     for name, (valid_pred, histories, curve_losses, curves, epochs) in results.items():
@@ -209,6 +221,12 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
             result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
         results[name] = result
     return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task)
+
+
+def _cost(settings, n_in: int, n_out: int) -> int:
+    """Multiply-adds per row of a model's training: its epochs times the sizes of its layers."""
+    sizes = [n_in, *settings.hidden, n_out]
+    return settings.epochs * sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
 def _test_predictions(data, spec, test, grids: dict, task, device) -> dict:
@@ -376,14 +394,21 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict 
     x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
     mask = torch.ones(1, len(y), device=device)  # (1, n_train)
     y_train = y[None].to(device)  # (1, n_train)
-    per_model = []
-    for name in plan.models:
-        settings = plan.training.settings(name)
-        if epochs and name in epochs:
-            settings = replace(settings, epochs=epochs[name])
-        params = fit(settings, task, x_train, y_train, mask, seeds=plan.seed_list()).params
-        per_model.append(predict(settings, task, params, x_test)[0].mean(dim=0).cpu())  # mean over seeds
-    return torch.stack(per_model).mean(dim=0), state
+    settings = {name: plan.training.settings(name) for name in plan.models}
+    for name, n in (epochs or {}).items():
+        if name in settings:
+            settings[name] = replace(settings[name], epochs=n)
+
+    def train_model(name: str) -> torch.Tensor:
+        params = fit(settings[name], task, x_train, y_train, mask, seeds=plan.seed_list()).params
+        return predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+
+    # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
+    steps = min(batch_rows(s, len(y)) or len(y) for s in settings.values())
+    workers = model_workers(steps, x_train.shape[2], plan.seeds, len(settings), device)
+    order = sorted(plan.models, key=lambda name: -_cost(settings[name], x_train.shape[2], task.width))
+    trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
+    return torch.stack([trained[name] for name in plan.models]).mean(dim=0), state
 
 
 def paired_comparison(a: CVResult, b: CVResult) -> dict:

@@ -77,3 +77,76 @@ def test_spaceships_main_job_writes_the_same_bytes_on_one_thread_and_on_two(tmp_
     assert _submission_bytes(tmp_path, "spaceship-titanic", "1") == _submission_bytes(
         tmp_path, "spaceship-titanic", "2"
     )
+
+
+def test_models_train_side_by_side_only_when_a_step_keeps_a_core_busy_on_one_thread(monkeypatch):
+    monkeypatch.setattr(threads, "_GIVEN", 2)
+    assert threads.model_workers(rows=713, width=12, models=50, n_jobs=3) == 1  # Titanic's plan: too short
+    assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=3) == 2  # 300,000 rows, 32 steps
+    assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=1) == 1  # one model: nothing beside it
+    assert threads.model_workers(rows=1_000_000, width=50, models=5, n_jobs=3) == 1  # each uses every thread
+    assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=3, device=torch.device("meta")) == 1
+    monkeypatch.setattr(threads, "_GIVEN", 1)
+    assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=3) == 1
+
+
+def test_run_each_returns_results_in_the_order_given_from_threads_running_at_once():
+    import threading
+
+    both_running = threading.Barrier(2, timeout=10)  # breaks (and fails the jobs) unless two run at the same time
+    seen = []
+
+    def job(i):
+        both_running.wait()
+        seen.append((threading.get_ident(), torch.get_num_threads()))
+        return i * 10
+
+    before = torch.get_num_threads()
+    assert threads.run_each([lambda i=i: job(i) for i in range(2)], workers=2) == [0, 10]
+    assert len({ident for ident, _ in seen}) == 2 and {n for _, n in seen} == {1}  # two threads, torch on one each
+    assert torch.get_num_threads() == before
+
+
+def test_run_each_raises_the_first_error_of_a_job_in_the_callers_thread():
+    def bad():
+        raise ValueError("job failed")
+
+    try:
+        threads.run_each([lambda: 1, bad, lambda: 3], workers=2)
+    except ValueError as e:
+        assert str(e) == "job failed"
+    else:
+        raise AssertionError("the job's error was lost")
+
+
+def test_models_trained_side_by_side_give_the_bytes_they_give_one_after_another(monkeypatch):
+    import pandas as pd
+
+    from kit.recipe_spec import RecipeSpec
+    from kit.validation import Plan, cross_validate, fit_full
+
+    gen = torch.Generator().manual_seed(0)
+    n = 600
+    frame = pd.DataFrame({"a": torch.randn(n, generator=gen).tolist(), "b": torch.rand(n, generator=gen).tolist()})
+    y = ((frame["a"] + frame["b"]) > 0.5).astype(float)
+    train, test = frame.iloc[:500].reset_index(drop=True), frame.iloc[500:].reset_index(drop=True)
+    y_train = torch.tensor(y.iloc[:500].to_numpy(), dtype=torch.float32)
+    spec = RecipeSpec(name="t", numeric=["a", "b"])
+    task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    plan = Plan(folds=3, seeds=2, training=kit_train.Training(epochs=4, batch_size=64))
+
+    def run(parallel_work):
+        monkeypatch.setattr(threads, "PARALLEL_WORK", parallel_work)
+        monkeypatch.setattr(threads, "_GIVEN", 2)
+        cv = cross_validate(spec, train, test, y_train, plan, task)
+        full, _ = fit_full(spec, train, test, y_train, plan, task)
+        return cv, full
+
+    alone, full_alone = run(10**12)
+    side_by_side, full_side = run(0)
+    assert torch.equal(full_alone, full_side)
+    for name in plan.models:
+        a, b = alone.models[name], side_by_side.models[name]
+        assert torch.equal(a.oof, b.oof) and torch.equal(a.test_pred, b.test_pred)
+        assert a.losses == b.losses and a.valid_scores == b.valid_scores
+    assert list(side_by_side.models) == list(plan.models)  # reported in the plan's order, whatever finished first
