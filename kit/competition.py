@@ -298,12 +298,28 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
 
 
 def _infinite_cells(frame, columns: list[str]):
-    """(n_rows, n_columns) bool array: True where a cell reads as the number inf or -inf."""
+    """(n_rows, n_columns) bool array: True where a cell reads as the number inf or -inf.
+
+    A column of numbers is checked as it is; a column of text is read as numbers once per distinct
+    value (kit.values.distinct), not once per cell, and each row takes its value's answer.
+    """
     import numpy as np
     import pandas as pd
 
-    numbers = [pd.to_numeric(frame[c], errors="coerce").astype("float64").to_numpy() for c in columns]
-    return np.isinf(np.stack(numbers, axis=1)) if numbers else np.zeros((len(frame), 0), dtype=bool)
+    from kit.values import distinct
+
+    def infinite(column) -> np.ndarray:  # (n,) bool
+        return np.isinf(pd.to_numeric(column, errors="coerce").astype("float64").to_numpy())
+
+    cells = np.zeros((len(frame), len(columns)), dtype=bool)
+    for j, col in enumerate(columns):
+        column = frame[col]
+        if pd.api.types.is_numeric_dtype(column):
+            cells[:, j] = infinite(column)
+        else:
+            codes, first = distinct(column)  # a missing cell (code -1) reads as NaN, never inf
+            cells[:, j] = np.append(infinite(column.iloc[first]), False)[codes]
+    return cells
 
 
 def refuse_infinite(frame, path: Path, columns: list[str], id_column: str, remedy: str = "") -> None:

@@ -17,7 +17,7 @@ from kit.submission import (
     submission_text,
     write_submission,
 )
-from kit.validation import cross_validate, fit_full, split_indices
+from kit.validation import cross_validate, fit_full
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False):
@@ -33,7 +33,7 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
     train_ids = train[comp.id].tolist()
     for name, model in result.models.items():
-        for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, split_indices(plan, y, groups)), start=1):
+        for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, result.folds), start=1):
             ids = [train_ids[i] for i in valid_idx.tolist()]
             refuse_non_finite(ids, pred, f"train {comp.id}", f"model {name} in CV fold {k}")
     return result, y

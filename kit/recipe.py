@@ -40,14 +40,14 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
     """
     state = {"recipe": spec.name}
     frame = _run_steps(spec, state, train, fitting=True)
+    coded = {col: text_codes(frame[col]) for col in spec.one_hot}  # for the levels, then the features
     levels = {}
-    for col in spec.one_hot:
-        codes, names = text_codes(frame[col])
+    for col, (codes, names) in coded.items():
         seen = sorted(names[np.unique(codes[codes >= 0])])  # the texts present, sorted as strings
         first = [v for v in spec.level_order.get(col, ()) if v in seen]
         levels[col] = first + [v for v in seen if v not in first]
     state["levels"] = levels
-    columns, matrix = _features(frame, spec, levels)
+    columns, matrix = _features(frame, spec, levels, coded)
     state["columns"] = columns
     if spec.scale == "max":
         # Divide by the largest training value, as the article does; abs() so that a negative
@@ -270,25 +270,31 @@ STEPS = (
 # ---- features --------------------------------------------------------------------------------
 
 
-def _features(filled: pd.DataFrame, spec: RecipeSpec, levels: dict) -> tuple[list[str], np.ndarray]:
+def _features(
+    filled: pd.DataFrame, spec: RecipeSpec, levels: dict, coded: dict | None = None
+) -> tuple[list[str], np.ndarray]:
     """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros).
 
-    Written column by column into one float32 array: a number rounds from float64 to float32 the
-    same way whether alone or in a matrix, and no float64 copy of the whole table is ever made.
+    coded: col -> `text_codes(filled[col])` for the one-hot columns, where the caller has them already.
+    The numbers are written a column at a time into a columns-first float32 block, then copied into
+    the rows at once: a number rounds from float64 to float32 the same way whether alone or in a
+    matrix, no float64 copy of the whole table is ever made, and no write strides over every row
+    once per column.
     """
     columns = list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
     matrix = np.empty((len(filled), len(columns)), dtype="float32")  # (n, n_features)
+    numbers = np.empty((len(spec.numeric), len(filled)), dtype="float32")  # (n_numeric, n), columns first
     for j, c in enumerate(spec.numeric):
-        matrix[:, j] = as_number(filled[c], c).to_numpy(dtype="float64", na_value=np.nan)
+        numbers[j] = as_number(filled[c], c).to_numpy(dtype="float64", na_value=np.nan)
+    matrix[:, : len(numbers)] = numbers.T
+    del numbers
     j = len(spec.numeric)
     for col in spec.one_hot:
-        codes, names = text_codes(filled[col])
+        codes, names = coded[col] if coded else text_codes(filled[col])
         # Each row's position among the learned levels, or -1 for a level fit never saw (or missing).
         position = {level: i for i, level in enumerate(levels[col])}
         where = np.array([position.get(t, -1) for t in names] + [-1])[codes]  # (n,)
-        block = matrix[:, j : j + len(levels[col])]
-        block[:] = 0.0
-        hit = np.flatnonzero(where >= 0)
-        block[hit, where[hit]] = 1.0
-        j += len(levels[col])
+        width = len(levels[col])
+        matrix[:, j : j + width] = where[:, None] == np.arange(width)  # (n, width) 0/1; -1 matches no level
+        j += width
     return columns, matrix

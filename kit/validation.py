@@ -133,6 +133,7 @@ class CVResult:
     fit_seconds: float  # time spent training, in process
     recipe_states: list  # the recipe learned on each training fold
     task: object = None  # the kit.task.Task the scores are in: their metric and its direction
+    folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
 
     def summary(self) -> dict:
         return {
@@ -220,7 +221,7 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
         if plan.choose_epochs:
             result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
         results[name] = result
-    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task)
+    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task, folds)
 
 
 def _cost(settings, n_in: int, n_out: int) -> int:

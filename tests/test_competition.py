@@ -4,14 +4,26 @@ come from the definition, else from the training target's values."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, shared_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kit import KitError
-from kit.competition import known_competitions, load_competition, target_vector, task_of
+from kit.competition import (
+    _infinite_cells,
+    known_competitions,
+    load_competition,
+    read_csv,
+    refuse_infinite,
+    target_vector,
+    task_of,
+)
 
 HEAD = """\
 slug = "toy"
@@ -102,3 +114,42 @@ def test_a_target_outside_the_listed_labels_names_its_row(tmp_path):
     train = pd.DataFrame({"PassengerId": ["1", "2"], "Survived": [1, 2]})
     with pytest.raises(KitError, match="holds '2' at PassengerId 2 \\(line 3 of the file\\)"):
         target_vector(comp, train)
+
+
+# ---- infinite numbers -------------------------------------------------------------------------
+
+INF_CELLS = st.one_of(
+    st.none(),
+    st.just(math.nan),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 1.0, 1.5, 1e20, math.inf, -math.inf]),
+    st.sampled_from(["a", "1", "True", "inf", "-inf", "1e400", "Infinity", "-Infinity", "1e5", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(INF_CELLS, max_size=12))
+def test_infinite_cells_read_each_distinct_value_as_the_whole_column_reads_it(cells):
+    for column in (pd.Series(cells, dtype=object), pd.Series(cells)):  # as given, and as pandas infers them
+        frame = pd.DataFrame({"x": column, "n": range(len(cells))})
+        whole = np.isinf(pd.to_numeric(column, errors="coerce").astype("float64").to_numpy())  # every cell read
+        assert _infinite_cells(frame, ["x", "n"]).tolist() == [[bool(v), False] for v in whole]
+
+
+def test_an_inf_among_the_levels_of_a_text_column_is_refused_naming_its_row(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("id,Colour,Size\n1,red,2\n2,blue,3\n3,inf,4\n4,red,-inf\n5,-Infinity,5\n")
+    frame = read_csv(path, ["id"], "id")
+    assert str(frame["Colour"].dtype) == "str" and frame["Size"].dtype == "float64"  # text, and numbers
+    with pytest.raises(KitError) as refused:
+        refuse_infinite(frame, path, ["Colour", "Size"], "id")
+    assert (
+        str(refused.value)
+        == f"{path} column Colour holds 'inf', not a finite number, at id 3 (line 4 of the file); fix the file."
+    )
+    assert _infinite_cells(frame, ["Colour", "Size"]).tolist() == [[False, False]] * 2 + [
+        [True, False],
+        [False, True],
+        [True, False],
+    ]

@@ -50,8 +50,9 @@ def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
         validation, "fit_apply", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
     )
     plan = Plan(models=("linear",), folds=4)
-    cross_validate(SPEC, train, test, y, plan, TASK)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
     folds = split_indices(plan, y)
+    assert [(t.tolist(), v.tolist()) for t, v in result.folds] == [(t.tolist(), v.tolist()) for t, v in folds]
     assert len(seen) == len(folds)
     for rows, (_, valid_idx) in zip(seen, folds):
         assert not rows & set(valid_idx.tolist())

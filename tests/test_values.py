@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kit import KitError
 from kit.competition import label
-from kit.values import as_flags, map_distinct, texts
+from kit.values import as_flags, distinct, map_distinct, texts
 
 CELLS = st.one_of(
     st.none(),
@@ -34,6 +34,21 @@ def _columns(cells: list) -> list[pd.Series]:
 def test_texts_equal_the_label_of_every_cell_even_when_1_true_and_1_0_share_a_column(cells):
     for column in _columns(cells):
         assert texts(column).tolist() == [None if pd.isna(v) else label(v) for v in column]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(CELLS, max_size=12))
+def test_distinct_numbers_values_in_order_of_first_appearance_and_names_each_ones_first_row(cells):
+    strings = [v if isinstance(v, str) or v is None else label(v) for v in cells]
+    for column in [*_columns(cells), pd.Series(strings, dtype="str")]:
+        codes, first = distinct(column)
+        assert sorted(set(codes[codes >= 0].tolist())) == list(range(len(first)))
+        assert first.tolist() == [int(np.flatnonzero(codes == k)[0]) for k in range(len(first))]
+        assert first.tolist() == sorted(first.tolist())  # code 0 appears first, then 1, ...
+        assert (codes < 0).tolist() == column.isna().tolist()
+        values = column.tolist()
+        for i in np.flatnonzero(codes >= 0):
+            assert label(values[first[codes[i]]]) == label(values[i])  # a row's code names its value
 
 
 @settings(max_examples=200, deadline=None)
