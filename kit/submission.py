@@ -39,6 +39,11 @@ def refuse_non_finite(ids: list, pred, where: str, who: str = "the models") -> N
 
     pred: (n,) or (n, k), a tensor or nested lists.
     """
+    if hasattr(pred, "isfinite"):  # a tensor (torch is not imported here, to keep this module light)
+        if len(pred) != len(ids):
+            raise ValueError(f"{len(pred)} predictions for {len(ids)} ids")
+        if bool(pred.isfinite().all()):
+            return  # the common case in one pass; the loop below only names the first bad row
     rows = pred.tolist() if hasattr(pred, "tolist") else list(pred)
     if len(rows) != len(ids):
         raise ValueError(f"{len(rows)} predictions for {len(ids)} ids")

@@ -23,7 +23,7 @@ import torch
 from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
-from kit.threads import model_workers, run_each
+from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, predict
 
 SPLITS = ("stratified", "kfold", "group", "random")
@@ -153,6 +153,13 @@ def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progres
     progress, if given, is called with the number of folds each time a model finishes some.
     groups: one value per training row, for the group split.
     """
+    # One thread for everything but the fits, which choose their own (kit.threads): the many small
+    # operations around them (seed means, scores, the test rows' chunks) waited on a second thread.
+    with torch_threads(1):
+        return _cross_validate(spec, train, test, y, plan, task, progress, groups)
+
+
+def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVResult:
     device = resolve_device(plan.device)
     folds = split_indices(plan, y, groups)
     data = _encode_folds(spec, train, test, folds)
@@ -389,6 +396,11 @@ def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict 
     epochs: model -> epochs chosen by CV, overriding the plan's. test_pred is the ensemble's mean
     prediction over models and seeds, (n_test,) or (n_test, k).
     """
+    with torch_threads(1):  # as in cross_validate
+        return _fit_full(spec, train, test, y, plan, task, epochs)
+
+
+def _fit_full(spec, train, test, y, plan, task, epochs) -> tuple:
     device = resolve_device(plan.device)
     state, x_train = fit_apply(spec, train)
     x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
