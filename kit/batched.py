@@ -119,4 +119,5 @@ def batch_order(n_rows: list[int], batch_size: int, gens: list[torch.Generator])
     # dealt out in turn: batch b holds slots b, b + n_batches, ...; made contiguous so that each batch's
     # rows are side by side in memory (gathering with a strided index was a fifth of a linear model's step)
     index = index.view(len(n_rows), per_batch, n_batches).transpose(1, 2).contiguous()  # (F, n_batches, per_batch)
-    return index.clamp(min=0), (index >= 0).float()
+    mask = (index >= 0).float()
+    return index.clamp_(min=0), mask  # in place: on 1,200,000 rows each copy is 10 MB

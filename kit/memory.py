@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-MMAP_LIMIT = 4 * 2**20  # Titanic-sized activations (2.9 MB); a large case's 5-9 MB batches stay mapped: peak below 1 GB
+MMAP_LIMIT = 32 * 2**20  # glibc's ceiling on 64-bit systems: a 300,000-row case's batches (5-9 MB) too
 TRIM_LIMIT = 64 * 2**20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 _done = False

@@ -274,6 +274,7 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
                 loss.sum().backward()
                 step(opt, params, state)
                 losses[:, :, epoch] += loss.detach() * shares[:, b, None]
+            del index, batch_mask, rows, rows_mask  # before the next epoch's are made
         if curves is not None:
             curves.record(epoch, params)
         for f in [f for f, e in enumerate(stop_at or []) if e == epoch + 1 and e < epochs]:
