@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kit import KitError, paths
 from kit.competition import MODEL_NAMES
+from kit.fixes import worded
 
 SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
@@ -244,7 +245,10 @@ def cmd_report(args) -> int:
 
     comp = load_competition(args.competition)
     rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better, comp.metric)
-    print(format_report(rows, comp.metric))
+    if not rows:  # say which competition was looked at: -c defaults to titanic
+        print(worded(f"no runs recorded yet for {comp.slug}", fix="record_runs_for", slug=comp.slug))
+    else:
+        print(format_report(rows, comp.metric))
     others = sorted({run_metric(r) for r in load_runs(comp.slug)} - {comp.metric})
     if others:
         print(f"(runs scored by {', '.join(others)}, not {comp.metric}, are left out)")
@@ -306,12 +310,16 @@ def cmd_submissions(args) -> int:
 def cmd_run(args) -> int:
     from kit.competition import default_data_dir, load_competition
     from kit.fetch import fetch
+    from kit.kaggle_client import NO_CREDENTIALS, find_credentials
     from kit.submission import check_out_path
 
     comp = load_competition(args.competition)
     spec, plan = _recipe(args, comp), _plan(args)
-    # Every cheap check before a download or any training: the flags, the recipe, the output path.
+    # Every cheap check before a download or any training: the flags, the recipe, the output path, and
+    # credentials when the file is to be sent (the upload would refuse without them, after all the training).
     check_out_path(_out_path(args, comp, spec, plan))
+    if args.submit and find_credentials() is None:
+        raise KitError(NO_CREDENTIALS, fix="without_account")
     data_dir = args.data_dir or default_data_dir(comp)
     if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
         data_dir = fetch(comp, data_dir, quiet=args.quiet)

@@ -26,7 +26,7 @@ def competitions_table(data_dir_of) -> str:
             continue
         folder = Path(data_dir_of(comp))
         here = all((folder / comp.files[role]).is_file() for role in ("train", "test"))
-        data = str(folder) if here else worded("missing", fix="fetch", slug=comp.slug)
+        data = str(folder) if here else worded("missing", fix="fetch_or_data_dir", slug=comp.slug)
         rows.append((comp.slug, comp.task, comp.metric, ",".join(comp.recipes), data))
     if not rows:
         return worded("no competitions found", fix="new_definition")

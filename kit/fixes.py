@@ -27,6 +27,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "folder DIR that already holds the competition's files",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
     "record_runs": "run `kit cv` or `kit submission`",
+    "record_runs_for": "run `kit cv -c {slug}` or `kit submission -c {slug}`",
     # training
     "fewer_folds": "pass --folds {rows} or fewer",
     "device_cpu": "use --device cpu, or install a CUDA build of torch on a machine with a GPU",

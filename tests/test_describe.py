@@ -62,6 +62,7 @@ def test_kit_list_shows_each_competition_with_its_task_metric_and_data(tmp_path,
     assert lines[0].split() == ["competition", "task", "metric", "recipes", "data"]
     titanic = next(line for line in lines if line.startswith("titanic "))
     assert titanic.split()[1:4] == ["binary", "accuracy", "article,plus"] and "missing" in titanic
+    assert "--data-dir DIR" in titanic  # data kept elsewhere is passed in, not only fetched
 
 
 def test_recipe_show_prints_each_feature_and_what_was_learned(tmp_path, monkeypatch, capsys):

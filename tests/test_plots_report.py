@@ -117,10 +117,10 @@ def test_report_joins_the_public_score_of_a_submitted_file(synthetic_dir, tmp_pa
 
 
 @pytest.mark.parametrize("command", [["report"], ["report", "-c", "titanic"]])
-def test_report_with_no_runs_says_so(command, tmp_path, monkeypatch, capsys):
+def test_report_with_no_runs_says_so_and_names_the_competition_it_looked_at(command, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(command) == 0
-    assert "no runs recorded yet" in capsys.readouterr().out
+    assert "no runs recorded yet for titanic; run `kit cv -c titanic`" in capsys.readouterr().out
 
 
 def test_report_shows_one_row_per_distinct_configuration_with_its_reruns_counted(

@@ -48,3 +48,10 @@ def test_a_submitted_file_that_is_gone_is_written_again(run, server):
         path.unlink()
     again = run("run", *FAST)
     assert again.returncode == 0 and "already submitted" not in again.stderr and _runs(run) == 2
+
+
+def test_kit_run_submit_without_credentials_stops_before_any_download_or_training(run, server):
+    run.env = {k: v for k, v in run.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
+    out = run("run", *FAST, *SUBMIT)
+    test_kaggle.one_error(out, "no Kaggle credentials", "without an account")
+    assert server.log == [] and run.leftovers() == []  # nothing downloaded, trained or written
