@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import test_kaggle
+from conftest import shared_data
 from fake_kaggle import fake_kaggle_fixture  # noqa: F401 (registers the fake_kaggle fixture)
 
 FAST = ["--models", "linear", "--seeds", "1", "--folds", "2", "--epochs", "3", "--quiet"]
@@ -52,6 +53,7 @@ def test_a_submitted_file_that_is_gone_is_written_again(run, server):
 
 def test_kit_run_submit_without_credentials_stops_before_any_download_or_training(run, server):
     run.env = {k: v for k, v in run.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
-    out = run("run", *FAST, *SUBMIT)
+    data = shared_data("titanic")  # the data is here: without the check, kit would train and write the file first
+    out = run("run", "--data-dir", str(data), *FAST, *SUBMIT)
     test_kaggle.one_error(out, "no Kaggle credentials", "without an account")
     assert server.log == [] and run.leftovers() == []  # nothing downloaded, trained or written
