@@ -99,16 +99,21 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
 
 
 def format_cv(comp, spec, plan, result) -> str:
-    """The CV table: mean ± std and per-fold scores of each model and of the ensemble."""
+    """The CV table: mean ± std and per-fold scores of each model and of the ensemble; with epochs chosen by
+    CV, each model's too: the full-data fit's, then each fold's."""
     split = "random 80/20" if plan.split == "random" else f"{plan.split} {plan.folds} folds"
     if plan.repeats > 1:
         split += f" x {plan.repeats} repeats"
     lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
-    lines.append(f"{'model':<12}{comp.metric:>20}   folds")
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
+    folds = {name: " ".join(f"{s:.4f}" for s in r.fold_scores) for name, r in rows}
+    width = max(len("folds"), *map(len, folds.values()))
+    chosen = result.full_fit_epochs()
+    epochs_head = "   chosen epochs: full fit (each fold)" if chosen else ""
+    lines.append(f"{'model':<12}{comp.metric:>20}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
-        folds = " ".join(f"{s:.4f}" for s in r.fold_scores)
-        lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds}")
+        epochs = f"   {chosen[name]} ({'/'.join(map(str, r.epochs))})" if name in chosen else ""
+        lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
     lines.append(f"training took {result.fit_seconds:.2f} s")
     return "\n".join(lines)

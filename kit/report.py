@@ -38,7 +38,10 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "folds": plan.folds,
         "seeds": plan.seeds,
         "repeats": plan.repeats,
-        "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},
+        "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},  # with choose_epochs: the most CV tried
+        "choose_epochs": plan.choose_epochs,
+        "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
+        "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
@@ -51,10 +54,12 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
-                "seeds": None, "repeats": 1, "epochs": {}, "metric": None, "cv_mean": None, "cv_std": None,
+                "seeds": None, "repeats": 1, "epochs": {}, "choose_epochs": False, "chosen_epochs": None,
+                "fold_epochs": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
-SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "cv_mean", "sha256")
+SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "choose_epochs",
+            "chosen_epochs", "cv_mean", "sha256")  # fmt: skip
 
 
 def run_metric(run: dict) -> str:
@@ -87,6 +92,9 @@ def _complete(run: dict) -> dict:
     row["time"] = str(row["time"])
     row["models"] = [row["models"]] if isinstance(row["models"], str) else list(row["models"] or [])
     row["epochs"] = row["epochs"] if isinstance(row["epochs"], dict) else {}
+    row["choose_epochs"] = row["choose_epochs"] is True
+    chosen = row["chosen_epochs"]
+    row["chosen_epochs"] = chosen if row["choose_epochs"] and isinstance(chosen, dict) else None
     for key in ("cv_mean", "cv_std"):
         if not isinstance(row[key], int | float) or isinstance(row[key], bool):
             row[key] = None
@@ -104,7 +112,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
             _split(r),
             str(r["seeds"]) if r["seeds"] is not None else "-",
-            _epochs(r["epochs"]),
+            _epochs(r),
             _cv(r),
             r["public_score"] or "-",
             Path(r["file"]).name if r["file"] else "-",
@@ -122,8 +130,17 @@ def _split(r: dict) -> str:
     return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "")
 
 
-def _epochs(epochs: dict) -> str:
-    """30 when every model trains 30 epochs; linear:60,nn:30 otherwise."""
+def _epochs(r: dict) -> str:
+    """30 when every model trains 30 epochs; linear:60,nn:30 otherwise. With epochs chosen by CV, what each
+    full-data fit trained in the models' order, of the most tried: chosen 60/26/12 of 100."""
+    epochs = _per_model(r["epochs"])
+    if not r["choose_epochs"]:
+        return epochs
+    chosen = r["chosen_epochs"] or {}
+    return "chosen " + "/".join(str(chosen.get(m, "?")) for m in r["models"] or chosen) + f" of {epochs}"
+
+
+def _per_model(epochs: dict) -> str:
     values = set(epochs.values())
     if len(values) == 1:
         return str(values.pop())

@@ -235,6 +235,23 @@ def test_the_sidecar_of_a_submission_with_epochs_chosen_by_cv_records_the_choice
     assert sidecar["config"]["plan"]["choose_epochs"] is True
 
 
+def test_the_cv_table_names_the_epochs_chosen_for_the_full_fit_and_each_fold(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn", "--epochs", "12"]
+    assert main([*args, "--choose-epochs"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    (run,) = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert "chosen epochs" in next(line for line in table if line.startswith("model"))
+    for name in ("linear", "nn"):
+        (line,) = [line for line in table if line.startswith(f"{name} ")]
+        folds = "/".join(map(str, run["fold_epochs"][name]))
+        assert line.endswith(f"   {run['chosen_epochs'][name]} ({folds})"), line
+    assert main([*args, "--no-choose-epochs"]) == 0
+    assert "chosen" not in capsys.readouterr().out  # epochs it was given: nothing to name
+
+
 def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
     from conftest import shared_data
 

@@ -150,6 +150,48 @@ def test_report_orders_a_lower_is_better_metric_smallest_first(tmp_path, monkeyp
     assert [r["cv_mean"] for r in report_rows("toy", greater_is_better=True)] == [0.3, 0.2, 0.1]
 
 
+def test_report_tells_apart_runs_that_differ_only_in_choosing_the_epochs(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn", "--epochs", "12"]
+    assert main([*args, "--no-choose-epochs"]) == 0 and main([*args, "--choose-epochs"]) == 0
+    plain, chose = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert (plain["choose_epochs"], plain["chosen_epochs"], plain["fold_epochs"]) == (False, None, None)
+    assert chose["choose_epochs"] is True and sorted(chose["chosen_epochs"]) == ["linear", "nn"]
+    assert all(len(chose["fold_epochs"][m]) == 3 for m in ("linear", "nn"))  # each fold's, beside the full fit's
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:-1]
+    chosen = "chosen {linear}/{nn} of 12".format(**chose["chosen_epochs"])
+    assert len(rows) == 2 and sum(chosen in r for r in rows) == 1
+    assert sum(" 12 " in r and "chosen" not in r for r in rows) == 1  # the plain run: the 12 epochs it was given
+
+
+def test_report_keeps_apart_runs_that_differ_only_in_the_epochs_chosen(tmp_path, monkeypatch):
+    from kit.report import RUN_DEFAULTS, format_report, report_rows
+
+    monkeypatch.chdir(tmp_path)
+    base = RUN_DEFAULTS | {"models": ["linear", "nn"], "epochs": {"linear": 100, "nn": 100}, "cv_mean": 0.8}
+    runs = [base, base | {"choose_epochs": True, "chosen_epochs": {"linear": 60, "nn": 26}}]
+    (tmp_path / "submissions" / "toy").mkdir(parents=True)
+    (tmp_path / "submissions" / "toy" / "runs.json").write_text(json.dumps(runs))
+    table = format_report(report_rows("toy")).splitlines()
+    assert len(table) == 3 and table[1] != table[2]
+    assert "chosen 60/26 of 100" in format_report(report_rows("toy"))
+
+
+def test_a_run_logged_before_epochs_could_be_chosen_reads_as_trained_its_epochs(tmp_path, monkeypatch):
+    from kit.report import format_report, report_rows
+
+    monkeypatch.chdir(tmp_path)
+    old = {"time": "2024-01-01T00:00:00+00:00", "models": ["linear"], "recipe": "base", "split": "stratified",
+           "folds": 5, "seeds": 1, "epochs": {"linear": 100}, "cv_mean": 0.8, "cv_std": 0.01}  # fmt: skip
+    (tmp_path / "submissions" / "toy").mkdir(parents=True)
+    (tmp_path / "submissions" / "toy" / "runs.json").write_text(json.dumps([old]))
+    (row,) = report_rows("toy")
+    assert row["choose_epochs"] is False and row["chosen_epochs"] is None
+    assert " 100 " in format_report([row]) and "chosen" not in format_report([row])
+
+
 def test_the_report_plot_puts_each_submitted_file_against_the_y_equals_x_line():
     from kit.plots import report_figure
     from kit.report import RUN_DEFAULTS

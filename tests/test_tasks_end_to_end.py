@@ -138,7 +138,8 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
         f.write("\n[training]\nepochs = 120\nchoose_epochs = true  # in the metric's direction\n")
     assert kit("fetch", "-c", slug).returncode == 0
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--quiet")
-    assert header_of(table) == ["model", case.metric, "folds"] and "3 folds" in table
+    assert header_of(table)[:3] == ["model", case.metric, "folds"] and "3 folds" in table
+    assert "chosen epochs: full fit (each fold)" in table  # its [training] chooses them
     out = local(tmp_path, monkeypatch, capsys, "submission", "-c", slug, "--quiet")
     path = tmp_path / "work" / out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
