@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="the CSV to submit")
     _data_options(p)
     _submit_options(p)
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="only run the checks an upload runs first (file, ids, values, sent before?); send nothing, no account needed",
+    )
+    p.epilog += " With --check nothing is sent: 0 it would be sent, 1 the same file was sent before, 2 a check failed."
     p.set_defaults(run=cmd_submit)
 
     p = commands.add_parser("submissions", help="list the competition's submissions beside their CV scores")

@@ -283,7 +283,27 @@ def cmd_submit(args) -> int:
     comp = load_competition(args.competition)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)  # the CSV is checked against test.csv: the right one
+    if args.check:
+        return _check_only(comp, args.file, data_dir)
     _submit(args, comp, args.file, data_dir)
+    return 0
+
+
+def _check_only(comp, path: Path, data_dir: Path) -> int:
+    """`kit submit --check`: the checks an upload makes first, and nothing sent. Exit 0 when it would be sent."""
+    from kit import ledger
+    from kit.submit import describe, preflight
+
+    sha = preflight(comp, path, data_dir)  # a KitError (exit 2) names what is wrong
+    earlier = ledger.by_sha256(comp.slug, sha)
+    if earlier:
+        when = str(earlier.get("time") or "")[:10] or "an earlier run"
+        print(
+            f"kit: {path.name} passes the checks, but was already submitted on {when} "
+            f"(ref {earlier.get('ref') or 'unknown'}, {describe(earlier)}); `kit submit` would refuse it without --force"
+        )
+        return 1
+    print(f"kit: {path.name} passes every check an upload makes first (header, ids, values); nothing was sent")
     return 0
 
 

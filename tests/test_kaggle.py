@@ -291,6 +291,26 @@ def test_submit_uploads_records_waits_and_prints_the_public_score(fetched, serve
     assert entry["file"].endswith("rule.csv") and len(entry["sha256"]) == 64 and entry["ref"]
 
 
+def test_submit_check_runs_the_upload_checks_with_no_account_and_sends_nothing(fetched, server):
+    fetched.env = {k: v for k, v in fetched.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
+    good = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
+    out = fetched("submit", str(good), "--check")
+    assert out.returncode == 0, out.stderr
+    assert "rule.csv passes every check" in out.stdout and "nothing was sent" in out.stdout
+    bad = _write(fetched, "bad.csv", INVALID["417 rows"](_good_rows()))
+    one_error(fetched("submit", str(bad), "--check"), "bad.csv was not sent")
+    assert server.calls("StartSubmissionUpload") == [] and server.uploads == []
+    assert not (fetched.work / "submissions").exists()  # no ledger entry: nothing was sent
+
+
+def test_submit_check_says_when_the_same_file_was_sent_before(fetched, server):
+    path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
+    assert fetched("submit", str(path)).returncode == 0
+    out = fetched("submit", str(path), "--check")
+    assert out.returncode == 1 and "already submitted" in out.stdout
+    assert len(server.uploads) == 1
+
+
 def test_the_same_file_is_not_sent_twice_unless_forced(fetched, server):
     path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
     assert fetched("submit", str(path)).returncode == 0
