@@ -176,7 +176,8 @@ def cmd_reproduce(args) -> int:
 
 def cmd_cv(args) -> int:
     from kit.competition import load_competition, read_train_test
-    from kit.pipeline import format_comparison, format_cv, run_cv
+    from kit.cv_cache import save as save_cv
+    from kit.pipeline import format_comparison, format_cv, run_cv, run_key
     from kit.report import record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
@@ -189,6 +190,7 @@ def cmd_cv(args) -> int:
         other_spec = comp.recipe(args.against)
         other_data = read_train_test(comp, data_dir, other_spec)
     result, _ = run_cv(comp, spec, train, test, plan, args.quiet)
+    save_cv(comp.slug, run_key(comp, spec, plan, data_dir), result)  # a submission of the same plan reuses it
     record_run(comp, spec, plan, result)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
               "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip

@@ -4,7 +4,8 @@ All are relative to the folder kit runs in (a checkout, or a Kaggle notebook's w
 
     data/<slug>/                   the competition's files (kit fetch); /kaggle/input/<slug>/ in a notebook
     submissions/<slug>/            <name>.csv with its sidecar <name>.json and plots, ledger.json (uploads),
-                                   runs.json (every cv and submission run), report.png, .lock (one upload at a time)
+                                   runs.json (every cv and submission run), report.png, .lock (one upload at a time),
+                                   cv-cache.pt (the last CV, reused by a submission of the same configuration)
     submissions/<slug>/cv/         the plots of `kit cv --plot`
     submissions/<slug>/notebook/   what a Kaggle notebook run wrote (kit notebook --push --wait)
     build/notebook/<slug>/         the notebook kit notebook builds
@@ -50,6 +51,10 @@ def report_path(slug: str) -> Path:
 
 def lock_path(slug: str) -> Path:
     return submissions_dir(slug) / ".lock"
+
+
+def cv_cache_path(slug: str) -> Path:
+    return submissions_dir(slug) / "cv-cache.pt"
 
 
 def cv_plots_dir(slug: str) -> Path:

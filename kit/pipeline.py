@@ -3,6 +3,7 @@ so that both write byte-identical files from the same settings."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -39,6 +40,26 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     return result, y
 
 
+def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False):
+    """`run_cv`, or the competition's last CV when it was made with exactly this configuration and data
+    (kit.cv_cache); a CV computed here is kept for the next. Returns (CVResult, y)."""
+    from kit import cv_cache
+    from kit.kaggle_client import in_kaggle_notebook
+
+    if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
+        return run_cv(comp, spec, train, test, plan, quiet)
+    key = run_key(comp, spec, plan, data_dir)
+    result = cv_cache.load(comp.slug, key, task_of(comp, train))
+    if result is None:
+        result, y = run_cv(comp, spec, train, test, plan, quiet)
+        cv_cache.save(comp.slug, key, result)
+        return result, y
+    if not quiet:
+        print("kit: the CV of an earlier run with this configuration and data is reused; only the full fit trains",
+              file=sys.stderr)  # fmt: skip
+    return result, target_tensor(comp, result.task, train)
+
+
 def run_key(comp, spec, plan, data_dir: Path) -> str:
     """A fingerprint of everything that decides a submission's bytes: kit's version and commit, the
     competition's task and submission form, the recipe, the plan and the input files' sha256.
@@ -65,7 +86,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     check_out_path(out)  # before the data is read: a refused path costs no training
     train, test = read_train_test(comp, data_dir, spec)
     task = task_of(comp, train)
-    result, y = run_cv(comp, spec, train, test, plan, quiet)
+    result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
     test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=result.full_fit_epochs())
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
