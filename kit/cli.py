@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("new", help="draft competitions/SLUG.toml from the competition's files")
     p.add_argument("slug", help="the competition's name on Kaggle, as in kaggle.com/competitions/SLUG")
     p.add_argument("--data-dir", type=Path, help="folder holding its train, test and sample CSVs (default data/SLUG/)")
-    p.add_argument("--metric", help="the metric it is scored by (default: a guess, marked as one in the file)")
+    p.add_argument(
+        "--metric", type=str.lower, help="the metric it is scored by, in any case (default: a guess, marked as one)"
+    )
     p.add_argument("--out", type=Path, help="where to write the definition (default competitions/SLUG.toml)")
     p.set_defaults(run=cmd_new)
 

@@ -464,9 +464,12 @@ def cmd_new(args) -> int:
     data_dir = args.data_dir or paths.DATA / args.slug
     if not Path(data_dir).is_dir():
         raise KitError(f"data folder {data_dir} does not exist; pass --data-dir DIR holding the competition's CSVs.")
-    write_atomic(out, draft(args.slug, data_dir, args.metric))
+    text, notes = draft(args.slug, data_dir, args.metric)
+    write_atomic(out, text)
     load_competition(str(out))  # a draft kit cannot read is a bug, not something to hand over
     print(out)
+    for note in notes:
+        print(f"kit: note: {note}.", file=sys.stderr)
     return 0
 
 

@@ -173,6 +173,8 @@ class Definition:
 
 
 def _parse(raw: dict, path: Path) -> Competition:
+    if isinstance(raw.get("metric"), str):  # metric names match in any case: "RMSLE" is rmsle
+        raw = {**raw, "metric": raw["metric"].lower()}
     check(raw, Definition)
     recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"]) for name, spec in raw["recipes"].items()}
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):

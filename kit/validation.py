@@ -180,15 +180,20 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
         valid_pred, histories = [None] * n_folds, [None] * n_folds
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
         by_fold = {}  # fold -> (its grid's params, its place in that grid)
+        grids = {}  # width -> the fit with validation curves
+        for width, fold_ids in by_width.items():  # every fold's curve first: a fold's epochs need all the others'
+            x, ys, mask, valid = placed[width]
+            grids[width] = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
+            for i, f in enumerate(fold_ids):
+                curves[f] = grids[width].valid_scores[i]  # (epochs,)
+                curve_losses[f] = grids[width].valid_losses[i].cpu().tolist()  # per seed, after each epoch
+        if plan.choose_epochs and n_folds > 1:
+            chosen, _ = held_out_best_epochs(torch.stack(curves), task)
         for width, fold_ids in by_width.items():
             x, ys, mask, valid = placed[width]
-            done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid)
-            for i, f in enumerate(fold_ids):
-                curves[f] = done.valid_scores[i]  # (epochs,)
-                curve_losses[f] = done.valid_losses[i].cpu().tolist()  # per seed, after each epoch
+            done = grids.pop(width)
             if plan.choose_epochs and n_folds > 1:
                 # Fold f trains the epochs its sibling folds' curves chose, and no more
-                chosen, _ = held_out_best_epochs(torch.stack([curves[f] for f in range(n_folds)]), task)
                 stop_at = [chosen[f] for f in fold_ids]
                 done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
                 for i, f in enumerate(fold_ids):
@@ -349,10 +354,13 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         release_freed_memory()  # the fold's frames and temporaries
     for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
         stack = stacks[width]
+        # rows up to the group's own longest fold, as its targets are padded (pad_rows): a group of folds
+        # one row shorter than another group's would otherwise train on one row more than it has targets
+        n, m = (max(len(folds[f][part]) for f, _ in members) for part in (0, 1))
         stacks[width] = {
-            "train": stack["train"][: len(members)],
-            "valid": stack["valid"][: len(members)].transpose(1, 2),
-            "mask": stack["mask"][: len(members)],
+            "train": stack["train"][: len(members), :n],
+            "valid": stack["valid"][: len(members), :, :m].transpose(1, 2),
+            "mask": stack["mask"][: len(members), :n],
         }
     return _FoldData(states, groups, stacks, test_keys, cache)
 

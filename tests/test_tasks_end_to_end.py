@@ -133,9 +133,9 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert f"split={'kfold' if kind == 'regression' else 'stratified'} 5 folds" in table
 
     # the user settles on a configuration in [run]; fetch, cv, submission and submit follow it
-    with definition.open("a") as f:
-        f.write('\n[run]\nmodels = ["linear", "nn", "deep"]\nfolds = 3\nseeds = 1\n')
-        f.write("\n[training]\nepochs = 120\nchoose_epochs = true  # in the metric's direction\n")
+    assert drafted["training"] == {"choose_epochs": True}  # in the metric's direction
+    text = definition.read_text().replace("\n[training]\n", "\n[training]\nepochs = 120\n")
+    definition.write_text(text + '\n[run]\nmodels = ["linear", "nn", "deep"]\nfolds = 3\nseeds = 1\n')
     assert kit("fetch", "-c", slug).returncode == 0
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--quiet")
     assert header_of(table)[:3] == ["model", case.metric, "folds"] and "3 folds" in table

@@ -146,6 +146,23 @@ def test_folds_whose_recipes_learn_different_columns_still_train(synthetic_dir):
     assert not torch.isnan(result.models["deep"].oof).any() and len(result.ensemble.fold_scores) == 4
 
 
+@pytest.mark.parametrize("choose_epochs", [False, True])
+def test_folds_of_different_columns_and_different_sizes_train_each_on_its_own_rows(choose_epochs, synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    train = train.iloc[: len(train) // 2 * 2 - 1].copy()  # an odd count: one fold trains a row more
+    train.loc[train.index[0], "Embarked"] = "Z"  # learned by one of two folds: each is a width of its own
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("linear",), folds=2, training=Training(epochs=6), choose_epochs=choose_epochs)
+    result = cross_validate(SPEC, train, test, y, plan, TASK)
+    assert len({len(state["columns"]) for state in result.recipe_states}) == 2
+    assert len({len(t) for t, _ in result.folds}) == 2  # the fold of fewer rows had stacks of the larger's
+    linear = result.models["linear"]
+    assert not torch.isnan(linear.oof).any() and len(result.ensemble.fold_scores) == 2
+    # with choose_epochs each fold trains what the other fold's curve chose, whichever width it is
+    expected = held_out_best_epochs(torch.tensor(linear.valid_scores), TASK)[0] if choose_epochs else [6, 6]
+    assert linear.epochs == expected
+
+
 def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
     from kit.validation import paired_comparison
 

@@ -1,0 +1,109 @@
+"""`kit new` on competitions it has never seen: what the draft makes of integer codes, a column empty in test,
+a metric named in capitals, a probability metric over a one-label sample submission, and the epochs."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from pathlib import Path
+
+import pytest
+from test_tasks_end_to_end import CASES, write_competition
+
+from kit.cli import main
+from kit.competition import load_competition
+
+
+def bikes(folder: Path) -> Path:
+    """A bike-hire competition: the hour (0..23) and season (1..4) are codes, holiday a 0/1 flag, temp a
+    number, and windspeed is measured in train but has no value at all in test. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(480):
+        hour, season, holiday = i % 24, 1 + (i // 24) % 4, int(i % 7 == 0)
+        rush = 300 if hour in (8, 17, 18) else 40
+        rows.append(
+            [
+                f"b{i:04d}",
+                hour,
+                season,
+                holiday,
+                f"{10 + (i * 7) % 23 + i % 2 / 2:.1f}",
+                f"{(i * 3) % 11:.2f}",
+                rush + i % 5,
+            ]
+        )
+    header = ["datetime", "hour", "season", "holiday", "temp", "windspeed", "count"]
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows[:360]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header[:5] + ["windspeed"], *([*r[:5], ""] for r in rows[360:])])
+    with (folder / "sampleSubmission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["datetime", "count"], *([r[0], 0] for r in rows[360:])])
+    return folder
+
+
+def new(tmp_path: Path, monkeypatch, capsys, slug: str, folder: Path, *more: str) -> tuple[dict, str, str]:
+    """`kit new` in tmp_path: (the draft as TOML, its text, what kit new wrote on stderr)."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["new", slug, "--data-dir", str(folder), *more])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    text = (tmp_path / "competitions" / f"{slug}.toml").read_text()
+    return tomllib.loads(text), text, err
+
+
+def test_whole_numbers_with_a_few_values_are_drafted_one_hot_as_a_guess_and_a_0_1_column_stays_a_number(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"), "--metric", "rmsle")
+    recipe = raw["recipes"]["base"]
+    assert recipe["one_hot"] == ["hour", "season"]
+    assert recipe["numeric"] == ["holiday", "temp"]
+    one_hot_line = next(line for line in text.splitlines() if line.startswith("one_hot = "))
+    assert "hour, season: whole numbers with few values, guessed to be codes" in one_hot_line
+    assert main(["recipe", "show", "-c", "bikes", "--data-dir", str(tmp_path / "data")]) == 0
+    assert "hour_23" in capsys.readouterr().out  # one feature per hour seen in training
+
+
+def test_a_column_with_no_value_in_test_is_left_out_of_the_recipe_and_kit_new_says_so(tmp_path, monkeypatch, capsys):
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"), "--metric", "rmse")
+    recipe = raw["recipes"]["base"]
+    assert "windspeed" not in recipe["numeric"] + recipe.get("fill_mode", []) + recipe["one_hot"]
+    assert "# Not used, empty: windspeed (it has no value in test.csv)." in text
+    assert "kit: note: windspeed is left out of the recipe: it has no value in test.csv." in err
+    fast = ["cv", "-c", "bikes", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
+    assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
+
+
+def test_the_draft_chooses_each_models_epochs_by_cv_and_says_why(tmp_path, monkeypatch, capsys):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"))
+    assert raw["training"] == {"choose_epochs": True}
+    assert "A fixed 100 epochs can overfit" in text
+    assert load_competition("bikes").training == {"choose_epochs": True}
+
+
+@pytest.mark.parametrize("given", ["RMSLE", "Rmsle", "rmsle"])
+def test_a_metric_is_matched_in_any_case_on_the_command_line_and_in_a_definition(given, tmp_path, monkeypatch, capsys):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"), "--metric", given)
+    assert (raw["task"], raw["metric"]) == ("regression", "rmsle")
+    definition = tmp_path / "competitions" / "bikes.toml"
+    definition.write_text(text.replace('metric = "rmsle"', f'metric = "{given.upper()}"'))
+    assert load_competition(str(definition)).metric == "rmsle"
+
+
+def test_a_probability_metric_over_a_one_label_sample_drafts_a_column_per_class_that_runs(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "data"
+    write_competition(CASES["iris-accuracy"], folder)  # the sample submission: id, species
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "iris", folder, "--metric", "log_loss")
+    assert (raw["task"], raw["metric"]) == ("multiclass", "log_loss")
+    assert raw["submission"]["columns"] == ["id", "setosa", "versicolor", "virginica"]
+    assert "# log_loss needs one probability column per class; the sample submission has one label column." in text
+    assert "the sample submission has one (species)" in err
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "iris", *fast]) == 0
+    assert main(["submission", "-c", "iris", *fast]) == 0, capsys.readouterr().err
+    written = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    assert written.read_text().splitlines()[0] == "id,setosa,versicolor,virginica"
