@@ -65,34 +65,59 @@ def run_each(jobs: list[Callable], workers: int) -> list:
     """Each job's result, in the order given; with workers > 1, that many run at once on threads of their own.
 
     Each thread runs torch on one thread, so a job computes exactly what it would alone: the same bytes
-    whatever the number of workers. Jobs are taken in the order given. The threads are daemons, waited
-    for in short joins, so Ctrl-C stops the run at once; the first error a job raises is raised here.
+    whatever the number of workers. Jobs are taken in the order given; the first error a job raises is
+    raised here. Ctrl-C (or any error) asks the other jobs to stop: a training loop checks `stop_asked`
+    once an epoch, so they end within an epoch instead of running on in the background (in a notebook
+    the process outlives the interrupt). Threads are waited for through events of their own, not
+    Thread.join: a Ctrl-C that lands inside join can leave a running thread marked as finished.
     """
     if workers <= 1:
         return [job() for job in jobs]
     results, errors = [None] * len(jobs), []
-    queue, lock = iter(enumerate(jobs)), threading.Lock()
+    queue, lock, stop = iter(enumerate(jobs)), threading.Lock(), threading.Event()
 
-    def work() -> None:
+    def work(finished: threading.Event) -> None:
+        _local.stop = stop
         torch.set_num_threads(1)  # OpenMP's thread count is per thread: a new thread starts with the default
-        while not errors:
-            with lock:
-                item = next(queue, None)
-            if item is None:
-                return
-            i, job = item
-            try:
-                results[i] = job()
-            except BaseException as e:  # handed to the caller's thread
-                errors.append(e)
+        try:
+            while not errors and not stop.is_set():
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                i, job = item
+                try:
+                    results[i] = job()
+                except BaseException as e:  # handed to the caller's thread
+                    errors.append(e)
+        finally:
+            finished.set()
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(jobs)))]
+    done = [threading.Event() for _ in range(min(workers, len(jobs)))]
+    threads = [threading.Thread(target=work, args=(finished,), daemon=True) for finished in done]
     with torch_threads(1):  # restored after: the workers changed the process-wide MKL count
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.1)
+        try:
+            for t in threads:
+                t.start()
+            for finished in done:
+                while not finished.wait(0.1):
+                    if errors:
+                        stop.set()  # the run has failed: the others need not finish
+        except KeyboardInterrupt:
+            stop.set()  # never cleared: a thread still starting takes no job
+            for t, finished in zip(threads, done):
+                if t.ident is not None:
+                    finished.wait()  # within an epoch: their loops check stop_asked
+            raise
     if errors:
         raise errors[0]
     return results
+
+
+_local = threading.local()  # a run_each thread's stop event
+
+
+def stop_asked() -> bool:
+    """True on a `run_each` thread whose run was interrupted or failed: a training loop stops at its next epoch."""
+    stop = getattr(_local, "stop", None)
+    return stop is not None and stop.is_set()

@@ -34,7 +34,7 @@ from kit.memory import reuse_freed_blocks
 from kit.models import MODELS, PRESETS, forward
 from kit.optim import OPTIMIZERS, Optimizer, init_state, step
 from kit.task import Task
-from kit.threads import threads_for, torch_threads
+from kit.threads import stop_asked, threads_for, torch_threads
 
 LOSSES = ("task", "mae")
 # The loss each task trains with under loss = "task": per row, from raw outputs (kit.batched).
@@ -255,6 +255,8 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
     else:
         xt = x.transpose(1, 2).contiguous()  # (F, n_in, n): rows last, see kit.models
     for epoch in range(epochs):
+        if stop_asked():  # models training beside this one failed or were interrupted (kit.threads.run_each)
+            raise KeyboardInterrupt
         if not mini:
             loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
             # The models share no parameter, so the gradient of the sum is each model's own gradient.

@@ -150,3 +150,57 @@ def test_models_trained_side_by_side_give_the_bytes_they_give_one_after_another(
         assert torch.equal(a.oof, b.oof) and torch.equal(a.test_pred, b.test_pred)
         assert a.losses == b.losses and a.valid_scores == b.valid_scores
     assert list(side_by_side.models) == list(plan.models)  # reported in the plan's order, whatever finished first
+
+
+def test_ctrl_c_stops_the_jobs_running_beside_the_main_thread_and_is_raised():
+    import _thread
+    import threading
+    import time
+
+    started, stopped = threading.Barrier(3, timeout=10), []
+
+    def job():
+        started.wait()
+        while not threads.stop_asked():  # what a training loop checks once an epoch
+            time.sleep(0.01)
+        stopped.append(1)
+        raise KeyboardInterrupt
+
+    def press_ctrl_c():
+        started.wait()
+        _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    try:
+        threads.run_each([job, job], workers=2)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("Ctrl-C was swallowed")
+    assert stopped == [1, 1] and not threads.stop_asked()  # both jobs ended before run_each returned
+
+
+def test_an_error_in_one_job_stops_the_others():
+    import time
+
+    def bad():
+        time.sleep(0.05)
+        raise ValueError("diverged")
+
+    asked = []
+
+    def long():
+        for _ in range(1000):  # 10 s unless asked to stop
+            if threads.stop_asked():
+                asked.append(1)
+                raise KeyboardInterrupt
+            time.sleep(0.01)
+        return "finished"
+
+    try:
+        threads.run_each([long, bad], workers=2)
+    except ValueError as e:
+        assert str(e) == "diverged"  # the first error, not the stopped job's interrupt
+    else:
+        raise AssertionError("the job's error was lost")
+    assert asked == [1]  # the long job was told to stop rather than left to finish
