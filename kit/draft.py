@@ -5,7 +5,8 @@ and target from the sample submission, the task guessed from the target's values
 in any case, or a guess marked as one), epochs chosen by CV, and a starting recipe chosen from each
 column's type: numbers as they are (log1p for long-tailed ones), flags as 1/0, categories one-hot with
 their rare levels pooled (whole numbers with a few values too, at a guess: hours, months, seasons),
-and every gap filled. A column with no value in train or test is left out. Each line
+ISO dates as their year, month and day of the week, and every gap filled (numbers with fractions by the
+median, the rest by the mode). A column with no value in train or test is left out. Each line
 carries a comment, so the user can see what to change.
 """
 
@@ -26,6 +27,10 @@ FLAGS = {"true", "false", "yes", "no"}
 # model could only rise or fall across them (RMSLE 1.05 against 0.47 with the hour one-hot on a bike-hire
 # set). Two values stay numeric: one 0/1 column already says all that two levels can.
 CODES = range(3, 25)
+# A text column is drafted as dates when a sample of its distinct values all start like an ISO date and read as one.
+ISO_DATE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
+DATE_SAMPLE = 1000  # distinct values looked at, the first ones seen
+DATE_PARTS = ("year", "month", "dayofweek")  # the parts a drafted date starts with: the season, the week's rhythm
 
 
 def find_files(data_dir: Path) -> dict[str, str]:
@@ -182,6 +187,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
     import pandas as pd
 
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
+    dates, fill_median = {}, []
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
             continue
@@ -194,6 +200,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
         gaps = bool(series.isna().any() or test[col].isna().any())
         distinct = series.dropna().unique()
         lowered = {str(v).lower() for v in distinct}
+        median = False  # gaps take the median (numbers with fractions) rather than the mode
         if pd.api.types.is_bool_dtype(series) or (len(distinct) == 2 and lowered <= FLAGS):
             flags.append(col)
             numeric.append(col)
@@ -209,8 +216,17 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
             elif series.min() >= 0 and series.quantile(0.99) > 20 * (series.median() + 1):
                 log1p[f"Log{col}"] = col  # long-tailed, like money: its logarithm spreads it out
                 numeric.append(f"Log{col}")
+                median = not (distinct % 1 == 0).all()
             else:
                 numeric.append(col)
+                median = not (distinct % 1 == 0).all()
+        elif _is_date(distinct):
+            dates[col] = DATE_PARTS
+            parts = [f"{col}_{p}" for p in DATE_PARTS]
+            numeric += parts
+            if gaps:
+                fill_mode += parts  # the parts are whole numbers, codes of a kind
+            continue
         elif len(distinct) <= MAX_LEVELS:
             one_hot.append(col)
             counts = series.value_counts()
@@ -220,17 +236,24 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
             skipped.append(f"{col} ({len(distinct)} distinct texts)")
             continue
         if gaps:
-            fill_mode.append(col)
+            (fill_median if median else fill_mode).append(col)
     lines = ["# The starting recipe: every input column by its type. `kit recipe show` prints what it makes."]
     if skipped:
         lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
     if empty:
         lines.append(f"# Not used, empty: {'; '.join(f'{col} ({why})' for col, why in empty)}.")
     lines.append("[recipes.base]")
+    if dates:
+        lines.append(
+            f"date = {_table(dates)}  # dates as numbers ({', '.join(DATE_PARTS)}; also day, dayofyear, hour, "
+            "minute, elapsed)"
+        )
     if flags:
         lines.append(f"boolean = {_list(flags)}  # True/False (yes/no) columns as 1/0")
     if rare:
         lines.append(f"rare = {_table(rare)}  # levels in fewer rows than this share one level")
+    if fill_median:
+        lines.append(f"fill_median = {_list(fill_median)}  # gaps in numbers take the training rows' median")
     if fill_mode:
         lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
     if log1p:
@@ -240,6 +263,22 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training{guess}")
     lines.append('scale = "max"  # divide each feature by its largest training value ("standard" centres it too)')
     return lines, empty
+
+
+def _is_date(distinct) -> bool:
+    """Whether a text column's distinct values (the first DATE_SAMPLE) all look like ISO dates and read as dates."""
+    import pandas as pd
+
+    from kit.values import as_dates
+
+    sample = list(distinct[:DATE_SAMPLE])
+    if not all(isinstance(v, str) and ISO_DATE.match(v) for v in sample):
+        return False
+    try:
+        as_dates(pd.Series(sample, dtype=object), "")
+    except KitError:
+        return False
+    return True
 
 
 def _text(value) -> str:
@@ -254,8 +293,15 @@ def _list(items) -> str:
 
 
 def _table(mapping: dict) -> str:
-    parts = [f"{_key(k)} = {v if isinstance(v, int) else json.dumps(v)}" for k, v in mapping.items()]
+    parts = [f"{_key(k)} = {_value(v)}" for k, v in mapping.items()]
     return "{ " + ", ".join(parts) + " }"
+
+
+def _value(value) -> str:
+    """A TOML value: a whole number as it is, a tuple as a list of strings, a string quoted."""
+    if isinstance(value, tuple):
+        return _list(value)
+    return str(value) if isinstance(value, int) else json.dumps(value)
 
 
 def _key(name: str) -> str:

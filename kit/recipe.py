@@ -22,9 +22,11 @@ import torch
 from kit import KitError
 from kit.groups import count_step, fill_group_step, target_mean_step
 from kit.recipe_spec import RecipeSpec
-from kit.values import as_flags, as_number, label, map_distinct, plain, text_codes
+from kit.values import as_dates, as_flags, as_number, label, map_distinct, plain, text_codes
 
 RARE = "rare"  # the level that `rare` gives to levels too rare (or new) to learn from
+_EPOCH = pd.Timestamp("1970-01-01")
+_PANDAS_PART = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}  # the date parts pandas spells otherwise
 
 
 def fit_recipe(spec: RecipeSpec, train: pd.DataFrame) -> dict:
@@ -107,7 +109,7 @@ def check_filled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> None:
         col = state["columns"][int(np.flatnonzero(gaps)[0])]
         raise KitError(
             f"feature {col} has missing values that recipe {spec.name} does not fill; "
-            "add its column (or those it is made from) to fill_mode, fill_constant or fill_group."
+            "add its column (or those it is made from) to fill_mode, fill_median, fill_constant or fill_group."
         )
 
 
@@ -146,6 +148,20 @@ def _extract(spec, state, out, fitting):
         out[new] = pd.Series(groups[codes], index=out.index, dtype=object)
 
 
+def _date(spec, state, out, fitting):
+    """Parts of a date or a date and time (as kit.values.as_dates reads them) as numbers in new columns
+    COLUMN_PART; a missing or empty cell leaves them missing."""
+    for col, parts in spec.date.items():
+        codes, when = as_dates(out[col], col)
+        for part in parts:
+            if part == "elapsed":
+                values = (when - _EPOCH) / pd.Timedelta(days=1)  # days since 1970-01-01, a fraction for the time
+            else:
+                values = getattr(when, _PANDAS_PART.get(part, part))  # day of week: Monday is 0
+            column = np.asarray(values, dtype="float64")  # (n_distinct + 1,): NaN for NaT
+            out[f"{col}_{part}"] = pd.Series(column[codes], index=out.index)  # code -1 (missing) takes the last
+
+
 def _replace(spec, state, out, fitting):
     for col, mapping in spec.replace.items():
         out[col] = map_distinct(out[col], lambda v, m=mapping: m.get(label(v), v))
@@ -179,7 +195,7 @@ def _numbers(spec, state, out, fitting):
     reads = [c for c in spec.numeric if c not in spec.log1p] + list(spec.log1p.values())
     reads += [t for terms in spec.sum.values() for t in terms if isinstance(t, str)]
     reads += [c for r in spec.ratio.values() for c in r]
-    reads += [c for c, g in spec.fill_group.items() if g["stat"] == "median"]
+    reads += [c for c, g in spec.fill_group.items() if g["stat"] == "median"] + list(spec.fill_median)
     for col in dict.fromkeys(reads):
         if col in out:  # the rest are made later, as numbers
             out[col] = as_number(out[col], col)
@@ -188,6 +204,23 @@ def _numbers(spec, state, out, fitting):
 def _fill_constant(spec, state, out, fitting):
     for col, value in spec.fill_constant.items():
         out[col] = _fill_missing(out[col], value)
+
+
+def _fill_median(spec, state, out, fitting):
+    """Missing numbers take the median of the fit rows' values (read as numbers by _numbers)."""
+    if not spec.fill_median:
+        return
+    if fitting:
+        state["medians"] = {}
+        for col in spec.fill_median:
+            values = out[col].dropna()
+            if values.empty:
+                raise KitError(
+                    f"column {col} has no values in the training rows, so it has no median; drop it from fill_median."
+                )
+            state["medians"][col] = plain(values.median())
+    for col, value in state["medians"].items():
+        out[col] = out[col].fillna(value)
 
 
 def _fill_mode(spec, state, out, fitting):
@@ -251,11 +284,13 @@ def _log1p(spec, state, out, fitting):
 STEPS = (
     _split,
     _extract,
+    _date,
     _replace,
     _boolean,
     _rare,
     _numbers,
     _fill_constant,
+    _fill_median,
     _fill_mode,
     fill_group_step,
     _sum,

@@ -14,7 +14,7 @@ from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
-    "split", "extract", "replace", "boolean", "rare", "fill_constant", "fill_mode", "fill_group",
+    "split", "extract", "date", "replace", "boolean", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
     "sum", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
@@ -31,10 +31,12 @@ class RecipeSpec:
     name: str
     split: dict = field(default_factory=dict)  # column -> {sep, into}: its parts, split on sep, as new columns
     extract: dict = field(default_factory=dict)  # new column -> {from, pattern}: the pattern's first group
+    date: dict = field(default_factory=dict)  # column -> parts (year, month, ...): numbers COLUMN_PART, per date
     replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
     fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
+    fill_median: tuple = ()  # number columns whose missing values take the training median
     fill_mode: tuple = ()  # columns whose missing values take the training mode
     fill_group: dict = field(default_factory=dict)  # column -> {by, stat}: gaps take the group's median or mode
     sum: dict = field(default_factory=dict)  # new column -> columns and numbers added up
@@ -55,8 +57,9 @@ class RecipeSpec:
         """(step, columns read, columns made) for every entry of every step, in the order they run."""
         e = [("split", (c,), s["into"]) for c, s in self.split.items()]
         e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
+        e += [("date", (c,), tuple(f"{c}_{p}" for p in parts)) for c, parts in self.date.items()]
         e += [(step, (c,), ()) for step in ("replace", "boolean", "rare") for c in getattr(self, step)]
-        e += [(step, (c,), ()) for step in ("fill_constant", "fill_mode") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
         e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
@@ -86,6 +89,11 @@ def _regex_with_group(pattern: str) -> str | None:
     except re.error as e:
         return f"is an invalid regular expression ({e})"
     return None if groups else "needs a (group) to keep"
+
+
+# What `date` can take from a date: day of week 0 is Monday; elapsed is days since 1970-01-01 (a fraction
+# for a time of day).
+DatePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "elapsed"]
 
 
 @dataclass(frozen=True)
@@ -135,10 +143,12 @@ class RecipeTable:
 
     split: dict[Name, Split] = field(default_factory=dict)
     extract: dict[Name, Extract] = field(default_factory=dict)
+    date: dict[Name, Annotated[list[DatePart], Rule(min_len=1, unique=True)]] = field(default_factory=dict)
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
     fill_constant: dict[Name, Value] = field(default_factory=dict)
+    fill_median: list[Name] = field(default_factory=list)
     fill_mode: list[Name] = field(default_factory=list)
     fill_group: dict[Name, FillGroup] = field(default_factory=dict)
     sum: dict[Name, Annotated[list[Name | float], Rule(min_len=1)]] = field(default_factory=dict)
@@ -183,10 +193,12 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         name=name,
         split=split,
         extract=extract,
+        date={col: tuple(parts) for col, parts in raw.get("date", {}).items()},
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
         rare=dict(raw.get("rare", {})),
         fill_constant=dict(raw.get("fill_constant", {})),
+        fill_median=tuple(raw.get("fill_median", ())),
         fill_mode=tuple(raw.get("fill_mode", ())),
         fill_group=fill_group,
         sum={new: tuple(terms) for new, terms in raw.get("sum", {}).items()},
@@ -218,6 +230,8 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         ready.update(makes)
     if target in spec.input_columns():
         raise SchemaError(f"recipe {name} reads the target {target} as an input; only target_mean may learn from it")
-    if set(spec.fill_group) & set(spec.fill_mode):
-        raise SchemaError(f"recipe {name} lists a column in both fill_mode and fill_group; keep one")
+    fills = {"fill_median": set(spec.fill_median), "fill_mode": set(spec.fill_mode), "fill_group": set(spec.fill_group)}
+    for a, b in (("fill_mode", "fill_group"), ("fill_median", "fill_mode"), ("fill_median", "fill_group")):
+        if fills[a] & fills[b]:
+            raise SchemaError(f"recipe {name} lists a column in both {a} and {b}; keep one")
     return spec

@@ -1,4 +1,4 @@
-"""How the recipe reads raw cells: as numbers, as True/False flags, as text labels.
+"""How the recipe reads raw cells: as numbers, as True/False flags, as text labels, as dates.
 
 One place for these so that every step reads a cell the same way and fails with the same sentence.
 They work on a column's distinct values, never cell by cell: `distinct` numbers each row by its value
@@ -7,6 +7,8 @@ back to the rows. A 300,000-row column of ten levels costs ten Python calls, not
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,9 @@ TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 # Object columns whose values factorize safely: no two values of different types compare equal there.
 # Elsewhere (a column mixing 1 and True, or 1 and 1.0) each value is told apart by its type too.
 _ONE_KIND = {"string", "boolean", "integer", "floating", "empty", "bytes"}
+# A time zone after a time of day ("10:30Z", "10:30:00+02:00"): dropped, so a date's parts are read as written
+# (the local time) and a column whose rows are in different zones still parses as one.
+_ZONE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$")
 
 
 def label(value) -> str:
@@ -113,3 +118,24 @@ def as_flags(series: pd.Series, col: str) -> pd.Series:
 def plain(value):
     """numpy scalars to plain Python, so the state is JSON."""
     return value.item() if hasattr(value, "item") else value
+
+
+def as_dates(series: pd.Series, col: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """(codes, dates): row i holds dates[codes[i]]; each distinct text is read once, as `text_codes` numbers them.
+
+    An ISO 8601 date or date and time: 2019-03-14, 20190314, 2019-03-14 10:30, 2019-03-14T10:30:00.5Z (a
+    time zone is dropped: the time as written); a year alone or a year and month are the first day of it.
+    Any other text stops the run with one sentence naming the column and the value.
+
+    dates: (n_distinct + 1,), NaT for an empty text and, last, for missing cells (code -1).
+    """
+    codes, names = text_codes(series)
+    texts = [_ZONE.sub(r"\1", t.strip()) for t in names]
+    # utc=True: a zone _ZONE does not know ("2019-03-14T10Z") is read in UTC rather than failing the column
+    parsed = pd.to_datetime(pd.Series([*texts, ""], dtype=object), format="ISO8601", errors="coerce", utc=True)
+    when = pd.DatetimeIndex(parsed).tz_localize(None)
+    bad = np.flatnonzero(when.isna()[:-1] & np.array([t != "" for t in texts], dtype=bool))
+    if len(bad):
+        value = series.iloc[int(np.flatnonzero(codes == bad[0])[0])]  # the first row that holds it
+        raise KitError(f"column {col} holds {value!r}, which is not a date; fix the file.")
+    return codes, when

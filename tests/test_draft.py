@@ -107,3 +107,41 @@ def test_a_probability_metric_over_a_one_label_sample_drafts_a_column_per_class_
     assert main(["submission", "-c", "iris", *fast]) == 0, capsys.readouterr().err
     written = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
     assert written.read_text().splitlines()[0] == "id,setosa,versicolor,virginica"
+
+
+def members(folder: Path) -> Path:
+    """A club's members: JoinDate an ISO date (a gap in test), Weight a number with fractions and gaps, Visits
+    whole numbers with a gap, Code a text that only starts like a date, and whether they renewed. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = ["id", "JoinDate", "Weight", "Visits", "Code", "Renewed"]
+    rows = []
+    for i in range(200):
+        joined = f"20{15 + i % 6}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        weight = "" if i % 9 == 0 else f"{55 + (i * 7) % 40 + 0.5 * (i % 2)}"
+        visits = "" if i % 11 == 0 else str(i % 40)
+        rows.append([f"m{i}", joined, weight, visits, f"{2000 + i}-01-01x", int(i % 3 == 0)])
+    rows[150][1] = ""  # a member with no date, in test
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows[:150]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header[:-1], *(r[:-1] for r in rows[150:])])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "Renewed"], *([r[0], 0] for r in rows[150:])])
+    return folder
+
+
+def test_a_date_column_is_drafted_as_its_parts_and_numbers_with_fractions_fill_their_gaps_with_the_median(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "club", members(tmp_path / "data"))
+    recipe = raw["recipes"]["base"]
+    parts = ["JoinDate_year", "JoinDate_month", "JoinDate_dayofweek"]
+    assert recipe["date"] == {"JoinDate": ["year", "month", "dayofweek"]}
+    assert recipe["numeric"] == [*parts, "Weight", "Visits"]  # in the order of the columns
+    assert "date = { JoinDate = " in text and "# dates as numbers (year, month, dayofweek;" in text
+    assert recipe["fill_median"] == ["Weight"]  # fractions: the median
+    assert recipe["fill_mode"] == [*parts, "Visits"]  # whole numbers (and a date's parts) keep the mode
+    assert "Code (150 distinct texts)" in text  # starts like a date, but is not one
+    fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "club", *fast]) == 0  # the draft runs unchanged, the test row with no date filled
+    assert main(["submission", "-c", "club", *fast]) == 0

@@ -1,0 +1,201 @@
+"""The recipe's `date` step (a date's parts as numbers) and `fill_median` (gaps take the training median):
+each learns from fit rows only, its state round-trips through JSON, and a mistake is one sentence."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_definition_schema import SHIPPED, WRONG, paths, refusal, with_value
+from test_recipe import features, recipe, rows
+
+from kit import KitError
+from kit.competition import Competition, parse_definition
+from kit.recipe import apply_recipe, fit_recipe
+from kit.recipe_spec import RecipeSpec
+
+PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "elapsed"]
+
+
+def dated(**more) -> RecipeSpec:
+    """Every part of JoinDate as a number feature, gaps filled with -1 so that they show."""
+    made = [f"JoinDate_{p}" for p in PARTS]
+    return recipe(date={"JoinDate": PARTS}, fill_constant=dict.fromkeys(made, -1), numeric=made, **more)
+
+
+# ---- date --------------------------------------------------------------------------------------
+
+
+def test_date_makes_each_part_as_a_number_and_a_gap_stays_missing_for_the_fills():
+    train = rows(JoinDate=["2019-03-14", "2020-01-01T23:30:00", None, "", "2019-03-14 06:15"])
+    spec = dated()
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got["JoinDate_year"] == [2019, 2020, -1, -1, 2019]
+    assert got["JoinDate_month"] == [3, 1, -1, -1, 3]
+    assert got["JoinDate_day"] == [14, 1, -1, -1, 14]
+    assert got["JoinDate_dayofweek"] == [3, 2, -1, -1, 3]  # Monday is 0: 2019-03-14 was a Thursday
+    assert got["JoinDate_dayofyear"] == [73, 1, -1, -1, 73]
+    assert got["JoinDate_hour"] == [0, 23, -1, -1, 6]
+    assert got["JoinDate_minute"] == [0, 30, -1, -1, 15]
+    assert got["JoinDate_elapsed"][:2] == [17969, pytest.approx(18262 + 23.5 / 24)]  # days since 1970-01-01
+
+
+def test_a_time_zone_is_dropped_so_the_parts_are_the_time_as_written():
+    train = rows(JoinDate=["2019-03-14T10:30:00Z", "2019-03-14 10:30:00+02:00", "2019-03-14T10:30-0500"])
+    spec = dated()
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got["JoinDate_hour"] == [10, 10, 10] and got["JoinDate_minute"] == [30, 30, 30]
+
+
+def test_date_parts_can_be_one_hot_and_the_state_round_trips_through_json():
+    train = rows(JoinDate=["2019-03-14", "2019-04-01", "2019-03-02"])
+    test = rows("test", JoinDate=["2021-04-30", "2018-12-25"])  # December: a month the training rows never saw
+    spec = recipe(date={"JoinDate": ["month", "year"]}, numeric=["JoinDate_year"], one_hot=["JoinDate_month"])
+    state = fit_recipe(spec, train)
+    assert state["columns"] == ["JoinDate_year", "JoinDate_month_3", "JoinDate_month_4"]
+    again = json.loads(json.dumps(state))
+    assert features(spec, again, test) == {
+        "JoinDate_year": [2021, 2018],  # test rows' own dates: nothing about a date is learned
+        "JoinDate_month_3": [0, 0],
+        "JoinDate_month_4": [1, 0],
+    }
+
+
+def test_each_distinct_date_is_parsed_once(monkeypatch):
+    parsed = []
+    to_datetime = pd.to_datetime
+    monkeypatch.setattr(pd, "to_datetime", lambda values, **kw: parsed.append(len(values)) or to_datetime(values, **kw))
+    train = rows(JoinDate=["2019-03-14", "2020-01-01", None, "2019-03-14"] * 250)
+    spec = recipe(date={"JoinDate": ["year", "month"]}, fill_mode=["JoinDate_year", "JoinDate_month"])
+    fit_recipe(spec, train)
+    assert parsed == [3]  # the two dates and one slot for the missing cells, in one call
+
+
+@pytest.mark.parametrize("frame", ["train", "test"])
+def test_a_text_that_is_not_a_date_stops_the_run_with_one_sentence_naming_column_and_value(frame):
+    train = rows(JoinDate=["2019-03-14", "2019-03-15"])
+    spec = dated()
+    state = fit_recipe(spec, train)
+    bad = rows(frame, JoinDate=["2019-03-14", "soon", "2019-13-01"])
+    with pytest.raises(KitError) as e:
+        fit_recipe(spec, bad) if frame == "train" else apply_recipe(spec, state, bad)
+    assert str(e.value) == "column JoinDate holds 'soon', which is not a date; fix the file."
+
+
+def test_a_column_of_whole_numbers_reads_as_basic_iso_dates():
+    train = rows(JoinDate=[20190314, 20200101])
+    spec = recipe(date={"JoinDate": ["year", "day"]}, numeric=["JoinDate_year", "JoinDate_day"])
+    assert features(spec, fit_recipe(spec, train), train) == {"JoinDate_year": [2019, 2020], "JoinDate_day": [14, 1]}
+
+
+# ---- fill_median -------------------------------------------------------------------------------
+
+
+def test_fill_median_fills_any_frame_with_the_median_of_the_fit_rows_only():
+    frame = rows(Age=[20.0, None, 30.0, 41.0, None, 80.0, 90.0, None])
+    fit, valid = frame.iloc[:4], frame.iloc[4:]  # the validation rows' own median (85) is never learned
+    spec = recipe(fill_median=["Age"], numeric=["Age"])
+    state = json.loads(json.dumps(fit_recipe(spec, fit)))
+    assert state["medians"] == {"Age": 30.0}
+    assert features(spec, state, fit)["Age"] == [20, 30, 30, 41]
+    assert features(spec, state, valid)["Age"] == [30, 80, 90, 30]
+
+
+def test_fill_median_reads_its_column_as_numbers_and_refuses_text():
+    spec = recipe(fill_median=["Age"], numeric=["Age"])
+    train = rows(Age=["1.5", None, "2.5", "10"])
+    assert features(spec, fit_recipe(spec, train), train)["Age"] == [1.5, 2.5, 2.5, 10]
+    with pytest.raises(KitError, match=r"^column Age holds 'young', which is not a number; fix the file\.$"):
+        fit_recipe(spec, rows(Age=["1", "young"]))
+
+
+def test_fill_median_of_a_column_with_no_training_value_is_one_sentence():
+    spec = recipe(fill_median=["Age"], numeric=["Age"])
+    with pytest.raises(KitError, match="column Age has no values in the training rows, so it has no median"):
+        fit_recipe(spec, rows(Age=[np.nan, np.nan]))
+
+
+def test_fill_median_fills_date_parts_and_runs_after_fill_constant():
+    train = rows(JoinDate=["2019-03-14", None, "2021-01-01", "2020-06-30"], Fare=[None, 1.0, 3.0, None])
+    spec = recipe(
+        date={"JoinDate": ["year"]},
+        fill_constant={"Fare": 0},
+        fill_median=["JoinDate_year", "Fare"],
+        numeric=["JoinDate_year", "Fare"],
+    )
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got == {"JoinDate_year": [2019, 2020, 2021, 2020], "Fare": [0, 1, 3, 0]}
+
+
+# ---- the schema ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            {"date": {"JoinDate": ["year", "week"]}},
+            r'\[recipes.plus\] date.JoinDate\[1\] must be one of "year", "month", .*"elapsed", not "week"',
+        ),
+        ({"date": {"JoinDate": "year"}}, r'\[recipes.plus\] date.JoinDate must be a list, not "year"'),
+        ({"date": {"JoinDate": []}}, r"\[recipes.plus\] date.JoinDate must not be empty"),
+        ({"date": {"JoinDate": ["year", "year"]}}, r'\[recipes.plus\] date.JoinDate lists "year" twice'),
+        ({"date": ["JoinDate"]}, r'\[recipes.plus\] date must be a table, not \["JoinDate"\]'),
+        ({"fill_median": "Age"}, r'\[recipes.plus\] fill_median must be a list, not "Age"'),
+        ({"fill_median": [1]}, r"\[recipes.plus\] fill_median\[0\] must be a name .*, not 1"),
+        ({"fill_median": ["Fare"], "fill_mode": ["Fare"]}, "lists a column in both fill_median and fill_mode"),
+        ({"fill_median": ["Age"]}, "lists a column in both fill_median and fill_group"),  # plus fills Age by Title
+    ],
+)
+def test_the_schema_refuses_unknown_parts_and_values_that_are_not_lists_with_one_sentence(value, reason):
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    raw["recipes"]["plus"].update(value)
+    message = refusal(raw)
+    assert re.search(reason, message), message
+    assert message.startswith("competition definition bad.toml: ") and message.endswith("; fix the file.")
+
+
+def test_a_well_formed_date_and_fill_median_load_into_the_recipe():
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    raw["recipes"]["plus"].update(date={"Name": ["year", "hour"]}, fill_median=["Name_year"])
+    spec = parse_definition(raw, Path("ok.toml")).recipe("plus")
+    assert spec.date == {"Name": ("year", "hour")} and spec.fill_median == ("Name_year",)
+    assert ("date", ("Name",), ("Name_year", "Name_hour")) in spec.entries() and "Name" in spec.input_columns()
+
+
+def test_a_date_part_column_used_before_the_date_step_is_refused():
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    raw["recipes"]["plus"]["split"] = {"Name_year": {"sep": " ", "into": ["A"]}}
+    raw["recipes"]["plus"]["date"] = {"Name": ["year"]}
+    assert "split reads Name_year before a later step makes it" in refusal(raw)
+
+
+# A shipped definition whose recipe also has date and fill_median, so the generated mistakes reach them.
+WITH_NEW_KEYS = copy.deepcopy(SHIPPED["titanic"])
+WITH_NEW_KEYS["recipes"]["dated"] = {
+    "date": {"Ticket": ["year", "dayofweek", "elapsed"]},
+    "fill_median": ["Fare", "Ticket_year"],
+    "numeric": ["Fare", "Ticket_year"],
+}
+
+
+@settings(
+    max_examples=100, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.sampled_from([p for p in paths(WITH_NEW_KEYS) if p[:2] == ("recipes", "dated")]), WRONG)
+def test_a_wrong_value_anywhere_in_date_or_fill_median_loads_or_is_one_sentence(path, value):
+    try:
+        comp = parse_definition(with_value(WITH_NEW_KEYS, path, value), Path("bad.toml"))
+    except KitError as e:
+        message = str(e)
+        assert "\n" not in message and message.startswith("competition definition bad.toml: "), message
+        assert message.endswith("; fix the file."), message
+        return
+    assert isinstance(comp, Competition)
