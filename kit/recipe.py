@@ -211,30 +211,29 @@ def _fill_median(spec, state, out, fitting):
     if not spec.fill_median:
         return
     if fitting:
-        state["medians"] = {}
-        for col in spec.fill_median:
-            values = out[col].dropna()
-            if values.empty:
-                raise KitError(
-                    f"column {col} has no values in the training rows, so it has no median; drop it from fill_median."
-                )
-            state["medians"][col] = plain(values.median())
+        state["medians"] = _learned(out, spec.fill_median, "median", lambda values: values.median())
     for col, value in state["medians"].items():
         out[col] = out[col].fillna(value)
 
 
 def _fill_mode(spec, state, out, fitting):
-    if fitting:
-        state["modes"] = {}
-        for col in spec.fill_mode:
-            values = out[col].dropna()
-            if values.empty:
-                raise KitError(
-                    f"column {col} has no values in the training rows, so it has no mode; drop it from fill_mode."
-                )
-            state["modes"][col] = plain(values.mode().iloc[0])  # pandas sorts ties, so the smallest mode wins
+    if fitting:  # pandas sorts ties, so the smallest mode wins
+        state["modes"] = _learned(out, spec.fill_mode, "mode", lambda values: values.mode().iloc[0])
     for col, value in state["modes"].items():
         out[col] = _fill_missing(out[col], value)
+
+
+def _learned(out: pd.DataFrame, columns, stat: str, compute) -> dict:
+    """column -> `stat` of its fit rows' values, as plain data; one sentence for a column with no value."""
+    learned = {}
+    for col in columns:
+        values = out[col].dropna()
+        if values.empty:
+            raise KitError(
+                f"column {col} has no values in the training rows, so it has no {stat}; drop it from fill_{stat}."
+            )
+        learned[col] = plain(compute(values))
+    return learned
 
 
 def _fill_missing(column: pd.Series, value) -> pd.Series:
