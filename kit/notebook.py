@@ -17,7 +17,9 @@ import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kit import KitError
 from kit.competition import PACKAGE_ROOT, Competition
+from kit.submission import write_atomic
 
 TITLE_LIMIT = 50  # Kaggle refuses a notebook title longer than this
 HIDE_OVER = 30  # code cells longer than this many lines start collapsed
@@ -331,12 +333,47 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
             "language_info": {"name": "python"},
         },
     )
-    folder.mkdir(parents=True, exist_ok=True)
     code_file = f"{comp.slug}.ipynb"
-    (folder / code_file).write_text(nbformat.writes(notebook) + "\n")
+    check_notebook_folder(Path(folder), code_file)
     metadata = kernel_metadata(comp, user, code_file, gpu)
-    (folder / "kernel-metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+    write_atomic(Path(folder) / code_file, nbformat.writes(notebook) + "\n")
+    write_atomic(Path(folder) / "kernel-metadata.json", json.dumps(metadata, indent=2) + "\n")
     return folder
+
+
+def check_notebook_folder(folder: Path, code_file: str) -> None:
+    """Refuse a folder whose notebook or kernel-metadata.json kit did not write (they would be replaced),
+    a folder that is a file, and the filesystem root or the home folder themselves."""
+    resolved = folder.expanduser().resolve()
+    if resolved in (Path(resolved.anchor), Path.home().resolve()):
+        raise KitError(f"{folder} is {'the filesystem root' if resolved == Path(resolved.anchor) else 'your home folder'}; "
+                       "the notebook needs a folder of its own", fix="other_notebook_out")  # fmt: skip
+    blocker = next((f for f in (folder, *folder.parents) if f.exists() and not f.is_dir()), None)
+    if blocker is not None:
+        raise KitError(f"the notebook's folder {folder} needs {blocker}, but that is a file", fix="other_notebook_out")
+    notebook, metadata = folder / code_file, folder / "kernel-metadata.json"
+    for path in (notebook, metadata):
+        if path.exists() and not (_kit_notebook(notebook) and _kit_metadata(metadata, code_file)):
+            raise KitError(f"{path} exists and kit did not write it; it would be replaced", fix="other_notebook_out")
+
+
+def _kit_notebook(path: Path) -> bool:
+    """A notebook kit built: its cells carry kit's fixed ids (kit-0, kit-1, ...)."""
+    try:
+        cells = json.loads(path.read_text())["cells"]
+        return bool(cells) and all(c.get("id") == f"kit-{i}" for i, c in enumerate(cells))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _kit_metadata(path: Path, code_file: str) -> bool:
+    """kernel-metadata.json as kit writes it: absent yet, or naming kit's notebook as its code file."""
+    if not path.exists():
+        return True
+    try:
+        return json.loads(path.read_text()).get("code_file") == code_file
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _step_modules(step: Step, needed: set[str], shown: set[str], everything_left: bool) -> list[str]:

@@ -150,6 +150,8 @@ def check_out_path(out: Path) -> None:
     """Refuse an output CSV whose file or sidecar would replace something kit did not write as a
     submission, and make sure its folder can be made and takes files: all before any data is read."""
     out = Path(out)
+    if not out.name or out.name in (".", ".."):  # "/", "" or "..": a folder, not a file name
+        raise KitError(f"{str(out) or 'an empty path'} names no file", fix="out_file")
     sidecar = out.with_suffix(".json")
     if out.suffix.lower() != ".csv":
         raise KitError(f"{out} does not end in .csv", fix="out_csv")

@@ -210,3 +210,33 @@ def test_the_notebook_trains_what_kit_run_trains_when_no_flag_says_otherwise(tmp
     plan = _plan(args)
     assert config["recipe"] == _recipe(args, COMP).name == "plus"
     assert tuple(config["plan"]["models"]) == plan.models and config["plan"]["seeds"] == plan.seeds == 5
+
+
+@pytest.mark.parametrize("mine", ["titanic.ipynb", "kernel-metadata.json"])
+def test_the_notebook_never_replaces_a_notebook_or_metadata_kit_did_not_write(mine, tmp_path, monkeypatch, capsys):
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "myproj"
+    folder.mkdir()
+    (folder / mine).write_text('{"id": "me/my-precious-kernel"}\n')
+    assert main(["notebook", "--user", "someone", "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "kit did not write it" in err and "--out" in err and "Traceback" not in err
+    assert [p.name for p in folder.iterdir()] == [mine]  # untouched, nothing added
+    assert (folder / mine).read_text() == '{"id": "me/my-precious-kernel"}\n'
+
+
+def test_the_notebook_rebuilds_its_own_folder_and_refuses_the_root_and_a_file(tmp_path, monkeypatch, capsys):
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["notebook", "--user", "someone", "--out", "nb"]) == 0
+    assert main(["notebook", "--user", "someone", "--out", "nb"]) == 0  # kit's own files: rebuilt
+    capsys.readouterr()
+    assert main(["notebook", "--user", "someone", "--out", "/"]) == 2
+    assert "filesystem root" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    assert main(["notebook", "--user", "someone", "--out", "afile/nb"]) == 2
+    assert "but that is a file" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "x"

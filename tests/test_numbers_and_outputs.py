@@ -159,6 +159,14 @@ def test_an_out_that_is_not_a_csv_is_refused(out, tmp_path, monkeypatch, capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
+@pytest.mark.parametrize("out", ["/", ""])
+def test_an_out_that_names_no_file_is_refused_in_one_sentence(out, tmp_path, monkeypatch, capsys):
+    data = write_titanic_like(tmp_path / "data")
+    code, err = _kit(["submission", "--data-dir", str(data), "--out", out, *FAST], tmp_path, monkeypatch, capsys)
+    assert code == 2 and _one_sentence(err) and "names no file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
 def test_an_existing_csv_that_kit_did_not_write_is_not_replaced(tmp_path, monkeypatch, capsys):
     data = write_titanic_like(tmp_path / "data")
     mine = tmp_path / "mine.csv"
