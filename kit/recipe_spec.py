@@ -234,4 +234,8 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
     for a, b in (("fill_mode", "fill_group"), ("fill_median", "fill_mode"), ("fill_median", "fill_group")):
         if fills[a] & fills[b]:
             raise SchemaError(f"recipe {name} lists a column in both {a} and {b}; keep one")
+    if not spec.numeric and not spec.one_hot:  # the models would have no input at all
+        raise SchemaError(
+            f"recipe {name} makes no features; list the columns it feeds the models in numeric or one_hot"
+        )
     return spec

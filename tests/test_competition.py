@@ -73,6 +73,7 @@ def test_kit_has_no_code_for_the_second_competition():
         ('fill_mode = ["Age"]\nfill_group = { Age = { by = "Title" } }\n', "both fill_mode and fill_group"),
         ('fill_group = { Age = { by = "Title", stat = "mean" } }\n', 'stat must be "median" or "mode"'),
         ('ratio = { R = ["Fare"] }\n', "numerator, denominator"),
+        ('scale = "standard"\n', "makes no features; list the columns it feeds the models in numeric or one_hot"),
     ],
 )
 def test_a_mistake_in_a_recipe_is_one_sentence_naming_it(tmp_path, recipe, reason):

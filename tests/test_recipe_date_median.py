@@ -73,7 +73,8 @@ def test_each_distinct_date_is_parsed_once(monkeypatch):
     to_datetime = pd.to_datetime
     monkeypatch.setattr(pd, "to_datetime", lambda values, **kw: parsed.append(len(values)) or to_datetime(values, **kw))
     train = rows(JoinDate=["2019-03-14", "2020-01-01", None, "2019-03-14"] * 250)
-    spec = recipe(date={"JoinDate": ["year", "month"]}, fill_mode=["JoinDate_year", "JoinDate_month"])
+    parts = ["JoinDate_year", "JoinDate_month"]
+    spec = recipe(date={"JoinDate": ["year", "month"]}, fill_mode=parts, numeric=parts)
     fit_recipe(spec, train)
     assert parsed == [3]  # the two dates and one slot for the missing cells, in one call
 
