@@ -49,14 +49,29 @@ def find_files(data_dir: Path) -> dict[str, str]:
     return roles
 
 
+def _read(path: Path, **options):
+    """A CSV of the competition as pandas reads it, or one sentence saying why it cannot be read."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        raise KitError(f"{path} is empty; a competition file needs a header and rows.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise KitError(f"{path} is not a readable CSV ({reason}); check the file.") from None
+    if options.get("nrows") != 0 and frame.empty:
+        raise KitError(f"{path} has a header but no rows; a competition file needs rows.")
+    return frame
+
+
 def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, list[str]]:
     """(the text of a definition for the competition whose files are in data_dir, notes for the user:
     what the draft left out or changed from the files, one sentence each)."""
-    import pandas as pd
 
     files = find_files(data_dir)
-    train = pd.read_csv(Path(data_dir) / files["train"], low_memory=False)
-    test = pd.read_csv(Path(data_dir) / files["test"], low_memory=False)  # all of it: a column may be empty
+    train = _read(Path(data_dir) / files["train"], low_memory=False)
+    test = _read(Path(data_dir) / files["test"], low_memory=False)  # all of it: a column may be empty
     columns, id_col, target = _submission_columns(files, data_dir, train, test)
     values = sorted({_text(v) for v in train[target].dropna()})
     given = metric is not None
@@ -150,9 +165,7 @@ def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[
     """(submission columns, id column, target column) from the sample submission, else from train vs test."""
     only_in_train = [c for c in train.columns if c not in test.columns]
     if "sample_submission" in files:
-        import pandas as pd
-
-        columns = list(pd.read_csv(Path(data_dir) / files["sample_submission"], nrows=0).columns)
+        columns = list(_read(Path(data_dir) / files["sample_submission"], nrows=0).columns)
         id_col = columns[0]
         target = columns[1] if len(columns) == 2 else (only_in_train[0] if len(only_in_train) == 1 else None)
     else:
@@ -175,7 +188,7 @@ def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) 
 
     if "sample_submission" not in files:
         return False
-    sample = pd.read_csv(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
+    sample = _read(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
     cells = set(sample.iloc[:, -1].dropna())
     numbers = pd.to_numeric(pd.Series(sorted(cells)), errors="coerce")
     return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())

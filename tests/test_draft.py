@@ -145,3 +145,26 @@ def test_a_date_column_is_drafted_as_its_parts_and_numbers_with_fractions_fill_t
     fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "club", *fast]) == 0  # the draft runs unchanged, the test row with no date filled
     assert main(["submission", "-c", "club", *fast]) == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda p: p.write_bytes(__import__("gzip").compress(p.read_bytes())), "is not a readable CSV"),
+        (lambda p: p.write_text('id,a,b\n1,"unclosed,2\n'), "is not a readable CSV"),
+        (lambda p: p.write_text(""), "is empty"),
+    ],
+)
+def test_kit_new_on_a_broken_file_says_so_in_one_sentence(damage, says, tmp_path, monkeypatch, capsys):
+    from kit.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv").write_text("id,a,y\n1,0.5,1\n2,0.7,0\n")
+    (data / "test.csv").write_text("id,a\n3,0.1\n")
+    damage(data / "test.csv")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "broken", "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "competitions").exists()
