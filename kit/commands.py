@@ -66,6 +66,9 @@ def _plan(args, here: bool = True):
     unknown = [m for m in models if m not in MODEL_NAMES]
     if unknown or not models:
         raise KitError(f"unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
+    repeated = sorted({m for m in models if models.count(m) > 1})
+    if repeated:  # it would train twice and count twice in the ensemble
+        raise KitError(f"the models list {', '.join(repeated)} more than once; name each model once.")
     split = _first(args.split, run.get("split"), _default_split(comp))
     folds = _first(args.folds, run.get("folds"), 5)
     seeds = _first(args.seeds, run.get("seeds"), 1)

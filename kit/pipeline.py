@@ -7,6 +7,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from kit import KitError, __version__
 from kit.competition import input_hashes, read_train_test, row_groups, target_tensor, task_of
 from kit.progress import bar, show_progress
@@ -27,6 +29,14 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     y = target_tensor(comp, task, train)
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"{plan.folds} folds are more than the {len(y)} training rows", fix="fewer_folds", rows=len(y))
+    if plan.split == "stratified" and task.kind != "regression":
+        smallest = int(torch.unique(y, return_counts=True)[1].min())
+        if plan.folds > smallest:  # said once, in kit's words (scikit-learn's own warning is kept quiet)
+            print(
+                f"kit: warning: the rarest class has {smallest} training rows, fewer than the {plan.folds} folds: "
+                "some folds validate none of it",
+                file=sys.stderr,
+            )
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
     groups = row_groups(comp, train) if plan.split == "group" else None
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
@@ -93,7 +94,9 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
         else:
             splitter = KFold if plan.split == "kfold" else StratifiedKFold
             pairs = splitter(n_splits=plan.folds, shuffle=True, random_state=seed).split(labels, labels)
-        folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
+        with warnings.catch_warnings():  # kit.pipeline says it in its own words, once
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
     return folds
 
 

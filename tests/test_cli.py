@@ -260,3 +260,28 @@ def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
     shown.stdout.close()  # like `| head -0`: the reader goes away before kit writes a line
     err = shown.stderr.read().decode()
     assert shown.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_a_model_named_twice_is_refused_before_anything_trains(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--models", "linear,nn,linear"]) == 2
+    assert "linear more than once" in capsys.readouterr().err
+
+
+def test_more_folds_than_the_rarest_class_has_rows_is_said_once_in_kits_words(tmp_path, monkeypatch, capsys):
+    import warnings
+
+    data = tmp_path / "data"
+    frame = pd.DataFrame({"PassengerId": range(1, 41), "Survived": [1] * 3 + [0] * 37})
+    frame["Pclass"], frame["Sex"], frame["Age"] = 1, "male", 30.0
+    frame["SibSp"], frame["Parch"], frame["Fare"], frame["Embarked"] = 0, 0, 7.25, "S"
+    data.mkdir()
+    frame.to_csv(data / "train.csv", index=False)
+    frame.drop(columns="Survived").to_csv(data / "test.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's own UserWarning would fail here
+        code = main(["cv", "--data-dir", str(data), "--recipe", "article", "--models", "linear", "--folds", "5"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert err.count("the rarest class has 3 training rows, fewer than the 5 folds") == 1
