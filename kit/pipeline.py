@@ -29,6 +29,12 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     y = target_tensor(comp, task, train)
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"{plan.folds} folds are more than the {len(y)} training rows", fix="fewer_folds", rows=len(y))
+    if task.kind != "regression" and len(torch.unique(y)) < 2:  # every model would score perfectly on nothing
+        only = task.labels[int(y[0])] if task.labels else str(y[0].item())
+        raise KitError(
+            f"the target {comp.target} holds one class ({only}) in every training row; a classifier needs two or "
+            "more, so check the file or the competition's task"
+        )
     if plan.split == "stratified" and task.kind != "regression":
         smallest = int(torch.unique(y, return_counts=True)[1].min())
         if plan.folds > smallest:  # said once, in kit's words (scikit-learn's own warning is kept quiet)

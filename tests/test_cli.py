@@ -285,3 +285,17 @@ def test_more_folds_than_the_rarest_class_has_rows_is_said_once_in_kits_words(tm
     assert code == 0
     err = capsys.readouterr().err
     assert err.count("the rarest class has 3 training rows, fewer than the 5 folds") == 1
+
+
+def test_a_target_with_one_class_is_refused_in_one_sentence(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    frame = pd.DataFrame({"PassengerId": range(1, 31), "Survived": 0, "Pclass": 1, "Sex": "male", "Age": 30.0})
+    frame["SibSp"], frame["Parch"], frame["Fare"], frame["Embarked"] = 0, 0, 7.25, "S"
+    frame.to_csv(data / "train.csv", index=False)
+    frame.drop(columns="Survived").to_csv(data / "test.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(data), "--recipe", "article", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert "holds one class (0) in every training row" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "submissions").exists() or not list((tmp_path / "submissions").rglob("*.csv"))
