@@ -135,10 +135,10 @@ def _training(args, comp):
             except ValueError:
                 raise KitError(f"--hidden takes sizes such as 64 or 64,32, not {value!r}.") from None
             value = {"nn": sizes[:1], "deep": sizes if len(sizes) > 1 else sizes * 2}
-        if flag in ("lr", "weight_decay") and not (value >= 0 and value != float("inf")):
-            raise KitError(f"--{flag.replace('_', '-')} must be a number >= 0 (got {value}).")
-        if flag == "lr" and value == 0:
-            raise KitError("--lr must be above 0.")
+        if flag == "lr" and not (0 < value < float("inf")):
+            raise KitError(f"--lr must be a number above 0 (got {value}).")
+        if flag == "weight_decay" and not (0 <= value < float("inf")):
+            raise KitError(f"--weight-decay must be a number >= 0 (got {value}).")
         table[key] = value
     try:
         return Training.from_table(table)

@@ -299,3 +299,10 @@ def test_a_target_with_one_class_is_refused_in_one_sentence(tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert "holds one class (0) in every training row" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "submissions").exists() or not list((tmp_path / "submissions").rglob("*.csv"))
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf"])
+def test_a_learning_rate_that_is_not_above_0_gets_the_same_sentence(value, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--lr", value]) == 2
+    assert f"--lr must be a number above 0 (got {float(value)})" in capsys.readouterr().err
