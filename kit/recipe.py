@@ -196,9 +196,10 @@ def _numbers(spec, state, out, fitting):
     reads += [t for terms in spec.sum.values() for t in terms if isinstance(t, str)]
     reads += [c for r in spec.ratio.values() for c in r]
     reads += [c for c, g in spec.fill_group.items() if g["stat"] == "median"] + list(spec.fill_median)
+    ids = out[spec.id] if spec.id in out else None  # named in the message: the row to look at
     for col in dict.fromkeys(reads):
         if col in out:  # the rest are made later, as numbers
-            out[col] = as_number(out[col], col)
+            out[col] = as_number(out[col], col, ids)
 
 
 def _fill_constant(spec, state, out, fitting):

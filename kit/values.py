@@ -31,13 +31,15 @@ def label(value) -> str:
     return str(value)
 
 
-def as_number(series: pd.Series, col: str) -> pd.Series:
+def as_number(series: pd.Series, col: str, ids: pd.Series | None = None) -> pd.Series:
+    """The column as numbers; a cell that is not one stops the run naming it (and its row's id, given `ids`)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series
     numbers = pd.to_numeric(series, errors="coerce")
     bad = series[numbers.isna() & series.notna()]
     if len(bad):
-        raise KitError(f"column {col} holds {bad.iloc[0]!r}, which is not a number; fix the file.")
+        where = f", at {ids.name} {ids.loc[bad.index[0]]}" if ids is not None else ""
+        raise KitError(f"column {col} holds {bad.iloc[0]!r}, which is not a number{where}; fix the file.")
     return numbers
 
 

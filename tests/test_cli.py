@@ -306,3 +306,14 @@ def test_a_learning_rate_that_is_not_above_0_gets_the_same_sentence(value, tmp_p
     monkeypatch.chdir(tmp_path)
     assert main(["cv", "--lr", value]) == 2
     assert f"--lr must be a number above 0 (got {float(value)})" in capsys.readouterr().err
+
+
+def test_a_cell_that_is_not_a_number_is_named_with_its_rows_id(synthetic_dir, tmp_path, monkeypatch, capsys):
+    train = pd.read_csv(synthetic_dir / "train.csv")
+    train["Age"] = train["Age"].astype(object)
+    train.loc[5, "Age"] = "?"
+    train.to_csv(synthetic_dir / "train.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--recipe", "article", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert f"column Age holds '?', which is not a number, at PassengerId {train.loc[5, 'PassengerId']}" in err

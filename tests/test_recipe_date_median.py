@@ -113,7 +113,9 @@ def test_fill_median_reads_its_column_as_numbers_and_refuses_text():
     spec = recipe(fill_median=["Age"], numeric=["Age"])
     train = rows(Age=["1.5", None, "2.5", "10"])
     assert features(spec, fit_recipe(spec, train), train)["Age"] == [1.5, 2.5, 2.5, 10]
-    with pytest.raises(KitError, match=r"^column Age holds 'young', which is not a number; fix the file\.$"):
+    with pytest.raises(
+        KitError, match=r"^column Age holds 'young', which is not a number, at id train1; fix the file\.$"
+    ):
         fit_recipe(spec, rows(Age=["1", "young"]))
 
 
