@@ -76,17 +76,21 @@ def main(argv: list[str] | None = None) -> int:
 
     # Other processes on the machine slow both sides, and the batched side far more (its thread
     # pool waits on busy cores), so the load around the run is part of the record.
-    load = f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)"
-    header = device_heading(device)
-    meta = [
-        f"- date: {dt.date.today().isoformat()}",
-        f"- machine: {os.cpu_count()} cores ({platform.machine()}), torch {torch.__version__} "
-        f"with {torch.get_num_threads()} threads{_omp_env()}, device {device_name(device)}",
-        f"- command: `{command}` (run from the repository root)",
-        f"- {load}",
-    ]
-    publish(args.out, header, meta, rows)
+    machine = (
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads{_omp_env()}, device {device_name(device)}"
+    )
+    publish(args.out, device_heading(device), run_meta(machine, command, load_before), rows)
     return 0
+
+
+def run_meta(machine: str, command: str, load_before: float) -> list[str]:
+    """The lines under a section's heading: when, on what, by which command, and how loaded the machine was."""
+    return [
+        f"- date: {dt.date.today().isoformat()}",
+        f"- machine: {os.cpu_count()} cores ({platform.machine()}), {machine}",
+        f"- command: `{command}` (run from the repository root)",
+        f"- load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)",
+    ]
 
 
 def load_grid(data_dir: Path, device):

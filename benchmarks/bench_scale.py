@@ -19,7 +19,6 @@ The figures go into BENCHMARKS.md under a "scale" heading for this machine.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import multiprocessing
 import os
@@ -35,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_cv import device_name, load_grid, publish, time_batched, time_one_by_one  # noqa: E402
+from bench_cv import device_name, load_grid, publish, run_meta, time_batched, time_one_by_one  # noqa: E402
 from playground import SLUG, write_playground  # noqa: E402
 
 REPO = HERE.parent
@@ -128,13 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # kit cv's figures are the device's; the Titanic rows below them always train on the CPU
     header = f"## scale, {args.device}: {device_name(torch.device(args.device))}, {os.cpu_count()} cores"
-    meta = [
-        f"- date: {dt.date.today().isoformat()}",
-        f"- machine: {os.cpu_count()} cores ({platform.machine()}), torch {torch.__version__}, "
-        f"Python {platform.python_version()}",
-        f"- command: `{command}` (run from the repository root)",
-        f"- load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)",
-    ]
+    meta = run_meta(f"torch {torch.__version__}, Python {platform.python_version()}", command, load_before)
     publish(args.out, header, meta, rows)
     return 0
 
