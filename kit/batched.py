@@ -103,19 +103,22 @@ def masked_mean(per_row: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 # ---- mini-batches --------------------------------------------------------------------------------
 
 
-def batch_order(n_rows: list[int], batch_size: int, gens: list[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_order(
+    n_rows: list[int], batch_size: int, gens: list[torch.Generator], device=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One epoch's mini-batches for every fold: each fold's rows shuffled by its own generator.
 
     Every fold takes the same number of steps, ceil(n_max / batch_size), so the grid moves in
     lockstep; fold f deals its shuffled rows out in turn, so its batches differ by at most one row.
     Returns (index, mask), both (F, n_batches, rows_per_batch): row numbers into the fold's block,
-    and 1.0 where a slot holds a row (0.0 where a smaller fold has none to fill it).
+    and 1.0 where a slot holds a row (0.0 where a smaller fold has none to fill it), on `device`.
+    The shuffles are drawn on the CPU (the same order on every device); the rest is built where it is used.
     """
     n_batches = math.ceil(max(n_rows) / batch_size)
     per_batch = math.ceil(max(n_rows) / n_batches)
-    index = torch.full((len(n_rows), n_batches * per_batch), -1, dtype=torch.long)  # (F, slots)
+    index = torch.full((len(n_rows), n_batches * per_batch), -1, dtype=torch.long, device=device)  # (F, slots)
     for f, (n, gen) in enumerate(zip(n_rows, gens)):
-        index[f, :n] = torch.randperm(n, generator=gen)
+        index[f, :n] = torch.randperm(n, generator=gen).to(device)
     # dealt out in turn: batch b holds slots b, b + n_batches, ...; made contiguous so that each batch's
     # rows are side by side in memory (gathering with a strided index was a fifth of a linear model's step)
     index = index.view(len(n_rows), per_batch, n_batches).transpose(1, 2).contiguous()  # (F, n_batches, per_batch)

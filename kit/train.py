@@ -264,7 +264,7 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
             step(opt, params, state)
             losses[:, :, epoch] = loss.detach()  # kept on the device: no sync per epoch
         else:
-            index, batch_mask = (t.to(x.device) for t in batch_order(n_rows, batch, gens))
+            index, batch_mask = batch_order(n_rows, batch, gens, x.device)
             # the epoch's loss: each batch's mean weighted by its share of the fold's rows
             shares = batch_mask.sum(dim=2) / mask.sum(dim=1)[:, None]  # (F, n_batches)
             for b in range(index.shape[1]):
