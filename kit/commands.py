@@ -73,6 +73,11 @@ def _plan(args, here: bool = True):
     folds = _first(args.folds, run.get("folds"), 5)
     seeds = _first(args.seeds, run.get("seeds"), 1)
     repeats = _first(args.repeats, run.get("repeats"), 1)
+    if split == "random" and args.folds is not None:  # a [run] folds belongs to the definition, and is no mistake
+        raise KitError(
+            f"the random split is one 80/20 train/valid cut, so --folds {args.folds} would change nothing",
+            fix="random_split_folds",
+        )
     if split != "random" and folds < 2:
         raise KitError(f"--folds must be at least 2 (got {folds}).")
     if seeds < 1 or repeats < 1:

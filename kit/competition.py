@@ -257,8 +257,79 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         )
     if frame.empty:
         raise KitError(f"{path} has a header but no rows", fix="download_again")
+    if usecols is None:
+        refuse_short_rows(frame, path)
     release_freed_memory()
     return frame
+
+
+def refuse_short_rows(frame, path: Path) -> None:
+    """KitError naming the first row with fewer fields than the header (a file cut off mid-line), if any.
+
+    pandas fills a short row's missing fields with NaN, so a short row has its last column missing: only when
+    some row does is the file itself counted (`_field_counts`), once, in blocks of bytes. A count that does not
+    give one record per parsed row means the file is quoted in a way the count does not follow; pandas' reading
+    then stands.
+    """
+    if not frame.iloc[:, -1].isna().any():
+        return
+    fields, lines = _field_counts(path)
+    if len(fields) != len(frame) + 1:
+        return
+    short = (fields[1:] < fields[0]).nonzero()[0]
+    if len(short):
+        row = int(short[0])
+        cut = ": the file looks cut off" if row == len(frame) - 1 else ""  # the last row: a download cut short
+        raise KitError(
+            f"{path} line {lines[row + 1]} has {fields[row + 1]} fields where the header has {fields[0]}{cut}",
+            fix="download_again",
+        )
+
+
+def _field_counts(path: Path, block: int = 1 << 22):
+    """(fields, lines): per record of a CSV, header first, blank lines left out as pandas leaves them, the
+    number of fields (commas outside quotes + 1) and the line of the file the record ends on; both (n_records,).
+
+    A comma or newline is inside quotes when an odd number of quotes come before it (a doubled quote inside a
+    quoted field counts twice), so the file is read in blocks of `block` bytes with numpy, never row by row.
+    """
+    import numpy as np
+
+    fields, lines, filled = [], [], []  # one array per block
+    quoted, commas, content, line = 0, 0, False, 1  # carried from block to block: the record still open
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            buf = np.frombuffer(chunk, dtype=np.uint8)  # (n,)
+            quotes = (buf == ord('"')).nonzero()[0]
+            newlines, comma = (buf == ord("\n")).nonzero()[0], (buf == ord(",")).nonzero()[0]
+            ends_at = (np.searchsorted(quotes, newlines) + quoted) % 2 == 0  # after an even number of quotes
+            ends = newlines[ends_at]  # (k,) where records end
+            comma = comma[(np.searchsorted(quotes, comma) + quoted) % 2 == 0]  # the commas that part fields
+            before = np.searchsorted(comma, ends)  # (k,) commas before each end
+            n_fields = np.diff(before, prepend=0) + 1
+            has_text = np.zeros(len(ends), dtype=bool)  # (k,) not a blank line: a byte above spaces, tabs, \r
+            if len(ends):  # the first record began in an earlier block
+                starts = np.concatenate(([0], ends[:-1] + 1))
+                has_text = np.maximum.reduceat(buf[: ends[-1] + 1], starts) > ord(" ")
+                n_fields[0] += commas
+                has_text[0] |= content
+                commas, content = 0, False
+            fields.append(n_fields)
+            filled.append(has_text)
+            lines.append(ends_at.nonzero()[0] + line)
+            tail = ends[-1] + 1 if len(ends) else 0
+            commas += len(comma) - (int(before[-1]) if len(ends) else 0)
+            content |= bool(len(buf) > tail and buf[tail:].max() > ord(" "))
+            line += len(newlines)
+            quoted = (quoted + len(quotes)) % 2
+    if content:  # the last record, with no newline after it
+        fields.append(np.array([commas + 1]))
+        filled.append(np.array([True]))
+        lines.append(np.array([line]))
+    if not fields:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keep = np.concatenate(filled)
+    return np.concatenate(fields)[keep], np.concatenate(lines)[keep]
 
 
 def release_freed_memory() -> None:

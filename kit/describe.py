@@ -18,7 +18,10 @@ def competitions_table(data_dir_of) -> str:
     from kit.competition import competition_dirs, load_competition
 
     rows = []
-    for path in sorted({p for d in competition_dirs() for p in d.glob("*.toml")}, key=lambda p: p.stem):
+    found = {}  # name -> the file kit.competition.load_competition reads for it: the first folder's
+    for path in (p for d in competition_dirs() for p in sorted(d.glob("*.toml"))):
+        found.setdefault(path.stem, path)
+    for path in sorted(found.values(), key=lambda p: p.stem):
         try:
             comp = load_competition(str(path))
         except KitError as e:  # one broken definition must not hide the others

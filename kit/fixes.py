@@ -30,6 +30,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "record_runs_for": "run `kit cv -c {slug}` or `kit submission -c {slug}`",
     # training
     "fewer_folds": "pass --folds {rows} or fewer",
+    "random_split_folds": "leave out --folds, or pass --split kfold, stratified or group to score folds",
     "device_cpu": "use --device cpu, or install a CUDA build of torch on a machine with a GPU",
     # the submission file
     "out_csv": "a submission is a CSV, so pass --out <name>.csv",

@@ -14,6 +14,7 @@ from kit.competition import input_hashes, read_train_test, row_groups, target_te
 from kit.progress import bar, show_progress
 from kit.submission import (
     check_out_path,
+    check_sample_ids,
     check_submission,
     git_commit,
     refuse_non_finite,
@@ -101,6 +102,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     loss and CV pictures beside it; returns the CVResult."""
     check_out_path(out)  # before the data is read: a refused path costs no training
     train, test = read_train_test(comp, data_dir, spec)
+    check_sample_ids(comp, data_dir, test[comp.id].tolist())  # before training: Kaggle would score no row
     task = task_of(comp, train)
     result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
     test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=result.full_fit_epochs())

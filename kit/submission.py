@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from kit import KitError
-from kit.competition import PACKAGE_ROOT, Competition
+from kit.competition import PACKAGE_ROOT, Competition, read_csv
 from kit.task import Task
 
 
@@ -88,6 +88,36 @@ def check_submission(comp: Competition, task: Task, text: str, test_ids: list[st
         problem = task.check_cells(row[1:])
         if problem:
             raise KitError(f"id {row_id} (line {line}) {problem}.")
+
+
+def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> None:
+    """KitError when the test file's ids, as text, are not the sample submission's: Kaggle matches ids as text,
+    so a test.csv that writes 892.0 where the sample writes 892 makes a file that passes every other check
+    and scores nothing. Nothing to check when the competition names no sample submission or it is not there.
+    """
+    name = comp.files.get("sample_submission")
+    path = Path(data_dir) / name if name else None
+    if path is None or not path.is_file():
+        return
+    sample = read_csv(path, [comp.id], comp.id, usecols=lambda c: c == comp.id)[comp.id].tolist()
+    listed = set(sample)
+    row = next((i for i, v in enumerate(test_ids) if v not in listed), None)
+    if row is not None:
+        near = f" (its line {row + 2} has {sample[row]})" if row < len(sample) else ""
+        raise KitError(
+            f"{comp.files['test']} has {comp.id} {test_ids[row]} (line {row + 2}), which {name} does not list"
+            f"{near}: Kaggle matches ids as text",
+            fix="refetch",
+            slug=comp.slug,
+        )
+    tested = set(test_ids)
+    row = next((i for i, v in enumerate(sample) if v not in tested), None)
+    if row is not None:
+        raise KitError(
+            f"{name} lists {comp.id} {sample[row]} (line {row + 2}), which {comp.files['test']} does not have",
+            fix="refetch",
+            slug=comp.slug,
+        )
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

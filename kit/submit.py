@@ -17,7 +17,7 @@ from kit import KitError, ledger
 from kit.competition import Competition, data_file, read_csv, read_task, sha256_file
 from kit.kaggle_client import SentError
 from kit.paths import notebook_output_dir
-from kit.submission import check_submission, interrupts_deferred, read_sidecar
+from kit.submission import check_sample_ids, check_submission, interrupts_deferred, read_sidecar
 from kit.table import aligned
 
 FINAL = ("COMPLETE", "ERROR")
@@ -56,6 +56,7 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
     task = read_task(comp, data_dir)
     test = read_csv(data_file(comp, data_dir, "test"), [comp.id], comp.id)
     try:
+        check_sample_ids(comp, data_dir, test[comp.id].tolist())
         check_submission(comp, task, text, test[comp.id].tolist())
     except KitError as e:
         raise KitError(f"{path.name} was not sent: {e}", e.fix, **e.values) from None

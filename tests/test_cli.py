@@ -317,3 +317,22 @@ def test_a_cell_that_is_not_a_number_is_named_with_its_rows_id(synthetic_dir, tm
     assert main(["cv", "--data-dir", str(synthetic_dir), "--recipe", "article", "--models", "linear"]) == 2
     err = capsys.readouterr().err
     assert f"column Age holds '?', which is not a number, at PassengerId {train.loc[5, 'PassengerId']}" in err
+
+
+def test_folds_with_the_random_split_are_refused_in_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
+    from kit.cli import build_parser
+    from kit.commands import _plan
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--split", "random", "--folds", "3"]) == 2
+    assert capsys.readouterr().err == (
+        "error: the random split is one 80/20 train/valid cut, so --folds 3 would change nothing; leave out "
+        "--folds, or pass --split kfold, stratified or group to score folds.\n"
+    )
+    assert not (tmp_path / "submissions").exists()
+    random = tmp_path / "random.toml"  # the split from the definition's [run], --folds on the command line
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    random.write_text(text.replace('split = "stratified"', 'split = "random"\nfolds = 5'))
+    assert main(["cv", "-c", str(random), "--data-dir", str(synthetic_dir), "--folds", "4"]) == 2
+    assert "so --folds 4 would change nothing" in capsys.readouterr().err
+    assert _plan(build_parser().parse_args(["cv", "-c", str(random)])).split == "random"  # its own folds stand

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from kit import KitError
 from kit.competition import (
+    _field_counts,
     _infinite_cells,
     known_competitions,
     load_competition,
@@ -154,3 +155,59 @@ def test_an_inf_among_the_levels_of_a_text_column_is_refused_naming_its_row(tmp_
         [False, True],
         [True, False],
     ]
+
+
+def test_a_train_csv_cut_off_mid_line_is_refused_naming_its_line_and_nothing_trains(tmp_path, monkeypatch, capsys):
+    from kit.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (shared_data("titanic") / "train.csv").read_text()
+    cut = text.index("male,32", text.rindex("\n891,")) + len("male,32")  # the last row stops after Age
+    (data / "train.csv").write_text(text[:cut])
+    (data / "test.csv").write_text((shared_data("titanic") / "test.csv").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(data), "--models", "linear", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {data / 'train.csv'} line 892 has 6 fields where the header has 12: the file looks cut off; "
+        "download it again (`kit fetch --force`).\n"
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["data", "test.csv", "train.csv"]  # nothing written
+
+
+FIELDS = st.sampled_from(["", "a", "1.5", '"x,y"', '"p\nq"', '"say ""hi"", ok"', '""'])
+
+
+@st.composite
+def csv_files(draw):
+    """(text, header width, the fields of each row, the line each row ends on): a header of 2-5 columns, rows of
+    1 to that many fields (quoted commas, newlines and quotes among them), blank lines between, LF or CRLF."""
+    width = draw(st.integers(2, 5))
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    text, fields, lines = ",".join(f"c{j}" for j in range(width)), [], []
+    for i in range(draw(st.integers(1, 8))):
+        text += eol + draw(st.sampled_from(["", "", "  " + eol, eol]))  # a blank line now and then
+        row = [f"id{i}", *draw(st.lists(FIELDS, max_size=width - 1))]
+        text += ",".join(row)
+        fields.append(len(row))
+        lines.append(text.count("\n") + 1)
+    return text + draw(st.sampled_from(["", eol])), width, fields, lines  # a last newline or not
+
+
+@settings(max_examples=150, deadline=None)
+@given(csv_files())
+def test_a_row_with_fewer_fields_than_the_header_is_refused_naming_the_first_and_its_line(tmp_path_factory, made):
+    text, width, fields, lines = made
+    path = tmp_path_factory.mktemp("csv") / "train.csv"
+    path.write_bytes(text.encode())
+    assert [_field_counts(path, block)[0].tolist() for block in (1, 2, 3, 7)] == [[width, *fields]] * 4
+    assert _field_counts(path)[1].tolist()[1:] == lines
+    short = [i for i, n in enumerate(fields) if n < width]
+    if not short:
+        assert len(read_csv(path, ["c0"], "c0")) == len(fields)
+        return
+    row = short[0]
+    cut = ": the file looks cut off" if row == len(fields) - 1 else ""
+    with pytest.raises(KitError) as refused:
+        read_csv(path, ["c0"], "c0")
+    assert str(refused.value) == f"{path} line {lines[row]} has {fields[row]} fields where the header has {width}{cut}"

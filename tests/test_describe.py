@@ -65,6 +65,22 @@ def test_kit_list_shows_each_competition_with_its_task_metric_and_data(tmp_path,
     assert "--data-dir DIR" in titanic  # data kept elsewhere is passed in, not only fetched
 
 
+def test_kit_list_shows_a_slug_in_both_folders_once_as_kit_would_load_it(tmp_path, monkeypatch, capsys):
+    from conftest import REPO
+
+    from kit.competition import load_competition
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "competitions").mkdir()  # ./competitions holds its own titanic, which comes first
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    (tmp_path / "competitions" / "titanic.toml").write_text(text.replace('metric = "accuracy"', 'metric = "roc_auc"'))
+    assert load_competition("titanic").metric == "roc_auc"
+    assert main(["list"]) == 0
+    slugs = [line.split()[:3] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [slug for slug, *_ in slugs].count("titanic") == 1
+    assert ["titanic", "binary", "roc_auc"] in slugs and ["spaceship-titanic", "binary", "accuracy"] in slugs
+
+
 def test_recipe_show_prints_each_feature_and_what_was_learned(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     args = ["recipe", "show", "-c", "titanic", "--recipe", "plus", "--data-dir", str(shared_data("titanic"))]

@@ -96,3 +96,54 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     assert 0.7 < sidecar["cv_score"] < 0.9
     sums = dict(line.split()[::-1] for line in (titanic_dir / "SHA256SUMS").read_text().splitlines())
     assert sidecar["inputs"]["train.csv"] == sums["train.csv"]
+
+
+def _float_ids(data: Path) -> None:
+    """test.csv with each PassengerId written 81.0 where gender_submission.csv writes 81."""
+    lines = (data / "test.csv").read_text().splitlines(keepends=True)
+    (data / "test.csv").write_text(lines[0] + "".join(line.replace(",", ".0,", 1) for line in lines[1:]))
+
+
+def test_test_ids_written_otherwise_than_the_sample_submission_are_refused_before_training(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    from kit.cli import main
+
+    _float_ids(synthetic_dir)
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--models", "linear", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "error: test.csv has PassengerId 81.0 (line 2), which gender_submission.csv does not list (its line 2 has "
+        "81): Kaggle matches ids as text; run `kit fetch -c titanic --force`.\n"
+    )
+    assert not (tmp_path / "submissions").exists()
+
+
+def test_a_submission_is_not_sent_when_the_test_ids_are_not_the_sample_submissions(synthetic_dir, tmp_path):
+    from kit.submit import preflight
+
+    def sample(ids):
+        (synthetic_dir / "gender_submission.csv").write_text(
+            "PassengerId,Survived\n" + "".join(f"{i},0\n" for i in ids)
+        )
+
+    ids = [str(i) for i in range(81, 111)]
+    path = tmp_path / "a.csv"
+    path.write_text("PassengerId,Survived\n" + "".join(f"{i}.0,0\n" for i in ids))
+    _float_ids(synthetic_dir)
+    with pytest.raises(KitError, match=r"^a.csv was not sent: test.csv has PassengerId 81.0 \(line 2\)"):
+        preflight(COMP, path, synthetic_dir)
+    path.write_text("PassengerId,Survived\n" + "".join(f"{i},0\n" for i in ids))
+    (synthetic_dir / "test.csv").write_text("PassengerId,Pclass\n" + "".join(f"{i},3\n" for i in ids))
+    sample(ids[:-1])
+    with pytest.raises(
+        KitError, match=r"test.csv has PassengerId 110 \(line 31\), which gender_submission.csv does not list:"
+    ):
+        preflight(COMP, path, synthetic_dir)
+    sample([*ids, "111"])
+    with pytest.raises(
+        KitError, match=r"gender_submission.csv lists PassengerId 111 \(line 32\), which test.csv does not"
+    ):
+        preflight(COMP, path, synthetic_dir)
+    sample(ids)
+    assert preflight(COMP, path, synthetic_dir)  # the same ids as text: its sha256
