@@ -14,7 +14,6 @@ The group steps live in kit.groups.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,24 +40,6 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
     The steps give fit rows the same values while fitting as apply gives them afterwards, so the
     features computed to learn the scale are the training features; nothing runs twice.
     """
-    state, frame, coded = _fit_steps(spec, train)
-    _, matrix = _features(frame, spec, state["levels"], coded)
-    learn_scale(spec, state, matrix)
-    return state, _scaled(spec, state, matrix)
-
-
-def fit_state(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, Callable[[], np.ndarray]]:
-    """What `fit_apply` learns but the scale, and a function that gives the rows' unscaled features.
-
-    The features are made only when asked for: cross-validation skips them for a fold whose state
-    it has already encoded every training row with. `learn_scale` on them completes the state.
-    """
-    state, frame, coded = _fit_steps(spec, train)
-    return state, lambda: _features(frame, spec, state["levels"], coded)[1]
-
-
-def _fit_steps(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, pd.DataFrame, dict]:
-    """(state but the scale, the fitted frame, col -> text_codes for the one-hot columns)."""
     state = {"recipe": spec.name}
     frame = _run_steps(spec, state, train, fitting=True)
     coded = {col: text_codes(frame[col]) for col in spec.one_hot}  # for the levels, then the features
@@ -68,13 +49,8 @@ def _fit_steps(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, pd.DataFram
         first = [v for v in spec.level_order.get(col, ()) if v in seen]
         levels[col] = first + [v for v in seen if v not in first]
     state["levels"] = levels
-    state["columns"] = _columns(spec, levels)
-    return state, frame, coded
-
-
-def learn_scale(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> None:
-    """The scaling constants of the training features `matrix` (n, n_features) float32, into `state`."""
-    columns = state["columns"]
+    columns, matrix = _features(frame, spec, levels, coded)
+    state["columns"] = columns
     if spec.scale == "max":
         # Divide by the largest training value, as the article does; abs() so that a negative
         # column still lands in [-1, 1], and 1 for an all-zero column so nothing divides by zero.
@@ -93,6 +69,7 @@ def learn_scale(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> None:
         state["scale"] = [1.0] * len(columns)
     else:
         raise KitError(f'recipe {spec.name} has unknown scale {spec.scale!r}; use "max", "standard" or "none".')
+    return state, _scaled(spec, state, matrix)
 
 
 def apply_recipe(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> torch.Tensor:
@@ -328,11 +305,6 @@ STEPS = (
 # ---- features --------------------------------------------------------------------------------
 
 
-def _columns(spec: RecipeSpec, levels: dict) -> list[str]:
-    """The feature names: the numeric columns, then COLUMN_LEVEL for each learned level of each one-hot column."""
-    return list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
-
-
 def _features(
     filled: pd.DataFrame, spec: RecipeSpec, levels: dict, coded: dict | None = None
 ) -> tuple[list[str], np.ndarray]:
@@ -344,7 +316,7 @@ def _features(
     matrix, no float64 copy of the whole table is ever made, and no write strides over every row
     once per column.
     """
-    columns = _columns(spec, levels)
+    columns = list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
     matrix = np.empty((len(filled), len(columns)), dtype="float32")  # (n, n_features)
     numbers = np.empty((len(spec.numeric), len(filled)), dtype="float32")  # (n_numeric, n), columns first
     for j, c in enumerate(spec.numeric):

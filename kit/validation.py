@@ -23,7 +23,7 @@ import torch
 
 from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
-from kit.recipe import apply_recipe, check_filled, fit_apply, fit_state, learn_scale, scale_into, unscaled_features
+from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, predict
 
@@ -320,23 +320,19 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     Folds whose recipes learned different levels have different columns; models stack only along
     equal widths, so each width is one group (almost always there is just one). Each fold's rows go
     into its slot of a stack sized for every fold, padding zeroed, so no per-fold copy is kept and
-    no second stack is built. A fold's training and validation features together are every training
-    row's encoding under its state: kept, a next fold that learns the same state but for the scale
-    (folds often learn the same levels and fills and differ only in their maxima) takes its rows from
-    them and encodes nothing. The test rows are encoded here for the first fold's state only (so a
+    no second stack is built. The test rows are encoded here for the first fold's state only (so a
     fill they lack stops the run before any training); `_FoldData.test_encodings` makes the others,
-    once per distinct learned state, scale aside, and `scaled_test` divides an encoding by each
-    fold's scale, the bytes apply gives.
+    once per distinct learned state, scale aside (folds often learn the same levels and fills and
+    differ only in their maxima), and `scaled_test` divides an encoding by each fold's scale, the
+    bytes apply gives.
     """
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
     states, groups, stacks, test_keys, cache = [], {}, {}, [], {}
-    last_key, every_row = None, None  # the last new state, and every training row's features under it
     for train_idx, valid_idx in folds:
-        state, features = fit_state(spec, train.iloc[train_idx.numpy()])  # training rows only
+        state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
         states.append(state)
-        test_keys.append(_state_key(state))
-        width = len(state["columns"])
+        width = x_train.shape[1]
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
@@ -346,26 +342,12 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
             }
         slot, stack = len(groups.setdefault(width, [])), stacks[width]
         groups[width].append((len(states) - 1, slot))
-        rows = stack["train"][slot, : len(train_idx)]  # (n_f, width), contiguous
-        if test_keys[-1] == last_key:  # encoded already: the fold's rows are taken, not made
-            torch.index_select(every_row, 0, train_idx, out=rows)
-            valid_rows = every_row.index_select(0, valid_idx)  # (m_f, width)
-        else:
-            rows.copy_(torch.from_numpy(features()))  # the fitted rows' features, as fit_apply gives them
-            check_filled(spec, state, rows.numpy())
-            valid_rows = torch.from_numpy(unscaled_features(spec, state, train.iloc[valid_idx.numpy()]))
-            check_filled(spec, state, valid_rows.numpy())
-            if len(states) < len(folds):  # kept for the folds to come
-                every_row = torch.empty(len(train), width)  # (n_all, width)
-                every_row[train_idx], every_row[valid_idx] = rows, valid_rows
-                last_key = test_keys[-1]
-        del features
-        learn_scale(spec, state, rows.numpy())  # from the fold's training features, as fit does
-        scale_into(state, rows.numpy(), rows)
-        stack["train"][slot, len(train_idx) :] = 0.0  # padding: zeros, as pad_rows gives
-        stack["mask"][slot, : len(train_idx)] = 1.0
-        _put(stack["valid"][slot], scale_into(state, valid_rows.numpy(), valid_rows))
-        del rows, valid_rows
+        stack["train"][slot, : len(x_train)] = x_train
+        stack["train"][slot, len(x_train) :] = 0.0  # padding: zeros, as pad_rows gives
+        stack["mask"][slot, : len(x_train)] = 1.0
+        del x_train
+        _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
+        test_keys.append(json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True))
         if len(states) == 1:  # the first state's test encoding now: a fill the test rows lack stops the run early
             encoding = unscaled_features(spec, state, test)  # (n_test, width) float32
             check_filled(spec, state, encoding)
@@ -373,7 +355,6 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
                 cache[test_keys[0]] = encoding
             del encoding
         release_freed_memory()  # the fold's frames and temporaries
-    del every_row
     for width, members in groups.items():  # (F, n, width) views of the slots in use: no copy
         stack = stacks[width]
         # rows up to the group's own longest fold, as its targets are padded (pad_rows): a group of folds
@@ -385,11 +366,6 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
             "mask": stack["mask"][: len(members), :n],
         }
     return _FoldData(states, groups, stacks, test_keys, cache)
-
-
-def _state_key(state: dict) -> str:
-    """A learned state less its scale: folds with equal keys encode any rows alike."""
-    return json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True)
 
 
 def _put(slot: torch.Tensor, x: torch.Tensor) -> None:

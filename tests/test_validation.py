@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
 import kit.train as kit_train
 import kit.validation as validation
 from kit.competition import load_competition, read_train_test, target_vector
-from kit.recipe import apply_recipe, fit_recipe, unscaled_features
+from kit.recipe import apply_recipe, fit_recipe
 from kit.task import make_task
 from kit.train import Training, best_epoch, fit, held_out_best_epochs, predict
 from kit.validation import CVResult, ModelResult, Plan, cross_validate, ensemble, random_split, split_indices
@@ -45,23 +44,16 @@ def test_folds_validate_every_row_exactly_once(split):
 def test_recipe_is_fit_on_training_folds_only(synthetic_dir, monkeypatch):
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
-    seen, scaled_from = [], []
-    real_fit, real_scale = validation.fit_state, validation.learn_scale
+    seen = []
+    real_fit = validation.fit_apply
     monkeypatch.setattr(
-        validation, "fit_state", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
-    )
-    monkeypatch.setattr(
-        validation, "learn_scale", lambda spec, state, x: scaled_from.append(x.copy()) or real_scale(spec, state, x)
+        validation, "fit_apply", lambda spec, rows: seen.append(set(rows.index)) or real_fit(spec, rows)
     )
     plan = Plan(models=("linear",), folds=4)
     result = cross_validate(SPEC, train, test, y, plan, TASK)
     folds = split_indices(plan, y)
     assert [(t.tolist(), v.tolist()) for t, v in result.folds] == [(t.tolist(), v.tolist()) for t, v in folds]
-    assert len(seen) == len(scaled_from) == len(folds)
-    for x, (train_idx, _) in zip(scaled_from, folds):  # the scale too is learned from the fold's training rows
-        assert x.shape[0] == len(train_idx)
-        rows = train.iloc[train_idx.numpy()]
-        assert np.array_equal(x, unscaled_features(SPEC, real_fit(SPEC, rows)[0], rows), equal_nan=True)
+    assert len(seen) == len(folds)
     for rows, (_, valid_idx) in zip(seen, folds):
         assert not rows & set(valid_idx.tolist())
 
@@ -193,23 +185,14 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
     train, test = read_train_test(COMP, titanic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
     folds = split_indices(Plan(folds=5), y)
-    encoded = {"test": 0, "valid": 0}
+    encoded = []
     real = validation.unscaled_features
-
-    def counted(spec, state, frame):
-        encoded["test" if frame is test else "valid"] += 1
-        return real(spec, state, frame)
-
-    monkeypatch.setattr(validation, "unscaled_features", counted)
+    monkeypatch.setattr(validation, "unscaled_features", lambda *a: encoded.append(1) or real(*a))
     data = validation._encode_folds(SPEC, train, test, folds)
-    keys = [json.dumps({k: v for k, v in s.items() if k != "scale"}, sort_keys=True) for s in data.states]
-    # a fold that learns the state the fold before it learned (but for the scale) encodes nothing: it takes
-    # its rows from that fold's encoding of every training row; the test rows are encoded once, for the
-    # first fold's state, to check their fills before training
-    new_states = sum(before != key for before, key in zip([None, *keys], keys))
-    assert encoded == {"test": 1, "valid": new_states} and new_states < len(folds)
+    assert len(encoded) == 1  # the first fold's state, to check the test rows' fills before training
     encodings = {f: encoding for fold_ids, encoding in data.test_encodings(SPEC, test) for f in fold_ids}
-    assert encoded["test"] == len(set(keys)) < len(folds)  # Titanic's folds learn the same levels and modes
+    shared = {json.dumps({k: v for k, v in s.items() if k != "scale"}, sort_keys=True) for s in data.states}
+    assert len(encoded) == len(shared) < len(folds)  # Titanic's folds learn the same levels and modes
     for width, members in data.groups.items():
         stacks = data.stacks[width]
         for f, slot in members:
