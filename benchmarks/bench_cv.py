@@ -58,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     grid = load_grid(data_dir, device)
     batched = time_batched(grid, SEEDS, args.repeats, device)
     loop = time_one_by_one(grid, args.loop_repeats, device)
+    loop_kit_step = time_one_by_one(grid, args.loop_repeats, device, article_update=False)
     n_fits = len(MODEL_NAMES) * FOLDS * SEEDS
     rows = [
         ("fits", f"{len(MODEL_NAMES)} models x {FOLDS} folds x {SEEDS} seeds x 30 epochs = {n_fits} fits"),
         ("batched (one fit per model)", _fits_line(n_fits, batched)),
-        ("one by one (a fit per fold and seed)", _fits_line(n_fits, loop)),
+        ("one by one (a fit per fold and seed, the article's update)", _fits_line(n_fits, loop)),
         ("speed-up", f"{statistics.median(loop['total']) / statistics.median(batched['total']):.1f}x"),
+        ("one by one with kit's update step", _fits_line(n_fits, loop_kit_step)),
     ]
     for name in MODEL_NAMES:
         rows.append((f"{name}, {FOLDS * SEEDS} fits", f"batched {_ms(batched[name])}, one by one {_ms(loop[name])}"))
@@ -128,10 +130,15 @@ def time_batched(grid, n_seeds: int, repeats: int, device) -> dict:
     return _timed(train, repeats, device)
 
 
-def time_one_by_one(grid, repeats: int, device) -> dict:
-    """Seconds per run of the same fits in the article's style: `fit` once per fold and seed (grids of one)."""
+def time_one_by_one(grid, repeats: int, device, article_update: bool = True) -> dict:
+    """Seconds per run of the same fits in the article's style: `fit` once per fold and seed (grids of one).
+
+    article_update: each parameter stepped on its own, `p -= lr * p.grad`, as the article writes it; else
+    kit's own step (kit.optim), which updates every parameter in one call per line.
+    """
     import torch
 
+    import kit.train
     from kit.train import fit
 
     seeds = [INIT_SEED + i for i in range(SEEDS)]
@@ -141,7 +148,23 @@ def time_one_by_one(grid, repeats: int, device) -> dict:
             for seed in seeds:
                 fit(settings, _binary(), x[None], y[None], torch.ones(1, len(y), device=x.device), seeds=[seed])
 
-    return _timed(train, repeats, device)
+    kit_step = kit.train.step
+    kit.train.step = _article_step if article_update else kit_step
+    try:
+        return _timed(train, repeats, device)
+    finally:
+        kit.train.step = kit_step
+
+
+def _article_step(opt, params: dict, state: dict) -> None:
+    """The article's update: plain gradient descent, one parameter at a time (the article preset's optimiser)."""
+    import torch
+
+    assert opt.name == "sgd" and not opt.weight_decay, "the article's loop trains with plain gradient descent"
+    with torch.no_grad():
+        for p in params.values():
+            p.sub_(p.grad * opt.lr)
+            p.grad.zero_()
 
 
 def _timed(train, repeats: int, device) -> dict:
