@@ -1,8 +1,13 @@
 """`python -m kit` runs the command-line interface."""
 
 import gc
+import sys
 
-from kit.cli import main
+try:
+    from kit.cli import main
+except KeyboardInterrupt:  # Ctrl-C before the command line is read: nothing has started, so nothing to say but that
+    print("interrupted; nothing half-written was kept.", file=sys.stderr)
+    raise SystemExit(130) from None
 
 code = main()
 # Nothing is left to collect at exit; without this, the interpreter's last collection walks every

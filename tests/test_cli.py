@@ -336,3 +336,24 @@ def test_folds_with_the_random_split_are_refused_in_one_sentence(synthetic_dir, 
     assert main(["cv", "-c", str(random), "--data-dir", str(synthetic_dir), "--folds", "4"]) == 2
     assert "so --folds 4 would change nothing" in capsys.readouterr().err
     assert _plan(build_parser().parse_args(["cv", "-c", str(random)])).split == "random"  # its own folds stand
+
+
+# Installed by sitecustomize before `python -m kit` runs: Ctrl-C arrives while kit's command line is imported.
+INTERRUPT_ON_IMPORT = """
+import sys
+
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "kit.cli":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def test_ctrl_c_while_kit_starts_is_one_line_and_exit_130_not_a_traceback(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPT_ON_IMPORT)
+    env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "kit", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 130
+    assert done.stderr == "interrupted; nothing half-written was kept.\n"
