@@ -354,6 +354,8 @@ sys.meta_path.insert(0, Interrupt())
 def test_ctrl_c_while_kit_starts_is_one_line_and_exit_130_not_a_traceback(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(INTERRUPT_ON_IMPORT)
     env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "kit", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "kit", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 130
     assert done.stderr == "interrupted; nothing half-written was kept.\n"
