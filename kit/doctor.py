@@ -1,4 +1,5 @@
-"""`kit doctor`: which credentials the client will use, whether they work, whether the data is there.
+"""`kit doctor`: which credentials the client will use, whether they work, whether the data is there,
+and what the models would train on here.
 
 It never prints a key or a token, only where they come from.
 """
@@ -39,6 +40,18 @@ def doctor(comp: Competition, data_dir: Path, client: Kaggle | None = None) -> t
             ok = False
     where = "Kaggle notebook" if in_kaggle_notebook() else "local machine"
     lines.append(f"running on: {where}")
+    lines.append(f"training: {training_hardware()}")
     status, data_ok = data_status(comp, data_dir)
     lines.append(f"data: {status}")
     return lines, ok and data_ok
+
+
+def training_hardware() -> str:
+    """torch's build, its CPU threads and the CUDA GPU it sees, if any: what a run can train on here."""
+    import torch
+
+    here = f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+    if not torch.cuda.is_available():
+        return f"{here}, no CUDA GPU (models train on the CPU)"
+    gpus = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    return f"{here}, CUDA GPU {gpus} (device cuda trains on it)"

@@ -382,6 +382,7 @@ def test_doctor_names_the_credential_source_and_checks_the_api(fetched, server):
     assert "credentials: the KAGGLE_USERNAME and KAGGLE_KEY environment variables" in out.stdout
     assert "kaggle api: works (signed in as fakeuser)" in out.stdout
     assert "data: data/titanic is present and intact" in out.stdout
+    assert "training: torch " in out.stdout and " CPU threads, " in out.stdout
 
 
 def test_doctor_warns_about_a_kaggle_json_readable_by_others(run, server):
@@ -411,3 +412,17 @@ def test_a_failed_upload_is_reported_and_not_recorded(fetched, server):
     one_error(fetched("submit", str(path)), "did not accept the upload")
     assert server.calls("CreateSubmission") == []
     assert not (fetched.work / "submissions/titanic/ledger.json").exists()  # only the lock file is there
+
+
+def test_doctor_says_what_the_models_would_train_on(monkeypatch):
+    import torch
+
+    from kit.doctor import training_hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert training_hardware().endswith(", no CUDA GPU (models train on the CPU)")
+    assert f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads" in training_hardware()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "Fake GPU 80GB")
+    assert training_hardware().endswith(", CUDA GPU Fake GPU 80GB (device cuda trains on it)")
