@@ -31,3 +31,16 @@ def test_kit_cv_on_the_gpu_scores_titanic_as_the_cpu_does(plan, titanic_dir, tmp
         gpu = on_gpu["ensemble"] if name == "ensemble" else on_gpu["models"][name]
         # float sums in another order can move a borderline row across 0.5: at most one row a fold
         assert gpu["fold_scores"] == pytest.approx(cpu["fold_scores"], abs=1 / 178 + 1e-9), name
+
+
+def test_kit_submission_on_the_gpu_writes_the_cpus_predictions(titanic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    files = {}
+    for device in ("cpu", "cuda"):
+        files[device] = tmp_path / f"{device}.csv"
+        args = ["--data-dir", str(titanic_dir), "--batch-size", "64", "--out", str(files[device]), "--quiet"]
+        assert main(["submission", *args, "--device", device]) == 0
+    cpu, gpu = (files[d].read_text().splitlines() for d in ("cpu", "cuda"))
+    assert cpu[0] == gpu[0] and len(cpu) == len(gpu) == 419  # header and every test row
+    # the full-data fits sum in another order on the GPU: a borderline passenger may flip, not more than a few
+    assert sum(a != b for a, b in zip(cpu, gpu)) <= 4
