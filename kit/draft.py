@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from kit import KitError
-from kit.task import METRICS, default_metric, infer_task, is_number, metrics_for
+from kit.task import METRICS, classes_of_columns, default_metric, infer_task, is_number, metrics_for
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
 RARE_BELOW = 10  # levels seen in fewer rows than this share one level
@@ -134,10 +134,11 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
     per_class = len(columns) > 2  # the sample submission has one probability column per class
     if per_class:
         kind, why = "multiclass", "the sample submission has one probability column per class"
-        if sorted(columns[1:]) != values:
+        if classes_of_columns(columns[1:], values) is None:
             raise KitError(
-                f"the sample submission's columns after the id ({', '.join(columns[1:])}) are not the values of "
-                f"{target} ({', '.join(values[:10])}); write the definition by hand."
+                f"the sample submission's columns after the id ({', '.join(columns[1:])}) name neither the values of "
+                f"{target} ({', '.join(values[:10])}) nor those values after one shared prefix; write the definition "
+                "by hand."
             )
     elif metric in METRICS and kind not in METRICS[metric].tasks and len(values) > 2:
         # a rating of 1 to 10 scored by rmse is a regression; 25 classes scored by accuracy are classes

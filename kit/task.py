@@ -91,7 +91,7 @@ class Task:
     kind: str  # "binary", "multiclass" or "regression"
     metric: Metric
     labels: tuple = ()  # classification: class labels as the CSVs write them; binary: (negative, positive)
-    prob_columns: tuple = ()  # multiclass probability files: the submission's columns after the id, by class
+    prob_columns: tuple = ()  # multiclass probability files: the class of each submission column after the id
 
     @property
     def width(self) -> int:
@@ -242,15 +242,34 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
         raise KitError(f"a multiclass task needs two or more labels, not {list(labels)}.")
     prob_columns = ()
     if kind == "multiclass" and m.submits == "probability":
-        prob_columns = tuple(columns[1:])
-        if sorted(prob_columns) != sorted(labels):
+        prob_columns = classes_of_columns(columns[1:], labels)
+        if prob_columns is None:
             raise KitError(
                 f"metric {metric} needs one probability column per class ({', '.join(labels)}) after the id, "
-                f"but the submission's columns are {', '.join(columns)}; set [submission] columns."
+                f"each named by its class or by its class after one shared prefix (Status_C for C), but the "
+                f"submission's columns are {', '.join(columns)}; set [submission] columns."
             )
     elif len(columns) != 2:
         raise KitError(f"the submission needs an id and one prediction column, not {', '.join(columns)}.")
     return Task(kind, m, tuple(labels), prob_columns)
+
+
+def classes_of_columns(columns, labels) -> tuple | None:
+    """The class each probability column holds, in the columns' order, or None when they do not name the classes.
+
+    A column is named by its class ("setosa"), or by its class after a prefix every column shares: Playground's
+    cirrhosis competition has classes C, CL and D in columns Status_C, Status_CL and Status_D.
+    """
+    columns, labels = [str(c) for c in columns], sorted(str(v) for v in labels)
+    if sorted(columns) == labels:
+        return tuple(columns)
+    for label in labels if columns else ():
+        if columns[0].endswith(label) and columns[0] != label:
+            prefix = columns[0][: -len(label)]  # one candidate per class the first column ends with
+            classes = [c[len(prefix) :] for c in columns if c.startswith(prefix)]
+            if sorted(classes) == labels:
+                return tuple(classes)
+    return None
 
 
 def infer_task(values: list[str]) -> str:

@@ -130,6 +130,31 @@ def members(folder: Path) -> Path:
     return folder
 
 
+def test_a_sample_with_a_prefixed_column_per_class_drafts_a_definition_whose_file_passes_the_check(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "data"  # like Playground's cirrhosis: Status is C, CL or D; the sample has Status_C, ...
+    folder.mkdir()
+    rows = [
+        [str(i), f"{(i * 37) % 100 / 10:.1f}", "C" if i % 3 == 0 else "CL" if i % 3 == 1 else "D"] for i in range(90)
+    ]
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "bilirubin", "Status"], *rows[:60]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "bilirubin"], *(r[:2] for r in rows[60:])])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        header = ["id", "Status_C", "Status_CL", "Status_D"]
+        csv.writer(f).writerows([header, *([r[0], "0.628", "0.034", "0.338"] for r in rows[60:])])
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "cirrhosis", folder)
+    assert (raw["task"], raw["metric"]) == ("multiclass", "log_loss")
+    assert raw["submission"]["columns"] == header
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["submission", "-c", "cirrhosis", *fast]) == 0, capsys.readouterr().err
+    written = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    assert written.read_text().splitlines()[0] == ",".join(header)
+    assert main(["submit", str(written), "-c", "cirrhosis", "--data-dir", str(folder), "--check"]) == 0
+
+
 def test_a_date_column_is_drafted_as_its_parts_and_numbers_with_fractions_fill_their_gaps_with_the_median(
     tmp_path, monkeypatch, capsys
 ):

@@ -117,6 +117,16 @@ def test_multiclass_probabilities_follow_the_submission_columns():
         make_task("multiclass", "log_loss", ("a", "b", "c"), ("id", "y"))
 
 
+def test_probability_columns_may_name_each_class_after_one_shared_prefix():
+    # Playground's cirrhosis competition: classes C, CL and D, submitted as Status_C, Status_CL and Status_D
+    task = make_task("multiclass", "log_loss", ("C", "CL", "D"), ("id", "Status_D", "Status_C", "Status_CL"))
+    assert task.prob_columns == ("D", "C", "CL")
+    (row,) = task.cells(torch.tensor([[0.5, 0.25, 0.25]]))
+    assert row == ["0.25", "0.5", "0.25"]  # D, C, CL
+    with pytest.raises(KitError, match="one shared prefix"):
+        make_task("multiclass", "log_loss", ("C", "CL", "D"), ("id", "Status_C", "Status_CL", "Other_D"))
+
+
 def test_rmsle_trains_on_log1p_and_writes_the_original_scale():
     task = make_task("regression", "rmsle", (), ("id", "price"))
     y = task.target(["0", "9", "99"], "train.csv", "price")
