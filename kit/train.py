@@ -195,6 +195,18 @@ class Fit:
     losses: torch.Tensor  # (F, S, epochs): the training loss of each epoch (at its start when full batch)
     valid_losses: torch.Tensor | None = None  # (F, S, epochs): the validation loss after each epoch
     valid_scores: torch.Tensor | None = None  # (F, epochs) float64, CPU: task metric of the seed-mean prediction
+    each_epoch: list | None = None  # with keep_each_epoch: the params after epoch 1, 2, ... (dicts like params)
+
+    def at_epochs(self, stop_at: list[int]) -> Fit:
+        """The grid `fit` with stop_at=stop_at trains, taken from this one's epochs: the same bytes, no training.
+
+        A fit's epochs do not depend on how many follow them, so fold f after stop_at[f] epochs of this
+        fit is fold f of a fit that stops there (tested). Needs each_epoch.
+        """
+        params = {
+            name: torch.stack([self.each_epoch[e - 1][name][f] for f, e in enumerate(stop_at)]) for name in self.params
+        }
+        return Fit(params, self.losses[:, :, : max(stop_at)])
 
 
 def fit(
@@ -208,6 +220,7 @@ def fit(
     valid: tuple | None = None,
     shuffle_seed: int = 0,
     stop_at: list[int] | None = None,
+    keep_each_epoch: bool = False,
 ) -> Fit:
     """Train one model per fold and seed at once; fold f, seed s is the grid of one fit on x[f:f+1].
 
@@ -217,6 +230,7 @@ def fit(
     Mini-batches: fold f shuffles its rows each epoch with a generator seeded shuffle_seed + f.
     stop_at: optional epochs per fold; fold f's models are kept as they were after stop_at[f] epochs
     (the grid trains max(stop_at) epochs in lockstep; settings.epochs is ignored).
+    keep_each_epoch: keep a copy of the params after every epoch (`Fit.each_epoch`, `Fit.at_epochs`).
     All tensors on the device to train on.
     """
     if stop_at is not None:
@@ -226,10 +240,10 @@ def fit(
     # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
     rows = batch_rows(settings, x.shape[1]) or x.shape[1]
     with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
-        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at)
+        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch)
 
 
-def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit:
+def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
     model = MODELS[settings.model]
@@ -247,6 +261,7 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
     kept = {}  # fold -> its params after stop_at[fold] epochs
+    each_epoch = [] if keep_each_epoch else None
     if mini:
         # Batches gather whole rows (n_in floats side by side) from one (F * n, n_in) table: gathering
         # them from rows-last storage would read one float per cache line, 10x slower on 240,000 rows.
@@ -281,11 +296,13 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at) -> Fit
             curves.record(epoch, params)
         for f in [f for f, e in enumerate(stop_at or []) if e == epoch + 1 and e < epochs]:
             kept[f] = {name: p[f].detach().clone() for name, p in params.items()}  # fold f is done
+        if each_epoch is not None:
+            each_epoch.append({name: p.detach().clone() for name, p in params.items()})
     final = {name: p.detach() for name, p in params.items()}
     for f, snapshot in kept.items():
         for name, p in snapshot.items():
             final[name][f] = p
-    done = Fit(final, losses)
+    done = Fit(final, losses, each_epoch=each_epoch)
     if curves is not None:
         done.valid_losses, done.valid_scores = curves.losses, curves.scores
     return done

@@ -319,3 +319,25 @@ def test_an_epoch_chosen_for_a_fold_is_never_chosen_on_that_folds_rows():
         assert held_out[f] == scores[f, chosen[f] - 1].item()
     with pytest.raises(ValueError, match="two folds"):
         held_out_best_epochs(scores[:1], BINARY)
+
+
+@pytest.mark.parametrize("batch_size", [0, 32])  # the whole fold a step, and shuffled mini-batches
+@pytest.mark.parametrize("name", ["linear", "nn", "deep"])
+def test_the_epochs_a_fit_kept_are_the_bytes_of_fits_that_stop_there(name, batch_size):
+    x, y = _learnable(n=200)
+    folds = [(torch.arange(0, 150), torch.arange(150, 200)), (torch.arange(50, 200), torch.arange(0, 50))]
+    xs, ys = torch.stack([x[t] for t, _ in folds]), torch.stack([y[t] for t, _ in folds])
+    valid = (torch.stack([x[v] for _, v in folds]), torch.stack([y[v] for _, v in folds]), torch.ones(2, 50))
+    settings = Training(epochs=9, batch_size=batch_size).settings(name)
+    whole = fit(settings, BINARY, xs, ys, torch.ones(2, 150), seeds=[1, 2], valid=valid, keep_each_epoch=True)
+    assert len(whole.each_epoch) == 9
+    for stop_at in ([3, 7], [9, 1], [5, 5]):
+        stopped = fit(settings, BINARY, xs, ys, torch.ones(2, 150), seeds=[1, 2], stop_at=stop_at)
+        taken = whole.at_epochs(stop_at)
+        assert taken.params.keys() == stopped.params.keys()
+        for key in stopped.params:
+            assert torch.equal(taken.params[key], stopped.params[key]), (stop_at, key)
+        assert torch.equal(taken.losses, stopped.losses)
+    plain = fit(settings, BINARY, xs, ys, torch.ones(2, 150), seeds=[1, 2])
+    assert plain.each_epoch is None  # nothing kept unless asked
+    assert all(torch.equal(plain.params[k], whole.each_epoch[-1][k]) for k in plain.params)

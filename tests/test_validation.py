@@ -223,6 +223,27 @@ def test_each_folds_epochs_are_chosen_on_the_other_folds_and_the_full_fits_on_ev
     assert result.full_fit_epochs() == {name: r.chosen_epochs for name, r in result.models.items()}
 
 
+def test_choosing_epochs_takes_them_from_the_curves_fit_without_training_again_and_the_same_bytes(
+    synthetic_dir, monkeypatch
+):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("linear", "nn"), folds=4, seeds=2, training=Training(epochs=15), choose_epochs=True)
+    calls = []
+    real_fit = validation.fit
+    monkeypatch.setattr(validation, "fit", lambda *a, **k: calls.append(k.get("stop_at")) or real_fit(*a, **k))
+    taken = cross_validate(SPEC, train, test, y, plan, TASK)
+    assert calls == [None, None]  # one fit per model: the chosen epochs are taken from its kept epochs
+    calls.clear()
+    monkeypatch.setattr(validation, "KEEP_BYTES", 0)  # params too large to keep: each model trains again
+    trained = cross_validate(SPEC, train, test, y, plan, TASK)
+    assert len(calls) == 4 and sum(stop_at is None for stop_at in calls) == 2
+    for name in plan.models:
+        a, b = taken.models[name], trained.models[name]
+        assert a.epochs == b.epochs and a.fold_scores == b.fold_scores and a.losses == b.losses
+        assert torch.equal(a.oof, b.oof) and torch.equal(a.test_pred, b.test_pred)
+
+
 def test_without_choose_epochs_every_fold_trains_the_settings_epochs(synthetic_dir):
     train, test = read_train_test(COMP, synthetic_dir, SPEC)
     y = torch.tensor(target_vector(COMP, train))
