@@ -48,7 +48,7 @@ def load(slug: str, key: str, task) -> CVResult | None:
         models = {name: ModelResult(**r) for name, r in data["models"].items()}
         folds = [tuple(fold) for fold in data["folds"]]
         return CVResult(
-            models, ModelResult(**data["ensemble"]), data["fit_seconds"], data["recipe_states"], task, folds
+            models, ModelResult(**data["ensemble"]), data["fit_seconds"], data["recipe_states"], task, folds, True
         )
     except Exception:  # absent, damaged or from another layout: computed again
         return None

@@ -154,7 +154,10 @@ def format_cv(comp, spec, plan, result) -> str:
         epochs = f"   {chosen[name]} ({'/'.join(map(str, r.epochs))})" if name in chosen else ""
         lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
-    lines.append(f"training took {result.fit_seconds:.2f} s")
+    if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
+        lines.append(f"reused the last identical run's CV (it trained in {result.fit_seconds:.2f} s)")
+    else:
+        lines.append(f"training took {result.fit_seconds:.2f} s")
     return "\n".join(lines)
 
 

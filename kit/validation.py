@@ -137,6 +137,7 @@ class CVResult:
     recipe_states: list  # the recipe learned on each training fold
     task: object = None  # the kit.task.Task the scores are in: their metric and its direction
     folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
+    reused: bool = False  # loaded from the last identical run (kit.cv_cache) rather than trained now
 
     def summary(self) -> dict:
         return {

@@ -58,3 +58,15 @@ def test_a_damaged_cache_is_ignored_and_replaced(synthetic_dir, tmp_path, monkey
     cache.write_bytes(b"not a torch file")
     _submission(synthetic_dir, tmp_path, monkeypatch)
     assert len(counted_cv) == 1 and cache.read_bytes() != b"not a torch file"
+
+
+def test_a_reused_cv_says_so_instead_of_timing_training_that_did_not_happen(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    plan = [p for p in PLAN if p != "--quiet"]
+    assert main(["cv", "--data-dir", str(synthetic_dir), *plan]) == 0
+    assert "training took " in capsys.readouterr().out
+    assert main(["submission", "--data-dir", str(synthetic_dir), *plan, "--out", "sub.csv"]) == 0
+    out = capsys.readouterr().out
+    assert "reused the last identical run's CV (it trained in " in out and "training took" not in out
