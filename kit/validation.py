@@ -200,7 +200,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
             x, ys, mask, valid = placed[width]
             done = grids.pop(width)
             if choosing:
-                # Fold f trains the epochs its sibling folds' curves chose, and no more
+                # Fold f's models as they were after the epochs its sibling folds' curves chose, and no more
                 stop_at = [chosen[f] for f in fold_ids]
                 if done.each_epoch is not None:
                     done = done.at_epochs(stop_at)
