@@ -35,7 +35,8 @@ DATE_PARTS = ("year", "month", "dayofweek")  # the parts a drafted date starts w
 # effect of one real level (on near-uniform categories a different one per fold); a level of its own learns
 # what gaps have in common: on drafted recipes, same folds and plan, CV accuracy 0.7172 -> 0.7184 on a 300,000-row
 # synthetic set with 2 % gaps at random, 0.7158 -> 0.7203 where a gap carries signal, and ties (within the
-# seeds' noise) on Titanic and Spaceship Titanic. A gap seen only in test is a level training never saw: all zeros.
+# seeds' noise) on the two real Titanic sets of bench_quality. A gap seen only in test is a level training never
+# saw: all zeros.
 MISSING = "missing"
 
 
