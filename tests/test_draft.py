@@ -109,6 +109,18 @@ def test_a_probability_metric_over_a_one_label_sample_drafts_a_column_per_class_
     assert written.read_text().splitlines()[0] == "id,setosa,versicolor,virginica"
 
 
+def _write_split(folder: Path, header: list, rows: list, n_train: int) -> Path:
+    """train.csv (the first n_train rows), test.csv (the rest, less the target: the last column) and a
+    sample submission of id (the first column) and the target, 0 everywhere."""
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows[:n_train]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header[:-1], *(r[:-1] for r in rows[n_train:])])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([[header[0], header[-1]], *([r[0], 0] for r in rows[n_train:])])
+    return folder
+
+
 def members(folder: Path) -> Path:
     """A club's members: JoinDate an ISO date (a gap in test), Weight a number with fractions and gaps, Visits
     whole numbers with a gap, Code a text that only starts like a date, and whether they renewed. Returns the folder."""
@@ -121,13 +133,7 @@ def members(folder: Path) -> Path:
         visits = "" if i % 11 == 0 else str(i % 40)
         rows.append([f"m{i}", joined, weight, visits, f"{2000 + i}-01-01x", int(i % 3 == 0)])
     rows[150][1] = ""  # a member with no date, in test
-    with (folder / "train.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([header, *rows[:150]])
-    with (folder / "test.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([header[:-1], *(r[:-1] for r in rows[150:])])
-    with (folder / "sample_submission.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([["id", "Renewed"], *([r[0], 0] for r in rows[150:])])
-    return folder
+    return _write_split(folder, header, rows, 150)
 
 
 def test_a_sample_with_a_prefixed_column_per_class_drafts_a_definition_whose_file_passes_the_check(
@@ -205,13 +211,7 @@ def ports(folder: Path) -> Path:
         port = "" if i % 8 == 0 else ("S", "C", "Q", "missing")[i % 4]
         deck = "" if i >= 150 and i % 5 == 0 else "ABC"[i % 3]
         rows.append([f"p{i}", port, deck, "" if i % 13 == 0 else 1 + i % 3, f"{5 + (i * 7) % 50}.25", int(port == "")])
-    with (folder / "train.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([header, *rows[:150]])
-    with (folder / "test.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([header[:-1], *(r[:-1] for r in rows[150:])])
-    with (folder / "sample_submission.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([["id", "Survived"], *([r[0], 0] for r in rows[150:])])
-    return folder
+    return _write_split(folder, header, rows, 150)
 
 
 def test_gaps_in_a_text_category_are_drafted_as_a_level_of_their_own_and_codes_keep_the_mode(
