@@ -221,7 +221,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
     # Models share nothing but the (read-only) fold stacks: large ones train side by side, one per core
     # (kit.threads.run_each), each exactly as it would alone; the larger first, so the cores finish together.
     n_folds, n_rows, width = next(iter(placed.values()))[0].shape  # the largest group's, in practice the only one
-    order = sorted(plan.models, key=lambda name: -_cost(plan.training.settings(name), width, task.width))
+    order = sorted(plan.models, key=lambda name: -training_cost(plan.training.settings(name), width, task.width))
     steps = [batch_rows(plan.training.settings(name), n_rows) or n_rows for name in order]
     workers = model_workers(min(steps), width, n_folds * plan.seeds, len(order), device)
     start = time.perf_counter()
@@ -258,7 +258,7 @@ def _params_bytes(settings, n_in: int, n_out: int, n_models: int) -> int:
     return 4 * n_models * settings.epochs * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
-def _cost(settings, n_in: int, n_out: int) -> int:
+def training_cost(settings, n_in: int, n_out: int) -> int:
     """Multiply-adds per row of a model's training: its epochs times the sizes of its layers."""
     sizes = [n_in, *settings.hidden, n_out]
     return settings.epochs * sum(a * b for a, b in zip(sizes, sizes[1:]))
@@ -456,7 +456,7 @@ def _fit_full(spec, train, test, y, plan, task, epochs) -> tuple:
     # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
     steps = min(batch_rows(s, len(y)) or len(y) for s in settings.values())
     workers = model_workers(steps, x_train.shape[2], plan.seeds, len(settings), device)
-    order = sorted(plan.models, key=lambda name: -_cost(settings[name], x_train.shape[2], task.width))
+    order = sorted(plan.models, key=lambda name: -training_cost(settings[name], x_train.shape[2], task.width))
     trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
     return torch.stack([trained[name] for name in plan.models]).mean(dim=0), state
 

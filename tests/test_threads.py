@@ -81,7 +81,8 @@ def test_spaceships_main_job_writes_the_same_bytes_on_one_thread_and_on_two(tmp_
 
 def test_models_train_side_by_side_only_when_a_step_keeps_a_core_busy_on_one_thread(monkeypatch):
     monkeypatch.setattr(threads, "_GIVEN", 2)
-    assert threads.model_workers(rows=713, width=12, models=50, n_jobs=3) == 1  # Titanic's plan: too short
+    assert threads.model_workers(rows=713, width=12, models=50, n_jobs=3) == 2  # Titanic's article plan
+    assert threads.model_workers(rows=713, width=13, models=5, n_jobs=3) == 1  # one seed: steps too short
     assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=3) == 2  # 300,000 rows, 32 steps
     assert threads.model_workers(rows=7_500, width=57, models=5, n_jobs=1) == 1  # one model: nothing beside it
     assert threads.model_workers(rows=1_000_000, width=50, models=5, n_jobs=3) == 1  # each uses every thread
