@@ -28,11 +28,11 @@ _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit 
 # Multiply-adds of one step's first layer (batch rows x inputs x models) from which separate models train
 # side by side, one per core (`run_each`). Measured (BENCHMARKS.md, "Threads"): on the 300,000-row
 # Playground case (7,500-row batches x 57 inputs x 5 models, 2.1e6) linear, nn and deep trained 1.46x
-# faster on two cores than one after another; on Titanic's article plan (713 x 12 x 50, 4.3e5) 1.47x
-# (95 against 140 ms), and on its definition's plan (713 x 13 x 25, 2.3e5) 1.1-1.4x; on Spaceship's
-# (256 x 27 x 15, 1.0e5) 1.05x; below that (713 x 13 x 5, 4.6e4) slower: each operation is so short
-# that the threads mostly wait for Python's lock.
-PARALLEL_WORK = 100_000
+# faster on two cores than one after another; on Titanic's article plan (713 x 12 x 50, 4.3e5) 1.5x (95
+# against 140 ms), its definition's plan (713 x 13 x 25, 2.3e5) 1.47x, Spaceship's (256 x 27 x 15, 1.0e5)
+# 1.25x, Titanic's with 2 seeds (9.3e4) 1.15x; with one seed (4.6e4) 7% slower: each operation is so
+# short that the threads mostly wait for Python's lock.
+PARALLEL_WORK = 60_000
 
 
 def threads_for(rows: int, width: int, models: int) -> int:
