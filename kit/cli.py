@@ -240,5 +240,11 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         help="train each model the epochs CV finds best, up to --epochs; the sidecar records the choice "
         f"(default: {TRAINING} choose_epochs, else no)",
     )
+    p.add_argument(
+        "--patience",
+        type=int,
+        help="choosing epochs, stop training once the validation curves have not improved for this many epochs; "
+        f"0 trains every epoch (default: {TRAINING} patience, else 0)",
+    )
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

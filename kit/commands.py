@@ -98,6 +98,15 @@ def _plan(args, here: bool = True):
                 f"{flag} {first} is out of range: with {count_flag} {count} it must be between 0 and "
                 f"{SEED_LIMIT - count}, so that every seed used is 0 <= seed < 2**32."
             )
+    choose_epochs = bool(_first(args.choose_epochs, comp.training.get("choose_epochs"), False))
+    patience = _first(getattr(args, "patience", None), comp.training.get("patience"), 0)
+    if patience < 0:
+        raise KitError(f"--patience must be 0 (train every epoch) or more (got {patience}).")
+    if patience and not choose_epochs:
+        raise KitError(
+            "patience stops training once the validation curves of epochs chosen by CV stop improving, "
+            "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
+        )
     _check_device(args.device, here, getattr(args, "gpu", False))
     return Plan(
         models=models,
@@ -109,7 +118,8 @@ def _plan(args, here: bool = True):
         repeats=repeats,
         device=args.device,
         training=_training(args, comp),
-        choose_epochs=bool(_first(args.choose_epochs, comp.training.get("choose_epochs"), False)),
+        choose_epochs=choose_epochs,
+        patience=patience,
     )
 
 
@@ -129,7 +139,7 @@ def _training(args, comp):
     """The competition's [training] table with the flags given on top, as a kit.train.Training."""
     from kit.train import Training
 
-    table = {k: v for k, v in comp.training.items() if k != "choose_epochs"}
+    table = {k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience")}  # the Plan's
     for flag, key in TRAINING_FLAGS.items():
         value = getattr(args, flag, None)
         if value is None:

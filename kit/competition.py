@@ -142,6 +142,8 @@ class Training:
     hidden: PositiveInt | dict[ModelName, PositiveInt | Annotated[list[PositiveInt], Rule(min_len=1)]] = None
     loss: Literal["task", "mae"] = None
     choose_epochs: bool = False  # train each model the epochs CV finds best (up to `epochs`)
+    # choosing epochs, stop once the validation curves have not improved for this many epochs; 0: train them all
+    patience: int = field(default=0, metadata={"min": 0})
 
 
 @dataclass(frozen=True)

@@ -149,9 +149,13 @@ def format_cv(comp, spec, plan, result) -> str:
     width = max(len("folds"), *map(len, folds.values()))
     chosen = result.full_fit_epochs()
     epochs_head = "   chosen epochs: full fit (each fold)" if chosen else ""
+    if chosen and plan.patience:  # the curves may have stopped early: how far they went
+        epochs_head += f" of trained, patience {plan.patience}"
     lines.append(f"{'model':<12}{comp.metric:>20}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
         epochs = f"   {chosen[name]} ({'/'.join(map(str, r.epochs))})" if name in chosen else ""
+        if epochs and plan.patience and r.valid_scores:
+            epochs += f" of {len(r.valid_scores[0])}"
         lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
     if result.reused:  # nothing trained for this table now: say so, and what it cost when it did

@@ -40,6 +40,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "repeats": plan.repeats,
         "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},  # with choose_epochs: the most CV tried
         "choose_epochs": plan.choose_epochs,
+        "patience": plan.patience,  # choosing epochs, the curves stopped after this many without improving; 0: never
         "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
         "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
         "metric": result.task.metric.name if result.task else None,
@@ -54,12 +55,12 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
-                "seeds": None, "repeats": 1, "epochs": {}, "choose_epochs": False, "chosen_epochs": None,
+                "seeds": None, "repeats": 1, "epochs": {}, "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "choose_epochs",
-            "chosen_epochs", "cv_mean", "sha256")  # fmt: skip
+            "patience", "chosen_epochs", "cv_mean", "sha256")  # fmt: skip
 
 
 def run_metric(run: dict) -> str:
@@ -93,6 +94,8 @@ def _complete(run: dict) -> dict:
     row["models"] = [row["models"]] if isinstance(row["models"], str) else list(row["models"] or [])
     row["epochs"] = row["epochs"] if isinstance(row["epochs"], dict) else {}
     row["choose_epochs"] = row["choose_epochs"] is True
+    patience = row["patience"]
+    row["patience"] = patience if isinstance(patience, int) and not isinstance(patience, bool) and patience > 0 else 0
     chosen = row["chosen_epochs"]
     row["chosen_epochs"] = chosen if row["choose_epochs"] and isinstance(chosen, dict) else None
     for key in ("cv_mean", "cv_std"):
@@ -137,7 +140,8 @@ def _epochs(r: dict) -> str:
     if not r["choose_epochs"]:
         return epochs
     chosen = r["chosen_epochs"] or {}
-    return "chosen " + "/".join(str(chosen.get(m, "?")) for m in r["models"] or chosen) + f" of {epochs}"
+    patience = f", patience {r['patience']}" if r.get("patience") else ""
+    return "chosen " + "/".join(str(chosen.get(m, "?")) for m in r["models"] or chosen) + f" of {epochs}{patience}"
 
 
 def _per_model(epochs: dict) -> str:

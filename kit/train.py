@@ -221,6 +221,7 @@ def fit(
     shuffle_seed: int = 0,
     stop_at: list[int] | None = None,
     keep_each_epoch: bool = False,
+    patience: int = 0,
 ) -> Fit:
     """Train one model per fold and seed at once; fold f, seed s is the grid of one fit on x[f:f+1].
 
@@ -231,6 +232,8 @@ def fit(
     stop_at: optional epochs per fold; fold f's models are kept as they were after stop_at[f] epochs
     (the grid trains max(stop_at) epochs in lockstep; settings.epochs is ignored).
     keep_each_epoch: keep a copy of the params after every epoch (`Fit.each_epoch`, `Fit.at_epochs`).
+    patience: with valid, stop before settings.epochs once none of the curves epochs are chosen from has
+    improved for this many epochs (`_Curves.stalled`); the Fit then holds the epochs trained. 0: every epoch.
     All tensors on the device to train on.
     """
     if stop_at is not None:
@@ -240,10 +243,10 @@ def fit(
     # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
     rows = batch_rows(settings, x.shape[1]) or x.shape[1]
     with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
-        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch)
+        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience)
 
 
-def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch) -> Fit:
+def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
     model = MODELS[settings.model]
@@ -298,6 +301,10 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_e
             kept[f] = {name: p[f].detach().clone() for name, p in params.items()}  # fold f is done
         if each_epoch is not None:
             each_epoch.append({name: p.detach().clone() for name, p in params.items()})
+        if patience and curves is not None and curves.stalled(epoch, patience):
+            losses = losses[:, :, : epoch + 1]  # the epochs trained
+            curves.keep(epoch + 1)
+            break
     final = {name: p.detach() for name, p in params.items()}
     for f, snapshot in kept.items():
         for name, p in snapshot.items():
@@ -362,6 +369,25 @@ class _Curves:
         pred = pred.cpu()
         for f, n in enumerate(self.n_rows):
             self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
+
+    def stalled(self, epoch: int, patience: int) -> bool:
+        """True once none of the curves an epoch count is chosen from has improved for `patience` epochs.
+
+        Those curves: each fold's held-out curve (the mean of the other folds, `held_out_best_epochs`) and
+        the mean of all folds (the full-data fit's, `best_epoch`). Training past this point could change a
+        choice only if a curve improved again after `patience` epochs without.
+        """
+        trained = epoch + 1
+        if trained <= patience:
+            return False
+        scores = self.scores[:, :trained]  # (F, trained)
+        n_folds = scores.shape[0]
+        chosen_from = [None] + ([[g for g in range(n_folds) if g != f] for f in range(n_folds)] if n_folds > 1 else [])
+        return all(trained - best_epoch(scores, self.task, folds) >= patience for folds in chosen_from)
+
+    def keep(self, epochs: int) -> None:
+        """Keep the first `epochs` epochs of the curves: the epochs trained when training stopped early."""
+        self.losses, self.scores = self.losses[:, :, :epochs], self.scores[:, :epochs]
 
 
 def _loss(settings: Settings, task: Task, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
 With `choose_epochs`, each model first trains with validation curves; each fold's epoch count is
 then chosen on the *other* folds' curves (kit.train.held_out_best_epochs), so a fold's score never
 comes from an epoch its own rows helped choose; the full-data fit uses the epoch best on all folds.
+With `patience`, those curves stop once none of them has improved for that many epochs.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Plan:
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
     training: Training = field(default_factory=lambda: Training(preset="article"))  # optimiser, lr, epochs, ...
     choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
+    patience: int = 0  # choosing epochs, stop once the curves have not improved for this many epochs; 0: never
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
@@ -190,11 +192,25 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
             x, ys, mask, valid = placed[width]
             # each epoch's params kept where they are small, so that the chosen epochs need no second training
             keep = choosing and _params_bytes(settings, x.shape[2], task.width, x.shape[0] * plan.seeds) <= KEEP_BYTES
-            grids[width] = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), valid=valid, keep_each_epoch=keep)
+            patience = plan.patience if choosing else 0
+            grids[width] = fit(
+                settings,
+                task,
+                x,
+                ys,
+                mask,
+                seeds=plan.seed_list(),
+                valid=valid,
+                keep_each_epoch=keep,
+                patience=patience,
+            )
             for i, f in enumerate(fold_ids):
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)
                 curve_losses[f] = grids[width].valid_losses[i].cpu().tolist()  # per seed, after each epoch
         if choosing:
+            # Groups of folds stopped by patience at different epochs: choose among the epochs all of them trained
+            trained = min(len(c) for c in curves)
+            curves = [c[:trained] for c in curves]
             chosen, _ = held_out_best_epochs(torch.stack(curves), task)
         for width, fold_ids in by_width.items():
             x, ys, mask, valid = placed[width]

@@ -85,6 +85,8 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (("training", "epochs"), 0, r"\[training\] epochs must be at least 1, not 0"),
         (("training", "optimizer"), "rmsprop", r'\[training\] optimizer must be one of "sgd", "momentum" or "adam"'),
         (("training", "lr"), -1.0, r"\[training\] lr must be"),
+        (("training", "patience"), -1, r"\[training\] patience must be at least 0, not -1"),
+        (("training", "patience"), "ten", r'\[training\] patience must be an integer, not "ten"'),
         (("task",), "ranking", r'task must be one of "binary", "multiclass" or "regression", not "ranking"'),
         (("metric",), "rmse", r"metric rmse does not score a binary task"),
         (("validation", "group_pattern"), "(x", r"\[validation\] group_pattern"),
