@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from test_tasks_end_to_end import CASES, write_competition
 
-from kit.cli import main
+from kit.cli import build_parser, main
+from kit.commands import _plan
 from kit.competition import load_competition
 
 
@@ -76,11 +77,14 @@ def test_a_column_with_no_value_in_test_is_left_out_of_the_recipe_and_kit_new_sa
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
 
 
-def test_the_draft_chooses_each_models_epochs_by_cv_and_says_why(tmp_path, monkeypatch, capsys):
+def test_the_draft_chooses_each_models_epochs_by_cv_with_patience_and_says_why(tmp_path, monkeypatch, capsys):
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"))
-    assert raw["training"] == {"choose_epochs": True}
-    assert "A fixed 100 epochs can overfit" in text
-    assert load_competition("bikes").training == {"choose_epochs": True}
+    assert raw["training"] == {"choose_epochs": True, "patience": 10}
+    assert "A fixed 100 epochs can overfit" in text and "none has improved for 10 epochs" in text
+    assert load_competition("bikes").training == {"choose_epochs": True, "patience": 10}
+    build = build_parser()
+    plan = _plan(build.parse_args(["cv", "-c", "bikes", "--data-dir", str(tmp_path / "data")]))
+    assert plan.choose_epochs and plan.patience == 10  # the plan the draft runs with
 
 
 @pytest.mark.parametrize("given", ["RMSLE", "Rmsle", "rmsle"])
