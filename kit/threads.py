@@ -29,8 +29,8 @@ _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit 
 # side by side, one per core (`run_each`). Measured (BENCHMARKS.md, "Threads"): on the 300,000-row
 # Playground case (7,500-row batches x 57 inputs x 5 models, 2.1e6) linear, nn and deep trained 1.46x
 # faster on two cores than one after another; on Titanic's article plan (713 x 12 x 50, 4.3e5) 1.5x (95
-# against 140 ms), its definition's plan (713 x 13 x 25, 2.3e5) 1.47x, Spaceship's (256 x 27 x 15, 1.0e5)
-# 1.25x, Titanic's with 2 seeds (9.3e4) 1.15x; with one seed (4.6e4) 7% slower: each operation is so
+# against 140 ms), its definition's plan (713 x 13 x 25, 2.3e5) 1.47x, a 7,000-row one's (256 x 27 x 15,
+# 1.0e5) 1.25x, Titanic's with 2 seeds (9.3e4) 1.15x; with one seed (4.6e4) 7% slower: each operation is so
 # short that the threads mostly wait for Python's lock.
 PARALLEL_WORK = 60_000
 
