@@ -128,6 +128,8 @@ class ModelResult:
         out = {"fold_scores": self.fold_scores, "mean": self.mean, "std": self.std}
         if self.chosen_epochs is not None:
             out |= {"fold_epochs": self.epochs, "chosen_epochs": self.chosen_epochs}
+            if self.valid_scores:  # how far the curves went: every epoch, unless patience stopped them
+                out["epochs_tried"] = len(self.valid_scores[0])
         return out
 
 

@@ -38,7 +38,8 @@ def test_cv_json_reports_folds_mean_std_for_each_model_and_the_ensemble(syntheti
     report = json.loads(capsys.readouterr().out)
     assert set(report["models"]) == {"linear", "deep"}
     for r in report["models"].values():  # titanic's [training] chooses the epochs by CV
-        assert len(r["fold_scores"]) == 3 and set(r) == {"fold_scores", "mean", "std", "fold_epochs", "chosen_epochs"}
+        keys = {"fold_scores", "mean", "std", "fold_epochs", "chosen_epochs", "epochs_tried"}
+        assert len(r["fold_scores"]) == 3 and set(r) == keys and r["epochs_tried"] == 100  # no patience: every epoch
     assert set(report["ensemble"]) == {"fold_scores", "mean", "std"}
     assert report["fit_seconds"] > 0
 

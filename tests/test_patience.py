@@ -143,3 +143,16 @@ def test_patience_that_could_do_nothing_is_refused_in_one_sentence(
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "submissions").exists()  # refused before anything was trained or written
+
+
+def test_the_sidecar_of_a_submission_records_the_patience_its_curves_stopped_by(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn", "--seeds", "1"]
+    assert main([*args, "--epochs", "40", "--choose-epochs", "--patience", "3"]) == 0
+    path = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["config"]["plan"]["patience"] == 3 and sidecar["config"]["plan"]["choose_epochs"] is True
+    for name, epochs in sidecar["chosen_epochs"].items():  # the full-data fit trains an epoch the curves reached
+        assert 1 <= epochs <= sidecar["cv"]["models"][name]["epochs_tried"] <= 40
