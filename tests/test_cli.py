@@ -352,11 +352,10 @@ sys.meta_path.insert(0, Interrupt())
 """
 
 
-def test_ctrl_c_while_kit_starts_is_one_line_and_exit_130_not_a_traceback(tmp_path):
+@pytest.mark.parametrize("start", [[sys.executable, "-m", "kit"], [str(Path(sys.executable).parent / "kit")]])
+def test_ctrl_c_while_kit_starts_is_one_line_and_exit_130_not_a_traceback(tmp_path, start):
     (tmp_path / "sitecustomize.py").write_text(INTERRUPT_ON_IMPORT)
     env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "kit", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    done = subprocess.run([*start, "--help"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 130
     assert done.stderr == "interrupted; nothing half-written was kept.\n"
