@@ -127,9 +127,9 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# A fixed 100 epochs can overfit, a deep net most (on a 22,000-row set its AUC fell to 0.71 against the",
         "# linear model's 0.76, and took the ensemble below linear): each model trains the epochs CV finds best.",
         "choose_epochs = true  # each fold's epochs chosen on the other folds' curves, the full fit's on all folds",
-        "# On a 300,000-row set, stopping the curves this way gave the same CV in a quarter of the time (with 5,",
-        "# two small competitions lost 0.002-0.006 of accuracy; 10 tied them in half the time).",
-        "patience = 10  # the curves stop once none has improved for 10 epochs",
+        "# Stopping the curves this way gave a 300,000-row set the same CV in a quarter of the time, and two small",
+        "# competitions the same or better CV in 60-70% of it.",
+        "patience = 10  # the curves stop once neither they nor the validation loss has improved for 10 epochs",
     ]
     recipe, left_out = _recipe(train, test, id_col, target, files)
     lines += ["", *recipe]
@@ -290,7 +290,11 @@ def _recipe(train, test, id_col: str, target: str, files: dict) -> tuple[list[st
     lines.append(f"numeric = {_list(numeric)}  # number features, in this order")
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
     lines.append(f"one_hot = {_list(one_hot)}  # one 0/1 feature per level seen in training{guess}")
-    lines.append('scale = "max"  # divide each feature by its largest training value ("standard" centres it too)')
+    # The default preset's training is made for standardised inputs; dividing by the largest value squeezes a
+    # column far from zero (a year, a price around 5e4) into a sliver near 1, where Adam's steps move it little.
+    lines.append(
+        'scale = "standard"  # centre each feature on its training mean, divide by its spread ("max": by its largest)'
+    )
     return lines, empty
 
 

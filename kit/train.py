@@ -232,8 +232,9 @@ def fit(
     stop_at: optional epochs per fold; fold f's models are kept as they were after stop_at[f] epochs
     (the grid trains max(stop_at) epochs in lockstep; settings.epochs is ignored).
     keep_each_epoch: keep a copy of the params after every epoch (`Fit.each_epoch`, `Fit.at_epochs`).
-    patience: with valid, stop before settings.epochs once none of the curves epochs are chosen from has
-    improved for this many epochs (`_Curves.stalled`); the Fit then holds the epochs trained. 0: every epoch.
+    patience: with valid, stop before settings.epochs once neither the curves epochs are chosen from nor the
+    validation loss has improved for this many epochs (`_Curves.stalled`); the Fit then holds the epochs
+    trained. 0: every epoch.
     All tensors on the device to train on.
     """
     if stop_at is not None:
@@ -371,14 +372,20 @@ class _Curves:
             self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
 
     def stalled(self, epoch: int, patience: int) -> bool:
-        """True once none of the curves an epoch count is chosen from has improved for `patience` epochs.
+        """True once neither the curves an epoch count is chosen from nor the validation loss has improved
+        for `patience` epochs.
 
         Those curves: each fold's held-out curve (the mean of the other folds, `held_out_best_epochs`) and
-        the mean of all folds (the full-data fit's, `best_epoch`). Training past this point could change a
-        choice only if a curve improved again after `patience` epochs without.
+        the mean of all folds (the full-data fit's, `best_epoch`); training past this point could change a
+        choice only if a curve improved again after `patience` epochs without. The loss (the mean over folds
+        and seeds) keeps a plateau of the metric from stopping a model still learning: accuracy can stay at
+        the majority rate for a dozen one-step epochs of a small full-batch fit while its loss falls.
         """
         trained = epoch + 1
         if trained <= patience:
+            return False
+        loss = self.losses[:, :, :trained].mean(dim=(0, 1)).cpu()  # (trained,)
+        if trained - (int(loss.argmin()) + 1) < patience:
             return False
         scores = self.scores[:, :trained]  # (F, trained)
         n_folds = scores.shape[0]

@@ -63,7 +63,7 @@ def test_patience_on_the_gpu_stops_its_curves_where_its_own_full_curves_first_st
     xs, ys, mask, valid = xs.cuda(), ys.cuda(), mask.cuda(), tuple(t.cuda() for t in valid)
     settings = Training(epochs=80, lr=0.05, batch_size=32).settings("nn")
     full = fit(settings, BINARY, xs, ys, mask, seeds=[1, 2], valid=valid)
-    stall = _first_stall(full.valid_scores, 4)
+    stall = _first_stall(full.valid_scores, full.valid_losses, 4)
     assert stall is not None and stall < 80
     stopped = fit(settings, BINARY, xs, ys, mask, seeds=[1, 2], valid=valid, patience=4)
     assert torch.equal(stopped.valid_scores, full.valid_scores[:, :stall])

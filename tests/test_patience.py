@@ -28,24 +28,29 @@ def _folds(n_folds=3, n=240, seed=0):
     return xs, ys, torch.ones(ys.shape), (xv, yv, torch.ones(yv.shape))
 
 
-def _first_stall(scores: torch.Tensor, patience: int) -> int | None:
+def _first_stall(scores: torch.Tensor, losses: torch.Tensor, patience: int) -> int | None:
     """Written out apart from kit: the first epoch count at which every curve a choice is made from (each fold's
-    held-out mean, and the mean of all folds) has gone `patience` epochs past its best (earliest of equals)."""
+    held-out mean, and the mean of all folds) and the validation loss (mean over folds and seeds) have gone
+    `patience` epochs past their best (the earliest of equals)."""
     n_folds, epochs = scores.shape
     curves = [scores.mean(dim=0)] + [scores[[g for g in range(n_folds) if g != f]].mean(dim=0) for f in range(n_folds)]
+    loss = losses.mean(dim=(0, 1))  # (epochs,)
     for trained in range(patience + 1, epochs + 1):
-        if all(trained - (int(c[:trained].argmax()) + 1) >= patience for c in curves):
+        metric_stalled = all(trained - (int(c[:trained].argmax()) + 1) >= patience for c in curves)
+        if metric_stalled and trained - (int(loss[:trained].argmin()) + 1) >= patience:
             return trained
     return None
 
 
 @pytest.mark.parametrize("name", ["linear", "nn"])
 @pytest.mark.parametrize("batch_size", [0, 32])
-def test_the_curves_stop_at_the_first_epoch_no_curve_a_choice_is_made_from_has_improved_for_patience(name, batch_size):
+def test_the_curves_stop_at_the_first_epoch_no_curve_a_choice_is_made_from_nor_the_loss_improved_for_patience(
+    name, batch_size
+):
     xs, ys, mask, valid = _folds()
     settings = Training(epochs=80, lr=0.05, batch_size=batch_size).settings(name)  # overfits well before 80
     full = fit(settings, BINARY, xs, ys, mask, seeds=[1, 2], valid=valid)
-    stall = _first_stall(full.valid_scores, 4)
+    stall = _first_stall(full.valid_scores, full.valid_losses, 4)
     assert stall is not None and stall < 80  # the test's data stalls: otherwise nothing here could fail
     stopped = fit(settings, BINARY, xs, ys, mask, seeds=[1, 2], valid=valid, patience=4, keep_each_epoch=True)
     assert stopped.valid_scores.shape == (3, stall) and stopped.losses.shape == (3, 2, stall)
@@ -54,7 +59,7 @@ def test_the_curves_stop_at_the_first_epoch_no_curve_a_choice_is_made_from_has_i
     assert torch.equal(stopped.valid_scores, full.valid_scores[:, :stall])
     assert torch.equal(stopped.losses, full.losses[:, :, :stall])
     # what is chosen from the curves it kept is what the full curves chose, when no curve came back later
-    if _first_stall(full.valid_scores, 80 - stall + 4) is None:
+    if _first_stall(full.valid_scores, full.valid_losses, 80 - stall + 4) is None:
         truncated = held_out_best_epochs(full.valid_scores[:, :stall], BINARY)[0]
         assert held_out_best_epochs(stopped.valid_scores, BINARY)[0] == truncated
 
@@ -156,3 +161,17 @@ def test_the_sidecar_of_a_submission_records_the_patience_its_curves_stopped_by(
     assert sidecar["config"]["plan"]["patience"] == 3 and sidecar["config"]["plan"]["choose_epochs"] is True
     for name, epochs in sidecar["chosen_epochs"].items():  # the full-data fit trains an epoch the curves reached
         assert 1 <= epochs <= sidecar["cv"]["models"][name]["epochs_tried"] <= 40
+
+
+def test_a_plateau_of_the_metric_does_not_stop_a_model_whose_validation_loss_still_falls():
+    from kit.train import _Curves
+
+    curves = _Curves.__new__(_Curves)  # the rule alone, on curves written by hand: (F, S, epochs) and (F, epochs)
+    curves.task = BINARY
+    curves.scores = torch.full((3, 15), 0.6, dtype=torch.float64)  # accuracy at the majority rate for 15 epochs
+    curves.losses = torch.linspace(0.69, 0.60, 15).expand(3, 2, 15)  # while the loss falls every epoch
+    assert not curves.stalled(14, patience=10)
+    curves.losses = torch.full((3, 2, 15), 0.69)  # the loss flat too: nothing improves, so it stops
+    assert curves.stalled(14, patience=10)
+    curves.scores[:, 6] = 0.7  # the metric's best 9 epochs ago: not yet `patience` epochs without improving
+    assert not curves.stalled(14, patience=10)

@@ -158,9 +158,11 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert printed, sent.stdout
     assert printed[1] == expected  # the server's scikit-learn score of this very file
     assert printed[2] == f"{sidecar['cv_score']:.4f}"
-    # the public score agrees with CV: predictions in the right columns, in the right direction
+    # the public score agrees with CV: predictions in the right columns, in the right direction (columns swapped
+    # or classes in the wrong order would score about a third on iris, a log loss above 1 on wine); on a
+    # 50-row test set a model at 0.88 in CV may well score every row right
     cv, public = sidecar["cv_score"], float(expected)
-    assert abs(public - cv) <= (0.1 if case.metric in ("roc_auc", "accuracy") else 0.35 * cv), (cv, public)
+    assert abs(public - cv) <= (0.15 if case.metric in ("roc_auc", "accuracy") else max(0.35 * cv, 0.1)), (cv, public)
     report = local(tmp_path, monkeypatch, capsys, "report", "-c", slug)
     assert f"cv {case.metric}" in report and expected in report
 
