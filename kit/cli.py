@@ -243,8 +243,10 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--patience",
         type=int,
-        help="choosing epochs, stop training once the validation curves have not improved for this many epochs; "
-        f"0 trains every epoch (default: {TRAINING} patience, else 0)",
+        metavar="N",
+        help="choosing epochs, stop training once neither the validation curves nor the validation loss has "
+        "improved for this many epochs; 0 trains every epoch (default: the competition's [training] patience, "
+        "else 0)",
     )
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

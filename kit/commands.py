@@ -104,7 +104,7 @@ def _plan(args, here: bool = True):
         raise KitError(f"--patience must be 0 (train every epoch) or more (got {patience}).")
     if patience and not choose_epochs:
         raise KitError(
-            "patience stops training once the validation curves of epochs chosen by CV stop improving, "
+            "patience stops training once the validation curves that choose the epochs stop improving, "
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     _check_device(args.device, here, getattr(args, "gpu", False))

@@ -142,7 +142,7 @@ class Training:
     hidden: PositiveInt | dict[ModelName, PositiveInt | Annotated[list[PositiveInt], Rule(min_len=1)]] = None
     loss: Literal["task", "mae"] = None
     choose_epochs: bool = False  # train each model the epochs CV finds best (up to `epochs`)
-    # choosing epochs, stop once the validation curves have not improved for this many epochs; 0: train them all
+    # choosing epochs, stop once neither the validation curves nor the loss improved for this many epochs; 0: never
     patience: int = field(default=0, metadata={"min": 0})
 
 

@@ -8,7 +8,8 @@ task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
 With `choose_epochs`, each model first trains with validation curves; each fold's epoch count is
 then chosen on the *other* folds' curves (kit.train.held_out_best_epochs), so a fold's score never
 comes from an epoch its own rows helped choose; the full-data fit uses the epoch best on all folds.
-With `patience`, those curves stop once none of them has improved for that many epochs.
+With `patience`, those curves stop once neither they nor the validation loss has improved for that many
+epochs (kit.train._Curves.stalled).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Plan:
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
     training: Training = field(default_factory=lambda: Training(preset="article"))  # optimiser, lr, epochs, ...
     choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
-    patience: int = 0  # choosing epochs, stop once the curves have not improved for this many epochs; 0: never
+    patience: int = 0  # choosing epochs, stop once curves and loss have not improved for this many epochs; 0: never
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
