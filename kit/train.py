@@ -222,6 +222,7 @@ def fit(
     stop_at: list[int] | None = None,
     keep_each_epoch: bool = False,
     patience: int = 0,
+    held_out: list[list[int]] | None = None,
 ) -> Fit:
     """Train one model per fold and seed at once; fold f, seed s is the grid of one fit on x[f:f+1].
 
@@ -234,7 +235,8 @@ def fit(
     keep_each_epoch: keep a copy of the params after every epoch (`Fit.each_epoch`, `Fit.at_epochs`).
     patience: with valid, stop before settings.epochs once neither the curves epochs are chosen from nor the
     validation loss has improved for this many epochs (`_Curves.stalled`); the Fit then holds the epochs
-    trained. 0: every epoch.
+    trained. 0: every epoch. held_out: for each fold, the folds its epochs are chosen on (`held_out_sets`);
+    by default every other fold.
     All tensors on the device to train on.
     """
     if stop_at is not None:
@@ -244,10 +246,12 @@ def fit(
     # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
     rows = batch_rows(settings, x.shape[1]) or x.shape[1]
     with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
-        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience)
+        return _fit(
+            settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience, held_out
+        )
 
 
-def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience) -> Fit:
+def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience, held_out) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
     model = MODELS[settings.model]
@@ -302,7 +306,7 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_e
             kept[f] = {name: p[f].detach().clone() for name, p in params.items()}  # fold f is done
         if each_epoch is not None:
             each_epoch.append({name: p.detach().clone() for name, p in params.items()})
-        if patience and curves is not None and curves.stalled(epoch, patience):
+        if patience and curves is not None and curves.stalled(epoch, patience, held_out):
             losses = losses[:, :, : epoch + 1]  # the epochs trained
             curves.keep(epoch + 1)
             break
@@ -371,13 +375,14 @@ class _Curves:
         for f, n in enumerate(self.n_rows):
             self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
 
-    def stalled(self, epoch: int, patience: int) -> bool:
+    def stalled(self, epoch: int, patience: int, held_out: list[list[int]] | None = None) -> bool:
         """True once neither the curves an epoch count is chosen from nor the validation loss has improved
         for `patience` epochs.
 
-        Those curves: each fold's held-out curve (the mean of the other folds, `held_out_best_epochs`) and
-        the mean of all folds (the full-data fit's, `best_epoch`); training past this point could change a
-        choice only if a curve improved again after `patience` epochs without. The loss (the mean over folds
+        Those curves: each fold's held-out curve (the mean of the folds in `held_out`, by default every other
+        fold; `held_out_best_epochs`) and the mean of all folds (the full-data fit's, `best_epoch`); training
+        past this point could change a choice only if a curve improved again after `patience` epochs without.
+        The loss (the mean over folds
         and seeds) keeps a plateau of the metric from stopping a model still learning: accuracy can stay at
         the majority rate for a dozen one-step epochs of a small full-batch fit while its loss falls.
         """
@@ -389,7 +394,9 @@ class _Curves:
             return False
         scores = self.scores[:, :trained]  # (F, trained)
         n_folds = scores.shape[0]
-        chosen_from = [None] + ([[g for g in range(n_folds) if g != f] for f in range(n_folds)] if n_folds > 1 else [])
+        if held_out is None:
+            held_out = [[g for g in range(n_folds) if g != f] for f in range(n_folds)] if n_folds > 1 else []
+        chosen_from = [None, *held_out]
         return all(trained - best_epoch(scores, self.task, folds) >= patience for folds in chosen_from)
 
     def keep(self, epochs: int) -> None:
@@ -451,15 +458,29 @@ def best_epoch(scores: torch.Tensor, task: Task, folds: list[int] | None = None)
     return int(best) + 1
 
 
-def held_out_best_epochs(scores: torch.Tensor, task: Task) -> tuple[list[int], list[float]]:
-    """For each fold, the epoch chosen on the other folds' curves and this fold's score at it.
+def held_out_sets(n_folds: int, repeats: int = 1) -> list[list[int]]:
+    """For each fold, the folds its epochs are chosen on: the other folds of its own repeat.
 
-    Each fold's score is then of an epoch its own rows took no part in choosing: an honest estimate
-    of what choosing the epoch by CV gives. Needs two folds or more.
+    Folds come repeat by repeat (kit.validation.split_indices) and each repeat validates every row once,
+    so another repeat's folds validate this fold's own rows: only its own repeat's other folds are
+    disjoint from them. A repeat of a single fold (the random split) has no such fold, so there each is
+    chosen on all the others, which share about a fifth of its rows.
+    """
+    per_repeat = n_folds // max(repeats, 1)
+    if per_repeat < 2 or n_folds % per_repeat:
+        return [[g for g in range(n_folds) if g != f] for f in range(n_folds)]
+    return [[g for g in range(f - f % per_repeat, f - f % per_repeat + per_repeat) if g != f] for f in range(n_folds)]
+
+
+def held_out_best_epochs(scores: torch.Tensor, task: Task, repeats: int = 1) -> tuple[list[int], list[float]]:
+    """For each fold, the epoch chosen on the other folds' curves of its repeat and this fold's score at it.
+
+    Each fold's score is then of an epoch its own rows took no part in choosing (`held_out_sets`): an
+    honest estimate of what choosing the epoch by CV gives. Needs two folds or more.
     """
     scores = torch.as_tensor(scores, dtype=torch.float64)
     n_folds = scores.shape[0]
     if n_folds < 2:
         raise ValueError("choosing an epoch on other folds needs two folds or more")
-    chosen = [best_epoch(scores, task, [g for g in range(n_folds) if g != f]) for f in range(n_folds)]
+    chosen = [best_epoch(scores, task, folds) for folds in held_out_sets(n_folds, repeats)]
     return chosen, [float(scores[f, e - 1]) for f, e in enumerate(chosen)]

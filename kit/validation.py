@@ -6,8 +6,9 @@ call to `kit.train.fit`, on the plan's device; results come back to the CPU. Pre
 task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
 
 With `choose_epochs`, each model first trains with validation curves; each fold's epoch count is
-then chosen on the *other* folds' curves (kit.train.held_out_best_epochs), so a fold's score never
-comes from an epoch its own rows helped choose; the full-data fit uses the epoch best on all folds.
+then chosen on the *other* folds' curves of its own repeat (kit.train.held_out_best_epochs: another
+repeat's folds validate its rows too), so a fold's score never comes from an epoch its own rows helped
+choose; the full-data fit uses the epoch best on all folds.
 With `patience`, those curves stop once neither they nor the validation loss has improved for that many
 epochs (kit.train._Curves.stalled).
 """
@@ -27,7 +28,7 @@ from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
-from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, predict
+from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, held_out_sets, predict
 
 SPLITS = ("stratified", "kfold", "group", "random")
 
@@ -191,11 +192,15 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
         by_fold = {}  # fold -> (its grid's params, its place in that grid)
         grids = {}  # width -> the fit with validation curves
         choosing = plan.choose_epochs and n_folds > 1
+        held_out_all = held_out_sets(n_folds, plan.repeats)  # fold -> the folds its epochs are chosen on
         for width, fold_ids in by_width.items():  # every fold's curve first: a fold's epochs need all the others'
             x, ys, mask, valid = placed[width]
             # each epoch's params kept where they are small, so that the chosen epochs need no second training
             keep = choosing and _params_bytes(settings, x.shape[2], task.width, x.shape[0] * plan.seeds) <= KEEP_BYTES
             patience = plan.patience if choosing else 0
+            # each fold's held-out folds among this group's (the group is every fold, but for rare recipes)
+            local = {f: i for i, f in enumerate(fold_ids)}
+            held_out = [[local[g] for g in held_out_all[f] if g in local] for f in fold_ids]
             grids[width] = fit(
                 settings,
                 task,
@@ -206,6 +211,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
                 valid=valid,
                 keep_each_epoch=keep,
                 patience=patience,
+                held_out=held_out if all(held_out) else None,
             )
             for i, f in enumerate(fold_ids):
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)
@@ -214,7 +220,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
             # Groups of folds stopped by patience at different epochs: choose among the epochs all of them trained
             trained = min(len(c) for c in curves)
             curves = [c[:trained] for c in curves]
-            chosen, _ = held_out_best_epochs(torch.stack(curves), task)
+            chosen, _ = held_out_best_epochs(torch.stack(curves), task, plan.repeats)
         for width, fold_ids in by_width.items():
             x, ys, mask, valid = placed[width]
             done = grids.pop(width)

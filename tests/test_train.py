@@ -341,3 +341,22 @@ def test_the_epochs_a_fit_kept_are_the_bytes_of_fits_that_stop_there(name, batch
     plain = fit(settings, BINARY, xs, ys, torch.ones(2, 150), seeds=[1, 2])
     assert plain.each_epoch is None  # nothing kept unless asked
     assert all(torch.equal(plain.params[k], whole.each_epoch[-1][k]) for k in plain.params)
+
+
+def test_with_repeats_a_folds_epoch_is_chosen_on_its_own_repeats_other_folds_only():
+    # Each repeat validates every row once: another repeat's folds hold this fold's own validation rows.
+    from kit.train import held_out_sets
+
+    assert held_out_sets(6, repeats=2) == [[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4]]
+    assert held_out_sets(3) == [[1, 2], [0, 2], [0, 1]]  # one repeat: every other fold
+    assert held_out_sets(3, repeats=3) == [[1, 2], [0, 2], [0, 1]]  # random split: one fold a repeat, no other
+    gen = torch.Generator().manual_seed(1)
+    scores = torch.rand(6, 20, generator=gen, dtype=torch.float64)  # 3 folds x 2 repeats
+    chosen, _ = held_out_best_epochs(scores, BINARY, repeats=2)
+    for f in range(6):
+        rigged = scores.clone()
+        other_repeat = range(3, 6) if f < 3 else range(0, 3)
+        for g in [f, *other_repeat]:  # its own curve and every curve of the other repeat: anything at all
+            rigged[g] = torch.rand(20, generator=gen, dtype=torch.float64) * 10
+        assert held_out_best_epochs(rigged, BINARY, repeats=2)[0][f] == chosen[f]
+    assert held_out_best_epochs(scores, BINARY)[0] != chosen  # without repeats every other fold counts

@@ -223,6 +223,19 @@ def test_each_folds_epochs_are_chosen_on_the_other_folds_and_the_full_fits_on_ev
     assert result.full_fit_epochs() == {name: r.chosen_epochs for name, r in result.models.items()}
 
 
+def test_with_repeats_each_folds_epochs_are_chosen_on_its_own_repeats_other_folds(synthetic_dir):
+    train, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train))
+    plan = Plan(models=("nn",), folds=3, repeats=2, training=Training(epochs=15), choose_epochs=True)
+    r = cross_validate(SPEC, train, test, y, plan, TASK).models["nn"]
+    curves = torch.tensor(r.valid_scores, dtype=torch.float64)  # (6, 15): repeat 0's three folds, then repeat 1's
+    chosen, held_out = held_out_best_epochs(curves, TASK, repeats=2)
+    assert r.epochs == chosen and r.fold_scores == pytest.approx(held_out)
+    for f in range(6):  # written out: the mean of the other two folds of its repeat
+        mine = [g for g in range(3 * (f // 3), 3 * (f // 3) + 3) if g != f]
+        assert chosen[f] == int(curves[mine].mean(dim=0).argmax()) + 1
+
+
 def test_choosing_epochs_takes_them_from_the_curves_fit_without_training_again_and_the_same_bytes(
     synthetic_dir, monkeypatch
 ):
