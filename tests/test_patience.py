@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -93,7 +94,7 @@ def test_cv_with_patience_chooses_each_folds_epochs_among_those_trained():
     training = Training(epochs=60, lr=0.05, batch_size=64)
     plan = Plan(folds=3, seeds=1, training=training, choose_epochs=True, models=("linear", "nn"))
     full = cross_validate(spec, frame, frame.iloc[:10], y, plan, task)
-    patient = cross_validate(spec, frame, frame.iloc[:10], y, plan.__class__(**{**plan.__dict__, "patience": 3}), task)
+    patient = cross_validate(spec, frame, frame.iloc[:10], y, replace(plan, patience=3), task)
     stopped_any = False
     for name in plan.models:
         r, f = patient.models[name], full.models[name]
