@@ -248,5 +248,11 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         "improved for this many epochs; 0 trains every epoch (default: the competition's [training] patience, "
         "else 0)",
     )
+    p.add_argument(
+        "--ensemble",
+        choices=["mean", "select"],
+        help="combine the models as their mean, or with weights chosen on the folds' predictions, each fold's on "
+        "the other folds (default: the competition's [training] ensemble, else mean)",
+    )
     p.add_argument("--device", default="cpu", help="where to train: cpu (default) or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -107,6 +107,7 @@ def _plan(args, here: bool = True):
             "patience stops training once the validation curves that choose the epochs stop improving, "
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
+    ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
     _check_device(args.device, here, getattr(args, "gpu", False))
     return Plan(
         models=models,
@@ -120,6 +121,7 @@ def _plan(args, here: bool = True):
         training=_training(args, comp),
         choose_epochs=choose_epochs,
         patience=patience,
+        ensemble=ensemble,
     )
 
 
@@ -139,7 +141,7 @@ def _training(args, comp):
     """The competition's [training] table with the flags given on top, as a kit.train.Training."""
     from kit.train import Training
 
-    table = {k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience")}  # the Plan's
+    table = {k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience", "ensemble")}  # the Plan's
     for flag, key in TRAINING_FLAGS.items():
         value = getattr(args, flag, None)
         if value is None:

@@ -144,6 +144,8 @@ class Training:
     choose_epochs: bool = False  # train each model the epochs CV finds best (up to `epochs`)
     # choosing epochs, stop once neither the validation curves nor the loss improved for this many epochs; 0: never
     patience: int = field(default=0, metadata={"min": 0})
+    # the ensemble: "mean" of the models, or "select": weights chosen on the folds' predictions (kit.ensemble)
+    ensemble: Literal["mean", "select"] = "mean"
 
 
 @dataclass(frozen=True)

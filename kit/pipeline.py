@@ -105,7 +105,8 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     check_sample_ids(comp, data_dir, test[comp.id].tolist())  # before training: Kaggle would score no row
     task = task_of(comp, train)
     result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
-    test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=result.full_fit_epochs())
+    epochs, weights = result.full_fit_epochs(), result.ensemble.weights
+    test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
     text = submission_text(comp, task, test_ids, test_pred)
@@ -158,6 +159,9 @@ def format_cv(comp, spec, plan, result) -> str:
             epochs += f" of {len(r.valid_scores[0])}"
         lines.append(f"{name:<12}{r.mean:>11.4f} ± {r.std:.4f}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
+    if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
+        shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
+        lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
     if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
         lines.append(f"reused the last identical run's CV (it trained in {result.fit_seconds:.2f} s)")
     else:

@@ -43,6 +43,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "patience": plan.patience,  # choosing epochs, the curves stopped after this many without improving; 0: never
         "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
         "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
+        "ensemble": plan.ensemble,  # "mean", or "select": weights chosen by CV (kit.ensemble)
+        "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
@@ -56,11 +58,11 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "choose_epochs": False, "patience": 0, "chosen_epochs": None,
-                "fold_epochs": None, "metric": None, "cv_mean": None, "cv_std": None,
+                "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "choose_epochs",
-            "patience", "chosen_epochs", "cv_mean", "sha256")  # fmt: skip
+            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256")  # fmt: skip
 
 
 def run_metric(run: dict) -> str:
@@ -98,6 +100,9 @@ def _complete(run: dict) -> dict:
     row["patience"] = patience if isinstance(patience, int) and not isinstance(patience, bool) and patience > 0 else 0
     chosen = row["chosen_epochs"]
     row["chosen_epochs"] = chosen if row["choose_epochs"] and isinstance(chosen, dict) else None
+    row["ensemble"] = "select" if row["ensemble"] == "select" else "mean"
+    weights = row["ensemble_weights"]
+    row["ensemble_weights"] = weights if row["ensemble"] == "select" and isinstance(weights, dict) else None
     for key in ("cv_mean", "cv_std"):
         if not isinstance(row[key], int | float) or isinstance(row[key], bool):
             row[key] = None
@@ -111,7 +116,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
     cells = [
         (
             r["time"][:16].replace("T", " ") or "-",
-            ",".join(map(str, r["models"])) or "-",
+            _models(r),
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
             _split(r),
             str(r["seeds"]) if r["seeds"] is not None else "-",
@@ -124,6 +129,20 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
         for r in rows
     ]
     return aligned(head, cells)
+
+
+def _models(r: dict) -> str:
+    """linear,nn,deep; with weights chosen by CV, each model's weight in the full fit: linear,nn,deep selected 0.10/0.60/0.30."""
+    models = ",".join(map(str, r["models"])) or "-"
+    weights = r["ensemble_weights"]
+    if r["ensemble"] != "select":
+        return models
+    shares = (
+        "/".join(f"{weights[m]:.2f}" if isinstance(weights.get(m), int | float) else "?" for m in r["models"])
+        if weights
+        else ""
+    )
+    return f"{models} selected {shares}".rstrip()
 
 
 def _split(r: dict) -> str:

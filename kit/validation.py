@@ -26,6 +26,7 @@ import torch
 
 from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
+from kit.ensemble import combine, select_weights
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, held_out_sets, predict
@@ -49,6 +50,7 @@ class Plan:
     training: Training = field(default_factory=lambda: Training(preset="article"))  # optimiser, lr, epochs, ...
     choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
     patience: int = 0  # choosing epochs, stop once curves and loss have not improved for this many epochs; 0: never
+    ensemble: str = "mean"  # "mean" of the models, or "select": weights chosen by CV (kit.ensemble)
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
@@ -117,6 +119,8 @@ class ModelResult:
     valid_scores: list[list[float]] = field(default_factory=list)  # per fold, the metric after each epoch
     epochs: list[int] = field(default_factory=list)  # per fold, the epochs its models trained
     chosen_epochs: int | None = None  # with choose_epochs: the epochs the full-data fit trains
+    weights: dict | None = None  # the ensemble with weights chosen (kit.ensemble): model -> the full fit's weight
+    fold_weights: list = field(default_factory=list)  # ... and per fold, model -> its weight there
 
     @property
     def mean(self) -> float:
@@ -132,6 +136,8 @@ class ModelResult:
             out |= {"fold_epochs": self.epochs, "chosen_epochs": self.chosen_epochs}
             if self.valid_scores:  # how far the curves went: every epoch, unless patience stopped them
                 out["epochs_tried"] = len(self.valid_scores[0])
+        if self.weights is not None:
+            out |= {"weights": self.weights, "fold_weights": self.fold_weights}
         return out
 
 
@@ -268,7 +274,8 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
         if plan.choose_epochs:
             result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
         results[name] = result
-    return CVResult(results, ensemble(results, y, folds, task), fit_seconds, data.states, task, folds)
+    combined = ensemble(results, y, folds, task, plan.ensemble, plan.repeats)
+    return CVResult(results, combined, fit_seconds, data.states, task, folds)
 
 
 # Each epoch's params are kept while choosing epochs (so the chosen epochs are taken, not trained again) when
@@ -432,15 +439,18 @@ def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Ten
     return ModelResult(oof, test_pred, scores, losses, fold_preds)
 
 
-def ensemble(results: dict, y: torch.Tensor, folds, task) -> ModelResult:
-    """The mean prediction across models (probabilities per class, or values; each model already a mean
-    over its seeds), scored fold by fold."""
+def ensemble(results: dict, y: torch.Tensor, folds, task, method: str = "mean", repeats: int = 1) -> ModelResult:
+    """The models' predictions combined (probabilities per class, or values; each model already a mean
+    over its seeds), scored fold by fold: their mean, or with method "select" weights chosen for each fold
+    on the other folds of its repeat and for the full fit on every fold (kit.ensemble)."""
     if not results:
         raise ValueError("an ensemble needs at least one model")
     oofs = [r.oof for r in results.values()]
     tests = [r.test_pred for r in results.values()]
     if len({o.shape for o in oofs}) != 1 or len({t.shape for t in tests}) != 1:
         raise ValueError("ensemble members disagree on the number of rows")
+    if method == "select":
+        return _selected(results, y, folds, task, repeats)
     if all(r.fold_preds for r in results.values()):
         fold_preds = [torch.stack(preds).mean(dim=0) for preds in zip(*(r.fold_preds for r in results.values()))]
         return _model_result(fold_preds, tests, [], y, folds, task)
@@ -448,21 +458,49 @@ def ensemble(results: dict, y: torch.Tensor, folds, task) -> ModelResult:
     return ModelResult(oof, torch.stack(tests).mean(dim=0), _fold_scores(oof, y, folds, task))
 
 
+def _selected(results: dict, y: torch.Tensor, folds, task, repeats: int) -> ModelResult:
+    """The ensemble with weights chosen by greedy selection: each fold's on its held-out folds, the full fit's on all.
+
+    With a single fold there is no other fold to choose on: its weights are equal, and the full fit's too.
+    """
+    names = list(results)
+    by_fold = list(zip(*(results[m].fold_preds for m in names)))  # per fold, each model's predictions of its rows
+    if not all(by_fold) or len(by_fold) != len(folds):
+        raise ValueError("choosing ensemble weights needs every model's out-of-fold predictions")
+
+    def chosen_on(fold_ids: list[int]) -> dict:
+        if not fold_ids:
+            return {m: 1 / len(names) for m in names}
+        preds = [torch.cat([by_fold[g][i] for g in fold_ids]) for i in range(len(names))]
+        weights = select_weights(preds, torch.cat([y[folds[g][1]] for g in fold_ids]), task)
+        return dict(zip(names, weights))
+
+    held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
+    fold_weights = [chosen_on(fold_ids) for fold_ids in held_out]
+    full = chosen_on(list(range(len(folds)))) if len(folds) > 1 else fold_weights[0]
+    fold_preds = [combine(list(preds), list(w.values())) for preds, w in zip(by_fold, fold_weights)]
+    test_pred = combine([results[m].test_pred for m in names], list(full.values()))
+    result = _model_result(fold_preds, [test_pred], [], y, folds, task)
+    result.weights, result.fold_weights = full, fold_weights
+    return result
+
+
 def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds, task) -> list[float]:
     return [task.score(oof[valid_idx], y[valid_idx]) for _, valid_idx in folds]
 
 
-def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None):
+def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None, weights=None):
     """Fit the recipe and every model and seed on all training rows; return (test_pred, state).
 
-    epochs: model -> epochs chosen by CV, overriding the plan's. test_pred is the ensemble's mean
-    prediction over models and seeds, (n_test,) or (n_test, k).
+    epochs: model -> epochs chosen by CV, overriding the plan's. weights: model -> its weight in the
+    ensemble, as CV chose them (kit.ensemble); None: the mean. test_pred is the ensemble's prediction,
+    each model a mean over its seeds, (n_test,) or (n_test, k).
     """
     with torch_threads(1):  # as in cross_validate
-        return _fit_full(spec, train, test, y, plan, task, epochs)
+        return _fit_full(spec, train, test, y, plan, task, epochs, weights)
 
 
-def _fit_full(spec, train, test, y, plan, task, epochs) -> tuple:
+def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
     device = resolve_device(plan.device)
     state, x_train = fit_apply(spec, train)
     x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
@@ -483,7 +521,8 @@ def _fit_full(spec, train, test, y, plan, task, epochs) -> tuple:
     workers = model_workers(steps, x_train.shape[2], plan.seeds, len(settings), device)
     order = sorted(plan.models, key=lambda name: -training_cost(settings[name], x_train.shape[2], task.width))
     trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
-    return torch.stack([trained[name] for name in plan.models]).mean(dim=0), state
+    preds = [trained[name] for name in plan.models]
+    return combine(preds, [weights[name] for name in plan.models] if weights else None), state
 
 
 def paired_comparison(a: CVResult, b: CVResult) -> dict:

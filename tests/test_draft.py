@@ -79,12 +79,12 @@ def test_a_column_with_no_value_in_test_is_left_out_of_the_recipe_and_kit_new_sa
 
 def test_the_draft_chooses_each_models_epochs_by_cv_with_patience_and_says_why(tmp_path, monkeypatch, capsys):
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"))
-    assert raw["training"] == {"choose_epochs": True, "patience": 10}
+    assert raw["training"] == {"choose_epochs": True, "patience": 10, "ensemble": "select"}
     assert "A fixed 100 epochs can overfit" in text and "improved for 10 epochs" in text
-    assert load_competition("bikes").training == {"choose_epochs": True, "patience": 10}
+    assert load_competition("bikes").training == {"choose_epochs": True, "patience": 10, "ensemble": "select"}
     build = build_parser()
     plan = _plan(build.parse_args(["cv", "-c", "bikes", "--data-dir", str(tmp_path / "data")]))
-    assert plan.choose_epochs and plan.patience == 10  # the plan the draft runs with
+    assert plan.choose_epochs and plan.patience == 10 and plan.ensemble == "select"  # the plan the draft runs with
 
 
 @pytest.mark.parametrize("given", ["RMSLE", "Rmsle", "rmsle"])

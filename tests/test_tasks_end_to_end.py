@@ -134,7 +134,12 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert f"split={'kfold' if kind == 'regression' else 'stratified'} 5 folds" in table
 
     # the user settles on a configuration in [run]; fetch, cv, submission and submit follow it
-    assert drafted["training"] == {"choose_epochs": True, "patience": 10}  # in the metric's direction
+    assert drafted["training"] == {
+        "choose_epochs": True,
+        "patience": 10,
+        "ensemble": "select",
+    }  # in the metric's direction
+    assert "ensemble weights (the full fit's" in table  # chosen in the metric's direction too
     text = definition.read_text().replace("\n[training]\n", "\n[training]\nepochs = 120\n")
     definition.write_text(text + '\n[run]\nmodels = ["linear", "nn", "deep"]\nfolds = 3\nseeds = 1\n')
     assert kit("fetch", "-c", slug).returncode == 0

@@ -1,0 +1,203 @@
+"""The ensemble with weights chosen by CV (`ensemble = "select"`): greedy selection, chosen without a fold's rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+from conftest import REPO
+
+from kit.cli import main
+from kit.ensemble import ROUNDS, combine, select_weights
+from kit.task import METRICS, Task
+from kit.validation import ModelResult, ensemble
+
+BINARY = Task("binary", METRICS["accuracy"], ("0", "1"))
+AUC = Task("binary", METRICS["roc_auc"], ("0", "1"))
+REGRESSION = Task("regression", METRICS["rmse"])
+
+
+def test_a_model_that_predicts_the_target_takes_every_weight_and_noise_none():
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randn(300, generator=gen)
+    noise = torch.randn(300, generator=gen) * 3
+    weights = select_weights([noise, y + 0.01 * torch.randn(300, generator=gen)], y, REGRESSION)
+    assert weights == [0.0, 1.0]
+
+
+def test_two_models_with_errors_of_their_own_share_the_weight_in_steps_of_one_round():
+    gen = torch.Generator().manual_seed(1)
+    y = torch.randn(2000, generator=gen)
+    a, b = y + torch.randn(2000, generator=gen), y + torch.randn(2000, generator=gen)  # independent errors
+    weights = select_weights([a, b, torch.full((2000,), 5.0)], y, REGRESSION)  # far off: no help
+    assert sum(weights) == pytest.approx(1.0) and all(w * ROUNDS == round(w * ROUNDS) for w in weights)
+    assert 0.3 <= weights[0] <= 0.7 and 0.3 <= weights[1] <= 0.7 and weights[2] == 0.0  # averaging halves the error
+
+
+def test_a_label_metric_chooses_on_log_loss_where_accuracy_cannot_tell_models_apart():
+    y = torch.tensor([0.0, 1.0] * 50)
+    vague = torch.where(y == 1, 0.55, 0.45)  # the same labels as sure, worse probabilities
+    sure = torch.where(y == 1, 0.95, 0.05)
+    assert select_weights([vague, sure], y, BINARY) == [0.0, 1.0]  # by accuracy alone, the tie would go to vague
+
+
+def test_a_tie_goes_to_the_model_given_first():
+    y = torch.tensor([0.0, 1.0, 1.0, 0.0])
+    pred = torch.tensor([0.2, 0.7, 0.6, 0.4])
+    assert select_weights([pred, pred.clone()], y, AUC) == [1.0, 0.0]
+
+
+def test_combine_is_the_mean_without_weights_and_the_weighted_sum_with():
+    a, b = torch.tensor([0.2, 0.4]), torch.tensor([0.6, 1.0])
+    assert torch.equal(combine([a, b]), torch.stack([a, b]).mean(dim=0))
+    assert torch.allclose(combine([a, b], [0.25, 0.75]), 0.25 * a + 0.75 * b)
+
+
+def _results(preds: dict, folds, test_preds: dict | None = None) -> dict:
+    """ModelResults holding each model's out-of-fold predictions, fold by fold."""
+    return {
+        name: ModelResult(
+            oof=torch.zeros(sum(len(v) for _, v in folds)),
+            test_pred=(test_preds or {}).get(name, torch.zeros(3)),
+            fold_scores=[],
+            fold_preds=per_fold,
+        )
+        for name, per_fold in preds.items()
+    }
+
+
+def _cut(n: int, n_folds: int, repeats: int = 1):
+    """n rows cut into n_folds contiguous folds, the same cut `repeats` times: (train_idx, valid_idx) per fold."""
+    size = n // n_folds
+    valid = [torch.arange(f * size, (f + 1) * size) for f in range(n_folds)]
+    one = [(torch.cat([v for g, v in enumerate(valid) if g != f]), valid[f]) for f in range(n_folds)]
+    return one * repeats
+
+
+def test_a_folds_weights_are_chosen_without_its_own_rows():
+    gen = torch.Generator().manual_seed(2)
+    folds = _cut(300, 3)
+    y = torch.randn(300, generator=gen)
+    good = [y[v] + 0.3 * torch.randn(len(v), generator=gen) for _, v in folds]
+    poor = [y[v] + 1.0 * torch.randn(len(v), generator=gen) for _, v in folds]
+    plain = ensemble(_results({"good": good, "poor": poor}, folds), y, folds, REGRESSION, "select")
+    rigged_poor = [p.clone() for p in poor]
+    rigged_poor[0] = y[folds[0][1]].clone()  # in fold 0 alone, "poor" is perfect
+    rigged = ensemble(_results({"good": good, "poor": rigged_poor}, folds), y, folds, REGRESSION, "select")
+    assert rigged.fold_weights[0] == plain.fold_weights[0]  # fold 0's weights never saw its own rows
+    assert rigged.fold_weights[1] != plain.fold_weights[1]  # the others' did see fold 0: the rigging is felt
+    assert rigged.weights != plain.weights  # and the full fit's weights are chosen on every fold
+
+
+def test_with_repeats_a_folds_weights_are_chosen_on_the_other_folds_of_its_own_repeat():
+    gen = torch.Generator().manual_seed(3)
+    folds = _cut(300, 3, repeats=2)  # repeat 2 validates the same rows again
+    y = torch.randn(300, generator=gen)
+    good = [y[v] + 0.3 * torch.randn(len(v), generator=gen) for _, v in folds]
+    poor = [y[v] + 1.0 * torch.randn(len(v), generator=gen) for _, v in folds]
+    plain = ensemble(_results({"good": good, "poor": poor}, folds), y, folds, REGRESSION, "select", repeats=2)
+    rigged_poor = [p.clone() for p in poor]
+    rigged_poor[3] = y[folds[3][1]].clone()  # repeat 2's first fold validates fold 0's rows
+    rigged = ensemble(_results({"good": good, "poor": rigged_poor}, folds), y, folds, REGRESSION, "select", repeats=2)
+    assert rigged.fold_weights[:3] == plain.fold_weights[:3]
+    assert rigged.fold_weights[4] != plain.fold_weights[4]
+
+
+def test_the_ensembles_fold_predictions_and_test_prediction_use_the_weights_chosen():
+    gen = torch.Generator().manual_seed(4)
+    folds = _cut(300, 3)
+    y = torch.randn(300, generator=gen)
+    a = [y[v] + 0.3 * torch.randn(len(v), generator=gen) for _, v in folds]
+    b = [y[v] + 0.6 * torch.randn(len(v), generator=gen) for _, v in folds]
+    tests = {"a": torch.tensor([1.0, 2.0, 3.0]), "b": torch.tensor([3.0, 2.0, 1.0])}
+    result = ensemble(_results({"a": a, "b": b}, folds, tests), y, folds, REGRESSION, "select")
+    for f, (_, valid_idx) in enumerate(folds):
+        w = result.fold_weights[f]
+        expected = w["a"] * a[f].double() + w["b"] * b[f].double()
+        assert torch.allclose(result.fold_preds[f], expected.float())
+        assert result.fold_scores[f] == pytest.approx(REGRESSION.score(expected.float(), y[valid_idx]))
+    assert torch.allclose(result.test_pred, result.weights["a"] * tests["a"] + result.weights["b"] * tests["b"])
+    assert 0.0 < result.weights["b"] < result.weights["a"]  # both help, the better more
+
+
+def test_a_single_fold_has_no_other_to_choose_on_so_its_weights_are_equal():
+    folds = _cut(100, 1 + 1)[:1]  # one fold, as the random split gives
+    y = torch.randn(50)
+    result = ensemble(_results({"a": [y.clone()], "b": [torch.zeros(50)]}, folds), y, folds, REGRESSION, "select")
+    assert result.fold_weights == [{"a": 0.5, "b": 0.5}] and result.weights == {"a": 0.5, "b": 0.5}
+
+
+def test_the_full_fits_test_prediction_is_the_weighted_sum_of_each_models_own():
+    import pandas as pd
+
+    from kit.recipe_spec import RecipeSpec
+    from kit.task import make_task
+    from kit.train import Training
+    from kit.validation import Plan, fit_full
+
+    gen = torch.Generator().manual_seed(5)
+    a, b = torch.randn(200, generator=gen), torch.randn(200, generator=gen)
+    frame = pd.DataFrame({"a": a.tolist(), "b": b.tolist()})
+    y = torch.tensor(((a * b > 0) ^ (a > 1.0)).float().tolist())
+    spec = RecipeSpec(name="t", numeric=["a", "b"])
+    task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    plan = Plan(folds=3, seeds=2, training=Training(epochs=5), models=("linear", "nn"))
+    alone = {m: fit_full(spec, frame, frame.iloc[:20], y, replace(plan, models=(m,)), task)[0] for m in plan.models}
+    weighted, _ = fit_full(spec, frame, frame.iloc[:20], y, plan, task, weights={"linear": 0.25, "nn": 0.75})
+    assert torch.allclose(weighted, 0.25 * alone["linear"] + 0.75 * alone["nn"])
+    assert torch.equal(fit_full(spec, frame, frame.iloc[:20], y, plan, task)[0], (alone["linear"] + alone["nn"]) / 2)
+
+
+def _definition(tmp_path, training: str) -> str:
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    start = text.index("[training]")
+    end = text.index("\n[", start + 1)
+    path = tmp_path / "weighted.toml"
+    path.write_text(text[:start] + training + text[end:])
+    return str(path)
+
+
+def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorded(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    definition = _definition(tmp_path, '[training]\npreset = "default"\nensemble = "select"\n')
+    args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn"]
+    assert main([*args, "--epochs", "20", "--seeds", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "ensemble weights (the full fit's; each fold's chosen on the other folds): linear " in table
+    (run,) = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert run["ensemble"] == "select" and sum(run["ensemble_weights"].values()) == pytest.approx(1.0)
+    assert main([*args, "--epochs", "20", "--seeds", "1", "--ensemble", "mean", "--json"]) == 0  # the flag wins
+    summary = json.loads(capsys.readouterr().out)
+    assert "weights" not in summary["ensemble"]
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert [r["ensemble"] for r in runs] == ["select", "mean"] and runs[1]["ensemble_weights"] is None
+    assert main(["report", "-c", definition]) == 0
+    report = capsys.readouterr().out
+    assert sum("linear,nn selected " in line for line in report.splitlines()) == 1  # two rows, told apart
+
+
+def test_an_unknown_ensemble_is_refused_in_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    definition = _definition(tmp_path, '[training]\nensemble = "stacked"\n')
+    assert main(["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "ensemble" in err and "select" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "submissions").exists()
+
+
+def test_a_submission_with_weights_chosen_records_them_in_its_sidecar_and_the_run_log(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn", "--seeds", "1"]
+    assert main([*args, "--epochs", "20", "--ensemble", "select", "--out", "select.csv"]) == 0
+    sidecar = json.loads((tmp_path / "select.json").read_text())
+    weights = sidecar["cv"]["ensemble"]["weights"]
+    assert sidecar["config"]["plan"]["ensemble"] == "select" and sum(weights.values()) == pytest.approx(1.0)
+    assert len(sidecar["cv"]["ensemble"]["fold_weights"]) == 3
+    (run,) = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert run["ensemble_weights"] == weights and run["file"].endswith("select.csv")
