@@ -131,7 +131,7 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# competitions the same or better CV in 60-70% of it.",
         "patience = 10  # the curves stop once neither they nor the validation loss has improved for 10 epochs",
         "# An equal mean lets a weak model pull the ensemble down; weights chosen by CV scored higher on the drafts",
-        "# for Titanic and Spaceship Titanic (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
+        "# for two small competitions (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
         "ensemble = \"select\"  # weights chosen on the folds' predictions, each fold's on the other folds",
     ]
     recipe, left_out = _recipe(train, test, id_col, target, files)
