@@ -17,6 +17,7 @@ from kit.validation import ModelResult, ensemble
 BINARY = Task("binary", METRICS["accuracy"], ("0", "1"))
 AUC = Task("binary", METRICS["roc_auc"], ("0", "1"))
 REGRESSION = Task("regression", METRICS["rmse"])
+MULTICLASS = Task("multiclass", METRICS["accuracy"], ("a", "b", "c"))
 
 
 def test_a_model_that_predicts_the_target_takes_every_weight_and_noise_none():
@@ -41,6 +42,13 @@ def test_a_label_metric_chooses_on_log_loss_where_accuracy_cannot_tell_models_ap
     vague = torch.where(y == 1, 0.55, 0.45)  # the same labels as sure, worse probabilities
     sure = torch.where(y == 1, 0.95, 0.05)
     assert select_weights([vague, sure], y, BINARY) == [0.0, 1.0]  # by accuracy alone, the tie would go to vague
+
+
+def test_multiclass_weights_are_chosen_on_the_probability_of_the_true_class():
+    y = torch.tensor([0, 1, 2] * 30)
+    sure = torch.nn.functional.one_hot(y, 3).double() * 0.9 + 0.1 / 3  # rows sum to 1, the true class at 0.93
+    vague = torch.nn.functional.one_hot(y, 3).double() * 0.2 + 0.8 / 3  # the same labels, 0.47
+    assert select_weights([vague.float(), sure.float()], y, MULTICLASS) == [0.0, 1.0]
 
 
 def test_a_tie_goes_to_the_model_given_first():
