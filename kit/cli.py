@@ -33,12 +33,22 @@ from kit.commands import (
 from kit.fixes import sentence
 
 
+class _Default(str):
+    """A default argparse keeps as it is, so that a value the user did not give can be told from one they did."""
+
+
+DEFAULT_COMPETITION = _Default("titanic")  # the competition a command without -c runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    defaulted = isinstance(getattr(args, "competition", None), _Default)  # no -c: the default competition
     try:
         return args.run(args) or 0
     except KitError as e:
+        if defaulted and e.fix == "check_columns":  # the user's own files, read as another competition's
+            e = KitError(str(e), fix="check_columns_default", slug=str(DEFAULT_COMPETITION))
         print(f"error: {sentence(e)}", file=sys.stderr)
         return e.exit_code  # 3: a submission was sent, what followed failed
     except KeyboardInterrupt as e:
@@ -81,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_submission)
 
     p = commands.add_parser("report", help="every recorded run, best CV first, and a plot of CV vs public score")
-    p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
+    p.add_argument("-c", "--competition", default=DEFAULT_COMPETITION, help="name in competitions/ or a .toml path")
     p.set_defaults(run=cmd_report)
 
     p = commands.add_parser("list", help="the competitions kit knows: task, metric, recipes, whether the data is here")
@@ -195,7 +205,7 @@ def _seconds(text: str) -> float:
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-c", "--competition", default="titanic", help="name in competitions/ or a .toml path")
+    p.add_argument("-c", "--competition", default=DEFAULT_COMPETITION, help="name in competitions/ or a .toml path")
     p.add_argument("--data-dir", type=Path, help="folder holding the competition's files (default data/<slug>/)")
     p.add_argument("--recipe", help="named recipe of the competition (default: its [run] recipe, else its first)")
     p.add_argument(

@@ -256,9 +256,7 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         raise KitError(f"{path} is not a readable CSV ({reason}); download it again.") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise KitError(
-            f"{path} lacks the column(s) {', '.join(missing)}; check the file or the competition definition."
-        )
+        raise KitError(f"{path} lacks the column(s) {', '.join(missing)}", fix="check_columns")
     if frame.empty:
         raise KitError(f"{path} has a header but no rows", fix="download_again")
     if usecols is None:

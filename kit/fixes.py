@@ -23,6 +23,10 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "move_or_other_data_dir": "move it away or pass another --data-dir",
     "data_dir_alone": "pass --data-dir a folder for the competition's files alone, such as data/<slug>",
     "data_dir_csvs": "pass --data-dir DIR holding the competition's CSVs",
+    "check_columns": "check the file or the competition definition",
+    # the same, when no -c was given: the files were read as the default competition's
+    "check_columns_default": "no -c was given, so the files were read as the default competition, {slug}: name yours with "
+    "-c SLUG (`kit list` shows them; `kit new SLUG --data-dir DIR` drafts a definition)",
     "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",

@@ -359,3 +359,20 @@ def test_ctrl_c_while_kit_starts_is_one_line_and_exit_130_not_a_traceback(tmp_pa
     done = subprocess.run([*start, "--help"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 130
     assert done.stderr == "interrupted; nothing half-written was kept.\n"
+
+
+def test_files_of_another_competition_read_without_c_say_the_default_competition_was_assumed(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "mine"
+    data.mkdir()
+    (data / "train.csv").write_text("id,x,target\n1,0.5,1\n2,0.1,0\n")
+    (data / "test.csv").write_text("id,x\n3,0.2\n")
+    assert main(["cv", "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "lacks the column(s) PassengerId" in err and "the default competition, titanic" in err
+    assert "-c SLUG" in err and len(err.splitlines()) == 1
+    assert main(["cv", "-c", "titanic", "--data-dir", str(data)]) == 2  # named: the plain fact and fix
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("check the file or the competition definition.") and "default" not in err
