@@ -226,6 +226,7 @@ def cmd_cv(args) -> int:
             format_comparison(spec.name, other_spec.name, comparison, n_folds),
         ]
     print(json.dumps(report) if args.json else "\n\n".join(text))
+    _note_epochs_at_the_cap(plan, result)
     if args.plot:
         from kit.plots import write_plots
 
@@ -256,7 +257,24 @@ def write_submission(args) -> Path:
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet)
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
+    _note_epochs_at_the_cap(plan, result)
     return out
+
+
+def _note_epochs_at_the_cap(plan, result) -> None:
+    """Say so when CV chose a model's last epoch: its curves were still improving where training stopped."""
+    capped = [
+        name
+        for name, r in result.models.items()
+        if r.chosen_epochs is not None and r.chosen_epochs == plan.settings(name)["epochs"]
+    ]
+    if capped:
+        most = max(plan.settings(name)["epochs"] for name in capped)
+        print(
+            f"kit: note: CV chose the last epoch trained for {', '.join(capped)}: more epochs may score better "
+            f"(--epochs {2 * most}, or epochs in [training])",
+            file=sys.stderr,
+        )
 
 
 def cmd_report(args) -> int:

@@ -376,3 +376,28 @@ def test_files_of_another_competition_read_without_c_say_the_default_competition
     assert main(["cv", "-c", "titanic", "--data-dir", str(data)]) == 2  # named: the plain fact and fix
     err = capsys.readouterr().err.strip()
     assert err.endswith("check the file or the competition definition.") and "default" not in err
+
+
+def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(synthetic_dir, tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from kit.commands import _note_epochs_at_the_cap
+    from kit.train import Training
+    from kit.validation import Plan
+
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--choose-epochs"]
+    assert main([*args, "--epochs", "1", "--preset", "default"]) == 0  # one epoch: the last is the only choice
+    assert "kit: note: CV chose the last epoch trained for linear: more epochs may score better (--epochs 2" in (
+        capsys.readouterr().err
+    )
+    plan = Plan(models=("linear", "nn"), training=Training(epochs={"linear": 30, "nn": 50}))
+    models = {"linear": SimpleNamespace(chosen_epochs=29), "nn": SimpleNamespace(chosen_epochs=50)}
+    _note_epochs_at_the_cap(plan, SimpleNamespace(models=models))
+    assert capsys.readouterr().err == (
+        "kit: note: CV chose the last epoch trained for nn: more epochs may score better (--epochs 100, or epochs in "
+        "[training])\n"
+    )
+    models["nn"].chosen_epochs = 49
+    _note_epochs_at_the_cap(plan, SimpleNamespace(models=models))
+    assert capsys.readouterr().err == ""
