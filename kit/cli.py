@@ -42,9 +42,10 @@ DEFAULT_COMPETITION = _Default("titanic")  # the competition a command without -
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    defaulted = isinstance(getattr(args, "competition", None), _Default)  # no -c: the default competition
+    defaulted = False  # no -c given: the default competition was assumed
     try:
+        args = parser.parse_args(argv)  # a value kit cannot take (`--metric auc`) is a KitError too
+        defaulted = isinstance(getattr(args, "competition", None), _Default)
         return args.run(args) or 0
     except KitError as e:
         if defaulted and e.fix == "check_columns":  # the user's own files, read as another competition's
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug", help="the competition's name on Kaggle, as in kaggle.com/competitions/SLUG")
     p.add_argument("--data-dir", type=Path, help="folder holding its train, test and sample CSVs (default data/SLUG/)")
     p.add_argument(
-        "--metric", type=str.lower, help="the metric it is scored by, in any case (default: a guess, marked as one)"
+        "--metric", type=_metric, help="the metric it is scored by, in any case (default: a guess, marked as one)"
     )
     p.add_argument("--out", type=Path, help="where to write the definition (default competitions/SLUG.toml)")
     p.set_defaults(run=cmd_new)
@@ -202,6 +203,14 @@ def _seconds(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
     return value
+
+
+def _metric(text: str) -> str:
+    """One of kit's metrics, in any case ("RMSLE" is rmsle), checked before any file is read; another name is
+    refused (a KitError: one sentence, as main prints it) with the closest metric (auc: roc_auc)."""
+    from kit.task import check_metric_name  # light: kit.task imports torch only to score
+
+    return check_metric_name(text.lower())
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

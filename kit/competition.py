@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from kit import KitError
 from kit.recipe_spec import RecipeSpec, RecipeTable, _regex_with_group, parse_recipe
-from kit.schema import Name, PositiveInt, Rule, SchemaError, check, show
-from kit.task import METRICS, TASKS, Task, default_metric, make_task, metrics_for
+from kit.schema import Name, Place, PositiveInt, Rule, SchemaError, check, show
+from kit.task import METRICS, TASKS, Task, closest_metric, default_metric, make_task, metrics_for, unknown_metric
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
@@ -179,6 +179,11 @@ class Definition:
 def _parse(raw: dict, path: Path) -> Competition:
     if isinstance(raw.get("metric"), str):  # metric names match in any case: "RMSLE" is rmsle
         raw = {**raw, "metric": raw["metric"].lower()}
+        if raw["metric"] not in METRICS:  # named with the metric it most likely means: auc, roc_auc
+            close = closest_metric(raw["metric"])
+            raise SchemaError(
+                unknown_metric(show(raw["metric"])) + (f", the closest being {show(close)}" if close else "")
+            )
     check(raw, Definition)
     recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"]) for name, spec in raw["recipes"].items()}
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
@@ -188,6 +193,14 @@ def _parse(raw: dict, path: Path) -> Competition:
     metric = raw.get("metric") or default_metric(task)
     if metric not in metrics_for(task):
         raise SchemaError(f"metric {metric} does not score a {task} task; use one of {', '.join(metrics_for(task))}")
+    for name, spec in recipes.items():  # it learns the rate of the positive label: there is none to learn here
+        if spec.target_mean and task != "binary":
+            new, t = next(iter(spec.target_mean.items()))
+            raise SchemaError(
+                f"{Place(('recipes', name), ('target_mean', new))}: target_mean works only for a binary task (the "
+                f"rate of the positive label in a group), and {raw['slug']} is a {task} task; drop it and read "
+                f"{' and '.join(t['by'])} with one_hot or count instead"
+            )
     validation = raw.get("validation", {})
     if "group_pattern" in validation and "group" not in validation:
         raise SchemaError("[validation] group_pattern needs group, the column it reads")

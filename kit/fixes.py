@@ -32,6 +32,9 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
     "record_runs": "run `kit cv` or `kit submission`",
     "record_runs_for": "run `kit cv -c {slug}` or `kit submission -c {slug}`",
+    # the definition `kit new` drafts
+    "closest_metric": "pass --metric {closest} if that is the one you meant",
+    "known_metric": "pass --metric one of them",
     # training
     "fewer_folds": "pass --folds {rows} or fewer",
     "random_split_folds": "leave out --folds, or pass --split kfold, stratified or group to score folds",

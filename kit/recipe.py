@@ -151,8 +151,9 @@ def _extract(spec, state, out, fitting):
 def _date(spec, state, out, fitting):
     """Parts of a date or a date and time (as kit.values.as_dates reads them) as numbers in new columns
     COLUMN_PART; a missing or empty cell leaves them missing."""
+    ids = out[spec.id] if spec.id in out else None  # named in the message: the row to look at
     for col, parts in spec.date.items():
-        codes, when = as_dates(out[col], col)
+        codes, when = as_dates(out[col], col, ids)
         for part in parts:
             if part == "elapsed":
                 values = (when - _EPOCH) / pd.Timedelta(days=1)  # days since 1970-01-01, a fraction for the time

@@ -17,6 +17,7 @@ Predictions always have the task's form: (n,) probabilities of the positive clas
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,6 +62,29 @@ METRICS = {
         Metric("mae", False, ("regression",), "value"),
     )
 }
+
+
+# Names for kit's metrics that difflib would not lead to, or would lead elsewhere (auroc reads closer to accuracy).
+METRIC_ALIASES = {"auc": "roc_auc", "auroc": "roc_auc", "cross_entropy": "log_loss", "logistic_loss": "log_loss"}
+
+
+def closest_metric(name: str) -> str | None:
+    """The metric of kit's that an unknown name most likely means (roc_auc for auc), or None when none is close."""
+    name = name.lower().replace("-", "_").replace(" ", "_")
+    return METRIC_ALIASES.get(name) or next(iter(difflib.get_close_matches(name, METRICS, n=1)), None)
+
+
+def unknown_metric(name: str) -> str:
+    """The fact that `name` (as the message shows it) is none of kit's metrics, naming them all."""
+    return f"metric {name} is not one of kit's metrics ({', '.join(METRICS)})"
+
+
+def check_metric_name(name: str) -> str:
+    """The name when it is one of kit's metrics; KitError naming them, and the closest to it, when it is not."""
+    if name not in METRICS:
+        close = closest_metric(name)
+        raise KitError(unknown_metric(name), fix="closest_metric" if close else "known_metric", closest=close)
+    return name
 
 
 def check_task_and_metric(task: str, metric: str) -> None:

@@ -122,12 +122,13 @@ def plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def as_dates(series: pd.Series, col: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def as_dates(series: pd.Series, col: str, ids: pd.Series | None = None) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """(codes, dates): row i holds dates[codes[i]]; each distinct text is read once, as `text_codes` numbers them.
 
     An ISO 8601 date or date and time: 2019-03-14, 20190314, 2019-03-14 10:30, 2019-03-14T10:30:00.5Z (a
     time zone is dropped: the time as written); a year alone or a year and month are the first day of it.
-    Any other text stops the run with one sentence naming the column and the value.
+    Any other text stops the run with one sentence naming the column, the value (and its row's id, given `ids`)
+    and the form kit reads.
 
     dates: (n_distinct + 1,), NaT for an empty text and, last, for missing cells (code -1).
     """
@@ -138,6 +139,10 @@ def as_dates(series: pd.Series, col: str) -> tuple[np.ndarray, pd.DatetimeIndex]
     when = pd.DatetimeIndex(parsed).tz_localize(None)
     bad = np.flatnonzero(when.isna()[:-1] & np.array([t != "" for t in texts], dtype=bool))
     if len(bad):
-        value = series.iloc[int(np.flatnonzero(codes == bad[0])[0])]  # the first row that holds it
-        raise KitError(f"column {col} holds {value!r}, which is not a date; fix the file.")
+        row = int(np.flatnonzero(codes == bad[0])[0])  # the first row that holds it
+        where = f", at {ids.name} {ids.iloc[row]}" if ids is not None else ""
+        raise KitError(
+            f"column {col} holds {series.iloc[row]!r}, which is not a date kit reads{where}; "
+            "write its dates as ISO 8601, YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
+        )
     return codes, when

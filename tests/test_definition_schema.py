@@ -107,7 +107,13 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
             ["0", "1", "2"],
             r"\[submission\] labels of a binary task are two: \[negative, positive\]",
         ),
-        (("metric",), "auc", 'metric must be one of "accuracy", .*, not "auc"'),
+        (
+            ("metric",),
+            "auc",
+            r'metric "auc" is not one of kit\'s metrics \(accuracy, .*, mae\), the closest being "roc_auc"',
+        ),
+        (("metric",), "LogLoss", r'metric "logloss" is not one of .*, the closest being "log_loss"'),
+        (("metric",), "qwk", r'metric "qwk" is not one of kit\'s metrics \(accuracy, .*, mae\); fix the file\.$'),
         (
             ("recipes", "plus", "scale"),
             "min",
@@ -124,6 +130,21 @@ def test_a_value_of_the_wrong_type_or_range_is_one_sentence_naming_its_place(pat
     message = refusal(with_value(SHIPPED["titanic"], path, value))
     assert re.search(reason, message), message
     assert message.startswith("competition definition bad.toml: ") and message.endswith("; fix the file.")
+
+
+@pytest.mark.parametrize(("task", "metric"), [("multiclass", "log_loss"), ("regression", "rmse")])
+def test_target_mean_in_a_task_that_is_not_binary_is_refused_naming_the_step_the_task_and_what_works(task, metric):
+    raw = with_value(with_value(SHIPPED["titanic"], ("task",), task), ("metric",), metric)
+    assert refusal(raw) == (
+        "competition definition bad.toml: [recipes.plus] target_mean.TicketRate: target_mean works only for a "
+        f"binary task (the rate of the positive label in a group), and titanic is a {task} task; drop it and read "
+        "Ticket and WomanChild with one_hot or count instead; fix the file."
+    )
+    del raw["recipes"]["plus"]["target_mean"]  # the other steps of the recipe serve any task
+    raw["recipes"]["plus"]["numeric"].remove("TicketRate")
+    raw["recipes"]["plus"]["numeric"].remove("SurnameRate")
+    raw["submission"].pop("labels", None)  # a regression task has none
+    assert parse_definition(raw, Path("ok.toml")).task == task
 
 
 @pytest.mark.parametrize(

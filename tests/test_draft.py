@@ -96,6 +96,23 @@ def test_a_metric_is_matched_in_any_case_on_the_command_line_and_in_a_definition
     assert load_competition(str(definition)).metric == "rmsle"
 
 
+@pytest.mark.parametrize(
+    ("given", "fix"),
+    [("auc", "pass --metric roc_auc if that is the one you meant"), ("qwk", "pass --metric one of them")],
+)
+def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_closest_and_nothing_is_written(
+    given, fix, tmp_path, monkeypatch, capsys
+):
+    folder = bikes(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "bikes", "--data-dir", str(folder), "--metric", given]) == 2
+    assert capsys.readouterr().err == (
+        f"error: metric {given} is not one of kit's metrics (accuracy, balanced_accuracy, f1, roc_auc, log_loss, "
+        f"rmse, rmsle, mae); {fix}.\n"
+    )
+    assert not (tmp_path / "competitions").exists()
+
+
 def test_a_probability_metric_over_a_one_label_sample_drafts_a_column_per_class_that_runs(
     tmp_path, monkeypatch, capsys
 ):

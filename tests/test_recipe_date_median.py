@@ -80,14 +80,19 @@ def test_each_distinct_date_is_parsed_once(monkeypatch):
 
 
 @pytest.mark.parametrize("frame", ["train", "test"])
-def test_a_text_that_is_not_a_date_stops_the_run_with_one_sentence_naming_column_and_value(frame):
+def test_a_text_that_is_not_a_date_stops_the_run_with_one_sentence_naming_column_value_row_and_the_form_kit_reads(
+    frame,
+):
     train = rows(JoinDate=["2019-03-14", "2019-03-15"])
     spec = dated()
     state = fit_recipe(spec, train)
-    bad = rows(frame, JoinDate=["2019-03-14", "soon", "2019-13-01"])
+    bad = rows(frame, JoinDate=["2019-03-14", "03/31/2020", "2019-13-01"])
     with pytest.raises(KitError) as e:
         fit_recipe(spec, bad) if frame == "train" else apply_recipe(spec, state, bad)
-    assert str(e.value) == "column JoinDate holds 'soon', which is not a date; fix the file."
+    assert str(e.value) == (
+        f"column JoinDate holds '03/31/2020', which is not a date kit reads, at id {frame}1; "
+        "write its dates as ISO 8601, YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
+    )
 
 
 def test_a_column_of_whole_numbers_reads_as_basic_iso_dates():

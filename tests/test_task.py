@@ -8,7 +8,7 @@ import torch
 from sklearn import metrics as skm
 
 from kit import KitError
-from kit.task import METRICS, infer_task, make_task
+from kit.task import METRICS, closest_metric, infer_task, make_task
 
 
 def _binary(n=200, seed=0):
@@ -81,6 +81,21 @@ def test_regression_metrics_match_sklearn():
     assert METRICS["rmsle"].score(pred, y) == pytest.approx(
         skm.root_mean_squared_log_error(y.numpy(), pred.numpy()), rel=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "closest"),
+    [
+        ("auc", "roc_auc"),
+        ("AUC", "roc_auc"),
+        ("auroc", "roc_auc"),
+        ("logloss", "log_loss"),
+        ("mse", "rmse"),
+        ("qwk", None),
+    ],
+)
+def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, closest):
+    assert closest_metric(name) == closest
 
 
 def test_every_metric_knows_its_direction():
