@@ -7,7 +7,9 @@ column's type: numbers as they are (log1p for long-tailed ones), flags as 1/0, c
 their rare levels pooled (whole numbers with a few values too, at a guess: hours, months, seasons),
 ISO dates as their year, month and day of the week, and every gap filled (numbers with fractions by the
 median, text categories by a level of their own, the rest by the mode). A column with no value in train or test is left out. Each line
-carries a comment, so the user can see what to change.
+carries a comment, so the user can see what to change. Columns it cannot use as they are get a comment instead:
+free text, numbers with a few tokens ("?"), and categories with many levels, whose features it makes for one
+commented line to add. A classification metric for a target of amounts is refused.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ MISSING = "missing"
 SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 SHORT_TEXT = 30  # characters, the median over the levels
 MANY_RARE_BELOW = 30
+# A text column whose cells are numbers but for a few distinct tokens ("?", "n/a") in a few rows is numbers with
+# markers for gaps, not text: the draft names the tokens.
+FEW_TOKENS = 5  # distinct texts that are not numbers, at most
+TOKEN_ROWS = 0.1  # the share of rows they may hold, at most
 DATE_LIKE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")  # dates not written the ISO way: not levels
 
 
@@ -148,13 +154,9 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# for two small competitions (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
         "ensemble = \"select\"  # weights chosen on the folds' predictions, each fold's on the other folds",
     ]
-    recipe, left_out, categories = _recipe(train, test, id_col, target, files, kind)
+    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind)
     lines += ["", *recipe]
-    notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out]
-    notes += [
-        f"{col} looks like a category with {n:,} levels; uncomment its line in {where} to use it"
-        for col, (n, where) in categories.items()
-    ]
+    notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
 
 
@@ -248,11 +250,12 @@ def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) 
 
 def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
     """(the [recipes.base] table, one step per line, from the type of each input column; the columns left
-    out because they hold no value to learn from or to apply to, each with why; the categories with many
-    levels left out but for a commented line, each with its number of levels and the key of that line)."""
+    out because they hold no value to learn from or to apply to, each with why; notes on the columns whose
+    draft needs a look: numbers with a few tokens, and categories with many levels)."""
     import pandas as pd
 
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
+    tokened = {}  # column -> (its tokens, the rows they hold): numbers but for those
     dates, fill_median, fill_constant, many, rates = {}, [], {}, {}, {}
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
@@ -301,6 +304,9 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
             if gaps:
                 fill_constant[col] = _missing_level({str(v) for v in distinct})
             continue
+        elif tokens := _tokens(series):
+            tokened[col] = tokens
+            continue
         elif _many_levels(series):
             many[col] = len(distinct)
             if kind == "binary":  # its rate of the positive class (see SHARED_ROWS)
@@ -316,9 +322,19 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
     lines = ["# The starting recipe: every input column by its type. `kit recipe show` prints what it makes."]
     if skipped:
         lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
-    where = {col: (n, "numeric" if col in rates.values() else "one_hot") for col, n in many.items()}
-    for col, (n, key) in where.items():
+    told = []  # notes for the user, one sentence each
+    for col, (tokens, rows) in tokened.items():
+        named = ", ".join(json.dumps(t) for t in tokens)
+        example = f"{_key(col)} = {{ {', '.join(f'{json.dumps(t)} = 0' for t in tokens)} }}"
+        lines += [
+            f"# Not used: {col}, numbers but for {named} in {rows:,} rows; `replace` can make those a number,",
+            f"# replace = {{ {example} }}, and then {col} can go in numeric.",
+        ]
+        told.append(f"{col} is left out of the recipe: it holds numbers but for {named} in {rows:,} rows")
+    for col, n in many.items():
+        key = "numeric" if col in rates.values() else "one_hot"
         lines += _category_note(col, n, key, train.columns)
+        told.append(f"{col} looks like a category with {n:,} levels; uncomment its line in {key} to use it")
     if empty:
         lines.append(f"# Not used, empty: {'; '.join(f'{col} ({why})' for col, why in empty)}.")
     lines.append("[recipes.base]")
@@ -354,7 +370,20 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
     lines.append(
         'scale = "standard"  # centre each feature on its training mean, divide by its spread ("max": by its largest)'
     )
-    return lines, empty, where
+    return lines, empty, told
+
+
+def _tokens(series) -> tuple[list[str], int] | None:
+    """(the distinct texts that are not numbers, the training rows they hold) of a text column whose other cells
+    are all numbers, when they are a few (FEW_TOKENS) in a few rows (TOKEN_ROWS); else None."""
+    import pandas as pd
+
+    texts = series.dropna().astype(str)
+    counts = texts.value_counts()  # (distinct,) rows per text
+    words = counts[pd.to_numeric(pd.Series(counts.index, index=counts.index), errors="coerce").isna()]
+    if len(words) == len(counts) or len(words) > FEW_TOKENS or words.sum() > TOKEN_ROWS * len(texts):
+        return None
+    return sorted(words.index), int(words.sum())
 
 
 def _many_levels(series) -> bool:
