@@ -251,3 +251,108 @@ def test_gaps_in_a_text_category_are_drafted_as_a_level_of_their_own_and_codes_k
     assert "Deck_missing" not in shown  # no gap in train: a test row's gap is a level training never saw, all zeros
     fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["submission", "-c", "ports", *fast]) == 0  # the draft runs unchanged, test's gaps and all
+
+
+def prices(folder: Path, target: list) -> Path:
+    """A shop's sales: size a number and the target given (one value per row, 400 rows: 300 in train). Returns
+    the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [[f"s{i}", f"{(i * 13) % 70 / 7:.2f}", target[i]] for i in range(400)]
+    return _write_split(folder, ["id", "size", "price"], rows, 300)
+
+
+@pytest.mark.parametrize(
+    ("target", "metric", "says"),
+    [
+        ([f"{10 + i * 0.37:.2f}" for i in range(400)], "roc_auc", "price holds 300 distinct numbers with fractions"),
+        ([f"{i % 8 / 4:.2f}" for i in range(400)], "accuracy", "price holds 8 distinct numbers with fractions"),
+        ([str(1000 + i) for i in range(400)], "log_loss", "price holds 300 distinct values, amounts rather than"),
+    ],
+)
+def test_a_classification_metric_for_a_target_of_amounts_is_refused_in_one_sentence_naming_the_regression_metrics(
+    target, metric, says, tmp_path, monkeypatch, capsys
+):
+    folder = prices(tmp_path / "data", target)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shop", "--data-dir", str(folder), "--metric", metric]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "choose a regression metric (rmse, rmsle, mae)" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "competitions").exists()
+
+
+def test_25_whole_number_classes_scored_by_accuracy_are_still_drafted_as_classes(tmp_path, monkeypatch, capsys):
+    folder = prices(tmp_path / "data", [str(i % 25) for i in range(400)])
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "shop", folder, "--metric", "accuracy")
+    assert (raw["task"], raw["metric"]) == ("multiclass", "accuracy") and len(raw["submission"]["labels"]) == 25
+
+
+def shops(folder: Path, target) -> Path:
+    """Visits: shop a code of 60 levels (half the rows in 5 of them, the rest about 5 rows each, a few gaps), remark
+    a free text unique to its row, spend a number, age numbers with "?" in 1 row of 40, and the target (target(i)
+    for row i). Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(800):
+        shop = "" if i % 50 == 1 else f"SH{i % 5 if i % 2 == 0 else 5 + (i * 7) % 55:03d}"
+        remark = f"visit {i}: the customer asked about item {i * 31 % 997}"
+        rows.append([f"v{i}", shop, remark, i % 17, "?" if i % 40 == 3 else f"{20 + i % 50}.5", target(i)])
+    return _write_split(folder, ["id", "shop", "remark", "spend", "age", "target"], rows, 600)
+
+
+@pytest.mark.parametrize(
+    ("target", "where", "line", "features"),
+    [
+        (
+            lambda i: int(i % 3 == 0),
+            "numeric",
+            '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
+            ["shop_rate"],
+        ),
+        (lambda i: f"{i % 9 + i % 5 / 10:.1f}", "one_hot", '    # "shop",  # a category of 60 levels', ["shop_SH000"]),
+    ],
+    ids=["binary", "regression"],
+)
+def test_a_category_with_many_levels_is_told_from_free_text_and_one_uncommented_line_puts_it_in_the_recipe(
+    target, where, line, features, tmp_path, monkeypatch, capsys
+):
+    folder = shops(tmp_path / "data", target)
+    _, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    assert "# Not used: remark (600 distinct texts); `extract` or `split` can turn text into features." in text
+    assert "shop (" not in text  # not called text
+    assert "# shop: a category of 60 levels (short texts, most seen in several rows), not free text." in text
+    assert f"# uncomment its line in {where} below." in text
+    assert 'count = { shop_count = "shop" }' in text  # the other steps that fit, in the recipe's syntax
+    assert 'target_mean = { shop_rate = { by = ["shop"], centre = true } }' in text
+    assert f"kit: note: shop looks like a category with 60 levels; uncomment its line in {where} to use it." in err
+    commented = f"{line}: uncomment to use it"
+    assert commented in text.splitlines()
+
+    def shown() -> str:  # the features `kit recipe show` lists, before what the recipe learned
+        assert main(["recipe", "show", "-c", "shops", "--data-dir", str(folder)]) == 0
+        return capsys.readouterr().out.split("learned on the training rows")[0]
+
+    assert not any(f in shown() for f in features)  # drafted, the category is not a feature
+    definition = tmp_path / "competitions" / "shops.toml"
+    definition.write_text(text.replace(commented, commented.replace("# ", "", 1)))
+    assert all(f in shown() for f in features)  # uncommented, it is
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "shops", *fast]) == 0
+
+
+def test_numbers_with_a_few_tokens_are_named_as_such_with_the_replace_that_makes_them_numbers(
+    tmp_path, monkeypatch, capsys
+):
+    folder = shops(tmp_path / "data", lambda i: int(i % 3 == 0))
+    _, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    assert "age (" not in text and "# age: a category" not in text  # neither text nor a category
+    assert '# Not used: age, numbers but for "?" in 15 rows;' in text
+    assert 'kit: note: age is left out of the recipe: it holds numbers but for "?" in 15 rows.' in err
+    example = next(line[2:] for line in text.splitlines() if line.startswith("# replace = "))
+    assert example == 'replace = { age = { "?" = 0 } }, and then age can go in numeric.'
+    definition = tmp_path / "competitions" / "shops.toml"  # the advice taken: it runs
+    definition.write_text(
+        text.replace("numeric = [  # number features, in this order", f'{example.split(",")[0]}\nnumeric = [\n"age",')
+    )
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "shops", *fast]) == 0
