@@ -154,7 +154,12 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# for two small competitions (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
         "ensemble = \"select\"  # weights chosen on the folds' predictions, each fold's on the other folds",
     ]
-    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind)
+    from kit.values import FALSE, TRUE
+
+    # target_mean counts True/1/yes as the positive class; other labels are named in its table
+    flags = all(v.lower() in TRUE | FALSE for v in values)
+    positive = values[-1] if kind == "binary" and not flags else None
+    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive)
     lines += ["", *recipe]
     notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
@@ -248,7 +253,7 @@ def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) 
     return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())
 
 
-def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
+def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, positive: str | None = None):
     """(the [recipes.base] table, one step per line, from the type of each input column; the columns left
     out because they hold no value to learn from or to apply to, each with why; notes on the columns whose
     draft needs a look: numbers with a few tokens, and categories with many levels)."""
@@ -356,7 +361,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str):
     if fill_mode:
         lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
     if rates:
-        table = ", ".join(f"{_key(new)} = {{ by = {_list([col])}, centre = true }}" for new, col in rates.items())
+        label = f", positive = {json.dumps(positive)}" if positive is not None else ""
+        table = ", ".join(
+            f"{_key(new)} = {{ by = {_list([col])}, centre = true{label} }}" for new, col in rates.items()
+        )
         lines.append(f"target_mean = {{ {table} }}  # the level's rate of the positive class (once in numeric)")
     if log1p:
         lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1)")

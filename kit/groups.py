@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kit import KitError
-from kit.values import as_flags, as_number, plain, text_codes, texts
+from kit.values import FALSE, TRUE, as_flags, as_number, plain, text_codes, texts
 
 
 def fill_group_step(spec, state, out, fitting):
@@ -95,7 +95,7 @@ def _learn_rates(spec, out, ids: list[str], t: dict) -> dict:
     """Per group the smoothed rate of all its fit rows, and per fit row the rate of the others."""
     if spec.target is None or spec.target not in out:
         raise KitError(f"recipe {spec.name} has target_mean, so its training rows need the target column.")
-    y = as_flags(out[spec.target], spec.target)  # (n,) 1.0 / 0.0
+    y = _positives(out[spec.target], spec.target, t.get("positive"))  # (n,) 1.0 / 0.0
     if y.isna().any():
         raise KitError(f"the target {spec.target} has missing values; target_mean cannot learn from them.")
     y = y.to_numpy()  # (n,) 0.0 / 1.0: every sum of them below is exact, in any order
@@ -116,6 +116,31 @@ def _learn_rates(spec, out, ids: list[str], t: dict) -> dict:
     )  # (n,) each fit row's group without the row
     fit_rows = dict(zip(ids.tolist(), np.where(known, others, prior).tolist()))
     return {"prior": prior, "groups": groups, "fit_rows": fit_rows}
+
+
+def _positives(target: pd.Series, name: str, positive: str | None) -> pd.Series:
+    """The target as 1.0 where it holds the positive label, else 0.0; missing stays NaN.
+
+    Without `positive`, True/False (1/0, yes/no) as `as_flags` reads them; other labels ("N"/"Y") need
+    the step told which one counts, since a recipe does not know the definition's [submission] labels.
+    """
+    labels = texts(target)  # (n,) each value as the CSV writes it, None where missing
+    seen = sorted({v for v in labels if v is not None})
+    if positive is None:
+        if all(v.lower() in TRUE | FALSE for v in seen):
+            return as_flags(target, name)
+        raise KitError(
+            f"target_mean counts the rows whose {name} is True, 1 or yes, and {name} holds "
+            f"{' and '.join(repr(v) for v in seen[:2])}{' ...' if len(seen) > 2 else ''}; name the label that "
+            f'counts in its table, such as positive = "{seen[-1]}".'
+        )
+    if positive not in seen:
+        raise KitError(
+            f"target_mean's positive = {positive!r} is none of {name}'s values ({', '.join(seen[:5])}); fix the definition."
+        )
+    flags = np.where(labels == positive, 1.0, 0.0)
+    flags[pd.isna(labels)] = np.nan
+    return pd.Series(flags, index=target.index)
 
 
 def group_keys(frame: pd.DataFrame, by: tuple) -> np.ndarray:

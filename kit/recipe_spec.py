@@ -130,11 +130,12 @@ class Equals:
 
 @dataclass(frozen=True)
 class TargetMean:
-    """target_mean = { NEW = { by, prior_weight, centre } }"""
+    """target_mean = { NEW = { by, prior_weight, centre, positive } }"""
 
     by: Names
     prior_weight: float = field(default=0.0, metadata={"min": 0})
     centre: bool = False
+    positive: str = None  # the target's label counted as 1 (as the CSV writes it); default: True, 1 or yes
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
             "by": _names(t["by"]),
             "prior_weight": float(t.get("prior_weight", 0)),
             "centre": t.get("centre", False),
+            # only when given: a recipe without it keeps the fingerprint (kit.report.recipe_hash) it had
+            **({"positive": t["positive"]} if "positive" in t else {}),
         }
         for new, t in raw.get("target_mean", {}).items()
     }

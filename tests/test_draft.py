@@ -340,6 +340,20 @@ def test_a_category_with_many_levels_is_told_from_free_text_and_one_uncommented_
     assert main(["cv", "-c", "shops", *fast]) == 0
 
 
+def test_a_binary_target_of_labels_other_than_true_and_false_drafts_target_mean_with_its_positive_label(
+    tmp_path, monkeypatch, capsys
+):
+    folder = shops(tmp_path / "data", lambda i: "Y" if i % 3 == 0 else "N")
+    _, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    assert 'labels = ["N", "Y"]' in text
+    assert 'target_mean = { shop_rate = { by = ["shop"], centre = true, positive = "Y" } }' in text
+    line = '    # "shop_rate",  # shop\'s rate, a category of 60 levels: uncomment to use it'
+    definition = tmp_path / "competitions" / "shops.toml"
+    definition.write_text(text.replace(line, line.replace("# ", "", 1)))
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "shops", *fast]) == 0  # the rate learns from "Y" rows
+
+
 def test_numbers_with_a_few_tokens_are_named_as_such_with_the_replace_that_makes_them_numbers(
     tmp_path, monkeypatch, capsys
 ):

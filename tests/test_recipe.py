@@ -230,6 +230,21 @@ def test_target_mean_gives_fit_rows_the_rate_of_the_others_and_new_rows_the_rate
     assert features(spec, state, test)["Rate"] == pytest.approx([2 / 3, 0.0, 0.4])
 
 
+def test_target_mean_of_labels_other_than_true_and_false_counts_the_positive_label_it_names():
+    train = rows(Ticket=["A", "A", "A", "B", "C"], y=["Y", "N", "Y", "N", "N"])
+    flags = rows(Ticket=["A", "A", "A", "B", "C"], y=[1, 0, 1, 0, 0])
+    named = recipe(target_mean={"Rate": {"by": "Ticket", "positive": "Y"}}, numeric=["Rate"])
+    plain = recipe(target_mean={"Rate": {"by": "Ticket"}}, numeric=["Rate"])
+    assert features(named, fit_recipe(named, train), train) == features(plain, fit_recipe(plain, flags), flags)
+    with pytest.raises(
+        KitError, match=r"y holds 'N' and 'Y'; name the label that counts in its table, such as positive"
+    ):
+        fit_recipe(plain, train)
+    wrong = recipe(target_mean={"Rate": {"by": "Ticket", "positive": "yes"}}, numeric=["Rate"])
+    with pytest.raises(KitError, match="positive = 'yes' is none of y's values"):
+        fit_recipe(wrong, train)
+
+
 def test_target_mean_prior_weight_pulls_small_groups_to_the_prior_and_centre_subtracts_it():
     spec = recipe(target_mean={"Rate": {"by": "Ticket", "prior_weight": 2, "centre": True}}, numeric=["Rate"])
     state = fit_recipe(spec, rows(Ticket=["A", "A", "B", "B"], y=[1, 1, 0, 1]))
