@@ -275,6 +275,9 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
         distinct = series.dropna().unique()
         lowered = {str(v).lower() for v in distinct}
         median = False  # gaps take the median (numbers with fractions) rather than the mode
+        if len(distinct) <= 1 and not gaps:  # the same in every row: a feature no model can learn from
+            skipped.append(f"{col} (one value)")
+            continue
         if pd.api.types.is_bool_dtype(series) or (len(distinct) == 2 and lowered <= FLAGS):
             flags.append(col)
             numeric.append(col)

@@ -370,3 +370,14 @@ def test_numbers_with_a_few_tokens_are_named_as_such_with_the_replace_that_makes
     )
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
+
+
+def test_a_column_with_one_value_in_every_row_is_left_out_whatever_its_type(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [[i, "Y", 7, i % 5, ("a", "b")[i % 2], i % 2] for i in range(200)]
+    _write_split(folder, ["id", "flag", "seven", "size", "kind", "target"], rows, 150)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "consts", folder)
+    inputs = set(raw["recipes"]["base"].get("numeric", [])) | set(raw["recipes"]["base"].get("one_hot", []))
+    assert "flag" not in inputs and "seven" not in inputs and "kind" in inputs
+    assert "flag (one value)" in text and "seven (one value)" in text
