@@ -142,16 +142,16 @@ def time_plan(grid, n_seeds: int, repeats: int, device) -> list[float]:
     """Seconds per run of the whole plan trained as `kit cv` trains it: every fold and seed of a model in one
     `fit`, and the models side by side, one per core, when kit.threads.model_workers says they pay (else one
     after another), the larger first."""
-    from kit.threads import model_workers, run_each
+    from kit.threads import run_each
     from kit.train import Training, fit
-    from kit.validation import training_cost
+    from kit.validation import training_schedule
 
     seeds = [INIT_SEED + i for i in range(n_seeds)]
     n_folds, n_rows, width = grid["x"].shape
-    settings = [Training(preset="article").settings(name) for name in MODEL_NAMES]
-    settings.sort(key=lambda s: -training_cost(s, width, 1))
-    workers = model_workers(n_rows, width, n_folds * n_seeds, len(settings), device)
-    jobs = [partial(fit, s, _binary(), grid["x"], grid["y"], grid["mask"], seeds=seeds) for s in settings]
+    settings = {name: Training(preset="article").settings(name) for name in MODEL_NAMES}
+    order, workers = training_schedule(settings, n_rows, width, 1, n_folds * n_seeds, device)
+    x, y, mask = grid["x"], grid["y"], grid["mask"]
+    jobs = [partial(fit, settings[name], _binary(), x, y, mask, seeds=seeds) for name in order]
     times = []
     for run in range(repeats + 1):
         _sync(device)

@@ -252,9 +252,8 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
     # Models share nothing but the (read-only) fold stacks: large ones train side by side, one per core
     # (kit.threads.run_each), each exactly as it would alone; the larger first, so the cores finish together.
     n_folds, n_rows, width = next(iter(placed.values()))[0].shape  # the largest group's, in practice the only one
-    order = sorted(plan.models, key=lambda name: -training_cost(plan.training.settings(name), width, task.width))
-    steps = [batch_rows(plan.training.settings(name), n_rows) or n_rows for name in order]
-    workers = model_workers(min(steps), width, n_folds * plan.seeds, len(order), device)
+    settings = {name: plan.training.settings(name) for name in plan.models}
+    order, workers = training_schedule(settings, n_rows, width, task.width, n_folds * plan.seeds, device)
     start = time.perf_counter()
     trained = run_each([partial(train_model, name) for name in order], workers)
     fit_seconds = time.perf_counter() - start
@@ -294,6 +293,15 @@ def training_cost(settings, n_in: int, n_out: int) -> int:
     """Multiply-adds per row of a model's training: its epochs times the sizes of its layers."""
     sizes = [n_in, *settings.hidden, n_out]
     return settings.epochs * sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+
+def training_schedule(settings: dict, n_rows: int, n_in: int, n_out: int, n_models: int, device) -> tuple:
+    """(the order models train in, how many at once) for {name: Settings} on folds of n_rows rows, each a grid of
+    n_models models: the costliest first, so that cores training side by side finish together, and side by side
+    when one step of the smallest batch pays for a core of its own (kit.threads.model_workers)."""
+    order = sorted(settings, key=lambda name: -training_cost(settings[name], n_in, n_out))
+    steps = min(batch_rows(s, n_rows) or n_rows for s in settings.values())
+    return order, model_workers(steps, n_in, n_models, len(order), device)
 
 
 def _test_predictions(data, spec, test, grids: dict, task, device) -> dict:
@@ -517,9 +525,7 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
         return predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
 
     # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
-    steps = min(batch_rows(s, len(y)) or len(y) for s in settings.values())
-    workers = model_workers(steps, x_train.shape[2], plan.seeds, len(settings), device)
-    order = sorted(plan.models, key=lambda name: -training_cost(settings[name], x_train.shape[2], task.width))
+    order, workers = training_schedule(settings, len(y), x_train.shape[2], task.width, plan.seeds, device)
     trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
     preds = [trained[name] for name in plan.models]
     return combine(preds, [weights[name] for name in plan.models] if weights else None), state
