@@ -48,6 +48,16 @@ def shared_data(slug: str) -> Path:
     return path
 
 
+def titanic_with_training(folder: Path, training: str) -> str:
+    """The shipped Titanic definition with its [training] table replaced by `training`, written into folder."""
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    start = text.index("[training]")
+    end = text.index("\n[", start + 1)
+    path = folder / "trained.toml"
+    path.write_text(text[:start] + training + text[end:])
+    return str(path)
+
+
 @pytest.fixture
 def titanic_dir() -> Path:
     return shared_data("titanic")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import titanic_with_training
 
 from kit.cli import main
 from kit.ensemble import ROUNDS, combine, select_weights
@@ -84,31 +84,29 @@ def _cut(n: int, n_folds: int, repeats: int = 1):
     return one * repeats
 
 
-def test_a_folds_weights_are_chosen_without_its_own_rows():
-    gen = torch.Generator().manual_seed(2)
-    folds = _cut(300, 3)
+def _plain_and_rigged(folds, rigged_fold: int, repeats: int = 1, seed: int = 0):
+    """The selected ensemble of a good and a poor model, and the same with the poor model perfect in one fold alone."""
+    gen = torch.Generator().manual_seed(seed)
     y = torch.randn(300, generator=gen)
     good = [y[v] + 0.3 * torch.randn(len(v), generator=gen) for _, v in folds]
     poor = [y[v] + 1.0 * torch.randn(len(v), generator=gen) for _, v in folds]
-    plain = ensemble(_results({"good": good, "poor": poor}, folds), y, folds, REGRESSION, "select")
-    rigged_poor = [p.clone() for p in poor]
-    rigged_poor[0] = y[folds[0][1]].clone()  # in fold 0 alone, "poor" is perfect
-    rigged = ensemble(_results({"good": good, "poor": rigged_poor}, folds), y, folds, REGRESSION, "select")
+    rigged_poor = [y[v].clone() if f == rigged_fold else p for f, (p, (_, v)) in enumerate(zip(poor, folds))]
+    return [
+        ensemble(_results({"good": good, "poor": p}, folds), y, folds, REGRESSION, "select", repeats)
+        for p in (poor, rigged_poor)
+    ]
+
+
+def test_a_folds_weights_are_chosen_without_its_own_rows():
+    plain, rigged = _plain_and_rigged(_cut(300, 3), rigged_fold=0, seed=2)
     assert rigged.fold_weights[0] == plain.fold_weights[0]  # fold 0's weights never saw its own rows
     assert rigged.fold_weights[1] != plain.fold_weights[1]  # the others' did see fold 0: the rigging is felt
     assert rigged.weights != plain.weights  # and the full fit's weights are chosen on every fold
 
 
 def test_with_repeats_a_folds_weights_are_chosen_on_the_other_folds_of_its_own_repeat():
-    gen = torch.Generator().manual_seed(3)
-    folds = _cut(300, 3, repeats=2)  # repeat 2 validates the same rows again
-    y = torch.randn(300, generator=gen)
-    good = [y[v] + 0.3 * torch.randn(len(v), generator=gen) for _, v in folds]
-    poor = [y[v] + 1.0 * torch.randn(len(v), generator=gen) for _, v in folds]
-    plain = ensemble(_results({"good": good, "poor": poor}, folds), y, folds, REGRESSION, "select", repeats=2)
-    rigged_poor = [p.clone() for p in poor]
-    rigged_poor[3] = y[folds[3][1]].clone()  # repeat 2's first fold validates fold 0's rows
-    rigged = ensemble(_results({"good": good, "poor": rigged_poor}, folds), y, folds, REGRESSION, "select", repeats=2)
+    # repeat 2 validates the same rows again: its first fold (3) validates fold 0's rows
+    plain, rigged = _plain_and_rigged(_cut(300, 3, repeats=2), rigged_fold=3, repeats=2, seed=3)
     assert rigged.fold_weights[:3] == plain.fold_weights[:3]
     assert rigged.fold_weights[4] != plain.fold_weights[4]
 
@@ -158,20 +156,11 @@ def test_the_full_fits_test_prediction_is_the_weighted_sum_of_each_models_own():
     assert torch.equal(fit_full(spec, frame, frame.iloc[:20], y, plan, task)[0], (alone["linear"] + alone["nn"]) / 2)
 
 
-def _definition(tmp_path, training: str) -> str:
-    text = (REPO / "competitions" / "titanic.toml").read_text()
-    start = text.index("[training]")
-    end = text.index("\n[", start + 1)
-    path = tmp_path / "weighted.toml"
-    path.write_text(text[:start] + training + text[end:])
-    return str(path)
-
-
 def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorded(
     synthetic_dir, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
-    definition = _definition(tmp_path, '[training]\npreset = "default"\nensemble = "select"\n')
+    definition = titanic_with_training(tmp_path, '[training]\npreset = "default"\nensemble = "select"\n')
     args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn"]
     assert main([*args, "--epochs", "20", "--seeds", "1"]) == 0
     table = capsys.readouterr().out
@@ -190,7 +179,7 @@ def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorde
 
 def test_an_unknown_ensemble_is_refused_in_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    definition = _definition(tmp_path, '[training]\nensemble = "stacked"\n')
+    definition = titanic_with_training(tmp_path, '[training]\nensemble = "stacked"\n')
     assert main(["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3"]) == 2
     err = capsys.readouterr().err.strip()
     assert "ensemble" in err and "select" in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import titanic_with_training
 
 from kit.cli import main
 from kit.task import METRICS, Task
@@ -107,18 +107,9 @@ def test_cv_with_patience_chooses_each_folds_epochs_among_those_trained():
     assert stopped_any  # the data stalls within 60 epochs: the test sees patience at work
 
 
-def _definition(tmp_path, training: str) -> str:
-    text = (REPO / "competitions" / "titanic.toml").read_text()
-    start = text.index("[training]")
-    end = text.index("\n[", start + 1)
-    path = tmp_path / "patient.toml"
-    path.write_text(text[:start] + training + text[end:])
-    return str(path)
-
-
 def test_patience_comes_from_the_flag_then_the_definition_and_is_recorded(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    definition = _definition(tmp_path, '[training]\npreset = "default"\nchoose_epochs = true\npatience = 3\n')
+    definition = titanic_with_training(tmp_path, '[training]\npreset = "default"\nchoose_epochs = true\npatience = 3\n')
     args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn"]
     assert main([*args, "--epochs", "40", "--seeds", "1"]) == 0
     table = capsys.readouterr().out
