@@ -154,6 +154,12 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# for two small competitions (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
         "ensemble = \"select\"  # weights chosen on the folds' predictions, each fold's on the other folds",
     ]
+    if metric == "mae":
+        lines += [
+            "# Scored by the absolute error: the models learn it too (squared error chases the outliers it forgives;",
+            "# a user's trial with outliers: 4.7033 -> 4.6632).",
+            'loss = "mae"  # mean absolute error, the metric, rather than squared error',
+        ]
     from kit.values import FALSE, TRUE
 
     # target_mean counts True/1/yes as the positive class; other labels are named in its table
@@ -261,7 +267,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
 
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
     tokened = {}  # column -> (its tokens, the rows they hold): numbers but for those
-    dates, fill_median, fill_constant, many, rates = {}, [], {}, {}, {}
+    dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
             continue
@@ -319,8 +325,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             many[col] = len(distinct)
             if kind == "binary":  # its rate of the positive class (see SHARED_ROWS)
                 rates[_new_name(f"{col}_rate", train.columns)] = col
-            else:
+            elif (series.value_counts() >= MANY_RARE_BELOW).sum() >= 2:
                 rare[col] = MANY_RARE_BELOW
+            else:  # every level but one would be pooled: one-hot would make one constant; its count is a feature
+                counted[_new_name(f"{col}_count", train.columns)] = col
             continue
         else:
             skipped.append(f"{col} ({len(distinct)} distinct texts)")
@@ -340,8 +348,15 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
         ]
         told.append(f"{col} is left out of the recipe: it holds numbers but for {named} in {rows:,} rows")
     for col, n in many.items():
-        key = "numeric" if col in rates.values() else "one_hot"
+        key = "numeric" if col in rates.values() or col in counted.values() else "one_hot"
         lines += _category_note(col, n, key, train.columns)
+        if (
+            train[col].value_counts().median() < MANY_RARE_BELOW
+        ):  # a few rows a level: perhaps an id, such as a customer's
+            lines += [
+                f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
+                f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
+            ]
         told.append(f"{col} looks like a category with {n:,} levels; uncomment its line in {key} to use it")
     if empty:
         lines.append(f"# Not used, empty: {'; '.join(f'{col} ({why})' for col, why in empty)}.")
@@ -369,9 +384,12 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             f"{_key(new)} = {{ by = {_list([col])}, centre = true{label} }}" for new, col in rates.items()
         )
         lines.append(f"target_mean = {{ {table} }}  # the level's rate of the positive class (once in numeric)")
+    if counted:
+        lines.append(f"count = {_table(counted)}  # how many training rows share the level (once in numeric)")
     if log1p:
         lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1)")
     waiting = {new: f"{col}'s rate, a category of {many[col]:,} levels" for new, col in rates.items()}
+    waiting |= {new: f"{col}'s count, a category of {many[col]:,} levels" for new, col in counted.items()}
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
     waiting = {col: f"a category of {n:,} levels" for col, n in many.items() if col in rare}

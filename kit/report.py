@@ -135,7 +135,7 @@ def _models(r: dict) -> str:
     """linear,nn,deep; with weights chosen by CV, each model's weight in the full fit: linear,nn,deep selected 0.10/0.60/0.30."""
     models = ",".join(map(str, r["models"])) or "-"
     weights = r["ensemble_weights"]
-    if r["ensemble"] != "select":
+    if r["ensemble"] != "select" or len(r["models"]) < 2:  # one model has nothing to weigh
         return models
     shares = (
         "/".join(f"{weights[m]:.2f}" if isinstance(weights.get(m), int | float) else "?" for m in r["models"])

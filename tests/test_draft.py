@@ -381,3 +381,23 @@ def test_a_column_with_one_value_in_every_row_is_left_out_whatever_its_type(tmp_
     inputs = set(raw["recipes"]["base"].get("numeric", [])) | set(raw["recipes"]["base"].get("one_hot", []))
     assert "flag" not in inputs and "seven" not in inputs and "kind" in inputs
     assert "flag (one value)" in text and "seven (one value)" in text
+
+
+def test_a_category_of_few_rows_a_level_is_drafted_as_its_count_with_a_hint_to_keep_its_rows_together(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [[i, f"C{i // 4:04d}", i % 7, float(i % 11) + 0.5 * (i // 4 % 3)] for i in range(800)]  # 4 rows a customer
+    _write_split(folder, ["id", "customer", "size", "spend"], rows, 600)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "buyers", folder, "--metric", "mae")
+    base = raw["recipes"]["base"]
+    assert base["count"] == {"customer_count": "customer"} and "customer" not in base.get("rare", {})
+    assert "customer" not in base.get("one_hot", []) and "customer_count" not in base.get("numeric", [])
+    assert '# test rows of new ones would be: [validation] group = "customer".' in text
+    assert raw["training"]["loss"] == "mae"  # scored by the absolute error, trained on it
+    line = '    # "customer_count",  # customer\'s count, a category of 150 levels: uncomment to use it'
+    definition = tmp_path / "competitions" / "buyers.toml"
+    definition.write_text(text.replace(line, line.replace("# ", "", 1)))
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "buyers", *fast]) == 0

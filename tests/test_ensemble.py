@@ -51,6 +51,15 @@ def test_multiclass_weights_are_chosen_on_the_probability_of_the_true_class():
     assert select_weights([vague.float(), sure.float()], y, MULTICLASS) == [0.0, 1.0]
 
 
+def test_an_mae_metric_chooses_on_the_absolute_error_where_squared_error_would_choose_the_other_model():
+    y = torch.zeros(100)
+    one_outlier = torch.zeros(100)
+    one_outlier[0] = 100.0  # absolute error 1.0, squared error 100
+    off_by_two = torch.full((100,), 2.0)  # absolute error 2.0, squared error 4
+    assert select_weights([off_by_two, one_outlier], y, Task("regression", METRICS["mae"])) == [0.0, 1.0]
+    assert select_weights([off_by_two, one_outlier], y, REGRESSION) == [1.0, 0.0]
+
+
 def test_a_tie_goes_to_the_model_given_first():
     y = torch.tensor([0.0, 1.0, 1.0, 0.0])
     pred = torch.tensor([0.2, 0.7, 0.6, 0.4])
