@@ -23,6 +23,16 @@ def recipe_hash(spec) -> str:
     return hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode()).hexdigest()[:10]
 
 
+def training_settings(plan) -> dict:
+    """How each model trains, epochs aside (the run log has them apart): optimiser, lr, batch, loss, hidden, ..."""
+    return {m: {k: v for k, v in plan.settings(m).items() if k not in ("model", "epochs")} for m in plan.models}
+
+
+def training_hash(settings: dict) -> str:
+    """A short fingerprint of the models' training settings: runs that differ only there are told apart."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:6]
+
+
 def load_runs(slug: str) -> list[dict]:
     return ledger.read_list(runs_path(slug))
 
@@ -39,6 +49,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "seeds": plan.seeds,
         "repeats": plan.repeats,
         "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},  # with choose_epochs: the most CV tried
+        "training": training_settings(plan),  # each model's optimiser, lr, batch size, loss, hidden sizes, ...
+        "training_hash": training_hash(training_settings(plan)),
         "choose_epochs": plan.choose_epochs,
         "patience": plan.patience,  # choosing epochs, the curves stopped after this many without improving; 0: never
         "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
@@ -57,11 +69,12 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
-                "seeds": None, "repeats": 1, "epochs": {}, "choose_epochs": False, "patience": 0, "chosen_epochs": None,
+                "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
-SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "choose_epochs",
+SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
+            "choose_epochs",
             "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256")  # fmt: skip
 
 
@@ -112,7 +125,19 @@ def _complete(run: dict) -> dict:
 def format_report(rows: list[dict], metric: str = "cv") -> str:
     if not rows:
         return worded("no runs recorded yet", fix="record_runs")
-    head = ("when", "models", "recipe", "split", "seeds", "epochs", f"cv {metric}", "public", "file", "runs")
+    head = (
+        "when",
+        "models",
+        "recipe",
+        "split",
+        "seeds",
+        "training",
+        "epochs",
+        f"cv {metric}",
+        "public",
+        "file",
+        "runs",
+    )
     cells = [
         (
             r["time"][:16].replace("T", " ") or "-",
@@ -120,6 +145,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
             _split(r),
             str(r["seeds"]) if r["seeds"] is not None else "-",
+            str(r["training_hash"] or "-"),  # runs.json has the settings behind it
             _epochs(r),
             _cv(r),
             r["public_score"] or "-",

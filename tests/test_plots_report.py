@@ -97,12 +97,29 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     assert main(["report"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     table, png = out[:-1], tmp_path / out[-1]
-    assert table[0].split()[:8] == ["when", "models", "recipe", "split", "seeds", "epochs", "cv", "accuracy"]
+    head = ["when", "models", "recipe", "split", "seeds", "training", "epochs", "cv", "accuracy"]
+    assert table[0].split()[:9] == head
     cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
     assert len(cv_column) == 4 and cv_column == sorted(cv_column, reverse=True)
     # the submitted run names its file
     assert sum("plus_linear_stratified3_seeds5.csv" in line for line in table) == 1
     assert png.name == "report.png" and png.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_runs_that_differ_only_in_training_settings_are_told_apart_by_their_training_fingerprint(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--epochs", "5"]
+    for extra in (["--lr", "0.01"], ["--lr", "0.1"], ["--lr", "0.01"]):
+        assert main([*args, *extra]) == 0
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert [r["training"]["linear"]["lr"] for r in runs] == [0.01, 0.1, 0.01]
+    assert runs[0]["training_hash"] == runs[2]["training_hash"] != runs[1]["training_hash"]
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out.strip().splitlines()[:-1]
+    assert sorted(line.split()[6] for line in table[1:]) == sorted({r["training_hash"] for r in runs})
 
 
 def test_report_joins_the_public_score_of_a_submitted_file(synthetic_dir, tmp_path, monkeypatch, capsys):
