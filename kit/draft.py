@@ -58,6 +58,11 @@ MANY_RARE_BELOW = 30
 FEW_TOKENS = 5  # distinct texts that are not numbers, at most
 TOKEN_ROWS = 0.1  # the share of rows they may hold, at most
 DATE_LIKE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")  # dates not written the ISO way: not levels
+# The forms of those a draft tries, day first before month first: a sample whose days are all 12 or less reads
+# both ways, and the draft says so. Each may carry a time (" %H:%M", " %H:%M:%S").
+DATE_FORMS = [
+    f"{a}{sep}{b}{sep}{year}" for year in ("%Y", "%y") for sep in "/.-" for a, b in (("%d", "%m"), ("%m", "%d"))
+] + [f"%Y{sep}%m{sep}%d" for sep in "/."]
 
 
 def find_files(data_dir: Path) -> dict[str, str]:
@@ -268,6 +273,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
     tokened = {}  # column -> (its tokens, the rows they hold): numbers but for those
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
+    ambiguous = {}  # column -> the date forms that all read it
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
             continue
@@ -303,8 +309,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             else:
                 numeric.append(col)
                 median = not (distinct % 1 == 0).all()
-        elif _is_date(distinct):
-            dates[col] = DATE_PARTS
+        elif forms := _date_forms(distinct):
+            dates[col] = DATE_PARTS if forms[0] == "" else {"parts": DATE_PARTS, "format": forms[0]}
+            if len(forms) > 1:  # days all 12 or less: 03/04 is the 3rd of April or the 4th of March
+                ambiguous[col] = forms
             parts = [f"{col}_{p}" for p in DATE_PARTS]
             numeric += parts
             if gaps:
@@ -358,6 +366,9 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
             ]
         told.append(f"{col} looks like a category with {n:,} levels; uncomment its line in {key} to use it")
+    for col, forms in ambiguous.items():
+        lines.append(f"# {col}'s dates read as {forms[0]} and as {forms[1]} (no day above 12): check which it means.")
+        told.append(f"{col}'s dates read both as {forms[0]} and as {forms[1]}; the draft takes {forms[0]}: check it")
     if empty:
         lines.append(f"# Not used, empty: {'; '.join(f'{col} ({why})' for col, why in empty)}.")
     lines.append("[recipes.base]")
@@ -467,20 +478,29 @@ def _missing_level(levels: set[str]) -> str:
     return name
 
 
-def _is_date(distinct) -> bool:
-    """Whether a text column's distinct values (the first DATE_SAMPLE) all look like ISO dates and read as dates."""
+def _date_forms(distinct) -> list[str]:
+    """The forms a text column's distinct values (the first DATE_SAMPLE) read as dates in: [""] for ISO 8601, else
+    those of DATE_FORMS (with a time if they have one) that read them all; [] when they are not dates."""
     import pandas as pd
 
     from kit.values import as_dates
 
-    sample = list(distinct[:DATE_SAMPLE])
-    if not all(isinstance(v, str) and ISO_DATE.match(v) for v in sample):
-        return False
-    try:
-        as_dates(pd.Series(sample, dtype=object), "")
-    except KitError:
-        return False
-    return True
+    sample = pd.Series(list(distinct[:DATE_SAMPLE]), dtype=object)
+    if not all(isinstance(v, str) for v in sample):
+        return []
+    iso = all(ISO_DATE.match(v) for v in sample)
+    if not iso and not all(DATE_LIKE.match(v) for v in sample):
+        return []
+    found = []
+    for fmt in [None] if iso else DATE_FORMS:
+        for form in [fmt] if fmt is None else [fmt, f"{fmt} %H:%M", f"{fmt} %H:%M:%S"]:
+            try:
+                as_dates(sample, "", fmt=form)
+            except KitError:
+                continue
+            found.append(form or "")
+            break
+    return found
 
 
 def _text(value) -> str:
@@ -500,9 +520,11 @@ def _table(mapping: dict) -> str:
 
 
 def _value(value) -> str:
-    """A TOML value: a whole number as it is, a tuple as a list of strings, a string quoted."""
+    """A TOML value: a whole number as it is, a tuple as a list of strings, a dict as a table, a string quoted."""
     if isinstance(value, tuple):
         return _list(value)
+    if isinstance(value, dict):
+        return _table(value)
     return str(value) if isinstance(value, int) else json.dumps(value)
 
 

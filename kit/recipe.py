@@ -21,7 +21,7 @@ import torch
 
 from kit import KitError
 from kit.groups import count_step, fill_group_step, target_mean_step
-from kit.recipe_spec import RecipeSpec
+from kit.recipe_spec import RecipeSpec, date_form
 from kit.values import as_dates, as_flags, as_number, label, map_distinct, plain, text_codes
 
 RARE = "rare"  # the level that `rare` gives to levels too rare (or new) to learn from
@@ -152,8 +152,9 @@ def _date(spec, state, out, fitting):
     """Parts of a date or a date and time (as kit.values.as_dates reads them) as numbers in new columns
     COLUMN_PART; a missing or empty cell leaves them missing."""
     ids = out[spec.id] if spec.id in out else None  # named in the message: the row to look at
-    for col, parts in spec.date.items():
-        codes, when = as_dates(out[col], col, ids)
+    for col, entry in spec.date.items():
+        parts, fmt = date_form(entry)
+        codes, when = as_dates(out[col], col, ids, fmt)
         for part in parts:
             if part == "elapsed":
                 values = (when - _EPOCH) / pd.Timedelta(days=1)  # days since 1970-01-01, a fraction for the time

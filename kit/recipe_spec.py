@@ -31,7 +31,8 @@ class RecipeSpec:
     name: str
     split: dict = field(default_factory=dict)  # column -> {sep, into}: its parts, split on sep, as new columns
     extract: dict = field(default_factory=dict)  # new column -> {from, pattern}: the pattern's first group
-    date: dict = field(default_factory=dict)  # column -> parts (year, month, ...): numbers COLUMN_PART, per date
+    # column -> parts (year, month, ...), or {parts, format} for dates not written the ISO way: numbers COLUMN_PART
+    date: dict = field(default_factory=dict)
     replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
@@ -57,7 +58,7 @@ class RecipeSpec:
         """(step, columns read, columns made) for every entry of every step, in the order they run."""
         e = [("split", (c,), s["into"]) for c, s in self.split.items()]
         e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
-        e += [("date", (c,), tuple(f"{c}_{p}" for p in parts)) for c, parts in self.date.items()]
+        e += [("date", (c,), tuple(f"{c}_{p}" for p in date_form(d)[0])) for c, d in self.date.items()]
         e += [(step, (c,), ()) for step in ("replace", "boolean", "rare") for c in getattr(self, step)]
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
@@ -94,6 +95,34 @@ def _regex_with_group(pattern: str) -> str | None:
 # What `date` can take from a date: day of week 0 is Monday; elapsed is days since 1970-01-01 (a fraction
 # for a time of day).
 DatePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "elapsed"]
+DateParts = Annotated[list[DatePart], Rule(min_len=1, unique=True)]
+
+
+def date_form(entry) -> tuple[tuple, str | None]:
+    """(parts, format) of a RecipeSpec.date entry: its parts alone, or {parts, format}; format None is ISO 8601."""
+    return (tuple(entry["parts"]), entry["format"]) if isinstance(entry, dict) else (tuple(entry), None)
+
+
+def _strftime_form(fmt: str) -> str | None:
+    """Why `fmt` cannot read dates, or None: it needs a day, month or year code and must read what it writes."""
+    from datetime import datetime
+
+    if not re.search(r"%[dmyYbBjU]", fmt):
+        return "needs a day, month or year code such as %d/%m/%Y"
+    try:
+        when = datetime(2019, 3, 14, 10, 30, 15)
+        datetime.strptime(when.strftime(fmt), fmt)
+    except ValueError as e:
+        return f"is not a date format strptime reads ({e})"
+    return None
+
+
+@dataclass(frozen=True)
+class DateForm:
+    """date = { COLUMN = { parts, format } }"""
+
+    parts: DateParts
+    format: str = field(default=None, metadata={"test": _strftime_form})  # None: ISO 8601
 
 
 @dataclass(frozen=True)
@@ -144,7 +173,7 @@ class RecipeTable:
 
     split: dict[Name, Split] = field(default_factory=dict)
     extract: dict[Name, Extract] = field(default_factory=dict)
-    date: dict[Name, Annotated[list[DatePart], Rule(min_len=1, unique=True)]] = field(default_factory=dict)
+    date: dict[Name, DateParts | DateForm] = field(default_factory=dict)
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
@@ -165,6 +194,13 @@ class RecipeTable:
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
     scale: Literal["max", "standard", "none"] = "max"
     infinite: Literal["refuse", "missing"] = "refuse"
+
+
+def _date_entry(raw) -> tuple | dict:
+    """A date's parts as a tuple, or {parts, format} when it has a format (RecipeSpec.date)."""
+    if not isinstance(raw, dict):
+        return tuple(raw)
+    return {"parts": tuple(raw["parts"]), "format": raw["format"]} if "format" in raw else tuple(raw["parts"])
 
 
 def _names(value) -> tuple:
@@ -196,7 +232,8 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         name=name,
         split=split,
         extract=extract,
-        date={col: tuple(parts) for col, parts in raw.get("date", {}).items()},
+        # parts alone as before (so a recipe keeps its fingerprint, kit.report.recipe_hash), a format beside them
+        date={col: _date_entry(d) for col, d in raw.get("date", {}).items()},
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
         rare=dict(raw.get("rare", {})),

@@ -122,27 +122,42 @@ def plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def as_dates(series: pd.Series, col: str, ids: pd.Series | None = None) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def as_dates(
+    series: pd.Series, col: str, ids: pd.Series | None = None, fmt: str | None = None
+) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """(codes, dates): row i holds dates[codes[i]]; each distinct text is read once, as `text_codes` numbers them.
 
-    An ISO 8601 date or date and time: 2019-03-14, 20190314, 2019-03-14 10:30, 2019-03-14T10:30:00.5Z (a
-    time zone is dropped: the time as written); a year alone or a year and month are the first day of it.
-    Any other text stops the run with one sentence naming the column, the value (and its row's id, given `ids`)
-    and the form kit reads.
+    Without `fmt`, an ISO 8601 date or date and time: 2019-03-14, 20190314, 2019-03-14 10:30,
+    2019-03-14T10:30:00.5Z (a time zone is dropped: the time as written); a year alone or a year and month are
+    the first day of it. With `fmt` (strftime's codes, "%d/%m/%Y"), exactly that form. Any other text stops the
+    run with one sentence naming the column, the value (and its row's id, given `ids`) and the form kit reads.
 
     dates: (n_distinct + 1,), NaT for an empty text and, last, for missing cells (code -1).
     """
     codes, names = text_codes(series)
-    texts = [_ZONE.sub(r"\1", t.strip()) for t in names]
-    # utc=True: a zone _ZONE does not know ("2019-03-14T10Z") is read in UTC rather than failing the column
-    parsed = pd.to_datetime(pd.Series([*texts, ""], dtype=object), format="ISO8601", errors="coerce", utc=True)
-    when = pd.DatetimeIndex(parsed).tz_localize(None)
+    if fmt is None:
+        texts = [_ZONE.sub(r"\1", t.strip()) for t in names]
+        # utc=True: a zone _ZONE does not know ("2019-03-14T10Z") is read in UTC rather than failing the column
+        parsed = pd.to_datetime(pd.Series([*texts, ""], dtype=object), format="ISO8601", errors="coerce", utc=True)
+        when = pd.DatetimeIndex(parsed).tz_localize(None)
+    else:
+        texts = [t.strip() for t in names]
+        when = pd.DatetimeIndex(pd.to_datetime(pd.Series([*texts, ""], dtype=object), format=fmt, errors="coerce"))
+        if when.tz is not None:  # a %z in the format: the time as written, as for ISO dates
+            when = when.tz_localize(None)
     bad = np.flatnonzero(when.isna()[:-1] & np.array([t != "" for t in texts], dtype=bool))
     if len(bad):
         row = int(np.flatnonzero(codes == bad[0])[0])  # the first row that holds it
         where = f", at {ids.name} {ids.iloc[row]}" if ids is not None else ""
+        if fmt is not None:
+            raise KitError(
+                f"column {col} holds {series.iloc[row]!r}, which is not a date in the form {fmt}{where}; "
+                "correct the date's format in the recipe (strftime's codes: %d/%m/%Y is 27/11/2026)."
+            )
         raise KitError(
             f"column {col} holds {series.iloc[row]!r}, which is not a date kit reads{where}; "
-            "write its dates as ISO 8601, YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
+            "give the recipe its form, date = { "
+            + f'{col} = {{ parts = [...], format = "%d/%m/%Y" }} }} (strftime\'s codes), or write it as ISO 8601, '
+            "YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
         )
     return codes, when

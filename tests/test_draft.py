@@ -7,6 +7,7 @@ import csv
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_tasks_end_to_end import CASES, write_competition
 
@@ -142,14 +143,15 @@ def _write_split(folder: Path, header: list, rows: list, n_train: int) -> Path:
     return folder
 
 
-def members(folder: Path) -> Path:
-    """A club's members: JoinDate an ISO date (a gap in test), Weight a number with fractions and gaps, Visits
-    whole numbers with a gap, Code a text that only starts like a date, and whether they renewed. Returns the folder."""
+def members(folder: Path, form: str = "{y}-{m:02d}-{d:02d}") -> Path:
+    """A club's members: JoinDate a date written as `form` (ISO by default; a gap in test), Weight a number with
+    fractions and gaps, Visits whole numbers with a gap, Code a text that only starts like a date, and whether they
+    renewed. Returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     header = ["id", "JoinDate", "Weight", "Visits", "Code", "Renewed"]
     rows = []
     for i in range(200):
-        joined = f"20{15 + i % 6}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        joined = form.format(y=2015 + i % 6, m=1 + i % 12, d=1 + i % 28)
         weight = "" if i % 9 == 0 else f"{55 + (i * 7) % 40 + 0.5 * (i % 2)}"
         visits = "" if i % 11 == 0 else str(i % 40)
         rows.append([f"m{i}", joined, weight, visits, f"{2000 + i}-01-01x", int(i % 3 == 0)])
@@ -197,6 +199,38 @@ def test_a_date_column_is_drafted_as_its_parts_and_numbers_with_fractions_fill_t
     fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "club", *fast]) == 0  # the draft runs unchanged, the test row with no date filled
     assert main(["submission", "-c", "club", *fast]) == 0
+
+
+@pytest.mark.parametrize(
+    "form, drafted",
+    [
+        ("{d:02d}/{m:02d}/{y}", "%d/%m/%Y"),
+        ("{m}/{d}/{y} 10:30", "%m/%d/%Y %H:%M"),  # no leading zeros, a time
+        ("{d:02d}.{m:02d}.{y}", "%d.%m.%Y"),
+        ("{y}/{m:02d}/{d:02d}", "%Y/%m/%d"),
+    ],
+)
+def test_dates_not_written_the_iso_way_are_drafted_with_the_form_they_read_in(
+    tmp_path, monkeypatch, capsys, form, drafted
+):
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "club", members(tmp_path / "data", form))
+    assert raw["recipes"]["base"]["date"] == {"JoinDate": {"parts": ["year", "month", "dayofweek"], "format": drafted}}
+    assert "JoinDate_year" in raw["recipes"]["base"]["numeric"] and "check" not in err  # days above 12: one reading
+    fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "club", *fast]) == 0, capsys.readouterr().err  # the draft reads its dates as they are
+
+
+def test_dates_that_read_both_day_first_and_month_first_are_drafted_day_first_with_a_note(
+    tmp_path, monkeypatch, capsys
+):
+    folder = members(tmp_path / "data", "{d:02d}/{m:02d}/{y}")
+    frame = pd.read_csv(folder / "train.csv", dtype=str, keep_default_na=False)
+    frame["JoinDate"] = frame["JoinDate"].str.replace(r"^\d\d", "07", regex=True)  # every day the 7th
+    frame.to_csv(folder / "train.csv", index=False)
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "club", folder)
+    assert raw["recipes"]["base"]["date"]["JoinDate"]["format"] == "%d/%m/%Y"
+    assert "# JoinDate's dates read as %d/%m/%Y and as %m/%d/%Y (no day above 12): check which it means." in text
+    assert "JoinDate's dates read both as %d/%m/%Y and as %m/%d/%Y; the draft takes %d/%m/%Y: check it" in err
 
 
 @pytest.mark.parametrize(

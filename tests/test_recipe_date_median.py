@@ -91,8 +91,48 @@ def test_a_text_that_is_not_a_date_stops_the_run_with_one_sentence_naming_column
         fit_recipe(spec, bad) if frame == "train" else apply_recipe(spec, state, bad)
     assert str(e.value) == (
         f"column JoinDate holds '03/31/2020', which is not a date kit reads, at id {frame}1; "
-        "write its dates as ISO 8601, YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
+        'give the recipe its form, date = { JoinDate = { parts = [...], format = "%d/%m/%Y" } } (strftime\'s codes), '
+        "or write it as ISO 8601, YYYY-MM-DD (a time may follow: 2019-03-14 10:30)."
     )
+
+
+def test_a_date_with_a_format_reads_dates_written_that_way_and_a_gap_stays_missing():
+    train = rows(JoinDate=["14/03/2019", "01/01/2020 23:30", None, "", "31/12/2019"])
+    spec = recipe(
+        date={"JoinDate": {"parts": ["year", "month", "day", "hour"], "format": "%d/%m/%Y"}},
+        fill_constant={f"JoinDate_{p}": -1 for p in ("year", "month", "day", "hour")},
+        numeric=["JoinDate_year", "JoinDate_month", "JoinDate_day"],
+    )
+    with pytest.raises(KitError, match="'01/01/2020 23:30', which is not a date in the form %d/%m/%Y, at id train1"):
+        fit_recipe(spec, train)  # exactly the form given: a time needs its codes too
+    train.loc[1, "JoinDate"] = "01/01/2020"
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got == {"JoinDate_year": [2019, 2020, -1, -1, 2019], "JoinDate_month": [3, 1, -1, -1, 12],
+                   "JoinDate_day": [14, 1, -1, -1, 31]}  # fmt: skip
+
+
+def test_a_date_with_a_format_reads_each_distinct_text_once_and_matches_the_iso_reading():
+    iso = pd.date_range("2019-01-01", periods=60, freq="37h").strftime("%Y-%m-%d %H:%M")
+    written = pd.to_datetime(iso).strftime("%m.%d.%y %H:%M")  # the same moments written another way
+    parts = ["year", "dayofyear", "hour", "elapsed"]
+    made = [f"JoinDate_{p}" for p in parts]
+    spec = recipe(date={"JoinDate": parts}, numeric=made)
+    formed = recipe(date={"JoinDate": {"parts": parts, "format": "%m.%d.%y %H:%M"}}, numeric=made)
+    assert features(formed, fit_recipe(formed, rows(JoinDate=list(written))), rows(JoinDate=list(written))) == (
+        features(spec, fit_recipe(spec, rows(JoinDate=list(iso))), rows(JoinDate=list(iso)))
+    )
+
+
+def test_a_date_table_without_a_format_is_its_list_of_parts_with_the_same_fingerprint():
+    from kit.recipe_spec import parse_recipe
+    from kit.report import recipe_hash
+
+    listed = parse_recipe("r", {"date": {"JoinDate": ["year"]}, "numeric": ["JoinDate_year"]})
+    tabled = parse_recipe("r", {"date": {"JoinDate": {"parts": ["year"]}}, "numeric": ["JoinDate_year"]})
+    formed = parse_recipe(
+        "r", {"date": {"JoinDate": {"parts": ["year"], "format": "%Y"}}, "numeric": ["JoinDate_year"]}
+    )
+    assert tabled == listed and recipe_hash(tabled) == recipe_hash(listed) != recipe_hash(formed)
 
 
 def test_a_column_of_whole_numbers_reads_as_basic_iso_dates():
@@ -152,7 +192,11 @@ def test_fill_median_fills_date_parts_and_runs_after_fill_constant():
             {"date": {"JoinDate": ["year", "week"]}},
             r'\[recipes.plus\] date.JoinDate\[1\] must be one of "year", "month", .*"elapsed", not "week"',
         ),
-        ({"date": {"JoinDate": "year"}}, r'\[recipes.plus\] date.JoinDate must be a list, not "year"'),
+        ({"date": {"JoinDate": "year"}}, r'\[recipes.plus\] date.JoinDate must be a list or a table, not "year"'),
+        ({"date": {"JoinDate": {"parts": ["year"], "format": "%Q"}}}, r"date.JoinDate.format needs a day, month or"),
+        ({"date": {"JoinDate": {"parts": ["year"], "format": "%d %q"}}}, r"format is not a date format strptime"),
+        ({"date": {"JoinDate": {"format": "%d/%m/%Y"}}}, r"date.JoinDate lacks the key 'parts'"),
+        ({"date": {"JoinDate": {"parts": ["year"], "form": "%Y"}}}, r"date.JoinDate has unknown key form"),
         ({"date": {"JoinDate": []}}, r"\[recipes.plus\] date.JoinDate must not be empty"),
         ({"date": {"JoinDate": ["year", "year"]}}, r'\[recipes.plus\] date.JoinDate lists "year" twice'),
         ({"date": ["JoinDate"]}, r'\[recipes.plus\] date must be a table, not \["JoinDate"\]'),
