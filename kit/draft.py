@@ -110,14 +110,6 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     metric = metric.lower() if given else None  # METRICS' names are lower-case; "RMSLE" means rmsle
     kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     notes = []
-    class_columns = kind == "multiclass" and METRICS[metric].submits == "probability" and len(columns) == 2
-    if class_columns:
-        # The README's multiclass form: one probability column per class, named by the class, after the id.
-        columns = [id_col, *values]
-        notes.append(
-            f"{metric} scores one probability per class, so the submission's columns are the id and the "
-            f"{len(values)} classes, though the sample submission has one ({target}); check which Kaggle wants"
-        )
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
         "# Every value below is a starting point: check the task, the metric and the recipe.",
@@ -138,8 +130,6 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     ]
     lines += [f'{role} = "{name}"  # {role.replace("_", " ")}' for role, name in files.items()]
     lines += ["", "[submission]"]
-    if class_columns:
-        lines.append(f"# {metric} needs one probability column per class; the sample submission has one label column.")
     lines.append(f"columns = {_list(columns)}  # the submission's header, in order")
     if kind != "regression" and len(columns) == 2:
         order = "negative, positive; " if kind == "binary" else ""
@@ -209,6 +199,14 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
         raise KitError(
             f"the sample submission has one column per class, which metric {metric} does not fill (it writes "
             f"one label); choose one of {', '.join(choices)}."
+        )
+    if kind == "multiclass" and METRICS[metric].submits == "probability" and not per_class:
+        # Kaggle reads the sample's columns: a probability per class would not fit its one label column
+        labels = [m for m in metrics_for(kind) if METRICS[m].submits != "probability"]
+        raise KitError(
+            f"the sample submission has one column for {target}, a label, where metric {metric} scores a "
+            f"probability per class; choose one of {', '.join(labels)}, or check the metric on the competition's "
+            "Evaluation page."
         )
     return kind, metric, why, choices
 

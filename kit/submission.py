@@ -99,6 +99,7 @@ def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> 
     path = Path(data_dir) / name if name else None
     if path is None or not path.is_file():
         return
+    check_sample_header(comp, path)
     sample = read_csv(path, [comp.id], comp.id, usecols=lambda c: c == comp.id)[comp.id].tolist()
     listed = set(sample)
     row = next((i for i, v in enumerate(test_ids) if v not in listed), None)
@@ -117,6 +118,20 @@ def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> 
             f"{name} lists {comp.id} {sample[row]} (line {row + 2}), which {comp.files['test']} does not have",
             fix="refetch",
             slug=comp.slug,
+        )
+
+
+def check_sample_header(comp: Competition, path: Path) -> None:
+    """KitError when the header kit writes (the definition's [submission] columns) is not the sample submission's:
+    Kaggle reads the columns by name, so `id,Price` where the sample says `id,price` is refused on upload (or a
+    column of another target scored as this one), after passing every check made against the definition alone."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), [])
+    if header != list(comp.columns):
+        order = " (the same names in another order)" if sorted(header) == sorted(comp.columns) else ""
+        raise KitError(
+            f"{path.name}'s header is {','.join(header)!r} but the definition's [submission] columns make "
+            f"{','.join(comp.columns)!r}{order}; set [submission] columns (and the target) to the sample's."
         )
 
 

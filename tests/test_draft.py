@@ -114,21 +114,20 @@ def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_close
     assert not (tmp_path / "competitions").exists()
 
 
-def test_a_probability_metric_over_a_one_label_sample_drafts_a_column_per_class_that_runs(
-    tmp_path, monkeypatch, capsys
+@pytest.mark.parametrize("metric", ["log_loss", "roc_auc"])
+def test_a_probability_metric_over_a_one_label_sample_is_refused_as_kaggle_reads_the_samples_columns(
+    tmp_path, monkeypatch, capsys, metric
 ):
     folder = tmp_path / "data"
     write_competition(CASES["iris-accuracy"], folder)  # the sample submission: id, species
-    raw, text, err = new(tmp_path, monkeypatch, capsys, "iris", folder, "--metric", "log_loss")
-    assert (raw["task"], raw["metric"]) == ("multiclass", "log_loss")
-    assert raw["submission"]["columns"] == ["id", "setosa", "versicolor", "virginica"]
-    assert "# log_loss needs one probability column per class; the sample submission has one label column." in text
-    assert "the sample submission has one (species)" in err
-    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
-    assert main(["cv", "-c", "iris", *fast]) == 0
-    assert main(["submission", "-c", "iris", *fast]) == 0, capsys.readouterr().err
-    written = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
-    assert written.read_text().splitlines()[0] == "id,setosa,versicolor,virginica"
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "iris", "--data-dir", str(folder), "--metric", metric]) == 2
+    assert capsys.readouterr().err == (
+        f"error: the sample submission has one column for species, a label, where metric {metric} scores a "
+        "probability per class; choose one of accuracy, balanced_accuracy, or check the metric on the competition's "
+        "Evaluation page.\n"
+    )
+    assert not (tmp_path / "competitions").exists()
 
 
 def _write_split(folder: Path, header: list, rows: list, n_train: int) -> Path:

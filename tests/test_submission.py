@@ -119,6 +119,37 @@ def test_test_ids_written_otherwise_than_the_sample_submission_are_refused_befor
     assert not (tmp_path / "submissions").exists()
 
 
+@pytest.mark.parametrize(
+    "sample_header, why",
+    [
+        ("PassengerId,survived", ""),  # Kaggle reads columns by name, case and all
+        ("Survived,PassengerId", " (the same names in another order)"),
+        ("PassengerId,Survived,Fare", ""),
+    ],
+)
+def test_a_definition_whose_header_is_not_the_sample_submissions_is_refused_before_training_and_before_upload(
+    synthetic_dir, tmp_path, monkeypatch, capsys, sample_header, why
+):
+    from kit.cli import main
+    from kit.submit import preflight
+
+    lines = (synthetic_dir / "gender_submission.csv").read_text().splitlines(keepends=True)
+    good = tmp_path / "good.csv"
+    good.write_text("PassengerId,Survived\n" + "".join(f"{line.split(',')[0]},0\n" for line in lines[1:]))
+    assert preflight(COMP, good, synthetic_dir)  # the sample's own header: passes
+    (synthetic_dir / "gender_submission.csv").write_text(sample_header + "\n" + "".join(lines[1:]))
+    fact = (
+        f"gender_submission.csv's header is {sample_header!r} but the definition's [submission] columns make "
+        f"'PassengerId,Survived'{why}; set [submission] columns (and the target) to the sample's."
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["submission", "--data-dir", str(synthetic_dir), "--models", "linear", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == f"error: {fact}\n"
+    assert not (tmp_path / "submissions").exists()  # nothing trained, nothing written
+    assert main(["submit", str(good), "--data-dir", str(synthetic_dir), "--check"]) == 2
+    assert capsys.readouterr().err == f"error: good.csv was not sent: {fact}\n"
+
+
 def test_a_submission_is_not_sent_when_the_test_ids_are_not_the_sample_submissions(synthetic_dir, tmp_path):
     from kit.submit import preflight
 
