@@ -164,6 +164,13 @@ def _date(spec, state, out, fitting):
             out[f"{col}_{part}"] = pd.Series(column[codes], index=out.index)  # code -1 (missing) takes the last
 
 
+def _number(spec, state, out, fitting):
+    """Numbers written with separators ("1,234", "1,5") or with tokens for gaps ("?") as numbers, in place."""
+    ids = out[spec.id] if spec.id in out else None  # named in the message: the row to look at
+    for col, form in spec.number.items():
+        out[col] = as_number(out[col], col, ids, **form)
+
+
 def _replace(spec, state, out, fitting):
     for col, mapping in spec.replace.items():
         out[col] = map_distinct(out[col], lambda v, m=mapping: m.get(label(v), v))
@@ -287,6 +294,7 @@ STEPS = (
     _split,
     _extract,
     _date,
+    _number,
     _replace,
     _boolean,
     _rare,

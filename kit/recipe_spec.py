@@ -14,7 +14,7 @@ from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
-    "split", "extract", "date", "replace", "boolean", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
+    "split", "extract", "date", "number", "replace", "boolean", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
     "sum", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
@@ -33,6 +33,9 @@ class RecipeSpec:
     extract: dict = field(default_factory=dict)  # new column -> {from, pattern}: the pattern's first group
     # column -> parts (year, month, ...), or {parts, format} for dates not written the ISO way: numbers COLUMN_PART
     date: dict = field(default_factory=dict)
+    # column -> {thousands, decimal, missing}: numbers written "1,234" or "1,5", or with tokens for gaps ("?"),
+    # read as numbers in place
+    number: dict = field(default_factory=dict)
     replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
@@ -59,7 +62,7 @@ class RecipeSpec:
         e = [("split", (c,), s["into"]) for c, s in self.split.items()]
         e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
         e += [("date", (c,), tuple(f"{c}_{p}" for p in date_form(d)[0])) for c, d in self.date.items()]
-        e += [(step, (c,), ()) for step in ("replace", "boolean", "rare") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("number", "replace", "boolean", "rare") for c in getattr(self, step)]
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
@@ -141,6 +144,19 @@ class Extract:
     pattern: str = field(metadata={"test": _regex_with_group})
 
 
+def _separator(sep: str) -> str | None:
+    return None if sep in (",", ".", " ", "'", "_", "\u00a0", "\u202f") else "must be one of , . ' _ or a space"
+
+
+@dataclass(frozen=True)
+class NumberForm:
+    """number = { COLUMN = { thousands, decimal, missing } }"""
+
+    thousands: str = field(default=None, metadata={"test": _separator})  # "1,234": ","
+    decimal: str = field(default=None, metadata={"test": _separator})  # "1,5": ","
+    missing: Annotated[list[str], Rule(min_len=1)] = None  # texts that mean a gap: ["?", "unknown"]
+
+
 @dataclass(frozen=True)
 class FillGroup:
     """fill_group = { COLUMN = { by, stat } }"""
@@ -174,6 +190,7 @@ class RecipeTable:
     split: dict[Name, Split] = field(default_factory=dict)
     extract: dict[Name, Extract] = field(default_factory=dict)
     date: dict[Name, DateParts | DateForm] = field(default_factory=dict)
+    number: dict[Name, NumberForm] = field(default_factory=dict)
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
@@ -234,6 +251,10 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         extract=extract,
         # parts alone as before (so a recipe keeps its fingerprint, kit.report.recipe_hash), a format beside them
         date={col: _date_entry(d) for col, d in raw.get("date", {}).items()},
+        number={
+            col: {k: tuple(v) if isinstance(v, list) else v for k, v in m.items()}
+            for col, m in raw.get("number", {}).items()
+        },
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
         rare=dict(raw.get("rare", {})),
@@ -255,6 +276,17 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
         id=id_column,
         target=target,
     )
+    as_numbers = {c for c in spec.numeric if c not in spec.log1p} | set(spec.log1p.values()) | set(spec.fill_median)
+    pooled = sorted(set(spec.rare) & as_numbers)
+    if pooled:  # rare turns a column's levels into text ("rare"), which no number step can read
+        raise SchemaError(
+            f"recipe {name} pools {pooled[0]}'s levels with rare and reads it as numbers; keep it in one of them"
+        )
+    for col, form in spec.number.items():
+        if not form:
+            raise SchemaError(f"recipe {name}: number.{col} says nothing; give it thousands, decimal or missing")
+        if form.get("thousands") is not None and form.get("thousands") == form.get("decimal"):
+            raise SchemaError(f"recipe {name}: number.{col} has the same thousands and decimal separator")
     made = spec.produced()
     twice = sorted({c for c in made if made.count(c) > 1})
     if twice:

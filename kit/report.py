@@ -17,10 +17,15 @@ from kit.paths import runs_path
 from kit.submission import write_atomic
 from kit.table import aligned
 
+# Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
+# before them keeps the fingerprint its runs were logged with.
+LATER_STEPS = ("number",)
+
 
 def recipe_hash(spec) -> str:
     """A short fingerprint of the recipe's definition: equal recipes, equal hashes."""
-    return hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode()).hexdigest()[:10]
+    facts = {k: v for k, v in asdict(spec).items() if v or k not in LATER_STEPS}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def training_settings(plan) -> dict:

@@ -8,6 +8,7 @@ back to the rows. A 300,000-row column of ten levels costs ten Python calls, not
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -31,15 +32,66 @@ def label(value) -> str:
     return str(value)
 
 
-def as_number(series: pd.Series, col: str, ids: pd.Series | None = None) -> pd.Series:
-    """The column as numbers; a cell that is not one stops the run naming it (and its row's id, given `ids`)."""
+# A number written with a thousands separator (and perhaps a decimal comma), or with a decimal comma alone.
+_GROUPED = re.compile(r"[-+]?\d{1,3}(?:([,. '\u00a0\u202f])\d{3})+(?:([.,])\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
+
+
+def _written_form(text: str) -> str | None:
+    """The `number` step's table that reads `text` ("1,234", "1 234,5", "0,5") as a number, or None."""
+    if m := _GROUPED.fullmatch(text):
+        thousands, decimal = m.group(1), m.group(2)
+        if decimal is None or decimal != thousands:
+            decimal = f', decimal = "{decimal}"' if decimal == "," else ""
+            return f"{{ thousands = {json.dumps(thousands)}{decimal} }}"
+    if _DECIMAL_COMMA.fullmatch(text):
+        return '{ decimal = "," }'
+    return None
+
+
+def as_number(
+    series: pd.Series,
+    col: str,
+    ids: pd.Series | None = None,
+    thousands: str | None = None,
+    decimal: str | None = None,
+    missing: tuple = (),
+) -> pd.Series:
+    """The column as numbers; a cell that is not one stops the run naming it (and its row's id, given `ids`).
+
+    A text column may write its numbers with a thousands separator ("1,234") or a decimal one ("1,5"), and
+    name texts that mean a gap (`missing`, "?"): each distinct text is read once."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series
-    numbers = pd.to_numeric(series, errors="coerce")
-    bad = series[numbers.isna() & series.notna()]
+    if thousands or decimal or missing:
+        gaps = set(missing)
+
+        def read(value):
+            if not isinstance(value, str):
+                return value
+            text = value.strip()
+            if text in gaps:
+                return None
+            if thousands:
+                text = text.replace(thousands, "")
+            if decimal:
+                text = text.replace(decimal, ".")
+            return text
+
+    texts = map_distinct(series, read) if thousands or decimal or missing else series
+    numbers = pd.to_numeric(texts, errors="coerce")
+    bad = series[numbers.isna() & texts.notna()]
     if len(bad):
         where = f", at {ids.name} {ids.loc[bad.index[0]]}" if ids is not None else ""
-        raise KitError(f"column {col} holds {bad.iloc[0]!r}, which is not a number{where}; fix the file.")
+        value = bad.iloc[0]
+        form = _written_form(value.strip()) if isinstance(value, str) else None
+        key = col if re.fullmatch(r"[A-Za-z0-9_-]+", col) else json.dumps(col)  # as TOML writes the key
+        how = f"read it with the recipe's number step: number = {{ {key} = {form} }}"
+        if form is None:  # a token: perhaps a gap's marker
+            how = (
+                f"if it marks a gap, read it as one: number = {{ {key} = {{ missing = [{json.dumps(str(value))}] }} }}"
+            )
+        raise KitError(f"column {col} holds {value!r}, which is not a number{where}; fix the file, or {how}.")
     return numbers
 
 
