@@ -57,6 +57,14 @@ MANY_RARE_BELOW = 30
 # markers for gaps, not text: the draft names the tokens.
 FEW_TOKENS = 5  # distinct texts that are not numbers, at most
 TOKEN_ROWS = 0.1  # the share of rows they may hold, at most
+# Numbers written with separators: a text column whose values all read (but for a few tokens) in one of these forms
+# is numbers; on a tie the first: "1,234" reads as a thousand and more, "0,5" and "12,25" with a decimal comma.
+NUMBER_FORMS = [
+    ({"thousands": ","}, r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-+]?\d*\.\d+"),
+    ({"decimal": ","}, r"[-+]?\d*,\d+"),
+    ({"thousands": ".", "decimal": ","}, r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?|[-+]?\d*,\d+"),
+    ({"thousands": " ", "decimal": ","}, r"[-+]?\d{1,3}(?: \d{3})+(?:,\d+)?|[-+]?\d*,\d+"),
+]
 DATE_LIKE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")  # dates not written the ISO way: not levels
 # The forms of those a draft tries, day first before month first: a sample whose days are all 12 or less reads
 # both ways, and the draft says so. Each may carry a time (" %H:%M", " %H:%M:%S").
@@ -268,8 +276,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     draft needs a look: numbers with a few tokens, and categories with many levels)."""
     import pandas as pd
 
+    from kit.values import as_number
+
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
-    tokened = {}  # column -> (its tokens, the rows they hold): numbers but for those
+    number = {}  # column -> the number step's table that reads it (kit.values.as_number)
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
     ambiguous = {}  # column -> the date forms that all read it
     for col in train.columns:
@@ -281,6 +291,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
         if no_value:
             empty.append((col, f"it has no value in {' or '.join(no_value)}"))
             continue
+        form = None if pd.api.types.is_numeric_dtype(series) else _number_form(series, test[col])
+        if form:  # numbers written with separators, or with a few tokens for gaps: read as numbers
+            number[col] = form
+            series = as_number(series, col, **form)
         gaps = bool(series.isna().any() or test[col].isna().any())
         distinct = series.dropna().unique()
         lowered = {str(v).lower() for v in distinct}
@@ -324,9 +338,6 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             if gaps:
                 fill_constant[col] = _missing_level({str(v) for v in distinct})
             continue
-        elif tokens := _tokens(series):
-            tokened[col] = tokens
-            continue
         elif _many_levels(series):
             many[col] = len(distinct)
             if kind == "binary":  # its rate of the positive class (see SHARED_ROWS)
@@ -345,14 +356,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     if skipped:
         lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
     told = []  # notes for the user, one sentence each
-    for col, (tokens, rows) in tokened.items():
-        named = ", ".join(json.dumps(t) for t in tokens)
-        example = f"{_key(col)} = {{ {', '.join(f'{json.dumps(t)} = 0' for t in tokens)} }}"
-        lines += [
-            f"# Not used: {col}, numbers but for {named} in {rows:,} rows; `replace` can make those a number,",
-            f"# replace = {{ {example} }}, and then {col} can go in numeric.",
-        ]
-        told.append(f"{col} is left out of the recipe: it holds numbers but for {named} in {rows:,} rows")
+    for col, form in number.items():
+        if form.get("missing"):
+            tokens = ", ".join(json.dumps(t) for t in form["missing"])
+            told.append(f"{col} holds numbers but for {tokens}, drafted as gaps (`number`): check what they mean")
     for col, n in many.items():
         key = "numeric" if col in rates.values() or col in counted.values() else "one_hot"
         lines += _category_note(col, n, key, train.columns)
@@ -375,6 +382,8 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             f"date = {_table(dates)}  # dates as numbers ({', '.join(DATE_PARTS)}; also day, dayofyear, hour, "
             "minute, elapsed)"
         )
+    if number:
+        lines.append(f"number = {_table(number)}  # numbers written with separators, or tokens that mean a gap")
     if flags:
         lines.append(f"boolean = {_list(flags)}  # True/False (yes/no) columns as 1/0")
     if rare:
@@ -411,17 +420,26 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     return lines, empty, told
 
 
-def _tokens(series) -> tuple[list[str], int] | None:
-    """(the distinct texts that are not numbers, the training rows they hold) of a text column whose other cells
-    are all numbers, when they are a few (FEW_TOKENS) in a few rows (TOKEN_ROWS); else None."""
+def _number_form(series, test) -> dict | None:
+    """The `number` step's table (kit.values.as_number) that reads a text column as numbers, or None: the
+    separators its numbers are written with (NUMBER_FORMS), and the few texts that are no number (FEW_TOKENS in at
+    most TOKEN_ROWS of the rows: "?", "n/a") as gaps. Of the forms that read it, the one with the fewest tokens."""
     import pandas as pd
 
-    texts = series.dropna().astype(str)
+    texts = pd.concat([series, test]).dropna().astype(str).str.strip()
     counts = texts.value_counts()  # (distinct,) rows per text
-    words = counts[pd.to_numeric(pd.Series(counts.index, index=counts.index), errors="coerce").isna()]
-    if len(words) == len(counts) or len(words) > FEW_TOKENS or words.sum() > TOKEN_ROWS * len(texts):
-        return None
-    return sorted(words.index), int(words.sum())
+    written = pd.Series(counts.index, index=counts.index)
+    plain = pd.to_numeric(written, errors="coerce").notna()
+    best = None  # (rows of tokens, the form)
+    for form, pattern in [({}, None), *NUMBER_FORMS]:
+        # a plain number with a "." or "," is read by a form only when its pattern says so (12.5 is not 125)
+        reads = plain if pattern is None else written.str.fullmatch(pattern) | plain & ~written.str.contains(r"[.,]")
+        words = counts[~reads]
+        if len(words) == len(counts) or len(words) > FEW_TOKENS or words.sum() > TOKEN_ROWS * len(texts):
+            continue
+        if best is None or words.sum() < best[0]:  # the plain reading first on a tie
+            best = (words.sum(), dict(form) | ({"missing": sorted(words.index)} if len(words) else {}))
+    return (best[1] or None) if best else None
 
 
 def _many_levels(series) -> bool:

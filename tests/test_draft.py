@@ -387,22 +387,49 @@ def test_a_binary_target_of_labels_other_than_true_and_false_drafts_target_mean_
     assert main(["cv", "-c", "shops", *fast]) == 0  # the rate learns from "Y" rows
 
 
-def test_numbers_with_a_few_tokens_are_named_as_such_with_the_replace_that_makes_them_numbers(
+def test_numbers_with_a_few_tokens_are_drafted_as_numbers_with_the_tokens_as_gaps_and_a_note(
     tmp_path, monkeypatch, capsys
 ):
     folder = shops(tmp_path / "data", lambda i: int(i % 3 == 0))
-    _, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    recipe = raw["recipes"]["base"]
     assert "age (" not in text and "# age: a category" not in text  # neither text nor a category
-    assert '# Not used: age, numbers but for "?" in 15 rows;' in text
-    assert 'kit: note: age is left out of the recipe: it holds numbers but for "?" in 15 rows.' in err
-    example = next(line[2:] for line in text.splitlines() if line.startswith("# replace = "))
-    assert example == 'replace = { age = { "?" = 0 } }, and then age can go in numeric.'
-    definition = tmp_path / "competitions" / "shops.toml"  # the advice taken: it runs
-    definition.write_text(
-        text.replace("numeric = [  # number features, in this order", f'{example.split(",")[0]}\nnumeric = [\n"age",')
-    )
+    assert recipe["number"] == {"age": {"missing": ["?"]}} and "age" in recipe["numeric"]
+    assert "age" in recipe["fill_median"]  # the gaps they mark filled like any other (fractions: the median)
+    assert 'kit: note: age holds numbers but for "?", drafted as gaps (`number`): check what they mean.' in err
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
+
+
+@pytest.mark.parametrize(
+    "written, form",
+    [
+        (lambda i: f"{i * 37 % 3000 + 1000:,}", {"thousands": ","}),  # 1,037
+        (lambda i: f"{i * 37 % 3000 + 1000:,}.{i % 10}", {"thousands": ","}),  # 1,037.5
+        (lambda i: f"{i * 37 % 3000 + 1000:,}".replace(",", ".") + f",{i % 10}", {"thousands": ".", "decimal": ","}),
+        (lambda i: f"{i % 97},{i % 10}", {"decimal": ","}),  # 12,5
+        (lambda i: f"{i * 37 % 3000 + 1000:,}" if i % 3 else str(i % 900), {"thousands": ","}),  # some below 1,000
+        (lambda i: "?" if i % 40 == 3 else f"{i * 37 % 3000 + 1000:,}", {"thousands": ",", "missing": ["?"]}),
+    ],
+)
+def test_numbers_written_with_separators_are_drafted_as_numbers_read_by_the_number_step(
+    tmp_path, monkeypatch, capsys, written, form
+):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [[str(i), written(i), f"{i % 7}.5", (i * 37 % 3000) / 100 + i % 7] for i in range(300)]
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "area", "rooms", "price"], *rows[:200]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "area", "rooms"], *(r[:3] for r in rows[200:])])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "price"], *([r[0], 0] for r in rows[200:])])
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "homes", folder, "--metric", "rmse")
+    assert raw["recipes"]["base"]["number"] == {"area": form}
+    assert "area" in raw["recipes"]["base"]["numeric"]
+    assert main(["recipe", "show", "-c", "homes", "--data-dir", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert "area" in shown and "area_" not in shown  # one number column, not levels
 
 
 def test_a_column_with_one_value_in_every_row_is_left_out_whatever_its_type(tmp_path, monkeypatch, capsys):
