@@ -253,6 +253,27 @@ def test_the_cv_table_names_the_epochs_chosen_for_the_full_fit_and_each_fold(
     assert "chosen" not in capsys.readouterr().out  # epochs it was given: nothing to name
 
 
+@pytest.mark.parametrize(("scores", "places"), [([0.8485, 0.0123], 4), ([55.218, 3.1], 3), ([219799.45, 9700.1], 0)])
+def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned(scores, places):
+    from types import SimpleNamespace
+
+    from kit.pipeline import decimals, format_cv
+
+    assert decimals(scores) == places
+    run = SimpleNamespace(
+        mean=scores[0], std=scores[1], fold_scores=[scores[0], -scores[0]], epochs=[], valid_scores=[], weights=None
+    )
+    result = SimpleNamespace(models={"linear": run}, ensemble=run, full_fit_epochs=dict, reused=False, fit_seconds=1.0)
+    comp = SimpleNamespace(slug="s", metric="rmse")
+    plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0)
+    lines = format_cv(comp, SimpleNamespace(name="r"), plan, result).splitlines()
+    head, row = lines[2], lines[3]
+    mean = f"{scores[0]:.{places}f}"
+    assert row.split()[1] == mean and row.split()[4] == mean  # the mean, then the first fold, to those places
+    assert head.index("rmse") + len("rmse") == row.index(" ± ") + len(f" ± {scores[1]:.{places}f}")  # aligned
+    assert head.index("folds") == row.index(mean, row.index(" ± "))  # the folds under their header
+
+
 def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
     from conftest import shared_data
 
