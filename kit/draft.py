@@ -273,6 +273,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
     tokened = {}  # column -> (its tokens, the rows they hold): numbers but for those
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
+    # a target_mean's options by the task: the positive label (binary), one rate per class (multiclass)
+    classes = sorted({_text(v) for v in train[target].dropna()}) if kind == "multiclass" else []
+    option = f", positive = {json.dumps(positive)}" if positive is not None else ""
+    option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
@@ -331,9 +335,10 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
             continue
         elif _many_levels(series):
             many[col] = len(distinct)
-            if kind == "binary":  # its rate of the positive class (see SHARED_ROWS)
+            shared = (series.value_counts() >= MANY_RARE_BELOW).sum() >= 2
+            if kind == "binary" or (shared and kind in ("multiclass", "regression")):  # its target rate (SHARED_ROWS)
                 rates[_new_name(f"{col}_rate", train.columns)] = col
-            elif (series.value_counts() >= MANY_RARE_BELOW).sum() >= 2:
+            elif shared:
                 rare[col] = MANY_RARE_BELOW
             else:  # every level but one would be pooled: one-hot would make one constant; its count is a feature
                 counted[_new_name(f"{col}_count", train.columns)] = col
@@ -357,7 +362,7 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
         told.append(f"{col} is left out of the recipe: it holds numbers but for {named} in {rows:,} rows")
     for col, n in many.items():
         key = "numeric" if col in rates.values() or col in counted.values() else "one_hot"
-        lines += _category_note(col, n, key, train.columns)
+        lines += _category_note(col, n, key, train.columns, option)
         if (
             train[col].value_counts().median() < MANY_RARE_BELOW
         ):  # a few rows a level: perhaps an id, such as a customer's
@@ -390,16 +395,22 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     if fill_mode:
         lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
     if rates:
-        label = f", positive = {json.dumps(positive)}" if positive is not None else ""
         table = ", ".join(
-            f"{_key(new)} = {{ by = {_list([col])}, centre = true{label} }}" for new, col in rates.items()
+            f"{_key(new)} = {{ by = {_list([col])}, centre = true{option} }}" for new, col in rates.items()
         )
-        lines.append(f"target_mean = {{ {table} }}  # the level's rate of the positive class (once in numeric)")
+        what = {"multiclass": "rate of each class", "regression": "mean target"}.get(kind, "rate of the positive class")
+        lines.append(f"target_mean = {{ {table} }}  # the level's {what} (once in numeric)")
     if counted:
         lines.append(f"count = {_table(counted)}  # how many training rows share the level (once in numeric)")
     if log1p:
         lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1)")
-    waiting = {new: f"{col}'s rate, a category of {many[col]:,} levels" for new, col in rates.items()}
+    # a multiclass rate is a column per class (NEW_CLASS), all on the one line to uncomment
+    waiting = {
+        tuple(f"{new}_{c}" for c in classes)
+        if classes
+        else new: f"{col}'s rate{'s' if classes else ''}, a category of {many[col]:,} levels"
+        for new, col in rates.items()
+    }
     waiting |= {new: f"{col}'s count, a category of {many[col]:,} levels" for new, col in counted.items()}
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
@@ -439,16 +450,17 @@ def _many_levels(series) -> bool:
     return bool(shared >= SHARED_ROWS and short and not dates)
 
 
-def _category_note(col: str, levels: int, where: str, columns) -> list[str]:
-    """Comment lines for a category with many levels: the steps that turn it into features, in the recipe's syntax,
-    and where the line to uncomment is (see SHARED_ROWS)."""
+def _category_note(col: str, levels: int, where: str, columns, option: str = "") -> list[str]:
+    """Comment lines for a category with many levels: the steps that turn it into features, in the recipe's syntax
+    (option: target_mean's options for the task), and where the line to uncomment is (see SHARED_ROWS)."""
     count = _new_name(f"{col}_count", columns)
     rate = _new_name(f"{col}_rate", columns)
     return [
         f"# {col}: a category of {levels:,} levels (short texts, most seen in several rows), not free text. To use it,",
         f"# uncomment its line in {where} below. Steps that fit it: one_hot with rare (its levels in fewer than N rows",
         f"# as one), count (how many training rows share its level: count = {{ {_key(count)} = {json.dumps(col)} }}),",
-        f"# target_mean for a binary target (target_mean = {{ {_key(rate)} = {{ by = {_list([col])}, centre = true }} }});",
+        "# target_mean (its level's target rate, or mean for a regression; the draft's pick where it wrote one):",
+        f"# target_mean = {{ {_key(rate)} = {{ by = {_list([col])}, centre = true{option} }} }};",
         "# a column count or target_mean makes is a feature once it is in numeric.",
     ]
 
@@ -459,7 +471,9 @@ def _array(key: str, items: list, comment: str, waiting: dict) -> list[str]:
     if not waiting:
         return [f"{key} = {_list(items)}  {comment}"]
     lines = [f"{key} = [  {comment}", *([f"    {_list(items)[1:-1]},"] if items else [])]
-    lines += [f"    # {json.dumps(item)},  # {what}: uncomment to use it" for item, what in waiting.items()]
+    # an item of several columns (a multiclass rate) is one line of them all
+    names = {item: _list(item)[1:-1] if isinstance(item, tuple) else json.dumps(item) for item in waiting}
+    lines += [f"    # {names[item]},  # {what}: uncomment to use it" for item, what in waiting.items()]
     return [*lines, "]"]
 
 
