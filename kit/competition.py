@@ -176,6 +176,40 @@ class Definition:
     validation: Validation = field(default=None, metadata={"section": True})
 
 
+def _check_target_mean(recipes: dict, task: str, raw: dict) -> None:
+    """target_mean's options by the task: positive for binary, classes (required) for multiclass, neither for
+    regression, where the group's mean value is its feature; no target_mean for a task of other targets."""
+    labels = raw.get("submission", {}).get("labels")
+    for name, spec in recipes.items():
+        for new, t in spec.target_mean.items():
+            place = Place(("recipes", name), ("target_mean", new))
+            if task not in ("binary", "multiclass", "regression"):
+                raise SchemaError(
+                    f"{place}: target_mean learns from one target column, and {raw['slug']} is a {task} task; drop "
+                    f"it and read {' and '.join(t['by'])} with one_hot or count instead"
+                )
+            if "positive" in t and task != "binary":
+                raise SchemaError(
+                    f"{place}: positive names the counted label of a binary task, and {raw['slug']} is a {task} "
+                    f"task; drop it{' (classes names the labels whose rates it makes)' if task == 'multiclass' else ''}"
+                )
+            if "classes" in t and task != "multiclass":
+                raise SchemaError(
+                    f"{place}: classes is for a multiclass task, and {raw['slug']} is a {task} task; drop it"
+                    + (" (positive names the label counted)" if task == "binary" else "")
+                )
+            if "classes" not in t and task == "multiclass":
+                raise SchemaError(
+                    f"{place}: a multiclass target_mean makes one rate per class, so it needs classes, the labels "
+                    f"as the target writes them, such as classes = {show(list(labels or ['a', 'b']), 200)}"
+                )
+            unknown = [c for c in t.get("classes", ()) if labels and c not in labels]
+            if unknown:
+                raise SchemaError(
+                    f"{place}: classes lists {show(unknown[0])}, none of the [submission] labels ({', '.join(labels)})"
+                )
+
+
 def _parse(raw: dict, path: Path) -> Competition:
     if isinstance(raw.get("metric"), str):  # metric names match in any case: "RMSLE" is rmsle
         raw = {**raw, "metric": raw["metric"].lower()}
@@ -185,7 +219,8 @@ def _parse(raw: dict, path: Path) -> Competition:
                 unknown_metric(show(raw["metric"])) + (f", the closest being {show(close)}" if close else "")
             )
     check(raw, Definition)
-    recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"]) for name, spec in raw["recipes"].items()}
+    task = raw.get("task", "binary")
+    recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"], task) for name, spec in raw["recipes"].items()}
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
         if table.get("recipe", next(iter(recipes))) not in recipes:
             raise SchemaError(f"{place} {show(table['recipe'])} is none of the [recipes]: {', '.join(recipes)}")
@@ -193,14 +228,7 @@ def _parse(raw: dict, path: Path) -> Competition:
     metric = raw.get("metric") or default_metric(task)
     if metric not in metrics_for(task):
         raise SchemaError(f"metric {metric} does not score a {task} task; use one of {', '.join(metrics_for(task))}")
-    for name, spec in recipes.items():  # it learns the rate of the positive label: there is none to learn here
-        if spec.target_mean and task != "binary":
-            new, t = next(iter(spec.target_mean.items()))
-            raise SchemaError(
-                f"{Place(('recipes', name), ('target_mean', new))}: target_mean works only for a binary task (the "
-                f"rate of the positive label in a group), and {raw['slug']} is a {task} task; drop it and read "
-                f"{' and '.join(t['by'])} with one_hot or count instead"
-            )
+    _check_target_mean(recipes, task, raw)
     validation = raw.get("validation", {})
     if "group_pattern" in validation and "group" not in validation:
         raise SchemaError("[validation] group_pattern needs group, the column it reads")
@@ -438,6 +466,13 @@ def task_of(comp: Competition, train) -> Task:
     labels = comp.labels
     if comp.task != "regression" and not labels:
         labels = tuple(sorted({label(v) for v in train[comp.target].dropna()}))
+    for name, spec in comp.recipes.items():  # [submission] labels, when given, were checked at load
+        for new, t in spec.target_mean.items():
+            if unknown := [c for c in t.get("classes", ()) if c not in labels]:
+                raise KitError(
+                    f"recipe {name}'s target_mean {new} lists the class {unknown[0]!r}, which {comp.target} never "
+                    f"holds ({', '.join(labels)}); fix the definition."
+                )
     return make_task(comp.task, comp.metric, labels, comp.columns)
 
 

@@ -3,7 +3,8 @@ surname, a title), given back to any row with that key.
 
 - fill_group: a column's missing values take their group's median or mode.
 - count: the size of the row's group.
-- target_mean: the rate of the positive target in the row's group.
+- target_mean: the rate of the positive target in the row's group (binary), of each listed class
+  (multiclass: one column per class), or the mean target value (regression).
 
 Only fit rows (the rows `fit_recipe` saw) are counted; a validation or test row never shapes a
 group, even its own, so apply gives the same features whatever else is in the frame. A fit row is
@@ -15,7 +16,8 @@ id column:
 - target_mean gives a fit row the rate of the *other* fit rows of its group (leave-one-out), so
   no row ever sees its own label; a new row gets the rate of all the fit rows of its group.
   `prior_weight` m pulls small groups toward the prior p (the rate over all fit rows):
-  (positives + m * p) / (rows + m). A row with no known group, or a missing key, gets p;
+  (positives + m * p) / (rows + m), positives being the sum of the target values for a regression.
+  A row with no known group, or a missing key, gets p;
   with `centre` every value has p subtracted, so such a row reads 0. The fit rows' values are
   stored per id, so apply never reads the target.
 
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from kit import KitError
+from kit.recipe_spec import target_mean_columns
 from kit.values import FALSE, TRUE, as_flags, as_number, plain, text_codes, texts
 
 
@@ -80,29 +83,49 @@ def target_mean_step(spec, state, out, fitting):
         return
     ids = row_ids(spec, out)
     if fitting:
-        state["target_mean"] = {new: _learn_rates(spec, out, ids, t) for new, t in spec.target_mean.items()}
+        state["target_mean"] = {
+            column: _learn_rates(out, ids, t, y)
+            for new, t in spec.target_mean.items()
+            for column, y in _targets(spec, out, new, t)
+        }
     for new, t in spec.target_mean.items():
-        learned = state["target_mean"][new]
-        rates, own, prior = learned["groups"], learned["fit_rows"], learned["prior"]
-        shift = prior if t["centre"] else 0.0  # centred, a group never seen reads 0: no evidence either way
-        codes, keys = _key_codes(out, t["by"])
-        rate = np.array([rates.get(k, prior) for k in keys] + [prior])[codes]  # (n,) the group's rate
-        mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
-        out[new] = np.where(np.isnan(mine), rate, mine) - shift
+        for column in target_mean_columns(new, t):
+            learned = state["target_mean"][column]
+            rates, own, prior = learned["groups"], learned["fit_rows"], learned["prior"]
+            shift = prior if t["centre"] else 0.0  # centred, a group never seen reads 0: no evidence either way
+            codes, keys = _key_codes(out, t["by"])
+            rate = np.array([rates.get(k, prior) for k in keys] + [prior])[codes]  # (n,) the group's rate
+            mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
+            out[column] = np.where(np.isnan(mine), rate, mine) - shift
 
 
-def _learn_rates(spec, out, ids: list[str], t: dict) -> dict:
-    """Per group the smoothed rate of all its fit rows, and per fit row the rate of the others."""
+def _targets(spec, out, new: str, t: dict) -> list[tuple[str, np.ndarray]]:
+    """(column made, (n,) the fit rows' values it averages) for one entry: the positive flags (binary), the target
+    as numbers (regression), or one flag per listed class (multiclass)."""
     if spec.target is None or spec.target not in out:
         raise KitError(f"recipe {spec.name} has target_mean, so its training rows need the target column.")
-    y = _positives(out[spec.target], spec.target, t.get("positive"))  # (n,) 1.0 / 0.0
-    if y.isna().any():
+    target = out[spec.target]
+    if target.isna().any():
         raise KitError(f"the target {spec.target} has missing values; target_mean cannot learn from them.")
-    y = y.to_numpy()  # (n,) 0.0 / 1.0: every sum of them below is exact, in any order
+    if t.get("values"):
+        y = as_number(target, spec.target).to_numpy(dtype="float64")
+        if not np.isfinite(y).all():
+            raise KitError(f"the target {spec.target} has missing or infinite values; target_mean cannot average them.")
+        return [(new, y)]
+    if "classes" in t:  # a class the fit rows never hold (a fold without a rare one) has the rate 0 everywhere
+        labels = texts(target)  # (n,) as the CSV writes them
+        return [(f"{new}_{c}", (labels == c).astype("float64")) for c in t["classes"]]
+    return [(new, _positives(target, spec.target, t.get("positive")).to_numpy())]
+
+
+def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> dict:
+    """Per group the smoothed mean of y over all its fit rows, and per fit row the mean over the others.
+
+    y: (n,) 0.0 / 1.0 flags (every sum of them is exact, in any order) or the target's values."""
     m, prior = t["prior_weight"], float(y.sum()) / len(y)
     codes, keys = _key_codes(out, t["by"])
     known = codes >= 0
-    positives = np.bincount(codes[known], weights=y[known], minlength=len(keys))  # (n_keys,)
+    positives = np.bincount(codes[known], weights=y[known], minlength=len(keys))  # (n_keys,) sums of y
     rows = np.bincount(codes[known], minlength=len(keys)).astype("float64")  # (n_keys,)
 
     def rate(pos: np.ndarray, n: np.ndarray) -> np.ndarray:

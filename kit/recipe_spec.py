@@ -46,7 +46,9 @@ class RecipeSpec:
     sum: dict = field(default_factory=dict)  # new column -> columns and numbers added up
     equals: dict = field(default_factory=dict)  # new column -> {column, values}: 1.0 where column holds one of values
     count: dict = field(default_factory=dict)  # new column -> key columns: size of the row's group among fit rows
-    target_mean: dict = field(default_factory=dict)  # new column -> {by, prior_weight, centre}: the group's target rate
+    # new column -> {by, prior_weight, centre, [positive | classes | values]}: the group's target rate (binary),
+    # rate of each of `classes` (multiclass: one column NEW_CLASS each) or mean target (regression: values = true)
+    target_mean: dict = field(default_factory=dict)
     ratio: dict = field(default_factory=dict)  # new column -> (numerator, denominator)
     log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
     numeric: tuple = ()  # numeric feature columns, in output order
@@ -68,7 +70,7 @@ class RecipeSpec:
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
         e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("count", by, (new,)) for new, by in self.count.items()]
-        e += [("target_mean", t["by"], (new,)) for new, t in self.target_mean.items()]
+        e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
         e += [("ratio", r, (new,)) for new, r in self.ratio.items()]
         e += [("log1p", (source,), (new,)) for new, source in self.log1p.items()]
         e += [(step, (c,), ()) for step in ("numeric", "one_hot") for c in getattr(self, step)]
@@ -175,12 +177,14 @@ class Equals:
 
 @dataclass(frozen=True)
 class TargetMean:
-    """target_mean = { NEW = { by, prior_weight, centre, positive } }"""
+    """target_mean = { NEW = { by, prior_weight, centre, positive, classes } }"""
 
     by: Names
     prior_weight: float = field(default=0.0, metadata={"min": 0})
     centre: bool = False
-    positive: str = None  # the target's label counted as 1 (as the CSV writes it); default: True, 1 or yes
+    positive: str = None  # binary: the target's label counted as 1 (as the CSV writes it); default: True, 1 or yes
+    # multiclass (required there): the labels, as the CSV writes them, whose rates make NEW_LABEL each
+    classes: list[Name] = field(default=None, metadata={"min_len": 1, "unique": True})
 
 
 @dataclass(frozen=True)
@@ -220,12 +224,19 @@ def _date_entry(raw) -> tuple | dict:
     return {"parts": tuple(raw["parts"]), "format": raw["format"]} if "format" in raw else tuple(raw["parts"])
 
 
+def target_mean_columns(new: str, t: dict) -> tuple:
+    """The columns one target_mean entry makes: NEW, or NEW_LABEL for each of its classes."""
+    return tuple(f"{new}_{c}" for c in t["classes"]) if "classes" in t else (new,)
+
+
 def _names(value) -> tuple:
     """One name (or value) or a list of them, as a tuple."""
     return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
-def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str | None = None) -> RecipeSpec:
+def parse_recipe(
+    name: str, raw: dict, id_column: str | None = None, target: str | None = None, task: str = "binary"
+) -> RecipeSpec:
     """One [recipes.NAME] table as a RecipeSpec, checked against RecipeTable and then as a whole."""
     check(raw, RecipeTable, Place(("recipes", name)))
     split = {col: {"sep": s["sep"], "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
@@ -241,6 +252,8 @@ def parse_recipe(name: str, raw: dict, id_column: str | None = None, target: str
             "centre": t.get("centre", False),
             # only when given: a recipe without it keeps the fingerprint (kit.report.recipe_hash) it had
             **({"positive": t["positive"]} if "positive" in t else {}),
+            **({"classes": tuple(t["classes"])} if "classes" in t else {}),
+            **({"values": True} if task == "regression" else {}),  # the mean of the target as numbers
         }
         for new, t in raw.get("target_mean", {}).items()
     }

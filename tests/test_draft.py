@@ -342,7 +342,12 @@ def shops(folder: Path, target) -> Path:
             '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
             ["shop_rate"],
         ),
-        (lambda i: f"{i % 9 + i % 5 / 10:.1f}", "one_hot", '    # "shop",  # a category of 60 levels', ["shop_SH000"]),
+        (
+            lambda i: f"{i % 9 + i % 5 / 10:.1f}",
+            "numeric",
+            '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
+            ["shop_rate"],
+        ),
     ],
     ids=["binary", "regression"],
 )
