@@ -334,46 +334,23 @@ def shops(folder: Path, target) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("target", "where", "line", "features"),
-    [
-        (
-            lambda i: int(i % 3 == 0),
-            "numeric",
-            '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
-            ["shop_rate"],
-        ),
-        (
-            lambda i: f"{i % 9 + i % 5 / 10:.1f}",
-            "numeric",
-            '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
-            ["shop_rate"],
-        ),
-    ],
-    ids=["binary", "regression"],
+    "target", [lambda i: int(i % 3 == 0), lambda i: f"{i % 9 + i % 5 / 10:.1f}"], ids=["binary", "regression"]
 )
-def test_a_category_with_many_levels_is_told_from_free_text_and_one_uncommented_line_puts_it_in_the_recipe(
-    target, where, line, features, tmp_path, monkeypatch, capsys
+def test_a_category_with_many_levels_is_told_from_free_text_and_drafted_as_its_target_rate(
+    target, tmp_path, monkeypatch, capsys
 ):
     folder = shops(tmp_path / "data", target)
-    _, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
     assert "# Not used: remark (600 distinct texts); `extract` or `split` can turn text into features." in text
     assert "shop (" not in text  # not called text
     assert "# shop: a category of 60 levels (short texts, most seen in several rows), not free text." in text
-    assert f"# uncomment its line in {where} below." in text
+    assert "# Drafted as its level's target rate: each training row's from the other rows of its level." in text
     assert 'count = { shop_count = "shop" }' in text  # the other steps that fit, in the recipe's syntax
-    assert 'target_mean = { shop_rate = { by = ["shop"], centre = true } }' in text
-    assert f"kit: note: shop looks like a category with 60 levels; uncomment its line in {where} to use it." in err
-    commented = f"{line}: uncomment to use it"
-    assert commented in text.splitlines()
-
-    def shown() -> str:  # the features `kit recipe show` lists, before what the recipe learned
-        assert main(["recipe", "show", "-c", "shops", "--data-dir", str(folder)]) == 0
-        return capsys.readouterr().out.split("learned on the training rows")[0]
-
-    assert not any(f in shown() for f in features)  # drafted, the category is not a feature
-    definition = tmp_path / "competitions" / "shops.toml"
-    definition.write_text(text.replace(commented, commented.replace("# ", "", 1)))
-    assert all(f in shown() for f in features)  # uncommented, it is
+    assert raw["recipes"]["base"]["target_mean"] == {"shop_rate": {"by": ["shop"], "centre": True}}
+    assert raw["recipes"]["base"]["numeric"][-1] == "shop_rate"  # a feature as drafted
+    assert "kit: note: shop looks like a category with 60 levels: drafted as its level's target rate." in err
+    assert main(["recipe", "show", "-c", "shops", "--data-dir", str(folder)]) == 0
+    assert "shop_rate" in capsys.readouterr().out.split("learned on the training rows")[0]
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
 
@@ -382,12 +359,10 @@ def test_a_binary_target_of_labels_other_than_true_and_false_drafts_target_mean_
     tmp_path, monkeypatch, capsys
 ):
     folder = shops(tmp_path / "data", lambda i: "Y" if i % 3 == 0 else "N")
-    _, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
     assert 'labels = ["N", "Y"]' in text
     assert 'target_mean = { shop_rate = { by = ["shop"], centre = true, positive = "Y" } }' in text
-    line = '    # "shop_rate",  # shop\'s rate, a category of 60 levels: uncomment to use it'
-    definition = tmp_path / "competitions" / "shops.toml"
-    definition.write_text(text.replace(line, line.replace("# ", "", 1)))
+    assert "shop_rate" in raw["recipes"]["base"]["numeric"]
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0  # the rate learns from "Y" rows
 

@@ -161,38 +161,36 @@ def test_a_class_the_training_target_never_holds_is_refused_when_no_labels_are_l
 
 
 @pytest.mark.parametrize(
-    ("target", "line", "made"),
+    ("target", "features", "made"),
     [
         (
             lambda i: ("hi", "lo", "mid")[(i // 2) % 3] if i % 4 else "lo",
-            '    # "shop_rate_hi", "shop_rate_lo", "shop_rate_mid",  # shop\'s rates, a category of 60 levels',
+            ["shop_rate_hi", "shop_rate_lo", "shop_rate_mid"],
             'target_mean = { shop_rate = { by = ["shop"], centre = true, classes = ["hi", "lo", "mid"] } }  # the '
-            "level's rate of each class (once in numeric)",
+            "level's rate of each class, never a training row's own label",
         ),
         (
             lambda i: f"{i % 9 + i % 5 / 10:.1f}",
-            '    # "shop_rate",  # shop\'s rate, a category of 60 levels',
-            'target_mean = { shop_rate = { by = ["shop"], centre = true } }  # the level\'s mean target (once in numeric)',
+            ["shop_rate"],
+            'target_mean = { shop_rate = { by = ["shop"], centre = true } }  # the level\'s mean target, never a '
+            "training row's own label",
         ),
     ],
     ids=["multiclass", "regression"],
 )
 def test_kit_new_drafts_a_many_level_category_as_its_target_rate_and_kit_cv_runs_it(
-    target, line, made, tmp_path, monkeypatch, capsys
+    target, features, made, tmp_path, monkeypatch, capsys
 ):
     folder = shops(tmp_path / "data", target)
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
     assert made in text.splitlines()
     assert "shop" not in raw["recipes"]["base"].get("rare", {}) and "shop" not in raw["recipes"]["base"]["one_hot"]
-    commented = f"{line}: uncomment to use it"
-    assert commented in text.splitlines()
-    definition = tmp_path / "competitions" / "shops.toml"
-    definition.write_text(text.replace(commented, commented.replace("# ", "", 1)))
+    assert raw["recipes"]["base"]["numeric"][-len(features) :] == features  # features as drafted
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
     assert main(["recipe", "show", "-c", "shops", "--data-dir", str(folder)]) == 0
     shown = capsys.readouterr().out.split("learned on the training rows")[0]
-    assert all(c in shown for c in line.split("#")[1].replace('"', "").replace(",", " ").split())
+    assert all(c in shown for c in features)
 
 
 def test_a_class_the_target_never_holds_stops_kit_cv_with_one_sentence(tmp_path, monkeypatch, capsys):
@@ -200,7 +198,7 @@ def test_a_class_the_target_never_holds_stops_kit_cv_with_one_sentence(tmp_path,
     _, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
     lines = [x for x in text.splitlines() if not x.startswith("labels = ")]  # the classes are then the target's
     text = "\n".join(lines).replace('classes = ["hi", "lo", "mid"]', 'classes = ["hi", "top"]')
-    text = text.replace('# "shop_rate_hi", "shop_rate_lo", "shop_rate_mid",', '"shop_rate_hi", "shop_rate_top",')
+    text = text.replace('"shop_rate_hi", "shop_rate_lo", "shop_rate_mid"', '"shop_rate_hi", "shop_rate_top"')
     (tmp_path / "competitions" / "shops.toml").write_text(text)
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 2
