@@ -170,6 +170,14 @@ class Task:
         y = torch.tensor([index[v] for v in values])
         return y.float() if self.kind == "binary" else y
 
+    def within_training_range(self, pred: torch.Tensor, y_fit: torch.Tensor) -> torch.Tensor:
+        """Predictions of values kept within the range of the targets the models learned from (`y_fit`); other
+        tasks' predictions as they are. A value outside it is nearer the truth at the range's end whenever the truth
+        lies within it, as almost all does: a net's linear output may overshoot, down to a negative price."""
+        if self.kind != "regression" or len(y_fit) == 0:
+            return pred
+        return pred.clamp(y_fit.min().item(), y_fit.max().item())
+
     def untransform(self, pred: torch.Tensor) -> torch.Tensor:
         """Predictions in the space models learn in, back on the target's own scale (expm1 for rmsle)."""
         if self.kind == "regression" and self.metric.name == "rmsle":

@@ -242,7 +242,9 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
             losses = done.losses.cpu()  # waits for the device
             valid_all = predict(settings, task, done.params, valid[0]).cpu()  # (F, S, m_max[, k])
             for i, f in enumerate(fold_ids):
-                valid_pred[f] = valid_all[i, :, : len(folds[f][1])].mean(dim=0)  # (n_valid[, k]) mean over seeds
+                valid_pred[f] = task.within_training_range(  # (n_valid[, k]) mean over seeds
+                    valid_all[i, :, : len(folds[f][1])].mean(dim=0), y[folds[f][0]]
+                )
                 histories[f] = [h[: epochs[f]] for h in losses[i].tolist()]  # per seed, the loss per epoch
                 by_fold[f] = (done.params, i)
             if progress:
@@ -265,6 +267,10 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
     del trained, by_name
     data.stacks.clear()
     test_pred = _test_predictions(data, spec, test, grids, task, device)
+    test_pred = {
+        name: [task.within_training_range(p, y[train_idx]) for p, (train_idx, _) in zip(preds, folds)]
+        for name, preds in test_pred.items()
+    }
     for name, (valid_pred, histories, curve_losses, curves, epochs) in results.items():
         result = _model_result(valid_pred, test_pred[name], [h for fold in histories for h in fold], y, folds, task)
         result.valid_losses = [h for fold in curve_losses for h in fold]
@@ -522,7 +528,8 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
 
     def train_model(name: str) -> torch.Tensor:
         params = fit(settings[name], task, x_train, y_train, mask, seeds=plan.seed_list()).params
-        return predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+        pred = predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+        return task.within_training_range(pred, y)
 
     # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
     order, workers = training_schedule(settings, len(y), x_train.shape[2], task.width, plan.seeds, device)

@@ -263,3 +263,37 @@ def test_without_choose_epochs_every_fold_trains_the_settings_epochs(synthetic_d
     plan = Plan(models=("nn",), folds=3, training=Training(epochs=9))
     result = cross_validate(SPEC, train, test, y, plan, TASK)
     assert result.models["nn"].epochs == [9, 9, 9] and result.full_fit_epochs() == {}
+
+
+def test_regression_predictions_stay_within_the_range_of_the_targets_their_models_learned_from():
+    import pandas as pd
+
+    from kit.recipe_spec import RecipeSpec
+    from kit.task import make_task
+    from kit.train import Training
+    from kit.validation import Plan, cross_validate, fit_full
+
+    x = torch.linspace(0, 1, 120)
+    frame = pd.DataFrame({"x": x.tolist()})
+    test = pd.DataFrame({"x": [2.0, 3.0, -1.0]})  # far outside: a line through the rows overshoots both ways
+    y = 10 * x
+    spec = RecipeSpec(name="t", numeric=["x"], scale="none")
+    task = make_task("regression", "rmse", (), ("id", "y"))
+    plan = Plan(split="group", folds=2, models=("linear",), training=Training(epochs=60, lr=0.1))
+    groups = (x > 0.5).long().numpy()  # the fold that validates the high half learns from the low half alone
+    result = cross_validate(spec, frame, test, y, plan, task, groups=groups)
+    bounds = []  # each fold's training range
+    for pred, (train_idx, _) in zip(result.models["linear"].fold_preds, result.folds):
+        bounds.append((y[train_idx].min().item(), y[train_idx].max().item()))
+        assert bounds[-1][0] <= pred.min().item() and pred.max().item() <= bounds[-1][1]
+    # the test rows' prediction, the folds' mean: each fold's line would give about 20, 30 and -10
+    highs, lows = [h for _, h in bounds], [lo for lo, _ in bounds]
+    expected = [sum(highs) / 2, sum(highs) / 2, sum(lows) / 2]
+    assert result.models["linear"].test_pred.tolist() == pytest.approx(expected)
+    high_half = next(p for p, (_, v) in zip(result.models["linear"].fold_preds, result.folds) if x[v].min() > 0.5)
+    assert (high_half == y[x <= 0.5].max()).sum() >= 30  # the low half's line overshoots most of the high half
+    test_pred, _ = fit_full(spec, frame, test, y, plan, task)
+    assert test_pred.tolist() == [10.0, 10.0, 0.0]
+    binary = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    probabilities = torch.tensor([0.2, 0.9])
+    assert binary.within_training_range(probabilities, torch.tensor([0.0, 0.0])) is probabilities  # only values
