@@ -132,9 +132,8 @@ def test_the_loss_is_the_mean_over_columns_of_each_columns_binary_log_loss():
     gen = torch.Generator().manual_seed(3)
     z = torch.randn(2, 3, 5, 4, generator=gen) * 5  # (F, S, n, k) logits
     y = (torch.rand(2, 5, 4, generator=gen) < 0.5).float()  # (F, n, k)
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(
-        z, y[:, None].expand_as(z), reduction="none"
-    ).mean(dim=-1)  # torch's own loss, the oracle: (F, S, n)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits  # torch's own loss, the oracle
+    expected = bce(z, y[:, None].expand_as(z), reduction="none").mean(dim=-1)  # (F, S, n)
     assert torch.allclose(TASK_LOSS["multilabel"](z, y), expected, atol=1e-6)
 
 
@@ -243,7 +242,9 @@ def test_kit_new_drafts_a_multilabel_definition_that_cv_and_submission_run_uncha
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert (sidecar["task"], sidecar["metric"], sidecar["targets"]) == ("multilabel", "roc_auc", list(TARGETS))
     assert path.with_suffix(".cv.png").is_file() and path.with_suffix(".loss.png").is_file()
-    assert "passes every check" in kit(tmp_path, monkeypatch, capsys, "submit", "--check", str(path), "-c", "steel", "--data-dir", "data")
+    assert "passes every check" in kit(
+        tmp_path, monkeypatch, capsys, "submit", "--check", str(path), "-c", "steel", "--data-dir", "data"
+    )
     report = kit(tmp_path, monkeypatch, capsys, "report", "-c", "steel")
     assert "cv roc_auc" in report and path.name in report
 
@@ -256,7 +257,9 @@ def test_kit_new_drafts_a_multilabel_definition_that_cv_and_submission_run_uncha
         ("\n".join(",".join(r[:3]) for r in rows) + "\n", "the submission's header is 'id,Pastry,Z_Scratch'"),
     ):
         (tmp_path / "bad.csv").write_text(bad)
-        err = refused(tmp_path, monkeypatch, capsys, "submit", "--check", "bad.csv", "-c", "steel", "--data-dir", "data")
+        err = refused(
+            tmp_path, monkeypatch, capsys, "submit", "--check", "bad.csv", "-c", "steel", "--data-dir", "data"
+        )
         assert reason in err
 
 
