@@ -87,7 +87,7 @@ def _plan(args, here: bool = True):
         raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
     if split == "stratified" and comp.task not in STRATIFIED:  # multilabel: scikit-learn cannot stratify it
         raise KitError(
-            f"stratified folds need one class per row; a {comp.task} task splits with --split kfold (or group)."
+            f"stratified folds need classes, one per row; a {comp.task} task splits with --split kfold (or group)."
         )
     if split == "group" and "group" not in comp.validation:
         raise KitError(f"--split group needs [validation] group = COLUMN in {comp.source}.")
