@@ -75,6 +75,15 @@ def log_loss_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return z.clamp(min=0) - z * y[:, None] + torch.log1p(torch.exp(-z.abs()))
 
 
+def multilabel_log_loss_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Multilabel: each target column's binary log loss from its logit, averaged over the k columns.
+
+    z (F, S, n, k), y (F, n, k) of 0/1 -> (F, S, n); the mean, not the sum, keeps the loss (and the step
+    a learning rate makes) the size of one binary task's whatever k is.
+    """
+    return log_loss_rows(z, y).mean(dim=-1)
+
+
 def cross_entropy_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Multiclass cross-entropy from logits: -log softmax(z)[true class], via logsumexp (stable)."""
     log_p = z - torch.logsumexp(z, dim=-1, keepdim=True)  # (F, S, n, k) log-softmax
@@ -87,7 +96,10 @@ def squared_error_rows(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def absolute_error_rows(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The article's loss, on predictions (probabilities or values); for k classes, summed over them."""
+    """The article's loss, on predictions (probabilities or values); for k classes, summed over them;
+    for k target columns (y (F, n, k)), averaged over them."""
+    if y.dim() == 3:
+        return (pred - y[:, None]).abs().mean(dim=-1)
     if pred.dim() == 4:
         one_hot = (y[..., None] == torch.arange(pred.shape[-1], device=y.device)).to(pred.dtype)  # (F, n, k)
         return (pred - one_hot[:, None]).abs().sum(dim=-1)

@@ -15,6 +15,7 @@ from pathlib import Path
 from kit import KitError, paths
 from kit.competition import MODEL_NAMES
 from kit.fixes import worded
+from kit.task import STRATIFIED
 
 SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
@@ -84,8 +85,10 @@ def _plan(args, here: bool = True):
         raise KitError(f"--seeds and --repeats must be at least 1 (got {seeds} and {repeats}).")
     if args.epochs is not None and args.epochs < 1:
         raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
-    if split == "stratified" and comp.task == "regression":
-        raise KitError("stratified folds need classes; a regression task splits with --split kfold (or group).")
+    if split == "stratified" and comp.task not in STRATIFIED:  # multilabel: scikit-learn cannot stratify it
+        raise KitError(
+            f"stratified folds need classes, one per row; a {comp.task} task splits with --split kfold (or group)."
+        )
     if split == "group" and "group" not in comp.validation:
         raise KitError(f"--split group needs [validation] group = COLUMN in {comp.source}.")
     # Seeds go to torch and scikit-learn, which take 0 <= seed < 2**32; every seed used must fit.
@@ -128,7 +131,7 @@ def _plan(args, here: bool = True):
 def _default_split(comp) -> str:
     if "group" in comp.validation:
         return "group"
-    return "kfold" if comp.task == "regression" else "stratified"
+    return "stratified" if comp.task in STRATIFIED else "kfold"
 
 
 TRAINING_FLAGS = {  # flag attribute -> its [training] key

@@ -28,7 +28,7 @@ class Competition:
     slug: str  # Kaggle's name for it, as in kaggle.com/competitions/<slug>
     title: str
     id: str  # id column, in test.csv and the submission
-    target: str  # target column in train.csv and the submission
+    target: str | tuple  # target column in train.csv and the submission; multilabel: a tuple of them
     metric: str  # a name in kit.task.METRICS
     files: dict  # role (train, test, sample_submission) -> file name
     columns: tuple  # submission header, in order; [id, target] when the definition does not list it
@@ -38,8 +38,13 @@ class Competition:
     source: Path  # the definition file
     run: dict = field(default_factory=dict)  # `kit run` defaults (recipe, models, seeds): the chosen configuration
     training: dict = field(default_factory=dict)  # [training] as written: kit.train.Training.from_table reads it
-    task: str = "binary"  # "binary", "multiclass" or "regression"
+    task: str = "binary"  # "binary", "multiclass", "multilabel" or "regression"
     validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
+
+    @property
+    def targets(self) -> tuple:
+        """The target columns: one, or a multilabel task's several."""
+        return (self.target,) if isinstance(self.target, str) else self.target
 
     def recipe(self, name: str | None = None) -> RecipeSpec:
         name = name or self.default_recipe
@@ -163,7 +168,10 @@ class Definition:
 
     slug: Slug  # written into paths: submissions/<slug>/, data/<slug>/
     id: Name
-    target: Name
+    # a list of two or more columns, each binary, is a multilabel task: one probability per column
+    target: Name | Annotated[list[Name], Rule(min_len=2, unique=True)] = field(
+        metadata={"means": "a column name, or a list of two or more column names (a multilabel task)"}
+    )
     files: Files = field(metadata={"section": True})
     recipes: dict[Name, RecipeTable] = field(metadata={"section": True, "min_len": 1})
     title: str = None  # default: the slug
@@ -219,12 +227,25 @@ def _parse(raw: dict, path: Path) -> Competition:
                 unknown_metric(show(raw["metric"])) + (f", the closest being {show(close)}" if close else "")
             )
     check(raw, Definition)
-    task = raw.get("task", "binary")
-    recipes = {name: parse_recipe(name, spec, raw["id"], raw["target"], task) for name, spec in raw["recipes"].items()}
+    targets = raw["target"] if isinstance(raw["target"], list) else None  # several: a multilabel task
+    if targets and raw.get("task", "multilabel") != "multilabel":
+        raise SchemaError(
+            f"target lists {len(targets)} columns, which makes a multilabel task, not a {raw['task']} one; "
+            'drop task or write task = "multilabel"'
+        )
+    task = raw.get("task", "multilabel" if targets else "binary")
+    single = None if targets else raw["target"]  # target_mean learns from one column; multilabel refuses it below
+    recipes = {name: parse_recipe(name, spec, raw["id"], single, task) for name, spec in raw["recipes"].items()}
+    for name, spec in recipes.items():
+        read = [t for t in targets or () if t in spec.input_columns()]
+        if read:
+            raise SchemaError(f"recipe {name} reads the target {read[0]} as an input; a recipe reads no target")
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
         if table.get("recipe", next(iter(recipes))) not in recipes:
             raise SchemaError(f"{place} {show(table['recipe'])} is none of the [recipes]: {', '.join(recipes)}")
-    task = raw.get("task", "binary")
+    task = "multilabel" if targets else raw.get("task", "binary")
+    if task == "multilabel" and not targets:
+        raise SchemaError('task = "multilabel" needs target to list its two or more target columns')
     metric = raw.get("metric") or default_metric(task)
     if metric not in metrics_for(task):
         raise SchemaError(f"metric {metric} does not score a {task} task; use one of {', '.join(metrics_for(task))}")
@@ -233,18 +254,18 @@ def _parse(raw: dict, path: Path) -> Competition:
     if "group_pattern" in validation and "group" not in validation:
         raise SchemaError("[validation] group_pattern needs group, the column it reads")
     sub = raw.get("submission", {})
-    if task == "regression" and "labels" in sub:
-        raise SchemaError("[submission] labels are for classification; a regression task has none")
+    if task in ("regression", "multilabel") and "labels" in sub:
+        raise SchemaError(f"[submission] labels are for one class column; a {task} task has none")
     if task == "binary" and len(sub.get("labels", ())) not in (0, 2):
         raise SchemaError("[submission] labels of a binary task are two: [negative, positive]")
     return Competition(
         slug=raw["slug"],
         title=raw.get("title", raw["slug"]),
         id=raw["id"],
-        target=raw["target"],
+        target=tuple(targets) if targets else raw["target"],
         metric=metric,
         files=dict(raw["files"]),
-        columns=tuple(sub.get("columns", (raw["id"], raw["target"]))),
+        columns=tuple(sub.get("columns", (raw["id"], *(targets or [raw["target"]])))),
         labels=tuple(sub.get("labels", ())),
         recipes=recipes,
         default_recipe=raw.get("recipe", next(iter(recipes))),
@@ -400,12 +421,12 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     """
     inputs = recipe.input_columns()
     train_path, test_path = data_file(comp, data_dir, "train"), data_file(comp, data_dir, "test")
-    train = read_csv(train_path, [comp.id, comp.target, *inputs], comp.id)
+    train = read_csv(train_path, [comp.id, *comp.targets, *inputs], comp.id)
     test = read_csv(test_path, [comp.id, *inputs], comp.id)
     for name, frame in (("train", train), ("test", test)):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
-    refuse_infinite(train, train_path, [comp.target], comp.id)
+    refuse_infinite(train, train_path, list(comp.targets), comp.id)
     if recipe.infinite == "missing":
         train, test = _infinite_as_missing(train, inputs), _infinite_as_missing(test, inputs)
     for frame, path in ((train, train_path), (test, test_path)):
@@ -464,7 +485,9 @@ def _infinite_as_missing(frame, columns: list[str]):
 def task_of(comp: Competition, train) -> Task:
     """The competition's Task; class labels from [submission] labels, else the training target's values, sorted."""
     labels = comp.labels
-    if comp.task != "regression" and not labels:
+    if comp.task == "multilabel":  # its "labels" are the target columns
+        labels = comp.targets
+    elif comp.task != "regression" and not labels:
         labels = tuple(sorted({label(v) for v in train[comp.target].dropna()}))
     for name, spec in comp.recipes.items():  # [submission] labels, when given, were checked at load
         for new, t in spec.target_mean.items():
@@ -478,34 +501,43 @@ def task_of(comp: Competition, train) -> Task:
 
 def read_task(comp: Competition, data_dir: Path) -> Task:
     """The Task, reading only the training file's target column (for checks that need no training)."""
-    if comp.task == "regression" or comp.labels:
-        return make_task(comp.task, comp.metric, comp.labels, comp.columns)
+    if comp.task in ("regression", "multilabel") or comp.labels:
+        return task_of(comp, None)
     path = data_file(comp, data_dir, "train")
     return task_of(comp, read_csv(path, [comp.target], comp.id, usecols=lambda c: c == comp.target))
 
 
 def target_tensor(comp: Competition, task: Task, train):
-    """The target column as the tensor models learn from (see Task.target), naming the first bad row."""
-    values = train[comp.target].map(label, na_action="ignore")
+    """The target column as the tensor models learn from (see Task.target), naming the first bad row.
+    Multilabel: each target column checked so, then all of them as one (n, k) tensor."""
+    if comp.task == "multilabel":
+        columns = [_target_values(comp, task, train, column) for column in comp.targets]
+        return task.target(columns, comp.files["train"], comp.targets)
+    return task.target(_target_values(comp, task, train, comp.target), comp.files["train"], comp.target)
+
+
+def _target_values(comp: Competition, task: Task, train, column: str) -> list[str]:
+    """One target column's values as the submission would write them; KitError at the first empty or unknown one."""
+    values = train[column].map(label, na_action="ignore")
     missing = values.isna().to_numpy().nonzero()[0]
     if len(missing):
         row = int(missing[0])  # its line counts the header as line 1
         where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
         raise KitError(
-            f"{comp.files['train']} column {comp.target} is empty{where} (line {row + 2} of the file); "
+            f"{comp.files['train']} column {column} is empty{where} (line {row + 2} of the file); "
             "every training row needs a target."
         )
     values = values.tolist()
-    if task.labels:
+    if task.labels and task.kind != "multilabel":
         known = set(task.labels)
         bad = next((i for i, v in enumerate(values) if v not in known), None)
         if bad is not None:
             where = f" at {comp.id} {train[comp.id].iloc[bad]}" if comp.id in train else ""
             raise KitError(
-                f"{comp.files['train']} column {comp.target} holds {values[bad]!r}{where} (line {bad + 2} of the "
+                f"{comp.files['train']} column {column} holds {values[bad]!r}{where} (line {bad + 2} of the "
                 f"file), not one of {list(task.labels)}; check the file or [submission] labels."
             )
-    return task.target(values, comp.files["train"], comp.target)
+    return values
 
 
 def row_groups(comp: Competition, train) -> list[str] | None:

@@ -121,10 +121,14 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     train = _read(Path(data_dir) / files["train"], low_memory=False)
     test = _read(Path(data_dir) / files["test"], low_memory=False)  # all of it: a column may be empty
     columns, id_col, target = _submission_columns(files, data_dir, train, test)
-    values = sorted({_text(v) for v in train[target].dropna()})
+    multilabel = isinstance(target, list)  # several two-valued target columns (see _submission_columns)
+    values = [] if multilabel else sorted({_text(v) for v in train[target].dropna()})
     given = metric is not None
     metric = metric.lower() if given else None  # METRICS' names are lower-case; "RMSLE" means rmsle
-    kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
+    if multilabel:
+        kind, metric, why, choices = _multilabel_metric(target, metric)
+    else:
+        kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     notes = []
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
@@ -132,8 +136,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
         f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
         f"id = {json.dumps(id_col)}  # the id column of test.csv and the submission",
-        f"target = {json.dumps(target)}  # the column to predict in train.csv",
-        f'task = "{kind}"  # {why}: binary, multiclass or regression',
+        f"target = {json.dumps(target)}  # the column{'s' if multilabel else ''} to predict in train.csv",
+        f'task = "{kind}"  # {why}: binary, multiclass, multilabel or regression',
         f'metric = "{metric}"  # '
         + (
             f"a guess: set the metric the competition is scored by ({', '.join(choices)})"
@@ -227,6 +231,16 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
     return kind, metric, why, choices
 
 
+def _multilabel_metric(targets: list[str], metric: str | None):
+    """(task, metric, what decided the task, the metrics that fit) of a multilabel draft: the metric given,
+    else roc_auc (a guess: Kaggle's multi-target competitions are mostly scored by the mean column-wise AUC)."""
+    choices = metrics_for("multilabel")
+    if metric is not None and metric not in choices:
+        raise KitError(f"metric {metric} does not score a multilabel task; choose one of {', '.join(choices)}.")
+    why = f"the sample submission names {len(targets)} two-valued columns of train"
+    return "multilabel", metric or default_metric("multilabel"), why, choices
+
+
 def _refuse_amounts(values: list[str], target: str, metric: str | None) -> None:
     """Refuse to draft as classes a target whose values are clearly not: numbers with fractions (which kit's
     own guess reads as a regression), or more distinct values than any classification has (MAX_CLASSES)."""
@@ -245,18 +259,21 @@ def _refuse_amounts(values: list[str], target: str, metric: str | None) -> None:
     raise KitError(f"{what}, more than any classification has classes; write the definition by hand.")
 
 
-def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str]:
-    """(submission columns, id column, target column) from the sample submission, else from train vs test."""
+def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str | list[str]]:
+    """(submission columns, id column, target column or, multilabel, columns) from the sample submission, else
+    from train vs test."""
     only_in_train = [c for c in train.columns if c not in test.columns]
     if "sample_submission" in files:
         columns = list(_read(Path(data_dir) / files["sample_submission"], nrows=0).columns)
         id_col = columns[0]
         target = columns[1] if len(columns) == 2 else (only_in_train[0] if len(only_in_train) == 1 else None)
+        if len(columns) > 2 and all(c in train.columns and train[c].nunique() == 2 for c in columns[1:]):
+            target = columns[1:]  # each a yes/no target of train: a multilabel task
     else:
         id_col = train.columns[0]
         target = only_in_train[0] if len(only_in_train) == 1 else None
         columns = [id_col, target]
-    if target is None or target not in train.columns:
+    if target is None or (isinstance(target, str) and target not in train.columns):
         raise KitError(
             f"cannot tell the target column of {files['train']} (columns only in train: {only_in_train}); "
             "write the definition by hand."

@@ -56,14 +56,20 @@ def _binary_auc(score: torch.Tensor, positive: torch.Tensor) -> float:
 
 
 def roc_auc(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Binary: AUC of the positive class's probability. Multiclass: one class against the rest, averaged."""
+    """Binary: AUC of the positive class's probability. Multiclass: one class against the rest, averaged.
+    Multilabel (y (n, k) of 0/1): each target column's AUC, averaged (Kaggle's "mean column-wise ROC AUC")."""
+    if y.dim() == 2:
+        return math.fsum(_binary_auc(pred[:, c], y[:, c] == 1) for c in range(y.shape[1])) / y.shape[1]
     if pred.dim() == 1:
         return _binary_auc(pred, y == 1)
     return math.fsum(_binary_auc(pred[:, c], y == c) for c in range(pred.shape[1])) / pred.shape[1]
 
 
 def log_loss(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean negative log probability of the true class; probabilities clipped to [eps, 1 - eps]."""
+    """Mean negative log probability of the true class; probabilities clipped to [eps, 1 - eps].
+    Multilabel (y (n, k) of 0/1): each target column's binary log loss, averaged over the columns."""
+    if y.dim() == 2:
+        return math.fsum(log_loss(pred[:, c], y[:, c]) for c in range(y.shape[1])) / y.shape[1]
     pred = pred.double()
     if pred.dim() == 1:
         pred = torch.stack([1 - pred, pred], dim=1)  # (n, 2)

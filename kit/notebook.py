@@ -173,6 +173,8 @@ def prediction_words(comp: Competition) -> str:
     from kit.task import METRICS
 
     submits = METRICS[comp.metric].submits
+    if comp.task == "multilabel":
+        return "one probability per target column, each in [0, 1] on its own (a row need not sum to 1)"
     if submits == "probability" and len(comp.columns) > 2:
         return "one probability per class, each row summing to 1"
     return {"label": "the competition's labels", "probability": "probabilities", "value": "values"}[submits]

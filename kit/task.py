@@ -1,18 +1,21 @@
 """The task and its metric: the one module that knows what kind of competition this is.
 
-A competition is `binary`, `multiclass` or `regression`, scored by one metric. Everything that
+A competition is `binary`, `multiclass`, `multilabel` (several binary target columns, each its own
+yes/no question) or `regression`, scored by one metric. Everything that
 depends on that lives here, and every other module asks a `Task` instead of assuming two labels,
 a 0.5 cut or that higher is better:
 
-- how the target column becomes a tensor (0/1 floats, class indices, values; log1p for rmsle);
-- the models' output width and link (sigmoid, softmax, identity);
+- how the target column becomes a tensor (0/1 floats, class indices, values; log1p for rmsle; for
+  multilabel, an (n, k) matrix of 0/1 floats, one column per target);
+- the models' output width and link (sigmoid, softmax, identity; k independent sigmoids for multilabel);
 - how predictions become the submission's cells, and which cells a submission may hold;
 - how a prediction is scored, and in which direction a score is better.
 
 The metrics are kit's own, written over tensors; tests check each one against scikit-learn's.
 torch is imported when a Task first touches tensors, so reading a definition stays light.
 Predictions always have the task's form: (n,) probabilities of the positive class for binary,
-(n, k) class probabilities for multiclass, (n,) values on the target's own scale for regression.
+(n, k) class probabilities for multiclass, (n, k) probabilities of each target column's positive value for
+multilabel (rows need not sum to 1), (n,) values on the target's own scale for regression.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from kit import KitError
 if TYPE_CHECKING:
     import torch
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+# The tasks whose folds are stratified by default: one class per row. scikit-learn has no multilabel
+# stratification, so a multilabel task splits with plain k-fold, as regression does.
+STRATIFIED = ("binary", "multiclass")
 # Probabilities are written with this many significant digits: enough for float32, and the same
 # bytes on every run.
 DIGITS = 9
@@ -55,8 +61,9 @@ METRICS = {
         Metric("accuracy", True, ("binary", "multiclass"), "label"),
         Metric("balanced_accuracy", True, ("binary", "multiclass"), "label"),
         Metric("f1", True, ("binary",), "label"),
-        Metric("roc_auc", True, ("binary", "multiclass"), "probability"),
-        Metric("log_loss", False, ("binary", "multiclass"), "probability"),
+        # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
+        Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
+        Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("rmse", False, ("regression",), "value"),
         Metric("rmsle", False, ("regression",), "value"),
         Metric("mae", False, ("regression",), "value"),
@@ -102,7 +109,11 @@ def metrics_for(task: str) -> list[str]:
 
 
 def default_metric(task: str) -> str:
-    return {"binary": "accuracy", "multiclass": "accuracy", "regression": "rmse"}[task]
+    return {"binary": "accuracy", "multiclass": "accuracy", "multilabel": "roc_auc", "regression": "rmse"}[task]
+
+
+# The two values a multilabel target column may hold, as the CSV writes them (in any case): the first set counts 1.
+POSITIVE, NEGATIVE = {"1", "true", "yes"}, {"0", "false", "no"}
 
 
 # ---- the task ---------------------------------------------------------------------------------
@@ -112,15 +123,18 @@ def default_metric(task: str) -> str:
 class Task:
     """A competition's kind, metric and class labels, and everything that follows from them."""
 
-    kind: str  # "binary", "multiclass" or "regression"
+    kind: str  # "binary", "multiclass", "multilabel" or "regression"
     metric: Metric
-    labels: tuple = ()  # classification: class labels as the CSVs write them; binary: (negative, positive)
-    prob_columns: tuple = ()  # multiclass probability files: the class of each submission column after the id
+    # classification: class labels as the CSVs write them; binary: (negative, positive); multilabel: the target
+    # columns, in the definition's order (the order of the target matrix's columns and of the models' outputs)
+    labels: tuple = ()
+    # probability files: the class (multilabel: the target column) of each submission column after the id
+    prob_columns: tuple = ()
 
     @property
     def width(self) -> int:
-        """Outputs per row of a model: one (a probability or a value), or one per class."""
-        return len(self.labels) if self.kind == "multiclass" else 1
+        """Outputs per row of a model: one (a probability or a value), or one per class or target column."""
+        return len(self.labels) if self.kind in ("multiclass", "multilabel") else 1
 
     @property
     def greater_is_better(self) -> bool:
@@ -130,7 +144,7 @@ class Task:
         """A model's raw outputs (..., n, width) or (..., n) as predictions in the task's form."""
         import torch
 
-        if self.kind == "binary":
+        if self.kind in ("binary", "multilabel"):  # multilabel: one independent sigmoid per target column
             return torch.sigmoid(z)
         if self.kind == "multiclass":
             return torch.softmax(z, dim=-1)
@@ -142,9 +156,14 @@ class Task:
         """The target column, each value as a submission writes it, as the tensor models learn from.
 
         binary: float 0.0/1.0 (1.0 = the positive label); multiclass: int64 class indices;
-        regression: float32 values, log1p'd when the metric is rmsle (so squared error trains for it).
+        regression: float32 values, log1p'd when the metric is rmsle (so squared error trains for it);
+        multilabel: `values` holds one list per target column, in `labels`' order, and `column` is unused:
+        (n, k) float 0.0/1.0, refusing a column that is not two values such as 0/1, True/False or yes/no.
         """
         import torch
+
+        if self.kind == "multilabel":
+            return torch.stack([_flags(v, file, c) for v, c in zip(values, self.labels)], dim=1)  # (n, k)
 
         if self.kind == "regression":
             try:
@@ -217,6 +236,9 @@ class Task:
             # float32 softmax rows sum to 1 only within ~1e-7: normalised in float64, the written rows sum to 1
             pred = pred.double() / pred.double().sum(dim=1, keepdim=True)
             return [[_number(row[c]) for c in by_column] for row in pred.tolist()]
+        if self.kind == "multilabel":  # each column its own probability: nothing to normalise
+            by_column = [self.labels.index(c) for c in self.prob_columns]
+            return [[_number(row[c]) for c in by_column] for row in pred.double().tolist()]
         return [[_number(v)] for v in self.untransform(pred).double().tolist()]
 
     def check_cells(self, row: list[str]) -> str | None:
@@ -235,7 +257,7 @@ class Task:
         if self.metric.submits == "probability":
             if not all(0.0 <= v <= 1.0 for v in values):
                 return f"has {','.join(row)!r}; probabilities must lie in [0, 1]"
-            if len(values) > 1 and abs(math.fsum(values) - 1.0) > 1e-4:
+            if self.kind == "multiclass" and abs(math.fsum(values) - 1.0) > 1e-4:
                 return f"has probabilities that sum to {math.fsum(values):.6f}, not 1"
         return None
 
@@ -243,8 +265,23 @@ class Task:
         """What the sidecar records of the task."""
         out = {"task": self.kind, "metric": self.metric.name, "greater_is_better": self.greater_is_better}
         if self.labels:
-            out["labels"] = list(self.labels)
+            out["targets" if self.kind == "multilabel" else "labels"] = list(self.labels)
         return out
+
+
+def _flags(values: list[str], file: str, column: str) -> torch.Tensor:
+    """One multilabel target column as (n,) float 1.0/0.0; KitError unless it holds two values, one of each kind."""
+    import torch
+
+    seen = sorted(set(values))
+    kinds = sorted(v.lower() in POSITIVE for v in seen if v.lower() in POSITIVE | NEGATIVE)
+    if len(seen) != 2 or kinds != [False, True]:
+        shown = ", ".join(repr(v) for v in seen[:4]) + (" ..." if len(seen) > 4 else "")
+        raise KitError(
+            f"{file} column {column} holds {shown}, but each target of a multilabel task holds two values, "
+            "such as 0 and 1 (True and False, yes and no); fix the file or the definition's target list."
+        )
+    return torch.tensor([v.lower() in POSITIVE for v in values], dtype=torch.float32)
 
 
 def _number(v: float) -> str:
@@ -268,6 +305,13 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     m = METRICS[metric]
     if kind == "regression":
         return Task(kind, m)
+    if kind == "multilabel":  # labels: the target columns; the submission holds each one's probability
+        if sorted(map(str, columns[1:])) != sorted(labels):
+            raise KitError(
+                f"a multilabel submission holds the id, then one probability column per target ({', '.join(labels)}), "
+                f"but its columns are {', '.join(columns)}; set [submission] columns."
+            )
+        return Task(kind, m, tuple(labels), tuple(columns[1:]))
     if kind == "binary" and len(labels) != 2:
         raise KitError(f"a binary task needs two labels, not {list(labels)}; list them in [submission] labels.")
     if kind == "multiclass" and len(labels) < 2:

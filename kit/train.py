@@ -28,6 +28,7 @@ from kit.batched import (
     init_grid,
     log_loss_rows,
     masked_mean,
+    multilabel_log_loss_rows,
     squared_error_rows,
 )
 from kit.memory import reuse_freed_blocks
@@ -38,7 +39,12 @@ from kit.threads import stop_asked, threads_for, torch_threads
 
 LOSSES = ("task", "mae")
 # The loss each task trains with under loss = "task": per row, from raw outputs (kit.batched).
-TASK_LOSS = {"binary": log_loss_rows, "multiclass": cross_entropy_rows, "regression": squared_error_rows}
+TASK_LOSS = {
+    "binary": log_loss_rows,
+    "multiclass": cross_entropy_rows,
+    "multilabel": multilabel_log_loss_rows,
+    "regression": squared_error_rows,
+}
 
 
 @dataclass(frozen=True)
@@ -295,7 +301,7 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_e
                 xb = table.index_select(0, (rows + first_row).view(-1)).view(n_folds, -1, n_in)  # (F, per_batch, n_in)
                 # rows last as a transposed view: bmm reads it as it is, no copy (and the same bytes as one)
                 xb = xb.transpose(1, 2)  # (F, n_in, per_batch)
-                loss = _loss(settings, task, forward(params, xb), y.gather(1, rows), rows_mask)  # (F, S)
+                loss = _loss(settings, task, forward(params, xb), _rows_of(y, rows), rows_mask)  # (F, S)
                 loss.sum().backward()
                 step(opt, params, state)
                 losses[:, :, epoch] += loss.detach() * shares[:, b, None]
@@ -318,6 +324,11 @@ def _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_e
     if curves is not None:
         done.valid_losses, done.valid_scores = curves.losses, curves.scores
     return done
+
+
+def _rows_of(y: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """The targets of a batch's rows: y (F, n) or (F, n, k) (multilabel), rows (F, b) -> (F, b) or (F, b, k)."""
+    return y.gather(1, rows) if y.dim() == 2 else y.gather(1, rows[:, :, None].expand(-1, -1, y.shape[2]))
 
 
 def _target_scale(y: torch.Tensor, mask: torch.Tensor, n_seeds: int) -> dict:

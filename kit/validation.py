@@ -72,6 +72,7 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
 
     groups: for the group split, one value per row (rows with equal values share a fold); the folds
     are stratified by y too when y holds classes (int64 class indices or 0/1 floats of a binary task).
+    A multilabel task (y (n, k)) splits with kfold or group: scikit-learn has no multilabel stratification.
     """
     if plan.split == "random":
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
@@ -90,7 +91,8 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
             relabel = torch.randperm(len(set(groups)), generator=torch.Generator().manual_seed(seed)).tolist()
             codes = {g: relabel[i] for i, g in enumerate(sorted(set(groups)))}
             coded = [codes[g] for g in groups]
-            classes = y.dtype == torch.int64 or bool(((y == 0) | (y == 1)).all())
+            # multilabel targets (n, k) are not stratified: scikit-learn has no multilabel stratification
+            classes = y.dim() == 1 and (y.dtype == torch.int64 or bool(((y == 0) | (y == 1)).all()))
             splitter = (
                 StratifiedGroupKFold(n_splits=plan.folds, shuffle=True, random_state=seed)
                 if classes

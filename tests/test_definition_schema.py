@@ -87,7 +87,11 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (("training", "lr"), -1.0, r"\[training\] lr must be"),
         (("training", "patience"), -1, r"\[training\] patience must be at least 0, not -1"),
         (("training", "patience"), "ten", r'\[training\] patience must be an integer, not "ten"'),
-        (("task",), "ranking", r'task must be one of "binary", "multiclass" or "regression", not "ranking"'),
+        (
+            ("task",),
+            "ranking",
+            r'task must be one of "binary", "multiclass", "multilabel" or "regression", not "ranking"',
+        ),
         (("metric",), "rmse", r"metric rmse does not score a binary task"),
         (("validation", "group_pattern"), "(x", r"\[validation\] group_pattern"),
         (("training", "epochs", "linear"), -5, r"\[training\] epochs.linear must be at least 1, not -5"),
