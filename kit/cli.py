@@ -236,11 +236,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--split",
-        choices=["stratified", "kfold", "group", "random"],
-        help=f"stratified k-fold, k-fold, group k-fold ([validation] group) or the article's 80/20 random split "
-        f"(default: {RUN}, else group when [validation] names one, stratified for classes, k-fold for regression)",
+        choices=["stratified", "kfold", "group", "time", "random"],
+        help=f"stratified k-fold, k-fold, group k-fold ([validation] group), forward folds over time ([validation] "
+        f"time) or the article's 80/20 random split (default: {RUN}, else group or time when [validation] names one, "
+        "stratified for classes, k-fold for regression)",
     )
-    p.add_argument("--folds", type=int, help=f"folds for kfold, stratified and group (default: {RUN}, else 5)")
+    p.add_argument("--folds", type=int, help=f"folds for kfold, stratified, group and time (default: {RUN}, else 5)")
     p.add_argument("--seeds", type=int, help=f"initialisations per model, averaged (default: {RUN}, else 1)")
     p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
     p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")

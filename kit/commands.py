@@ -91,6 +91,10 @@ def _plan(args, here: bool = True):
         )
     if split == "group" and "group" not in comp.validation:
         raise KitError(f"--split group needs [validation] group = COLUMN in {comp.source}.")
+    if split == "time" and "time" not in comp.validation:
+        raise KitError(f"--split time needs [validation] time = COLUMN in {comp.source}.")
+    if split == "time" and repeats > 1:  # the forward folds are the same every time
+        raise KitError(f"a time split cuts the same folds every repeat, so --repeats {repeats} would add nothing.")
     # Seeds go to torch and scikit-learn, which take 0 <= seed < 2**32; every seed used must fit.
     for flag, first, count, count_flag in (
         ("--init-seed", args.init_seed, seeds, "--seeds"),
@@ -131,6 +135,8 @@ def _plan(args, here: bool = True):
 def _default_split(comp) -> str:
     if "group" in comp.validation:
         return "group"
+    if "time" in comp.validation:
+        return "time"
     return "stratified" if comp.task in STRATIFIED else "kfold"
 
 

@@ -124,7 +124,7 @@ class Run:
     recipe: Name = None  # one of [recipes]
     models: list[ModelName] = field(default=None, metadata={"min_len": 1, "unique": True})
     seeds: int = field(default=1, metadata={"min": 1})  # initialisations per model, averaged
-    split: Literal["stratified", "kfold", "group", "random"] = None  # default: by the task and [validation]
+    split: Literal["stratified", "kfold", "group", "time", "random"] = None  # default: by the task and [validation]
     folds: int = field(default=5, metadata={"min": 2})
     repeats: int = field(default=1, metadata={"min": 1})
 
@@ -160,6 +160,10 @@ class Validation:
     group: Name = None  # rows with the same value in this column share a fold (GroupKFold)
     # the group is this pattern's first (group) in that column, such as '^(\d+)_' for ids like 0042_01
     group_pattern: str = field(default=None, metadata={"test": _regex_with_group})
+    # rows are validated only on times after those they learn from: each fold is the next block of this column's
+    # distinct values (numbers or ISO dates) and trains on the rows before it (TimeSeriesSplit), as a test set of
+    # later dates would be scored
+    time: Name = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,8 @@ def _parse(raw: dict, path: Path) -> Competition:
     validation = raw.get("validation", {})
     if "group_pattern" in validation and "group" not in validation:
         raise SchemaError("[validation] group_pattern needs group, the column it reads")
+    if "group" in validation and "time" in validation:
+        raise SchemaError("[validation] names both group and time; a split keeps one of them, so keep one")
     sub = raw.get("submission", {})
     if task in ("regression", "multilabel") and "labels" in sub:
         raise SchemaError(f"[submission] labels are for one class column; a {task} task has none")
@@ -560,6 +566,36 @@ def row_groups(comp: Competition, train) -> list[str] | None:
             + "; fix the file or [validation]."
         )
     return values.tolist()
+
+
+def row_times(comp: Competition, train):
+    """Each training row's time for the time split ([validation] time): (n,) float64, numbers as they are and ISO
+    dates as nanoseconds since 1970; or None when the definition names no time."""
+    import numpy as np
+    import pandas as pd
+
+    from kit.values import as_dates
+
+    column = comp.validation.get("time")
+    if column is None:
+        return None
+    if column not in train:
+        raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] time names.")
+    values = train[column]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        times = values.to_numpy(dtype="float64")
+    else:
+        codes, when = as_dates(values, column, train[comp.id] if comp.id in train else None)
+        stamps = np.asarray(when.asi8, dtype="float64")
+        stamps[np.asarray(when.isna())] = np.nan
+        times = stamps[codes]  # code -1 (missing) takes the last, NaT
+    missing = np.flatnonzero(np.isnan(times))
+    if len(missing):
+        raise KitError(
+            f"{comp.files['train']} row {int(missing[0]) + 2} has no time in {column}, which [validation] time "
+            "orders the folds by; fill it in the file or drop [validation] time."
+        )
+    return times
 
 
 def target_vector(comp: Competition, train) -> list:

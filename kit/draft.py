@@ -451,7 +451,31 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     lines.append(
         'scale = "standard"  # centre each feature on its training mean, divide by its spread ("max": by its largest)'
     )
+    if later := _later_dates(train, test, dates):
+        col, (fit_end, test_start) = later
+        lines += [
+            "",
+            "[validation]",
+            f"# {files['test']}'s {col} (from {test_start}) all come after {files['train']}'s (to {fit_end}): folds that",
+            "# learn from earlier dates and validate later ones score as the test set will be scored; random folds",
+            "# would learn from the future (a trend, next week's promotions) and promise too much.",
+            f"time = {json.dumps(col)}  # each fold validates the next block of {col}'s values on the rows before it",
+        ]
+        told.append(f"{files['test']}'s {col} all come after {files['train']}'s: its folds validate on later dates")
     return lines, empty, told
+
+
+def _later_dates(train, test, dates: dict) -> tuple[str, tuple[str, str]] | None:
+    """(a date column whose every test value comes after every training value, (the last training date, the first
+    test date)), or None: the test set is the future, and the time split validates that way."""
+    from kit.values import as_dates
+
+    for col, entry in dates.items():
+        fmt = entry["format"] if isinstance(entry, dict) else None
+        fit, later = (as_dates(frame[col], col, fmt=fmt)[1][:-1].dropna() for frame in (train, test))
+        if len(fit) and len(later) and later.min() > fit.max():
+            return col, (str(fit.max().date()), str(later.min().date()))
+    return None
 
 
 def _number_form(series, test) -> dict | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from kit import KitError, __version__
-from kit.competition import input_hashes, read_train_test, row_groups, target_tensor, task_of
+from kit.competition import input_hashes, read_train_test, row_groups, row_times, target_tensor, task_of
 from kit.progress import bar, show_progress
 from kit.submission import (
     check_out_path,
@@ -46,7 +46,10 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
                 file=sys.stderr,
             )
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
-    groups = row_groups(comp, train) if plan.split == "group" else None
+    # one value per row that the split reads: its group, or its time
+    groups = (
+        row_groups(comp, train) if plan.split == "group" else row_times(comp, train) if plan.split == "time" else None
+    )
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
         result = cross_validate(spec, train, test, y, plan, task, progress=progress.update, groups=groups)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.

@@ -24,6 +24,7 @@ from functools import partial
 
 import torch
 
+from kit import KitError
 from kit.batched import pad_rows, resolve_device
 from kit.competition import release_freed_memory
 from kit.ensemble import combine, select_weights
@@ -31,7 +32,7 @@ from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscal
 from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, held_out_sets, predict
 
-SPLITS = ("stratified", "kfold", "group", "random")
+SPLITS = ("stratified", "kfold", "group", "time", "random")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
     """
     if plan.split == "random":
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
+    if plan.split == "time":
+        return time_split(groups, plan.folds)
     from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
     if plan.split not in SPLITS:
@@ -106,6 +109,33 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
             folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
     return folds
+
+
+def time_split(times, folds: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Forward folds over time: fold i validates the i-th block of the distinct times after the first and trains on
+    every row before that block (scikit-learn's TimeSeriesSplit over the distinct times, so the rows of one time are
+    never split between training and validation). The first block is never validated; every fold's training rows
+    come before its validation rows, as a test set of later times would be scored."""
+    import numpy as np
+    from sklearn.model_selection import TimeSeriesSplit
+
+    if times is None:
+        raise ValueError("a time split needs the rows' times")
+    times = np.asarray(times, dtype="float64")
+    distinct = np.unique(times)  # sorted
+    if len(distinct) <= folds:
+        raise KitError(
+            f"a time split into {folds} folds needs more than {folds} distinct times, and the rows hold {len(distinct)}",
+            fix="fewer_folds",
+            rows=len(distinct) - 1,
+        )
+    position = np.searchsorted(distinct, times)  # each row's time, as its rank among the distinct times
+    out = []
+    for fit_times, valid_times in TimeSeriesSplit(n_splits=folds).split(distinct):
+        fit_rows = np.flatnonzero(position <= fit_times[-1])
+        valid_rows = np.flatnonzero((position >= valid_times[0]) & (position <= valid_times[-1]))
+        out.append((torch.as_tensor(fit_rows), torch.as_tensor(valid_rows)))
+    return out
 
 
 @dataclass

@@ -1,0 +1,146 @@
+"""The time split ([validation] time): each fold validates later times on the rows before them, as a test set of
+later dates is scored, and `kit new` drafts it when the test file's dates all come after the training file's."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from kit import KitError
+from kit.cli import main
+from kit.validation import time_split
+
+
+def test_every_fold_learns_from_earlier_times_only_and_a_time_is_never_split():
+    gen = np.random.default_rng(0)
+    times = gen.integers(0, 40, size=500).astype(float)  # many rows a time, in no order
+    folds = time_split(times, 4)
+    assert len(folds) == 4
+    validated = set()
+    for fit_rows, valid_rows in folds:
+        assert times[fit_rows].max() < times[valid_rows].min()  # the past only
+        assert set(times[fit_rows]).isdisjoint(times[valid_rows])  # a time's rows on one side
+        assert set(fit_rows.tolist()) == set(np.flatnonzero(times < times[valid_rows].min()))  # all of the past
+        validated |= set(valid_rows.tolist())
+    never = set(range(500)) - validated
+    assert never == set(np.flatnonzero(times < times[folds[0][1]].min()))  # only the first block is never validated
+    assert [len(set(times[v])) for _, v in folds] == [8, 8, 8, 8]  # 40 times: a first block, then 4 of 8
+
+
+def test_a_time_split_needs_more_distinct_times_than_folds():
+    with pytest.raises(
+        KitError, match="a time split into 5 folds needs more than 5 distinct times, and the rows hold 3"
+    ):
+        time_split([1.0, 2.0, 3.0, 3.0], 5)
+
+
+def sales(folder: Path, days: int = 60, test_days: int = 10, overlap: bool = False) -> Path:
+    """Daily sales of 6 stores: a date (ISO), the store, a promotion flag and sales with a rising trend; the test
+    rows are the last `test_days` days (or, with overlap, every fifth row). Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for d in range(days):
+        for store in range(6):
+            date = f"2024-{1 + d // 28:02d}-{1 + d % 28:02d}"
+            promo = (d * 7 + store) % 3 == 0
+            rows.append([f"r{len(rows)}", date, store, int(promo), round(10 + d / 5 + store + 4 * promo, 2)])
+    is_test = [i % 5 == 0 for i in range(len(rows))] if overlap else [r[1] >= rows[-test_days * 6][1] for r in rows]
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(
+            [["id", "date", "store", "promo", "sales"], *(r for r, t in zip(rows, is_test) if not t)]
+        )
+    with (folder / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "date", "store", "promo"], *(r[:4] for r, t in zip(rows, is_test) if t)])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "sales"], *([r[0], 0] for r, t in zip(rows, is_test) if t)])
+    return folder
+
+
+def test_kit_new_drafts_the_time_split_when_the_test_dates_all_come_later_and_kit_cv_runs_it(
+    tmp_path, monkeypatch, capsys
+):
+    folder = sales(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmsle"]) == 0
+    assert "its folds validate on later dates" in capsys.readouterr().err
+    text = (tmp_path / "competitions" / "sales.toml").read_text()
+    assert tomllib.loads(text)["validation"] == {"time": "date"}
+    assert "test.csv's date (from 2024-02-23) all come after train.csv's (to 2024-02-22)" in text
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "3", "--epochs", "3", "--quiet", "--json"]
+    assert main(["cv", "-c", "sales", *fast]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["split"], len(out["ensemble"]["fold_scores"])) == ("time", 3)
+    assert main(["submission", "-c", "sales", *fast[:-1]]) == 0
+
+
+def test_no_time_split_is_drafted_when_the_test_rows_are_drawn_from_the_same_dates(tmp_path, monkeypatch, capsys):
+    folder = sales(tmp_path / "data", overlap=True)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmse"]) == 0
+    assert "validation" not in tomllib.loads((tmp_path / "competitions" / "sales.toml").read_text())
+
+
+def definition(tmp_path: Path, folder: Path, validation: str) -> None:
+    monkey = tmp_path / "competitions"
+    monkey.mkdir(parents=True, exist_ok=True)
+    (monkey / "sales.toml").write_text(
+        'slug = "sales"\nid = "id"\ntarget = "sales"\ntask = "regression"\nmetric = "rmse"\n'
+        '[files]\ntrain = "train.csv"\ntest = "test.csv"\nsample_submission = "sample_submission.csv"\n'
+        '[recipes.base]\nnumeric = ["store", "promo"]\n' + validation
+    )
+
+
+@pytest.mark.parametrize(
+    ("validation", "flags", "message"),
+    [
+        ('[validation]\ntime = "date"\ngroup = "store"\n', [], "[validation] names both group and time"),
+        ("", ["--split", "time"], "--split time needs [validation] time = COLUMN in"),
+        ('[validation]\ntime = "date"\n', ["--repeats", "2"], "a time split cuts the same folds every repeat"),
+        ('[validation]\ntime = "when"\n', [], "train.csv lacks the column when that [validation] time names"),
+        ('[validation]\ntime = "date"\n', ["--folds", "70"], "needs more than 70 distinct times, and the rows hold"),
+    ],
+)
+def test_a_time_split_that_cannot_be_cut_is_one_sentence(tmp_path, monkeypatch, capsys, validation, flags, message):
+    folder = sales(tmp_path / "data")
+    definition(tmp_path, folder, validation)
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_row_without_a_time_is_refused_naming_its_line(tmp_path, monkeypatch, capsys):
+    folder = sales(tmp_path / "data")
+    lines = (folder / "train.csv").read_text().splitlines()
+    lines[3] = lines[3].replace("2024-01-01", "")
+    (folder / "train.csv").write_text("\n".join(lines) + "\n")
+    definition(tmp_path, folder, '[validation]\ntime = "date"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "1"]) == 2
+    assert "train.csv row 4 has no time in date" in capsys.readouterr().err
+
+
+def test_the_time_split_is_the_default_where_the_definition_names_a_time_and_validates_later_rows(
+    tmp_path, monkeypatch, capsys
+):
+    folder = sales(tmp_path / "data")
+    definition(tmp_path, folder, '[validation]\ntime = "date"\n')
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--folds", "3"]
+    assert main(args) == 0
+    assert "split=time 3 folds" in capsys.readouterr().out
+    import pandas as pd
+
+    from kit.competition import load_competition, row_times
+
+    comp = load_competition(str(tmp_path / "competitions" / "sales.toml"))
+    train = pd.read_csv(folder / "train.csv", dtype={"id": str})
+    times = row_times(comp, train)
+    assert times[0] < times[-1] and np.isfinite(times).all()
+    assert torch.as_tensor(times).argsort(stable=True).tolist() == list(range(len(train)))  # the file is in order
