@@ -49,6 +49,18 @@ def _written_form(text: str) -> str | None:
     return None
 
 
+def _plain_number(value, thousands: str | None, decimal: str | None, gaps: set):
+    """A cell as pandas reads numbers: separators taken out, a gap's token as None; not text, as it is."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text in gaps:
+        return None
+    if thousands:
+        text = text.replace(thousands, "")
+    return text.replace(decimal, ".") if decimal else text
+
+
 def as_number(
     series: pd.Series,
     col: str,
@@ -63,22 +75,10 @@ def as_number(
     name texts that mean a gap (`missing`, "?"): each distinct text is read once."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series
+    texts = series
     if thousands or decimal or missing:
         gaps = set(missing)
-
-        def read(value):
-            if not isinstance(value, str):
-                return value
-            text = value.strip()
-            if text in gaps:
-                return None
-            if thousands:
-                text = text.replace(thousands, "")
-            if decimal:
-                text = text.replace(decimal, ".")
-            return text
-
-    texts = map_distinct(series, read) if thousands or decimal or missing else series
+        texts = map_distinct(series, lambda v: _plain_number(v, thousands, decimal, gaps))
     numbers = pd.to_numeric(texts, errors="coerce")
     bad = series[numbers.isna() & texts.notna()]
     if len(bad):
