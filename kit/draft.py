@@ -19,7 +19,16 @@ import re
 from pathlib import Path
 
 from kit import KitError
-from kit.task import METRICS, classes_of_columns, default_metric, infer_task, is_number, metrics_for
+from kit.task import (
+    METRICS,
+    RANKED,
+    classes_of_columns,
+    default_metric,
+    infer_task,
+    is_number,
+    metrics_for,
+    refuse_spaced_labels,
+)
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
 # A one-label target with more distinct values than this is amounts or names, not classes: Kaggle's tabular
@@ -210,9 +219,12 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
         metric = "log_loss"
     elif metric is None and kind == "binary" and _sample_holds_probabilities(files, data_dir, values):
         metric = "roc_auc"  # its example predictions are probabilities, not labels
+    elif metric is None and kind == "multiclass" and _sample_holds_ranked(files, data_dir, values):
+        metric = "map_at_3"  # its example cells name several labels, best first: "14-35-14 10-26-26 Urea"
     metric = metric or default_metric(kind)
     if metric not in metrics_for(kind):
         raise KitError(f"metric {metric} does not score a {kind} task; choose one of {', '.join(metrics_for(kind))}.")
+    refuse_spaced_labels(metric, values)
     # a sample submission with a column per class needs a metric scored on probabilities
     choices = [m for m in metrics_for(kind) if METRICS[m].submits == "probability" or not per_class]
     if metric not in choices:
@@ -293,6 +305,18 @@ def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) 
     cells = set(sample.iloc[:, -1].dropna())
     numbers = pd.to_numeric(pd.Series(sorted(cells)), errors="coerce")
     return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())
+
+
+def _sample_holds_ranked(files: dict, data_dir: Path, labels: list[str]) -> bool:
+    """Whether the sample submission's prediction column holds labels of the target separated by spaces, up to
+    RANKED of them and more than one in some cell: a ranking, as MAP@3 scores."""
+    if "sample_submission" not in files:
+        return False
+    sample = _read(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
+    named = [cell.split(" ") for cell in set(sample.iloc[:, -1].dropna())]
+    known = set(labels)
+    fits = all(1 <= len(n) <= RANKED and set(n) <= known for n in named)
+    return bool(named) and fits and any(len(n) > 1 for n in named)
 
 
 def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, positive: str | None = None):

@@ -17,6 +17,12 @@ def hard_labels(pred: torch.Tensor) -> torch.Tensor:
     return pred.argmax(dim=1) if pred.dim() == 2 else (pred > 0.5).long()
 
 
+def ranked(pred: torch.Tensor, k: int) -> torch.Tensor:
+    """(n, min(k, classes)) class indices of each row's k most probable classes, best first; a tie goes to the
+    class first in order (a stable sort), so the same probabilities always give the same cells."""
+    return torch.sort(pred, dim=1, descending=True, stable=True).indices[:, :k]
+
+
 def accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     """Share of rows whose predicted class is the true one."""
     # float32 mean, as kit has always computed it: the recorded scores keep their bytes
@@ -77,6 +83,15 @@ def log_loss(pred: torch.Tensor, y: torch.Tensor) -> float:
     eps = torch.finfo(torch.float64).eps
     p_true = pred.clamp(eps, 1 - eps).gather(1, y.long()[:, None])[:, 0]  # (n,)
     return -p_true.log().mean().item()
+
+
+def map_at_3(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean average precision at 3: a row scores 1 / (the rank of its true class among its 3 most probable, 1 to 3),
+    0 when the true class is not among them; the mean over rows."""
+    top = ranked(pred, 3)  # (n, min(3, k))
+    hits = (top == y.long()[:, None]).double()  # (n, min(3, k)); one 1 at most per row, the classes being distinct
+    precision = 1.0 / torch.arange(1, top.shape[1] + 1, dtype=torch.float64)  # (min(3, k),) 1, 1/2, 1/3
+    return (hits @ precision).mean().item()
 
 
 def rmse(pred: torch.Tensor, y: torch.Tensor) -> float:

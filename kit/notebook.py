@@ -170,13 +170,15 @@ def training_words(comp: Competition, plan) -> str:
 
 def prediction_words(comp: Competition) -> str:
     """What a submission row holds, in words, from the form of prediction the metric needs."""
-    from kit.task import METRICS
+    from kit.task import METRICS, RANKED
 
     submits = METRICS[comp.metric].submits
     if comp.task == "multilabel":
         return "one probability per target column, each in [0, 1] on its own (a row need not sum to 1)"
     if submits == "probability" and len(comp.columns) > 2:
         return "one probability per class, each row summing to 1"
+    if submits == "ranked":
+        return f"the {RANKED} most probable labels, best first, separated by spaces"
     return {"label": "the competition's labels", "probability": "probabilities", "value": "values"}[submits]
 
 

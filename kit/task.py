@@ -8,7 +8,8 @@ a 0.5 cut or that higher is better:
 - how the target column becomes a tensor (0/1 floats, class indices, values; log1p for rmsle; for
   multilabel, an (n, k) matrix of 0/1 floats, one column per target);
 - the models' output width and link (sigmoid, softmax, identity; k independent sigmoids for multilabel);
-- how predictions become the submission's cells, and which cells a submission may hold;
+- how predictions become the submission's cells, and which cells a submission may hold (map_at_3: the 3 most
+  probable labels in one cell, best first, separated by spaces);
 - how a prediction is scored, and in which direction a score is better.
 
 The metrics are kit's own, written over tensors; tests check each one against scikit-learn's.
@@ -46,7 +47,7 @@ class Metric:
     name: str  # also the name of its function in kit.metrics
     greater_is_better: bool
     tasks: tuple  # the tasks it can score
-    submits: str  # what the submission holds: "label", "probability" or "value"
+    submits: str  # what the submission holds: "label", "probability", "value" or "ranked" (labels, best first)
 
     def score(self, pred, y) -> float:
         """The metric of predictions (in the task's form) against the target tensor."""
@@ -64,6 +65,8 @@ METRICS = {
         # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
         Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
+        # mean average precision at 3: a row scores 1, 1/2 or 1/3 when its true label is named first, second or third
+        Metric("map_at_3", True, ("multiclass",), "ranked"),
         Metric("rmse", False, ("regression",), "value"),
         Metric("rmsle", False, ("regression",), "value"),
         Metric("mae", False, ("regression",), "value"),
@@ -72,7 +75,15 @@ METRICS = {
 
 
 # Names for kit's metrics that difflib would not lead to, or would lead elsewhere (auroc reads closer to accuracy).
-METRIC_ALIASES = {"auc": "roc_auc", "auroc": "roc_auc", "cross_entropy": "log_loss", "logistic_loss": "log_loss"}
+METRIC_ALIASES = {
+    "auc": "roc_auc",
+    "auroc": "roc_auc",
+    "cross_entropy": "log_loss",
+    "logistic_loss": "log_loss",
+    **dict.fromkeys(("map@3", "map3", "mapk", "map_3"), "map_at_3"),
+}
+# How many labels a "ranked" cell names, best first: MAP@3's three.
+RANKED = 3
 
 
 def closest_metric(name: str) -> str | None:
@@ -225,12 +236,14 @@ class Task:
         """Each test row's cells after the id, as the submission writes them."""
         import torch
 
-        from kit.metrics import hard_labels
+        from kit.metrics import hard_labels, ranked
 
         if not bool(torch.isfinite(pred).all()):
             raise KitError("a prediction is not a finite number; nothing was written.")
         if self.metric.submits == "label":
             return [[self.labels[i]] for i in hard_labels(pred).tolist()]
+        if self.metric.submits == "ranked":  # one cell: the most probable labels, best first ("14-35-14 Urea DAP")
+            return [[" ".join(self.labels[i] for i in row)] for row in ranked(pred, RANKED).tolist()]
         if self.kind == "multiclass":
             by_column = [self.labels.index(c) for c in self.prob_columns]
             # float32 softmax rows sum to 1 only within ~1e-7: normalised in float64, the written rows sum to 1
@@ -249,6 +262,8 @@ class Task:
             if row[0] not in self.labels:
                 return f"has {row[0]!r}; the only allowed values are {' and '.join(self.labels)}"
             return None
+        if self.metric.submits == "ranked":
+            return self._check_ranked(row[0])
         if not all(is_number(v) for v in row):
             return f"has {','.join(row)!r}, which is not a number"
         values = [float(v) for v in row]
@@ -259,6 +274,19 @@ class Task:
                 return f"has {','.join(row)!r}; probabilities must lie in [0, 1]"
             if self.kind == "multiclass" and abs(math.fsum(values) - 1.0) > 1e-4:
                 return f"has probabilities that sum to {math.fsum(values):.6f}, not 1"
+        return None
+
+    def _check_ranked(self, cell: str) -> str | None:
+        """Why a cell of ranked labels is not 1 to RANKED distinct labels separated by single spaces, or None."""
+        named = cell.split(" ")
+        if "" in named:
+            return f"has {cell!r}; its labels must be separated by single spaces, with none before or after"
+        if len(named) > RANKED:
+            return f"has {cell!r}, {len(named)} labels where at most {RANKED} are scored"
+        if unknown := next((v for v in named if v not in self.labels), None):
+            return f"has {unknown!r} in {cell!r}, not one of the labels {', '.join(self.labels)}"
+        if len(set(named)) < len(named):
+            return f"has {cell!r}, which names a label twice"
         return None
 
     def describe(self) -> dict:
@@ -316,6 +344,7 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
         raise KitError(f"a binary task needs two labels, not {list(labels)}; list them in [submission] labels.")
     if kind == "multiclass" and len(labels) < 2:
         raise KitError(f"a multiclass task needs two or more labels, not {list(labels)}.")
+    refuse_spaced_labels(metric, labels)
     prob_columns = ()
     if kind == "multiclass" and m.submits == "probability":
         prob_columns = classes_of_columns(columns[1:], labels)
@@ -328,6 +357,16 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     elif len(columns) != 2:
         raise KitError(f"the submission needs an id and one prediction column, not {', '.join(columns)}.")
     return Task(kind, m, tuple(labels), prob_columns)
+
+
+def refuse_spaced_labels(metric: str, labels) -> None:
+    """KitError when a metric that writes labels separated by spaces (map_at_3) has a label holding a space."""
+    spaced = next((str(v) for v in labels if " " in str(v)), None)
+    if METRICS[metric].submits == "ranked" and spaced is not None:
+        raise KitError(
+            f"the label {spaced!r} holds a space, which a {metric} submission cannot write (its cell separates labels "
+            "by spaces); check the metric and the target's labels."
+        )
 
 
 def classes_of_columns(columns, labels) -> tuple | None:

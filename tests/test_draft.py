@@ -109,7 +109,7 @@ def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_close
     assert main(["new", "bikes", "--data-dir", str(folder), "--metric", given]) == 2
     assert capsys.readouterr().err == (
         f"error: metric {given} is not one of kit's metrics (accuracy, balanced_accuracy, f1, roc_auc, log_loss, "
-        f"rmse, rmsle, mae); {fix}.\n"
+        f"map_at_3, rmse, rmsle, mae); {fix}.\n"
     )
     assert not (tmp_path / "competitions").exists()
 
@@ -124,8 +124,8 @@ def test_a_probability_metric_over_a_one_label_sample_is_refused_as_kaggle_reads
     assert main(["new", "iris", "--data-dir", str(folder), "--metric", metric]) == 2
     assert capsys.readouterr().err == (
         f"error: the sample submission has one column for species, a label, where metric {metric} scores a "
-        "probability per class; choose one of accuracy, balanced_accuracy, or check the metric on the competition's "
-        "Evaluation page.\n"
+        "probability per class; choose one of accuracy, balanced_accuracy, map_at_3, or check the metric on the "
+        "competition's Evaluation page.\n"
     )
     assert not (tmp_path / "competitions").exists()
 

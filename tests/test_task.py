@@ -91,6 +91,7 @@ def test_regression_metrics_match_sklearn():
         ("auroc", "roc_auc"),
         ("logloss", "log_loss"),
         ("mse", "rmse"),
+        ("MAP@3", "map_at_3"),
         ("qwk", None),
     ],
 )
@@ -99,7 +100,8 @@ def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, c
 
 
 def test_every_metric_knows_its_direction():
-    assert [m for m in METRICS if METRICS[m].greater_is_better] == ["accuracy", "balanced_accuracy", "f1", "roc_auc"]
+    better = ["accuracy", "balanced_accuracy", "f1", "roc_auc", "map_at_3"]
+    assert [m for m in METRICS if METRICS[m].greater_is_better] == better
     task = make_task("regression", "rmse", (), ("id", "y"))
     assert task.better(1.0, 2.0) and not task.better(2.0, 1.0)
     assert sorted([3.0, 1.0, 2.0], key=task.sort_key) == [1.0, 2.0, 3.0]
