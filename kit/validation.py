@@ -255,17 +255,18 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)
                 curve_losses[f] = grids[width].valid_losses[i].cpu().tolist()  # per seed, after each epoch
         if choosing:
-            # Groups of folds stopped by patience at different epochs: choose among the epochs all of them trained
-            trained = min(len(c) for c in curves)
-            curves = [c[:trained] for c in curves]
-            chosen, _ = held_out_best_epochs(torch.stack(curves), task, plan.repeats)
+            # Groups of folds (one per feature width: a fold whose training rows lack a level has a column less)
+            # may stop by patience at different epochs. A curve that stopped is taken as flat after its last epoch,
+            # as patience found it, so the others' longer curves still choose; a group chosen past where it
+            # stopped trains again to there (below). Cut to the shortest, a lone fold's early stop bound them all.
+            chosen, _ = held_out_best_epochs(flat_after_stop(curves), task, plan.repeats)
         for width, fold_ids in by_width.items():
             x, ys, mask, valid = placed[width]
             done = grids.pop(width)
             if choosing:
                 # Fold f's models as they were after the epochs its sibling folds' curves chose, and no more
                 stop_at = [chosen[f] for f in fold_ids]
-                if done.each_epoch is not None:
+                if done.each_epoch is not None and max(stop_at) <= len(done.each_epoch):
                     done = done.at_epochs(stop_at)
                 else:
                     done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
@@ -309,10 +310,17 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVRes
         result.valid_scores = [c.tolist() for c in curves]
         result.epochs = epochs
         if plan.choose_epochs:
-            result.chosen_epochs = best_epoch(torch.stack(curves), task)  # every fold's curve: for the full fit
+            result.chosen_epochs = best_epoch(flat_after_stop(curves), task)  # every fold's curve: for the full fit
         results[name] = result
     combined = ensemble(results, y, folds, task, plan.ensemble, plan.repeats)
     return CVResult(results, combined, fit_seconds, data.states, task, folds)
+
+
+def flat_after_stop(curves: list[torch.Tensor]) -> torch.Tensor:
+    """Each fold's validation curve, (epochs,), as one (folds, longest) tensor: a curve that patience stopped
+    earlier is taken as flat after its last epoch."""
+    longest = max(len(c) for c in curves)
+    return torch.stack([torch.cat([c, c[-1:].expand(longest - len(c))]) for c in curves])
 
 
 # Each epoch's params are kept while choosing epochs (so the chosen epochs are taken, not trained again) when

@@ -107,6 +107,32 @@ def test_cv_with_patience_chooses_each_folds_epochs_among_those_trained():
     assert stopped_any  # the data stalls within 60 epochs: the test sees patience at work
 
 
+def test_a_group_of_folds_that_stopped_early_does_not_cut_the_others_epochs_short():
+    import pandas as pd
+
+    from kit.recipe_spec import RecipeSpec
+    from kit.task import make_task
+    from kit.validation import Plan, cross_validate, flat_after_stop
+
+    gen = torch.Generator().manual_seed(0)
+    n = 600
+    a, b = torch.randn(n, generator=gen), torch.randn(n, generator=gen)
+    # a time split whose first fold never sees the levels of later rows: a feature column less, a grid of its own
+    level = ["early" if i < 150 else ("late" if i % 2 else "mid") for i in range(n)]
+    frame = pd.DataFrame({"a": a.tolist(), "b": b.tolist(), "c": level})
+    y = torch.tensor(((a * b > 0) ^ (a > 1.0)).float().tolist())
+    spec = RecipeSpec(name="t", numeric=["a", "b"], one_hot=["c"])
+    task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    training = Training(epochs=80, lr=0.05, batch_size=64)
+    plan = Plan(split="time", folds=3, training=training, choose_epochs=True, patience=3, models=("nn",))
+    r = cross_validate(spec, frame, frame.iloc[:10], y, plan, task, groups=list(range(n))).models["nn"]
+    lengths = [len(c) for c in r.valid_scores]
+    assert lengths[0] < lengths[1] == lengths[2]  # the lone first fold stopped on its own curve, early
+    flat = flat_after_stop([torch.tensor(c, dtype=torch.float64) for c in r.valid_scores])
+    assert r.epochs == held_out_best_epochs(flat, task)[0] and r.chosen_epochs == best_epoch(flat, task)
+    assert r.epochs[0] > lengths[0]  # chosen on the others' longer curves: trained again to there
+
+
 def test_patience_comes_from_the_flag_then_the_definition_and_is_recorded(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     definition = titanic_with_training(tmp_path, '[training]\npreset = "default"\nchoose_epochs = true\npatience = 3\n')
