@@ -90,15 +90,16 @@ def check_submission(comp: Competition, task: Task, text: str, test_ids: list[st
             raise KitError(f"id {row_id} (line {line}) {problem}.")
 
 
-def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> None:
+def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> bool:
     """KitError when the test file's ids, as text, are not the sample submission's: Kaggle matches ids as text,
     so a test.csv that writes 892.0 where the sample writes 892 makes a file that passes every other check
-    and scores nothing. Nothing to check when the competition names no sample submission or it is not there.
+    and scores nothing. Nothing to check when the competition names no sample submission or it is not there:
+    then False (the caller may say so), else True.
     """
     name = comp.files.get("sample_submission")
     path = Path(data_dir) / name if name else None
     if path is None or not path.is_file():
-        return
+        return False
     check_sample_header(comp, path)
     sample = read_csv(path, [comp.id], comp.id, usecols=lambda c: c == comp.id)[comp.id].tolist()
     listed = set(sample)
@@ -119,6 +120,7 @@ def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> 
             fix="refetch",
             slug=comp.slug,
         )
+    return True
 
 
 def check_sample_header(comp: Competition, path: Path) -> None:

@@ -178,3 +178,20 @@ def test_a_submission_is_not_sent_when_the_test_ids_are_not_the_sample_submissio
         preflight(COMP, path, synthetic_dir)
     sample(ids)
     assert preflight(COMP, path, synthetic_dir)  # the same ids as text: its sha256
+
+
+def test_a_submission_made_without_the_sample_file_says_what_it_could_not_check(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--models", "linear", "--epochs", "1", "--quiet"]
+    assert main(args) == 0
+    assert "is not in" not in capsys.readouterr().err  # checked against the sample: nothing to say
+    (synthetic_dir / "gender_submission.csv").unlink()
+    assert main([*args, "--out", str(tmp_path / "b.csv")]) == 0
+    assert (
+        f"kit: note: gender_submission.csv is not in {synthetic_dir}, so the submission's header and ids are checked "
+        "against the definition and the test file only\n"
+    ) in capsys.readouterr().err
