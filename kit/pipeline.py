@@ -107,12 +107,7 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
     check_out_path(out)  # before the data is read: a refused path costs no training
     train, test = read_train_test(comp, data_dir, spec)
     # before training: Kaggle would score no row, or refuse the header
-    if not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission"):
-        print(
-            f"kit: note: {comp.files['sample_submission']} is not in {data_dir}, so the submission's header and ids "
-            "are checked against the definition and the test file only",
-            file=sys.stderr,
-        )
+    unchecked = not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission")
     task = task_of(comp, train)
     result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
     epochs, weights = result.full_fit_epochs(), result.ensemble.weights
@@ -141,6 +136,12 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
         "run_key": run_key(comp, spec, plan, data_dir),
     }
     write_submission(Path(out), text, sidecar)
+    if unchecked:
+        print(
+            f"kit: note: {comp.files['sample_submission']} is not in {data_dir}, so the submission's header and ids "
+            "are checked against the definition and the test file only",
+            file=sys.stderr,
+        )
     if plots:
         from kit.plots import write_plots
 
