@@ -205,6 +205,8 @@ def _check_target_mean(recipes: dict, task: str, raw: dict) -> None:
                     f"{place}: positive names the counted label of a binary task, and {raw['slug']} is a {task} "
                     f"task; drop it{' (classes names the labels whose rates it makes)' if task == 'multiclass' else ''}"
                 )
+            if "log1p" in t and task != "regression":
+                raise SchemaError(f"{place}: log1p averages a regression's target, and {raw['slug']} is a {task} task")
             if "classes" in t and task != "multiclass":
                 raise SchemaError(
                     f"{place}: classes is for a multiclass task, and {raw['slug']} is a {task} task; drop it"

@@ -189,7 +189,7 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     # target_mean counts True/1/yes as the positive class; other labels are named in its table
     flags = all(v.lower() in TRUE | FALSE for v in values)
     positive = values[-1] if kind == "binary" and not flags else None
-    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive)
+    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive, metric)
     lines += ["", *recipe]
     notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
@@ -319,7 +319,9 @@ def _sample_holds_ranked(files: dict, data_dir: Path, labels: list[str]) -> bool
     return bool(named) and fits and any(len(n) > 1 for n in named)
 
 
-def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, positive: str | None = None):
+def _recipe(
+    train, test, id_col: str, target: str, files: dict, kind: str, positive: str | None = None, metric: str = ""
+):
     """(the [recipes.base] table, one step per line, from the type of each input column; the columns left
     out because they hold no value to learn from or to apply to, each with why; notes on the columns whose
     draft needs a look: numbers with a few tokens, and categories with many levels)."""
@@ -333,6 +335,8 @@ def _recipe(train, test, id_col: str, target: str, files: dict, kind: str, posit
     # a target_mean's options by the task: the positive label (binary), one rate per class (multiclass)
     classes = sorted({_text(v) for v in train[target].dropna()}) if kind == "multiclass" else []
     option = f", positive = {json.dumps(positive)}" if positive is not None else ""
+    if kind == "regression" and metric == "rmsle":
+        option = ", log1p = true"  # the mean on the scale the models learn (log(1 + y)) and the metric scores
     option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
     for col in train.columns:

@@ -111,6 +111,10 @@ def _targets(spec, out, new: str, t: dict) -> list[tuple[str, np.ndarray]]:
         y = as_number(target, spec.target).to_numpy(dtype="float64")
         if not np.isfinite(y).all():
             raise KitError(f"the target {spec.target} has missing or infinite values; target_mean cannot average them.")
+        if t.get("log1p"):
+            if (y <= -1).any():
+                raise KitError(f"the target {spec.target} holds values of -1 or less, which have no log(1 + y).")
+            y = np.log1p(y)  # the scale rmsle is scored on: a few large sales pull a mean of the logs less
         return [(new, y)]
     if "classes" in t:  # a class the fit rows never hold (a fold without a rare one) has the rate 0 everywhere
         labels = texts(target)  # (n,) as the CSV writes them

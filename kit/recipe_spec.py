@@ -177,7 +177,7 @@ class Equals:
 
 @dataclass(frozen=True)
 class TargetMean:
-    """target_mean = { NEW = { by, prior_weight, centre, positive, classes } }"""
+    """target_mean = { NEW = { by, prior_weight, centre, positive, classes, log1p } }"""
 
     by: Names
     prior_weight: float = field(default=0.0, metadata={"min": 0})
@@ -185,6 +185,8 @@ class TargetMean:
     positive: str = None  # binary: the target's label counted as 1 (as the CSV writes it); default: True, 1 or yes
     # multiclass (required there): the labels, as the CSV writes them, whose rates make NEW_LABEL each
     classes: list[Name] = field(default=None, metadata={"min_len": 1, "unique": True})
+    # regression: the mean of log(1 + target), the scale an rmsle competition's models learn on
+    log1p: bool = False
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,7 @@ def parse_recipe(
             **({"positive": t["positive"]} if "positive" in t else {}),
             **({"classes": tuple(t["classes"])} if "classes" in t else {}),
             **({"values": True} if task == "regression" else {}),  # the mean of the target as numbers
+            **({"log1p": True} if t.get("log1p") else {}),
         }
         for new, t in raw.get("target_mean", {}).items()
     }

@@ -92,6 +92,19 @@ def test_a_class_the_fit_rows_never_hold_has_the_rate_0_and_a_regression_target_
         fit_recipe(REGRESSION, rows(Ticket=["A", "B"], y=["1.5", "lots"]))
 
 
+def test_log1p_averages_a_regressions_target_on_the_log_scale_and_refuses_what_has_no_log():
+    import math
+
+    spec = recipe("regression", target_mean={"Mean": {"by": "Ticket", "log1p": True}}, numeric=["Mean"])
+    state = fit_recipe(spec, rows(Ticket=["A", "A", "A", "B"], y=[0.0, 9.0, 99.0, 4.0]))
+    logs = [math.log1p(v) for v in (0.0, 9.0, 99.0)]
+    assert features(spec, state, rows("test", Ticket=["A"]))["Mean"] == pytest.approx([sum(logs) / 3])
+    assert features(spec, state, rows("test", Ticket=["A"]))["Mean"] != pytest.approx([36.0])  # not the plain mean
+    with pytest.raises(KitError, match="holds values of -1 or less, which have no log"):
+        fit_recipe(spec, rows(Ticket=["A", "B"], y=[-1.0, 2.0]))
+    assert "log1p" not in REGRESSION.target_mean["Mean"]  # only when asked: a recipe keeps its fingerprint
+
+
 def test_a_binary_recipe_keeps_its_entries_and_so_its_fingerprint():
     entries = load_competition("titanic").recipe("plus").target_mean.values()
     assert all(set(t) == {"by", "prior_weight", "centre"} for t in entries)  # no classes or values keys added
@@ -128,6 +141,7 @@ PLACE = "competition definition bad.toml: [recipes.plus] target_mean.TicketRate:
          "task, and titanic is a multiclass task; drop it (classes names the labels whose rates it makes)"),
         ("binary", "accuracy", {"classes": ["1"]}, "classes is for a multiclass task, and titanic is a binary task; "
          "drop it (positive names the label counted)"),
+        ("binary", "accuracy", {"log1p": True}, "log1p averages a regression's target, and titanic is a binary task"),
         ("regression", "rmse", {"classes": ["1"]}, "classes is for a multiclass task, and titanic is a regression "
          "task; drop it"),
         ("multiclass", "accuracy", {}, "a multiclass target_mean makes one rate per class, so it needs classes, the "
@@ -205,3 +219,11 @@ def test_a_class_the_target_never_holds_stops_kit_cv_with_one_sentence(tmp_path,
     err = capsys.readouterr().err
     assert "target_mean shop_rate lists the class 'top', which target never holds (hi, lo, mid)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_rmsle_regression_drafts_the_rate_on_the_log_scale_and_kit_cv_runs_it(tmp_path, monkeypatch, capsys):
+    folder = shops(tmp_path / "data", lambda i: f"{i % 9 + i % 5 / 10:.1f}")
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "shops", folder, "--metric", "rmsle")
+    assert raw["recipes"]["base"]["target_mean"] == {"shop_rate": {"by": ["shop"], "centre": True, "log1p": True}}
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "shops", *fast]) == 0
