@@ -208,8 +208,9 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
-    if result.per_target is not None:  # multilabel: which targets the mean hides
-        scores = ", ".join(f"{name} {score:.{places}f}" for name, score in result.per_target.items())
+    targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
+    if targets is not None:
+        scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
     if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
         lines.append(f"reused the last identical run's CV (it trained in {result.fit_seconds:.2f} s)")
