@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--against", metavar="RECIPE", help="also run this recipe on the same folds and compare, fold by fold"
     )
+    _oof_option(p)
     p.set_defaults(run=cmd_cv)
 
     p = commands.add_parser("submission", help="train on all rows, write a checked submission CSV and its sidecar")
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_options(p)
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
+    _oof_option(p)
     p.set_defaults(run=cmd_submission)
 
     p = commands.add_parser("report", help="every recorded run, best CV first, and a plot of CV vs public score")
@@ -211,6 +213,16 @@ def _metric(text: str) -> str:
     from kit.task import check_metric_name  # light: kit.task imports torch only to score
 
     return check_metric_name(text.lower())
+
+
+def _oof_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--oof",
+        type=Path,
+        metavar="PATH.csv",
+        help="also write the training rows' out-of-fold predictions there: the id, each model's and the ensemble's "
+        "prediction, the target (empty cells for rows no fold validated)",
+    )
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

@@ -206,7 +206,7 @@ def cmd_reproduce(args) -> int:
 def cmd_cv(args) -> int:
     from kit.competition import load_competition, read_train_test
     from kit.cv_cache import save as save_cv
-    from kit.pipeline import format_comparison, format_cv, run_cv, run_key
+    from kit.pipeline import format_comparison, format_cv, run_cv, run_key, write_oof_file
     from kit.report import record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
@@ -214,6 +214,11 @@ def cmd_cv(args) -> int:
     plan = _plan(args)
     if args.against:
         load_competition(args.competition).recipe(args.against)  # an unknown name costs no CV
+    if args.oof:  # refused before any data is read
+        from kit.competition import default_data_dir
+        from kit.oof import check_oof_path
+
+        check_oof_path(args.oof, args.data_dir or default_data_dir(load_competition(args.competition)))
     comp, spec, train, test, data_dir = _load(args)
     if args.against:  # its columns are checked too before the first CV trains
         other_spec = comp.recipe(args.against)
@@ -221,6 +226,8 @@ def cmd_cv(args) -> int:
     result, _ = run_cv(comp, spec, train, test, plan, args.quiet)
     save_cv(comp.slug, run_key(comp, spec, plan, data_dir), result)  # a submission of the same plan reuses it
     record_run(comp, spec, plan, result)
+    if args.oof:
+        write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
               "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip
     text = [format_cv(comp, spec, plan, result)]
@@ -263,7 +270,7 @@ def write_submission(args) -> Path:
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
     # make_submission checks `out` before it reads the data, so a refused path costs no training
-    result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet)
+    result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     _note_epochs_at_the_cap(plan, result)

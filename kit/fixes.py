@@ -44,6 +44,11 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "out_file": "give --out a file name ending in .csv",
     "other_out": "choose another --out",
     "other_out_or_move": "choose another --out or move that file aside",
+    # the out-of-fold predictions file
+    "oof_csv": "out-of-fold predictions are written as a CSV, so pass --oof <name>.csv",
+    "oof_file": "give --oof a file name ending in .csv",
+    "other_oof": "choose another --oof",
+    "other_oof_or_move": "choose another --oof or move that file aside",
     "other_notebook_out": "pass --out a folder of its own for the notebook, or move those files aside",
     # sending it
     "submission_csv": "pass the CSV that `kit submission` wrote",

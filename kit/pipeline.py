@@ -12,6 +12,7 @@ import torch
 
 from kit import KitError, __version__
 from kit.competition import input_hashes, read_train_test, row_groups, row_times, target_tensor, task_of
+from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
 from kit.submission import (
     check_out_path,
@@ -52,6 +53,7 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     )
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
         result = cross_validate(spec, train, test, y, plan, task, progress=progress.update, groups=groups)
+    result.per_target = per_target(task, result.ensemble.oof, y)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
     train_ids = train[comp.id].tolist()
     for name, model in result.models.items():
@@ -78,7 +80,9 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if not quiet:
         print("kit: the CV of an earlier run with this configuration and data is reused; only the full fit trains",
               file=sys.stderr)  # fmt: skip
-    return result, target_tensor(comp, result.task, train)
+    y = target_tensor(comp, result.task, train)
+    result.per_target = per_target(result.task, result.ensemble.oof, y)
+    return result, y
 
 
 def run_key(comp, spec, plan, data_dir: Path) -> str:
@@ -101,10 +105,14 @@ def run_key(comp, spec, plan, data_dir: Path) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = True, quiet: bool = False):
+def make_submission(
+    comp, spec, plan, data_dir: Path, out: Path, plots: bool = True, quiet: bool = False, oof: Path | None = None
+):
     """Cross-validate, train on all rows, write the checked CSV, its sidecar and (with plots) the
-    loss and CV pictures beside it; returns the CVResult."""
+    loss and CV pictures beside it, and with `oof` the out-of-fold predictions (kit.oof); returns the CVResult."""
     check_out_path(out)  # before the data is read: a refused path costs no training
+    if oof is not None:
+        check_oof_path(oof, data_dir, out)
     train, test = read_train_test(comp, data_dir, spec)
     # before training: Kaggle would score no row, or refuse the header
     unchecked = not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission")
@@ -142,11 +150,35 @@ def make_submission(comp, spec, plan, data_dir: Path, out: Path, plots: bool = T
             "are checked against the definition and the test file only",
             file=sys.stderr,
         )
+    if oof is not None:
+        write_oof_file(comp, spec, plan, data_dir, result, train, oof)
     if plots:
         from kit.plots import write_plots
 
         write_plots(result, Path(out).parent, Path(out).stem)
     return result
+
+
+def write_oof_file(comp, spec, plan, data_dir: Path, result, train, path: Path) -> None:
+    """The training rows' out-of-fold predictions as a CSV (kit.oof), with a sidecar saying how CV made them."""
+    ids = train[comp.id].tolist()
+    text = oof_text(comp, result.task, result, ids, training_targets(comp, data_dir, ids))
+    cv_summary = result.summary()
+    del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
+    sidecar = {
+        "kit_version": __version__,
+        "git_commit": git_commit(),
+        "competition": comp.slug,
+        **result.task.describe(),
+        "config": {
+            "plan": asdict(plan),
+            "recipe": asdict(spec),
+            "models": {m: plan.settings(m) for m in plan.models},
+        },
+        "cv": cv_summary,
+        "inputs": input_hashes(comp, data_dir),
+    }
+    write_oof(Path(path), text, sidecar)
 
 
 def decimals(scores) -> int:
@@ -183,6 +215,10 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
+    targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
+    if targets is not None:
+        scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
+        lines.append(f"per target (ensemble): {scores}")
     if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
         lines.append(f"reused the last identical run's CV (it trained in {result.fit_seconds:.2f} s)")
     else:

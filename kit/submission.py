@@ -193,32 +193,46 @@ def is_sidecar(path: Path) -> bool:
     return isinstance(data, dict) and SIDECAR_KEYS <= set(data)
 
 
-def check_out_path(out: Path) -> None:
+def check_out_path(out: Path, role: str = "out") -> None:
     """Refuse an output CSV whose file or sidecar would replace something kit did not write as a
-    submission, and make sure its folder can be made and takes files: all before any data is read."""
+    submission, and make sure its folder can be made and takes files: all before any data is read.
+
+    role "oof": the same for an out-of-fold predictions file (kit.oof), which replaces only one of its kind."""
     out = Path(out)
+    oof = role == "oof"  # each refusal's fix names the flag that gave the path: --out or --oof (kit.fixes)
+    what = "out-of-fold predictions file" if oof else "submission"
     if not out.name or out.name in (".", ".."):  # "/", "" or "..": a folder, not a file name
-        raise KitError(f"{str(out) or 'an empty path'} names no file", fix="out_file")
+        raise KitError(f"{str(out) or 'an empty path'} names no file", fix="oof_file" if oof else "out_file")
     sidecar = out.with_suffix(".json")
     if out.suffix.lower() != ".csv":
-        raise KitError(f"{out} does not end in .csv", fix="out_csv")
+        raise KitError(f"{out} does not end in .csv", fix="oof_csv" if oof else "out_csv")
     if sidecar.name in RECORDS:
-        raise KitError(f"{out} would write its sidecar over {sidecar}, kit's {RECORDS[sidecar.name]}", fix="other_out")
+        raise KitError(
+            f"{out} would write its sidecar over {sidecar}, kit's {RECORDS[sidecar.name]}",
+            fix="other_oof" if oof else "other_out",
+        )
     if out.is_dir() or sidecar.is_dir():
-        raise KitError(f"{out} (or its sidecar {sidecar.name}) is a folder", fix="out_file")
+        raise KitError(f"{out} (or its sidecar {sidecar.name}) is a folder", fix="oof_file" if oof else "out_file")
     if sidecar.exists() and not is_sidecar(sidecar):
         raise KitError(
-            f"{sidecar} exists and is not a kit sidecar, and writing {out} would replace it", fix="other_out_or_move"
+            f"{sidecar} exists and is not a kit sidecar, and writing {out} would replace it",
+            fix="other_oof_or_move" if oof else "other_out_or_move",
+        )
+    if sidecar.exists() and bool((read_sidecar(out) or {}).get("oof")) != oof:  # kit's, but the other kind
+        other = "submission" if oof else "out-of-fold predictions file"
+        raise KitError(
+            f"{out} is kit's {other}; writing the {what} would replace it",
+            fix="other_oof_or_move" if oof else "other_out_or_move",
         )
     if out.exists() and not sidecar.exists():
         raise KitError(
-            f"{out} exists and is not a kit submission (no kit sidecar {sidecar.name} beside it)",
-            fix="other_out_or_move",
+            f"{out} exists and is not a kit {what} (no kit sidecar {sidecar.name} beside it)",
+            fix="other_oof_or_move" if oof else "other_out_or_move",
         )
     folder = out.parent
     blocker = next((f for f in (folder, *folder.parents) if f.exists() and not f.is_dir()), None)
     if blocker is not None:
-        raise KitError(f"{out} needs the folder {blocker}, but that is a file", fix="other_out")
+        raise KitError(f"{out} needs the folder {blocker}, but that is a file", fix="other_oof" if oof else "other_out")
     made = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -226,7 +240,9 @@ def check_out_path(out: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise KitError(f"cannot write in {folder} for {out} ({e.strerror or e})", fix="other_out") from None
+        raise KitError(
+            f"cannot write in {folder} for {out} ({e.strerror or e})", fix="other_oof" if oof else "other_out"
+        ) from None
     finally:
         for f in made:  # a refused run leaves no trace; the write makes them again
             try:

@@ -182,11 +182,13 @@ class CVResult:
     task: object = None  # the kit.task.Task the scores are in: their metric and its direction
     folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
     reused: bool = False  # loaded from the last identical run (kit.cv_cache) rather than trained now
+    per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
 
     def summary(self) -> dict:
         return {
             "models": {name: r.summary() for name, r in self.models.items()},
             "ensemble": self.ensemble.summary(),
+            **({"per_target": self.per_target} if self.per_target is not None else {}),
             "fit_seconds": self.fit_seconds,
         }
 
