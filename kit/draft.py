@@ -47,11 +47,13 @@ DATE_SAMPLE = 1000  # distinct values looked at, the first ones seen
 DATE_PARTS = ("year", "month", "dayofweek")  # the parts a drafted date starts with: the season, the week's rhythm
 # A drafted time split validates blocks as long as the test period: TimeSeriesSplit's own blocks are the distinct
 # times / (folds + 1) long (4 months of a 2-year set for a 30-day test), and its first fold learns from 4 months
-# alone and dominates the spread. FIGURES
+# alone and dominates the spread. On a user's store-sales set (730 days, a 30-day test, 5 folds, the ensemble):
+# the draft's recipe 0.5408 +- 0.0156 (folds 0.53-0.57) -> 0.5041 +- 0.0066 (0.49-0.52) with block = 30; their
+# tuned recipe 0.5308 +- 0.0360 (first fold 0.602) -> 0.5098 +- 0.0084; a gradient-boosting baseline 0.505.
 TIME_BLOCK = [
-    "# Each fold validates a block as long as the test period, the last blocks of that length (TimeSeriesSplit's",
-    "# own are the distinct dates / (folds + 1) long, and its first fold learns from the first block alone):",
-    "# FIGURES",
+    "# Each fold validates a block as long as the test period, the last blocks of that length: TimeSeriesSplit's",
+    "# own are the distinct dates / (folds + 1) long, and its first fold learns from the first block alone (a",
+    "# 2-year daily set, 30 test days: RMSLE 0.5408 +- 0.0156 across folds -> 0.5041 +- 0.0066 with block = 30).",
 ]
 # Gaps in a one-hot text column become a level of their own rather than the mode. The mode gives a gap the
 # effect of one real level (on near-uniform categories a different one per fold); a level of its own learns
@@ -78,7 +80,9 @@ MISSING = "missing"
 SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 # A column of whole numbers with more values than CODES whose name says it is a code (item_nbr, store_id, zipCode)
 # is drafted as a text category would be (many levels: its target rate): as a number a model can only rise or fall
-# along the codes' arbitrary order. FIGURES
+# along the codes' arbitrary order. A user's store-sales set (item_nbr, 200 values; time folds of the test's 30
+# days; the ensemble): RMSLE 0.8543 as a number -> 0.5041 as its rate (their baseline 0.505); TimeSeriesSplit's own
+# folds 0.8839 -> 0.5408.
 CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$")  # as written; not `paid`, `humid`
 SHORT_TEXT = 30  # characters, the median over the levels
 MANY_RARE_BELOW = 30
