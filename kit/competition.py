@@ -164,6 +164,12 @@ class Validation:
     # distinct values (numbers or ISO dates) and trains on the rows before it (TimeSeriesSplit), as a test set of
     # later dates would be scored
     time: Name = None
+    # with time: each fold validates this many distinct times, the last `folds` blocks, as long as the test period
+    # (default: TimeSeriesSplit's, the distinct times / (folds + 1), far longer than a test month of two years)
+    block: int = field(default=None, metadata={"min": 1})
+    # with time: distinct times left out between each fold's training rows and its block, for a test period that
+    # starts after a gap
+    gap: int = field(default=None, metadata={"min": 0})
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,9 @@ def _parse(raw: dict, path: Path) -> Competition:
         raise SchemaError("[validation] group_pattern needs group, the column it reads")
     if "group" in validation and "time" in validation:
         raise SchemaError("[validation] names both group and time; a split keeps one of them, so keep one")
+    if "time" not in validation and ("block" in validation or "gap" in validation):
+        key = "block" if "block" in validation else "gap"
+        raise SchemaError(f"[validation] {key} sizes the time split's folds and needs time = COLUMN beside it")
     sub = raw.get("submission", {})
     if task in ("regression", "multilabel") and "labels" in sub:
         raise SchemaError(f"[submission] labels are for one class column; a {task} task has none")

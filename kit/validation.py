@@ -47,6 +47,8 @@ class Plan:
     split_seed: int = 42  # the article's
     valid_pct: float = 0.2  # for the random split
     repeats: int = 1  # the split again with split_seed + 1, + 2, ...: more folds, a truer spread
+    block: int = 0  # time split: distinct times each fold validates; 0: TimeSeriesSplit's n // (folds + 1)
+    gap: int = 0  # time split: distinct times left out between each fold's training rows and its validation block
     device: str = "cpu"  # where models train: "cpu" or "cuda"; results come back to the CPU
     training: Training = field(default_factory=lambda: Training(preset="article"))  # optimiser, lr, epochs, ...
     choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
@@ -78,7 +80,7 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
     if plan.split == "random":
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
     if plan.split == "time":
-        return time_split(groups, plan.folds)
+        return time_split(groups, plan.folds, plan.block, plan.gap)
     from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
     if plan.split not in SPLITS:
@@ -111,11 +113,15 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.
     return folds
 
 
-def time_split(times, folds: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def time_split(times, folds: int, block: int = 0, gap: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Forward folds over time: fold i validates the i-th block of the distinct times after the first and trains on
     every row before that block (scikit-learn's TimeSeriesSplit over the distinct times, so the rows of one time are
     never split between training and validation). The first block is never validated; every fold's training rows
-    come before its validation rows, as a test set of later times would be scored."""
+    come before its validation rows, as a test set of later times would be scored.
+
+    block: distinct times per validation block, the last `folds` blocks (TimeSeriesSplit's test_size), so that each
+    is as long as the test period; 0: n // (folds + 1). gap: distinct times left out between each fold's training
+    rows and its block, as between the training file's last date and the test's first."""
     import numpy as np
     from sklearn.model_selection import TimeSeriesSplit
 
@@ -123,19 +129,42 @@ def time_split(times, folds: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         raise ValueError("a time split needs the rows' times")
     times = np.asarray(times, dtype="float64")
     distinct = np.unique(times)  # sorted
-    if len(distinct) <= folds:
+    n = len(distinct)
+    if n <= folds and not block:
         raise KitError(
-            f"a time split into {folds} folds needs more than {folds} distinct times, and the rows hold {len(distinct)}",
+            f"a time split into {folds} folds needs more than {folds} distinct times, and the rows hold {n}",
             fix="fewer_folds",
-            rows=len(distinct) - 1,
+            rows=n - 1,
         )
+    size = block or n // (folds + 1)
+    if n - gap - folds * size < 1:  # the first fold would learn from no time at all
+        raise KitError(_no_training_times(n, folds, block, gap))
     position = np.searchsorted(distinct, times)  # each row's time, as its rank among the distinct times
     out = []
-    for fit_times, valid_times in TimeSeriesSplit(n_splits=folds).split(distinct):
+    for fit_times, valid_times in TimeSeriesSplit(n_splits=folds, test_size=block or None, gap=gap).split(distinct):
         fit_rows = np.flatnonzero(position <= fit_times[-1])
         valid_rows = np.flatnonzero((position >= valid_times[0]) & (position <= valid_times[-1]))
         out.append((torch.as_tensor(fit_rows), torch.as_tensor(valid_rows)))
     return out
+
+
+def _no_training_times(n: int, folds: int, block: int, gap: int) -> str:
+    """Why a time split of these blocks leaves its first fold no training rows, and the settings that fit n times."""
+    size = block or n // (folds + 1)
+    fits = []
+    if (n - gap - 1) // folds >= 1:
+        fits.append(f"[validation] block = {(n - gap - 1) // folds} or less")
+    if gap and n - folds * size - 1 >= 0:
+        fits.append(f"gap = {n - folds * size - 1} or less")
+    if (n - gap - 1) // size >= 2:
+        fits.append(f"{(n - gap - 1) // size} folds or fewer")
+    fits = ", or ".join(fits) if fits else "fewer folds with a smaller block and gap"
+    return (
+        f"a time split into {folds} folds of {size} distinct times"
+        + (f" after a gap of {gap}" if gap else "")
+        + f" needs more than {folds * size + gap} distinct times, and the rows hold {n}, so its first fold would "
+        f"have no training rows; what fits: {fits}"
+    )
 
 
 @dataclass

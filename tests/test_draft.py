@@ -441,3 +441,65 @@ def test_a_category_of_few_rows_a_level_is_drafted_as_its_count_with_a_hint_to_k
     definition.write_text(text.replace(line, line.replace("# ", "", 1)))
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "buyers", *fast]) == 0
+
+
+def orders(folder: Path) -> Path:
+    """A regression of sales by an item, as whole numbers: item_id (40 items, each in 40 training rows) shifts the
+    target by its own amount, unrelated to its number; age (60 values) and count (45 values) are amounts, and
+    test.csv's item_id has a gap (so pandas reads it as floats: 7.0). Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shift = {item: (item * 37) % 11 for item in range(100, 140)}  # (40,) no order in the item numbers
+    header = ["row", "item_id", "age", "count", "sales"]
+    rows = [[f"r{i}", 100 + i % 40, 18 + i % 61, i % 45, shift[100 + i % 40] + (i % 61) / 30] for i in range(1700)]
+    with (folder / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows[:1600]])
+    with (folder / "test.csv").open("w", newline="") as f:
+        test = [r[:4] for r in rows[1600:]]
+        test[0][1] = ""
+        csv.writer(f).writerows([header[:4], *test])
+    with (folder / "sample_submission.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["row", "sales"], *([r[0], 0] for r in rows[1600:])])
+    return folder
+
+
+def test_whole_numbers_named_as_codes_with_many_values_are_drafted_as_their_target_rate_and_amounts_stay_numbers(
+    tmp_path, monkeypatch, capsys
+):
+    folder = orders(tmp_path / "data")
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "orders", folder, "--metric", "rmse")
+    base = raw["recipes"]["base"]
+    assert base["target_mean"] == {"item_id_rate": {"by": ["item_id"], "centre": True}}
+    assert base["numeric"] == ["age", "count", "item_id_rate"]  # age and count as numbers; item_id not one
+    assert "# item_id: a category of 40 levels" in text
+    assert "kit: note: item_id looks like a category with 40 levels: drafted as its level's target rate." in err
+    # target_mean reads the whole numbers as keys, and test's 107.0 (a column with a gap) as train's 107
+    from kit.competition import read_train_test
+    from kit.recipe import fit_apply, unscaled_features
+
+    comp = load_competition("orders")
+    spec = comp.recipe("base")
+    train, test = read_train_test(comp, folder, spec)
+    assert test["item_id"].dtype == "float64"
+    state, _ = fit_apply(spec, train)
+    learned = state["target_mean"]["item_id_rate"]
+    rates = learned["groups"]
+    assert sorted(rates, key=int) == [str(i) for i in range(100, 140)]
+    rate = unscaled_features(spec, state, test)[:, state["columns"].index("item_id_rate")]  # (100,) centred
+    expected = [rates[str(int(v))] - learned["prior"] for v in test["item_id"].iloc[1:]]
+    assert rate[1:].tolist() == pytest.approx(expected, abs=1e-4)
+    assert rate[0] == 0  # the gap: no evidence either way
+
+
+@pytest.mark.parametrize("name", ["store_nbr", "zipCode", "StoreID", "shop_no"])
+def test_each_suffix_of_a_code_name_drafts_the_rate_and_a_name_that_only_ends_in_the_letters_does_not(
+    name, tmp_path, monkeypatch, capsys
+):
+    folder = orders(tmp_path / "data")
+    for file in ("train.csv", "test.csv"):
+        (folder / file).write_text((folder / file).read_text().replace("item_id", name))
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "orders", folder, "--metric", "rmse")
+    assert raw["recipes"]["base"]["numeric"][-1] == f"{name}_rate"
+    for file in ("train.csv", "test.csv"):
+        (folder / file).write_text((folder / file).read_text().replace(name, "amount_paid"))
+    assert main(["new", "orders", "--data-dir", str(folder), "--metric", "rmse", "--out", "paid.toml"]) == 0
+    assert "amount_paid" in tomllib.loads((tmp_path / "paid.toml").read_text())["recipes"]["base"]["numeric"]

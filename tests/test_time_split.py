@@ -70,7 +70,7 @@ def test_kit_new_drafts_the_time_split_when_the_test_dates_all_come_later_and_ki
     assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmsle"]) == 0
     assert "its folds validate on later dates" in capsys.readouterr().err
     text = (tmp_path / "competitions" / "sales.toml").read_text()
-    assert tomllib.loads(text)["validation"] == {"time": "date"}
+    assert tomllib.loads(text)["validation"] == {"time": "date", "block": 10}  # the test's 10 days
     assert "test.csv's date (from 2024-02-23) all come after train.csv's (to 2024-02-22)" in text
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "3", "--epochs", "3", "--quiet", "--json"]
     assert main(["cv", "-c", "sales", *fast]) == 0
@@ -144,3 +144,97 @@ def test_the_time_split_is_the_default_where_the_definition_names_a_time_and_val
     times = row_times(comp, train)
     assert times[0] < times[-1] and np.isfinite(times).all()
     assert torch.as_tensor(times).argsort(stable=True).tolist() == list(range(len(train)))  # the file is in order
+
+
+def test_blocks_of_a_given_length_are_the_last_ones_and_each_fold_trains_on_every_earlier_time():
+    times = np.repeat(np.arange(20.0), 3)[::-1]  # 20 times of 3 rows each, in no particular order
+    folds = time_split(times, 3, block=4)
+    assert [sorted(set(times[v])) for _, v in folds] == [[8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19]]
+    assert [sorted(set(times[f])) for f, _ in folds] == [list(range(8)), list(range(12)), list(range(16))]
+    assert all(len(v) == 4 * 3 for _, v in folds)  # every row of each validated time
+
+
+def test_a_gap_leaves_that_many_times_out_between_each_folds_training_rows_and_its_block():
+    times = np.repeat(np.arange(20.0), 3)
+    folds = time_split(times, 3, block=4, gap=2)
+    assert [sorted(set(times[v])) for _, v in folds] == [[8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19]]
+    assert [sorted(set(times[f])) for f, _ in folds] == [list(range(6)), list(range(10)), list(range(14))]
+    # without a block, TimeSeriesSplit's own blocks (20 // 4 = 5 times) with the gap before each
+    plain = time_split(times, 3, gap=1)
+    assert [sorted(set(times[v]))[0] for _, v in plain] == [5, 10, 15]
+    assert [max(times[f]) for f, _ in plain] == [3, 8, 13]
+
+
+@pytest.mark.parametrize(
+    ("block", "gap", "says"),
+    [
+        (7, 0, "3 folds of 7 distinct times needs more than 21 distinct times, and the rows hold 20, so its first "
+         "fold would have no training rows; what fits: [validation] block = 6 or less, or 2 folds or fewer"),
+        (5, 6, "3 folds of 5 distinct times after a gap of 6 needs more than 21 distinct times, and the rows hold 20"),
+        (5, 6, "what fits: [validation] block = 4 or less, or gap = 4 or less, or 2 folds or fewer"),
+        (0, 15, "gap = 4 or less"),
+    ],
+)  # fmt: skip
+def test_a_block_or_gap_that_leaves_a_fold_no_training_rows_is_refused_naming_what_fits(block, gap, says):
+    times = np.repeat(np.arange(20.0), 3)
+    with pytest.raises(KitError, match="a time split into") as e:
+        time_split(times, 3, block=block, gap=gap)
+    assert says in str(e.value)
+    fits = int(str(e.value).split("[validation] block = ")[1].split(" ")[0])
+    assert len(time_split(times, 3, block=fits, gap=gap)) == 3  # the block it names fits with the same gap
+    with pytest.raises(KitError):
+        time_split(times, 3, block=fits + 1, gap=gap)  # and is the longest that does
+
+
+def test_kit_new_drafts_a_block_as_long_as_the_test_period_and_a_gap_where_the_test_starts_later(
+    tmp_path, monkeypatch, capsys
+):
+    folder = sales(tmp_path / "data", days=70, test_days=7)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmsle"]) == 0
+    drafted = tomllib.loads((tmp_path / "competitions" / "sales.toml").read_text())["validation"]
+    assert drafted == {"time": "date", "block": 7}  # adjacent to the training dates: no gap
+    # the 5 days before the test period (2024-03-08 on) taken out of train: a gap of 5 days
+    rows = (folder / "train.csv").read_text().splitlines()
+    late = {f"2024-03-{d:02d}" for d in range(3, 8)}
+    kept = [r for r in rows if r.split(",")[1] not in late]
+    assert len(kept) == len(rows) - 5 * 6
+    (folder / "train.csv").write_text("\n".join(kept) + "\n")
+    out = tmp_path / "gap.toml"
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmsle", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert tomllib.loads(text)["validation"] == {"time": "date", "block": 7, "gap": 5}
+    assert "gap = 5  # days left out between" in text
+    fast = ["--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--quiet", "--json"]
+    capsys.readouterr()
+    assert main(["cv", "-c", str(out), *fast]) == 0
+    assert len(json.loads(capsys.readouterr().out)["ensemble"]["fold_scores"]) == 5
+
+
+@pytest.mark.parametrize("key", ["block = 30", "gap = 2"])
+def test_a_block_or_gap_without_a_time_column_is_refused_in_one_sentence(tmp_path, monkeypatch, capsys, key):
+    folder = sales(tmp_path / "data")
+    definition(tmp_path, folder, f"[validation]\n{key}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    name = key.split()[0]
+    assert f"[validation] {name} sizes the time split's folds and needs time = COLUMN beside it" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_definitions_block_and_gap_cut_the_folds_kit_cv_scores(tmp_path, monkeypatch, capsys):
+    folder = sales(tmp_path / "data")  # 50 training days
+    definition(tmp_path, folder, '[validation]\ntime = "date"\nblock = 10\ngap = 3\n')
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "1", "--folds", "4"]
+    assert main([*args, "--quiet", "--json"]) == 0
+    folds = json.loads(capsys.readouterr().out)["ensemble"]["fold_scores"]
+    assert len(folds) == 4
+    assert main([*args, "--folds", "5"]) == 2  # 5 blocks of 10 and a gap of 3 leave 50 days no training day
+    err = capsys.readouterr().err
+    assert (
+        "rows hold 50, so its first fold would have no training rows; what fits: [validation] block = 9 or less, "
+        "or 4 folds or fewer" in err
+    )
+    assert len(err.strip().splitlines()) == 1
