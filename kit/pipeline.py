@@ -124,23 +124,16 @@ def make_submission(
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
     text = submission_text(comp, task, test_ids, test_pred)
     check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
-    cv_summary = result.summary()
-    del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
+    sidecar = run_facts(comp, spec, plan, data_dir, result)
     sidecar = {
-        "kit_version": __version__,
-        "git_commit": git_commit(),
-        "competition": comp.slug,
+        **{k: sidecar[k] for k in ("kit_version", "git_commit", "competition")},
         **task.describe(),
-        "config": {
-            "plan": asdict(plan),
-            "recipe": asdict(spec),
-            "models": {m: plan.settings(m) for m in plan.models},
-        },
+        "config": sidecar["config"],
         "chosen_epochs": result.full_fit_epochs() or None,  # with choose_epochs: what the full-data fit trained
         "recipe_state": state,
-        "cv": cv_summary,
-        "cv_score": cv_summary["ensemble"]["mean"],
-        "inputs": input_hashes(comp, data_dir),
+        "cv": sidecar["cv"],
+        "cv_score": sidecar["cv"]["ensemble"]["mean"],
+        "inputs": sidecar["inputs"],
         "run_key": run_key(comp, spec, plan, data_dir),
     }
     write_submission(Path(out), text, sidecar)
@@ -163,9 +156,15 @@ def write_oof_file(comp, spec, plan, data_dir: Path, result, train, path: Path) 
     """The training rows' out-of-fold predictions as a CSV (kit.oof), with a sidecar saying how CV made them."""
     ids = train[comp.id].tolist()
     text = oof_text(comp, result.task, result, ids, training_targets(comp, data_dir, ids))
+    write_oof(Path(path), text, run_facts(comp, spec, plan, data_dir, result))
+
+
+def run_facts(comp, spec, plan, data_dir: Path, result) -> dict:
+    """What a sidecar says of the run that made its file: kit, the competition and task, the configuration, the CV
+    (without its timing, which would make two identical runs differ) and the input files' sha256, in this order."""
     cv_summary = result.summary()
-    del cv_summary["fit_seconds"]  # a timing would make two identical runs differ
-    sidecar = {
+    del cv_summary["fit_seconds"]
+    return {
         "kit_version": __version__,
         "git_commit": git_commit(),
         "competition": comp.slug,
@@ -178,7 +177,6 @@ def write_oof_file(comp, spec, plan, data_dir: Path, result, train, path: Path) 
         "cv": cv_summary,
         "inputs": input_hashes(comp, data_dir),
     }
-    write_oof(Path(path), text, sidecar)
 
 
 def decimals(scores) -> int:

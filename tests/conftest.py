@@ -93,3 +93,36 @@ def write_titanic_like(folder: Path, n_train: int = 80, n_test: int = 30, seed: 
 @pytest.fixture
 def synthetic_dir(tmp_path: Path) -> Path:
     return write_titanic_like(tmp_path / "data" / "titanic")
+
+
+def kit(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
+    """`kit ARGS` in this process, in tmp_path; returns stdout and fails on an error."""
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def refused(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
+    """`kit ARGS` that must end in one sentence and exit 2; returns that sentence."""
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    return err
+
+
+def write_tables(folder: Path, tables: dict) -> None:
+    """Each {file name: rows} as a CSV in folder, "\n" line ends (the bytes the same on every system)."""
+    import csv
+    import io
+
+    for name, rows in tables.items():
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        (folder / name).write_text(out.getvalue())

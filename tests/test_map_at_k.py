@@ -9,7 +9,6 @@ definition and against scikit-learn's top-k accuracies. `kit new` drafts it from
 from __future__ import annotations
 
 import csv
-import io
 import json
 import random
 import re
@@ -18,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import kit, refused, write_tables
 
 from kit import KitError
-from kit.cli import main
 from kit.competition import load_competition
 from kit.ensemble import select_weights
 from kit.metrics import map_at_3
@@ -54,28 +53,7 @@ def write_fertilizers(folder: Path, n: int = 420, sample: str = "14-35-14 10-26-
             rows.append([str(i), sample])
         else:
             train.append([*cells, y])
-    for name, table in (("train.csv", train), ("test.csv", test), ("sample_submission.csv", rows)):
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(table)
-        (folder / name).write_text(out.getvalue())
-
-
-def kit(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` in this process, in tmp_path; returns stdout and fails on an error."""
-    monkeypatch.chdir(tmp_path)
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
-def refused(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` that must end in one sentence and exit 2; returns that sentence."""
-    monkeypatch.chdir(tmp_path)
-    assert main(list(args)) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    return err
+    write_tables(folder, {"train.csv": train, "test.csv": test, "sample_submission.csv": rows})
 
 
 def task(labels=LABELS):

@@ -9,7 +9,6 @@ submission whose columns after the id are two-valued columns of train.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import random
@@ -19,10 +18,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, kit, refused, write_tables
 
 from kit import KitError
-from kit.cli import main
 from kit.competition import load_competition, parse_definition, target_tensor, task_of
 from kit.ensemble import select_weights
 from kit.submission import check_submission
@@ -50,28 +48,7 @@ def write_steel(folder: Path, n: int = 300, values=("0", "1")) -> None:
             sample.append([str(1000 + i), "0.5", "0.5", "0.5"])
         else:
             train.append([str(1000 + i), *cells, *y])
-    for name, rows in (("train.csv", train), ("test.csv", test), ("sample_submission.csv", sample)):
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(rows)
-        (folder / name).write_text(out.getvalue())
-
-
-def kit(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` in this process, in tmp_path; returns stdout and fails on an error."""
-    monkeypatch.chdir(tmp_path)
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
-def refused(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` that must end in one sentence and exit 2; returns that sentence."""
-    monkeypatch.chdir(tmp_path)
-    assert main(list(args)) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    return err
+    write_tables(folder, {"train.csv": train, "test.csv": test, "sample_submission.csv": sample})
 
 
 def definition(**changes) -> dict:

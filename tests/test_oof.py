@@ -16,34 +16,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import write_titanic_like
+from conftest import kit, refused, write_titanic_like
 from test_multilabel import TARGETS, write_steel
 from test_tasks_end_to_end import CASES, write_competition
 from test_time_split import sales
 
-from kit.cli import main
 from kit.task import DIGITS
 
 FAST = ["--models", "linear,nn", "--folds", "2", "--epochs", "3", "--quiet"]
 DATA = '[files]\ntrain = "train.csv"\ntest = "test.csv"\nsample_submission = "sample_submission.csv"\n'
-
-
-def kit(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` in tmp_path; returns stdout and fails on an error."""
-    monkeypatch.chdir(tmp_path)
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
-def refused(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
-    """`kit ARGS` that must end in one sentence and exit 2; returns it."""
-    monkeypatch.chdir(tmp_path)
-    assert main(list(args)) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    return err
 
 
 def rows_of(path: Path) -> list[list[str]]:
