@@ -316,12 +316,26 @@ def cmd_report(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from kit.competition import default_data_dir, load_competition
+    from kit.competition import SLUG_PATTERN, default_data_dir, load_competition, undefined_competition
     from kit.fetch import fetch
 
-    comp = load_competition(args.competition)
+    name = args.competition
+    if isinstance(name, str) and re.fullmatch(SLUG_PATTERN, name) and not _known(name):
+        # a competition kit has no definition for yet: its files, so that `kit new` can draft one from them
+        comp = undefined_competition(name)
+        folder = fetch(comp, args.data_dir or default_data_dir(comp), force=args.force, quiet=args.quiet)
+        print(f"kit: no definition of {name} yet: draft one from its files with `kit new {name}`", file=sys.stderr)
+        print(folder)
+        return 0
+    comp = load_competition(name)
     print(fetch(comp, args.data_dir or default_data_dir(comp), force=args.force, quiet=args.quiet))
     return 0
+
+
+def _known(name: str) -> bool:
+    from kit.competition import competition_dirs
+
+    return any((d / f"{name}.toml").is_file() for d in competition_dirs())
 
 
 def cmd_doctor(args) -> int:

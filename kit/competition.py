@@ -79,6 +79,12 @@ def load_competition(name: str) -> Competition:
     return parse_definition(raw, path)
 
 
+def undefined_competition(slug: str) -> Competition:
+    """A competition known by its Kaggle slug alone, before `kit new` drafts its definition: enough to fetch its
+    files (every file of its download is its own; none is required by name)."""
+    return Competition(slug, slug, "", "", "", {}, (), (), {}, "", Path(f"{slug}.toml"))
+
+
 def parse_definition(raw: dict, path: Path) -> Competition:
     """A definition's table, as tomllib reads it, checked against `Definition` and loaded."""
     try:

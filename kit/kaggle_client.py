@@ -330,7 +330,7 @@ class Kaggle:
             return KitError(f"Kaggle refused the request while {what} (403); check that your account may do this.")
         if status == 404 and slug:
             return KitError(
-                f"Kaggle has no competition {slug!r} (404); check the slug in its competitions/ definition."
+                f"Kaggle has no competition {slug!r} (404); check the slug, as in kaggle.com/competitions/<slug>."
             )
         if status == 404:
             return KitError(f"Kaggle found nothing while {what} (404); check the name or reference.")

@@ -101,6 +101,25 @@ def test_fetch_downloads_verifies_and_records_the_files(run, server):
     assert run.leftovers() == sorted(["data/titanic", *(f"data/titanic/{n}" for n in names)])
 
 
+def test_a_competition_without_a_definition_is_fetched_for_kit_new_to_draft_one(run, server):
+    files = {name: (shared_data("titanic") / name).read_bytes() for name in ("train.csv", "test.csv")}
+    files["sample_submission.csv"] = (shared_data("titanic") / "gender_submission.csv").read_bytes()
+    server.add_competition("playground-x", zip_of(files))
+    out = run("fetch", "-c", "playground-x")
+    assert out.returncode == 0, out.stderr
+    assert "no definition of playground-x yet: draft one from its files with `kit new playground-x`" in out.stderr
+    data = run.work / "data" / "playground-x"
+    assert out.stdout.strip().splitlines()[-1] == str(Path("data") / "playground-x")
+    assert sorted(json.loads((data / "kit-manifest.json").read_text())["files"]) == sorted(files)
+    again = run("fetch", "-c", "playground-x")
+    assert again.returncode == 0 and "nothing downloaded" in again.stderr  # intact: no network work
+    assert len(server.calls("DownloadDataFiles")) == 1
+    assert run("new", "playground-x").returncode == 0  # drafted from the fetched files
+    fast = ["--models", "linear", "--epochs", "2", "--folds", "2", "--quiet"]
+    assert run("cv", "-c", "playground-x", *fast).returncode == 0
+    one_error(run("fetch", "-c", "no-such-competition"), "Kaggle has no competition 'no-such-competition' (404)")
+
+
 def test_a_second_fetch_does_no_network_work_and_force_downloads_again(run, server):
     assert run("fetch").returncode == 0
     downloads = len(server.calls("DownloadDataFiles"))
