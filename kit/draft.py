@@ -89,6 +89,12 @@ MANY_RARE_BELOW = 30
 # A text column whose cells are numbers but for a few distinct tokens ("?", "n/a") in a few rows is numbers with
 # markers for gaps, not text: the draft names the tokens.
 FEW_TOKENS = 5  # distinct texts that are not numbers, at most
+# A number column with gaps in at least this share of training rows gets a 0/1 feature of where they were
+# (`is_missing`), besides the fill: where a gap carries signal (a price not given, a test not taken), the fill
+# alone hides it. On a user's listings set (gaps in 30-60 % of rows, where missingness raised the price) the flags
+# took a tuned recipe's RMSE down by 2.08, worse without them on all 5 folds, and the draft's 74.15 -> 72.58 (with
+# whole numbers of many values, such as a building's age, filled by the median rather than the mode).
+GAP_FLAG_ROWS = 0.05
 TOKEN_ROWS = 0.1  # the share of rows they may hold, at most
 # Numbers written with separators: a text column whose values all read (but for a few tokens) in one of these forms
 # is numbers; on a tie the first: "1,234" reads as a thousand and more, "0,5" and "12,25" with a decimal comma.
@@ -347,6 +353,7 @@ def _recipe(
 
     numeric, one_hot, codes, flags, fill_mode, log1p, rare, skipped, empty = [], [], [], [], [], {}, {}, [], []
     number = {}  # column -> the number step's table that reads it (kit.values.as_number)
+    gap_flags = {}  # new column -> the number column whose gaps it flags
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
     # a target_mean's options by the task: the positive label (binary), one rate per class (multiclass)
     classes = sorted({_text(v) for v in train[target].dropna()}) if kind == "multiclass" else []
@@ -390,10 +397,10 @@ def _recipe(
             elif series.min() >= 0 and series.quantile(0.99) > 20 * (series.median() + 1):
                 log1p[f"Log{col}"] = col  # long-tailed, like money: its logarithm spreads it out
                 numeric.append(f"Log{col}")
-                median = not (distinct % 1 == 0).all()
+                median = not (distinct % 1 == 0).all() or len(distinct) > max(CODES)
             else:
                 numeric.append(col)
-                median = not (distinct % 1 == 0).all()
+                median = not (distinct % 1 == 0).all() or len(distinct) > max(CODES)
         elif forms := _date_forms(distinct):
             dates[col] = DATE_PARTS if forms[0] == "" else {"parts": DATE_PARTS, "format": forms[0]}
             if len(forms) > 1:  # days all 12 or less: 03/04 is the 3rd of April or the 4th of March
@@ -428,6 +435,10 @@ def _recipe(
             continue
         if gaps:
             (fill_median if median else fill_mode).append(col)
+            amount = col in numeric or f"Log{col}" in numeric  # a number, not a code one-hot (its gap is a level)
+            if amount and series.isna().mean() >= GAP_FLAG_ROWS:
+                gap_flags[_new_name(f"{col}_missing", train.columns)] = col
+    numeric += list(gap_flags)
     lines = ["# The starting recipe: every input column by its type. `kit recipe show` prints what it makes."]
     if skipped:
         lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
@@ -463,6 +474,8 @@ def _recipe(
         )
     if number:
         lines.append(f"number = {_table(number)}  # numbers written with separators, or tokens that mean a gap")
+    if gap_flags:
+        lines.append(f"is_missing = {_table(gap_flags)}  # 1 where the number was missing, before the fills")
     if flags:
         lines.append(f"boolean = {_list(flags)}  # True/False (yes/no) columns as 1/0")
     if rare:

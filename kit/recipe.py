@@ -181,6 +181,13 @@ def _boolean(spec, state, out, fitting):
         out[col] = as_flags(out[col], col)
 
 
+def _is_missing(spec, state, out, fitting):
+    """1.0 where the source column has a gap, else 0.0: before the fills, so that the models see where they were
+    (a gap that carries signal, such as a price left out, is otherwise the median)."""
+    for new, source in spec.is_missing.items():
+        out[new] = out[source].isna().astype("float64")
+
+
 def _rare(spec, state, out, fitting):
     """Levels seen in fewer than n fit rows share one level, and so do levels fit never saw."""
     if not spec.rare:
@@ -297,6 +304,7 @@ STEPS = (
     _number,
     _replace,
     _boolean,
+    _is_missing,
     _rare,
     _numbers,
     _fill_constant,

@@ -14,7 +14,7 @@ from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
-    "split", "extract", "date", "number", "replace", "boolean", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
+    "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
     "sum", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
@@ -38,6 +38,7 @@ class RecipeSpec:
     number: dict = field(default_factory=dict)
     replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
+    is_missing: dict = field(default_factory=dict)  # new column -> source column: 1.0 where the source has a gap
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
     fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
     fill_median: tuple = ()  # number columns whose missing values take the training median
@@ -64,7 +65,9 @@ class RecipeSpec:
         e = [("split", (c,), s["into"]) for c, s in self.split.items()]
         e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
         e += [("date", (c,), tuple(f"{c}_{p}" for p in date_form(d)[0])) for c, d in self.date.items()]
-        e += [(step, (c,), ()) for step in ("number", "replace", "boolean", "rare") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("number", "replace", "boolean") for c in getattr(self, step)]
+        e += [("is_missing", (source,), (new,)) for new, source in self.is_missing.items()]
+        e += [("rare", (c,), ()) for c in self.rare]
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
@@ -199,6 +202,7 @@ class RecipeTable:
     number: dict[Name, NumberForm] = field(default_factory=dict)
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
+    is_missing: dict[Name, Name] = field(default_factory=dict)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
     fill_constant: dict[Name, Value] = field(default_factory=dict)
     fill_median: list[Name] = field(default_factory=list)
@@ -273,6 +277,7 @@ def parse_recipe(
         },
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
+        is_missing=dict(raw.get("is_missing", {})),
         rare=dict(raw.get("rare", {})),
         fill_constant=dict(raw.get("fill_constant", {})),
         fill_median=tuple(raw.get("fill_median", ())),

@@ -183,17 +183,19 @@ def test_a_sample_with_a_prefixed_column_per_class_drafts_a_definition_whose_fil
     assert main(["submit", str(written), "-c", "cirrhosis", "--data-dir", str(folder), "--check"]) == 0
 
 
-def test_a_date_column_is_drafted_as_its_parts_and_numbers_with_fractions_fill_their_gaps_with_the_median(
+def test_a_date_column_is_drafted_as_its_parts_and_numbers_fill_their_gaps_with_the_median_and_flag_them(
     tmp_path, monkeypatch, capsys
 ):
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "club", members(tmp_path / "data"))
     recipe = raw["recipes"]["base"]
     parts = ["JoinDate_year", "JoinDate_month", "JoinDate_dayofweek"]
     assert recipe["date"] == {"JoinDate": ["year", "month", "dayofweek"]}
-    assert recipe["numeric"] == [*parts, "Weight", "Visits"]  # in the order of the columns
+    # in the order of the columns, then where the numbers' gaps were (each in more than 5 % of the rows)
+    assert recipe["numeric"] == [*parts, "Weight", "Visits", "Weight_missing", "Visits_missing"]
+    assert recipe["is_missing"] == {"Weight_missing": "Weight", "Visits_missing": "Visits"}
     assert "date = { JoinDate = " in text and "# dates as numbers (year, month, dayofweek;" in text
-    assert recipe["fill_median"] == ["Weight"]  # fractions: the median
-    assert recipe["fill_mode"] == [*parts, "Visits"]  # whole numbers (and a date's parts) keep the mode
+    assert recipe["fill_median"] == ["Weight", "Visits"]  # fractions, or whole numbers of many values: the median
+    assert recipe["fill_mode"] == parts  # a date's parts (codes of a kind) keep the mode
     assert "Code (150 distinct texts)" in text  # starts like a date, but is not one
     fast = ["--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "club", *fast]) == 0  # the draft runs unchanged, the test row with no date filled
@@ -376,6 +378,7 @@ def test_numbers_with_a_few_tokens_are_drafted_as_numbers_with_the_tokens_as_gap
     assert "age (" not in text and "# age: a category" not in text  # neither text nor a category
     assert recipe["number"] == {"age": {"missing": ["?"]}} and "age" in recipe["numeric"]
     assert "age" in recipe["fill_median"]  # the gaps they mark filled like any other (fractions: the median)
+    assert "is_missing" not in recipe  # gaps in 2.5 % of the rows: below GAP_FLAG_ROWS, no flag
     assert 'kit: note: age holds numbers but for "?", drafted as gaps (`number`): check what they mean.' in err
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0

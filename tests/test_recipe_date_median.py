@@ -22,6 +22,7 @@ from kit import KitError
 from kit.competition import Competition, parse_definition
 from kit.recipe import apply_recipe, fit_recipe
 from kit.recipe_spec import RecipeSpec
+from kit.report import recipe_hash
 
 PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "elapsed"]
 
@@ -239,6 +240,18 @@ def test_number_reads_separated_numbers_and_tokens_as_gaps_which_the_fills_then_
     assert features(spec, state, train)["Area"] == [1200, 1200, 950, 1200, 12000, 1200]
     with pytest.raises(KitError, match=r"column Area holds '1,2,00x', which is not a number, at id test0"):
         apply_recipe(spec, state, rows("test", Area=["1,2,00x"]))
+
+
+# ---- is_missing -------------------------------------------------------------------------------
+
+
+def test_is_missing_flags_each_frames_own_gaps_before_the_fills_fill_them():
+    spec = recipe(is_missing={"AgeUnknown": "Age"}, fill_median=["Age"], numeric=["Age", "AgeUnknown"])
+    train = rows(Age=[20.0, None, 40.0])
+    state = fit_recipe(spec, train)
+    assert features(spec, state, train) == {"Age": [20, 30, 40], "AgeUnknown": [0, 1, 0]}
+    assert features(spec, state, rows("test", Age=[None, 5.0]))["AgeUnknown"] == [1, 0]  # its own gaps
+    assert recipe_hash(spec) != recipe_hash(recipe(fill_median=["Age"], numeric=["Age"]))
 
 
 # ---- the schema ----------------------------------------------------------------------------------
