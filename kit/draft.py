@@ -504,7 +504,8 @@ def _recipe(
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
     waiting = {col: f"a category of {n:,} levels" for col, n in many.items() if col in rare}
-    lines += _array("one_hot", one_hot, f"# one 0/1 feature per level seen in training{guess}", waiting)
+    if one_hot or waiting:  # no categories: no line for them
+        lines += _array("one_hot", one_hot, f"# one 0/1 feature per level seen in training{guess}", waiting)
     # The default preset's training is made for standardised inputs; dividing by the largest value squeezes a
     # column far from zero (a year, a price around 5e4) into a sliver near 1, where Adam's steps move it little.
     lines.append(

@@ -203,6 +203,7 @@ def test_kit_new_drafts_a_multilabel_definition_that_cv_and_submission_run_uncha
     assert drafted["target"] == list(TARGETS) and drafted["task"] == "multilabel"
     assert drafted["metric"] == "roc_auc" and re.search(r'(?m)^metric = "roc_auc"  # a guess', text)
     assert drafted["submission"]["columns"] == ["id", *TARGETS] and "labels" not in drafted["submission"]
+    assert "one_hot" not in drafted["recipes"]["base"]  # numbers only: no empty line for categories
 
     fast = ["--data-dir", "data", "--folds", "2", "--epochs", "5", "--quiet"]
     table = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "steel", *fast)
