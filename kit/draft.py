@@ -231,7 +231,8 @@ def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: 
     names = [p.name for p in found]
     lines = [
         f"# {', '.join(names)} {'hold' if len(names) > 1 else 'holds'} the target and train's columns, like the set a "
-        "Playground competition is made from: uncomment to train on its rows too (every fold's, never validated)",
+        "Playground competition",
+        "# is made from: uncomment to train on its rows too (in every fold's training rows, never validated)",
         f"# extra = {_list(names)}",
     ]
     if kind == "regression" or isinstance(target, list):
