@@ -244,6 +244,7 @@ def cmd_cv(args) -> int:
             format_comparison(spec.name, other_spec.name, comparison, n_folds),
         ]
     print(json.dumps(report) if args.json else "\n\n".join(text))
+    _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)
     _note_epochs_at_the_cap(plan, result)
     if args.plot:
         from kit.plots import write_plots
@@ -251,6 +252,21 @@ def cmd_cv(args) -> int:
         written = write_plots(result, paths.cv_plots_dir(comp.slug), default_name(spec.name, plan))
         print("\n".join(str(p) for p in written), file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _note_extra_rows(comp, train, result, stream) -> None:
+    """One line, with [files] extra: how many extra rows each fold trained on (none is ever validated)."""
+    from kit.competition import extra_rows
+
+    n_extra = extra_rows(comp, train)
+    if n_extra:
+        first = len(train) - n_extra  # the extra rows are the last ones
+        counts = sorted({int((train_idx >= first).sum()) for train_idx, _ in result.folds})
+        print(
+            f"each fold also trained on {'/'.join(f'{c:,}' for c in counts)} extra rows ({', '.join(comp.extra)}), "
+            "validated on none",
+            file=stream,
+        )
 
 
 def cmd_submission(args) -> int:

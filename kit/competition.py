@@ -40,6 +40,8 @@ class Competition:
     training: dict = field(default_factory=dict)  # [training] as written: kit.train.Training.from_table reads it
     task: str = "binary"  # "binary", "multiclass", "multilabel" or "regression"
     validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
+    extra: tuple = ()  # [files] extra: CSVs of more training rows (a Playground's original set), never validated
+    extra_labels: dict = field(default_factory=dict)  # [extra] labels: an extra file's target value -> train's
 
     @property
     def targets(self) -> tuple:
@@ -109,6 +111,17 @@ class Files:
     train: FileName
     test: FileName
     sample_submission: FileName = None  # optional: where the submission labels can be read
+    # more training rows, such as the original dataset a Playground competition was made from: every fold trains
+    # on them too and none is validated (kit.validation.split_indices); they may lack the id column
+    extra: list[FileName] = field(default=None, metadata={"min_len": 1, "unique": True})
+
+
+@dataclass(frozen=True)
+class Extra:
+    """[extra]: how the extra files ([files] extra) write what train.csv writes otherwise."""
+
+    # their target's values -> train's, as text, such as { Yes = "1", No = "0" }
+    labels: dict[Name, Name] = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,7 @@ class Definition:
     run: Run = field(default=None, metadata={"section": True})
     training: Training = field(default=None, metadata={"section": True})
     validation: Validation = field(default=None, metadata={"section": True})
+    extra: Extra = field(default=None, metadata={"section": True})
 
 
 def _check_target_mean(recipes: dict, task: str, raw: dict) -> None:
@@ -281,13 +295,17 @@ def _parse(raw: dict, path: Path) -> Competition:
         raise SchemaError(f"[submission] labels are for one class column; a {task} task has none")
     if task == "binary" and len(sub.get("labels", ())) not in (0, 2):
         raise SchemaError("[submission] labels of a binary task are two: [negative, positive]")
+    files = dict(raw["files"])
+    extra = tuple(files.pop("extra", ()))
+    if "extra" in raw and not extra:
+        raise SchemaError("[extra] says how the extra files write their target, and [files] names no extra file")
     return Competition(
         slug=raw["slug"],
         title=raw.get("title", raw["slug"]),
         id=raw["id"],
         target=tuple(targets) if targets else raw["target"],
         metric=metric,
-        files=dict(raw["files"]),
+        files=files,
         columns=tuple(sub.get("columns", (raw["id"], *(targets or [raw["target"]])))),
         labels=tuple(sub.get("labels", ())),
         recipes=recipes,
@@ -297,6 +315,8 @@ def _parse(raw: dict, path: Path) -> Competition:
         training=dict(raw.get("training", {})),
         task=task,
         validation=dict(validation),
+        extra=extra,
+        extra_labels=dict(raw.get("extra", {}).get("labels", {})),
     )
 
 
@@ -454,7 +474,101 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
         train, test = _infinite_as_missing(train, inputs), _infinite_as_missing(test, inputs)
     for frame, path in ((train, train_path), (test, test_path)):
         refuse_infinite(frame, path, inputs, comp.id, 'or add infinite = "missing" to the recipe to read them as gaps')
-    return train, test
+    return with_extra_rows(comp, data_dir, recipe, train), test
+
+
+# Ids of the extra files' rows: extra:<file>:<line>. No competition row may have one (read_train_test refuses it),
+# so the rows are told apart by id, and count/target_mean, which tell fit rows by id, see them as rows of their own.
+EXTRA_ID = "extra:"
+
+
+def with_extra_rows(comp: Competition, data_dir: Path, recipe: RecipeSpec, train):
+    """The training frame with the rows of [files] extra after the competition's own, each file in turn: the
+    recipe's input columns and the target (mapped by [extra] labels), ids extra:<file>:<line>, other columns
+    missing. Without extra files, `train` itself."""
+    import pandas as pd
+
+    if not comp.extra:
+        return train
+    if train[comp.id].str.startswith(EXTRA_ID).any():
+        first = train[comp.id][train[comp.id].str.startswith(EXTRA_ID)].iloc[0]
+        raise KitError(
+            f"{comp.files['train']} has the {comp.id} {first}, written as kit writes the extra files' ids; "
+            "rename it or drop [files] extra."
+        )
+    inputs = recipe.input_columns()
+    frames = [train]
+    for name in comp.extra:
+        path = Path(data_dir) / name
+        if not path.is_file():
+            raise KitError(f"{path}, an extra file of [files] extra, is missing; add it or drop it from the list.")
+        extra = read_csv(path, [*comp.targets, *inputs], comp.id)
+        extra[comp.id] = _extra_ids(name, len(extra))  # its own ids, if it has any, may be the competition's
+        refuse_infinite(extra, path, list(comp.targets), comp.id)
+        if recipe.infinite == "missing":
+            extra = _infinite_as_missing(extra, inputs)
+        refuse_infinite(extra, path, inputs, comp.id, 'or add infinite = "missing" to the recipe to read them as gaps')
+        rows = extra[[comp.id, *dict.fromkeys(inputs)]].copy()
+        for column in comp.targets:
+            rows[column] = _extra_targets(comp, train, extra, column, path)
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _extra_ids(name: str, n: int) -> list[str]:
+    """The ids of an extra file's n rows, by their line in the file (the header is line 1)."""
+    return [f"{EXTRA_ID}{name}:{line}" for line in range(2, n + 2)]
+
+
+def _extra_targets(comp: Competition, train, extra, column: str, path: Path):
+    """An extra file's target column as train.csv writes it: mapped by [extra] labels, and each value one that
+    train's column holds (classes) or a number (regression); KitError at the first one that is not."""
+    import pandas as pd
+
+    values = extra[column].map(label, na_action="ignore")
+    if comp.extra_labels:
+        mapped = values.map(comp.extra_labels)
+        unmapped = (values.notna() & mapped.isna()).to_numpy().nonzero()[0]
+        if len(unmapped):
+            row = int(unmapped[0])
+            raise KitError(
+                f"{path} column {column} holds {values.iloc[row]!r} (line {row + 2} of the file), which [extra] "
+                f"labels does not map; add it there ({', '.join(sorted(comp.extra_labels))} are mapped)."
+            )
+        values = mapped
+    empty = values.isna().to_numpy().nonzero()[0]
+    if len(empty):
+        raise KitError(
+            f"{path} column {column} is empty at line {int(empty[0]) + 2} of the file; every training row needs "
+            "a target, so fill it or drop the row."
+        )
+    if comp.task == "regression":
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna().to_numpy().nonzero()[0]
+        if len(bad):
+            raise KitError(
+                f"{path} column {column} holds {values.iloc[int(bad[0])]!r} (line {int(bad[0]) + 2} of the file), "
+                "not a number; fix the file or map it in [extra] labels."
+            )
+        return numbers.to_numpy()
+    # classes: each extra value as the training file's own value of the same text, so the columns join alike
+    known = {label(v): v for v in train[column].dropna()}
+    unknown = (~values.isin(list(known))).to_numpy().nonzero()[0]
+    if len(unknown):
+        row = int(unknown[0])
+        shown = ", ".join(sorted(known))
+        raise KitError(
+            f"{path} column {column} holds {values.iloc[row]!r} (line {row + 2} of the file), which "
+            f"{comp.files['train']} never holds ({shown}); map it to one of them in [extra] labels."
+        )
+    return values.map(known).to_numpy()
+
+
+def extra_rows(comp: Competition, train) -> int:
+    """How many rows at the end of `train` come from the extra files (with_extra_rows): trained on, never validated."""
+    if not comp.extra:
+        return 0
+    return int(train[comp.id].str.startswith(EXTRA_ID).sum())
 
 
 def _infinite_cells(frame, columns: list[str]):
@@ -636,9 +750,9 @@ def sha256_file(path: Path) -> str:
 
 
 def input_hashes(comp: Competition, data_dir: Path) -> dict[str, str]:
-    """sha256 of the competition files present in data_dir, by file name."""
+    """sha256 of the competition files present in data_dir, the extra files among them, by file name."""
     return {
         name: sha256_file(Path(data_dir) / name)
-        for name in sorted(comp.files.values())
+        for name in sorted({*comp.files.values(), *comp.extra})
         if (Path(data_dir) / name).is_file()
     }

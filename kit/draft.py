@@ -180,6 +180,7 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "[files]  # the competition's files, as the download names them",
     ]
     lines += [f'{role} = "{name}"  # {role.replace("_", " ")}' for role, name in files.items()]
+    lines += _extra_lines(files, data_dir, train, id_col, target, kind)
     lines += ["", "[submission]"]
     lines.append(f"columns = {_list(columns)}  # the submission's header, in order")
     if kind != "regression" and len(columns) == 2:
@@ -215,6 +216,49 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     lines += ["", *recipe]
     notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
+
+
+def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: str) -> list[str]:
+    """Commented [files] extra (and [extra] labels) for the other CSVs of data_dir that hold the target and most of
+    train's feature columns, such as the original dataset a Playground competition was made from: adding its rows
+    is the user's call. Its labels are drafted when its target's values differ from train's and pair with them
+    one-to-one in sorted order; otherwise a comment says to write them."""
+    targets = target if isinstance(target, list) else [target]
+    features = [c for c in train.columns if c != id_col and c not in targets]
+    found = []
+    for path in sorted(Path(data_dir).glob("*.csv")):
+        if path.name in files.values():
+            continue
+        header = set(_read(path, nrows=0).columns)
+        if set(targets) <= header and 2 * sum(c in header for c in features) > len(features):
+            found.append(path)
+    if not found:
+        return []
+    names = [p.name for p in found]
+    lines = [
+        f"# {', '.join(names)} {'hold' if len(names) > 1 else 'holds'} the target and train's columns, like the set a "
+        "Playground competition",
+        "# is made from: uncomment to train on its rows too (in every fold's training rows, never validated)",
+        f"# extra = {_list(names)}",
+    ]
+    if kind == "regression" or isinstance(target, list):
+        return lines
+    ours = sorted({_text(v) for v in train[target].dropna()})
+    theirs = sorted({_text(v) for p in found for v in _read(p, usecols=[target], low_memory=False)[target].dropna()})
+    if set(theirs) <= set(ours):
+        return lines
+    if len(theirs) == len(ours):
+        pairs = dict(zip(theirs, ours))
+        return lines + [
+            f"# [extra]  # {', '.join(names)} write{'' if len(names) > 1 else 's'} {target} as {', '.join(theirs)}, "
+            f"train as {', '.join(ours)}: paired in sorted order, so check them",
+            f"# labels = {_table(pairs)}",
+        ]
+    return lines + [
+        f"# [extra]  # {', '.join(names)} write{'' if len(names) > 1 else 's'} {target} as {', '.join(theirs[:10])}, "
+        f"train as {', '.join(ours[:10])}: write which of train's values each is",
+        '# labels = { THEIRS = "TRAINS" }',
+    ]
 
 
 def _task_and_metric(values: list[str], columns: list[str], target: str, metric, files: dict, data_dir: Path):

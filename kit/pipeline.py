@@ -11,7 +11,15 @@ from pathlib import Path
 import torch
 
 from kit import KitError, __version__
-from kit.competition import input_hashes, read_train_test, row_groups, row_times, target_tensor, task_of
+from kit.competition import (
+    extra_rows,
+    input_hashes,
+    read_train_test,
+    row_groups,
+    row_times,
+    target_tensor,
+    task_of,
+)
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
 from kit.submission import (
@@ -27,9 +35,14 @@ from kit.validation import cross_validate, fit_full
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False):
-    """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y)."""
+    """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y).
+
+    The extra rows ([files] extra, last in `train`) train in every fold; the checks and the folds are the
+    competition's rows'."""
     task = task_of(comp, train)
     y = target_tensor(comp, task, train)
+    extra = extra_rows(comp, train)
+    y, y_all = y[: len(y) - extra], y  # the competition's rows: the folds are theirs, and every score
     if plan.split != "random" and plan.folds > len(y):
         raise KitError(f"{plan.folds} folds are more than the {len(y)} training rows", fix="fewer_folds", rows=len(y))
     if task.kind != "regression" and len(torch.unique(y)) < 2:  # every model would score perfectly on nothing
@@ -48,11 +61,11 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
             )
     n_folds = plan.repeats * (1 if plan.split == "random" else plan.folds)
     # one value per row that the split reads: its group, or its time
-    groups = (
-        row_groups(comp, train) if plan.split == "group" else row_times(comp, train) if plan.split == "time" else None
-    )
+    own = train.iloc[: len(y)]  # the extra rows have no group or time of their own
+    groups = row_groups(comp, own) if plan.split == "group" else row_times(comp, own) if plan.split == "time" else None
+    y = y_all
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
-        result = cross_validate(spec, train, test, y, plan, task, progress=progress.update, groups=groups)
+        result = cross_validate(spec, train, test, y, plan, task, progress=progress.update, groups=groups, extra=extra)
     result.per_target = per_target(task, result.ensemble.oof, y)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
     train_ids = train[comp.id].tolist()
@@ -154,7 +167,7 @@ def make_submission(
 
 def write_oof_file(comp, spec, plan, data_dir: Path, result, train, path: Path) -> None:
     """The training rows' out-of-fold predictions as a CSV (kit.oof), with a sidecar saying how CV made them."""
-    ids = train[comp.id].tolist()
+    ids = train[comp.id].tolist()[: len(train) - extra_rows(comp, train)]  # the extra rows are never validated
     text = oof_text(comp, result.task, result, ids, training_targets(comp, data_dir, ids))
     write_oof(Path(path), text, run_facts(comp, spec, plan, data_dir, result))
 

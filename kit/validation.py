@@ -70,13 +70,20 @@ def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):
     return perm[cut:], perm[:cut]  # train_idx, valid_idx
 
 
-def split_indices(plan: Plan, y: torch.Tensor, groups=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def split_indices(plan: Plan, y: torch.Tensor, groups=None, extra: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(train_idx, valid_idx) per fold, the folds of every repeat one after another.
 
     groups: for the group split, one value per row (rows with equal values share a fold); the folds
     are stratified by y too when y holds classes (int64 class indices or 0/1 floats of a binary task).
     A multilabel task (y (n, k)) splits with kfold or group: scikit-learn has no multilabel stratification.
+    extra: the last rows of y that are extra rows (kit.competition.with_extra_rows): the folds are cut on the
+    others (groups and times are theirs alone), and every fold trains on all the extra rows and validates none.
     """
+    if extra:
+        n = len(y) - extra
+        rows = torch.arange(n, len(y))  # (extra,)
+        folds = split_indices(plan, y[:n], groups)
+        return [(torch.cat([train_idx, rows]), valid_idx) for train_idx, valid_idx in folds]
     if plan.split == "random":
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
     if plan.split == "time":
@@ -226,21 +233,24 @@ class CVResult:
         return {name: r.chosen_epochs for name, r in self.models.items() if r.chosen_epochs is not None}
 
 
-def cross_validate(spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None) -> CVResult:
+def cross_validate(
+    spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None, extra: int = 0
+) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
     progress, if given, is called with the number of folds each time a model finishes some.
-    groups: one value per training row, for the group split.
+    groups: one value per training row, for the group split. extra: the last rows that are extra rows,
+    in every fold's training rows and never validated (split_indices; their out-of-fold predictions NaN).
     """
     # One thread for everything but the fits, which choose their own (kit.threads): the many small
     # operations around them (seed means, scores, the test rows' chunks) waited on a second thread.
     with torch_threads(1):
-        return _cross_validate(spec, train, test, y, plan, task, progress, groups)
+        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra)
 
 
-def _cross_validate(spec, train, test, y, plan, task, progress, groups) -> CVResult:
+def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0) -> CVResult:
     device = resolve_device(plan.device)
-    folds = split_indices(plan, y, groups)
+    folds = split_indices(plan, y, groups, extra)
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
     placed = {}  # width -> (x, y, mask, valid) on the device: moved there once, for every model
