@@ -320,7 +320,7 @@ STEPS = (
 
 # ---- words ----------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[a-z0-9]+")  # a word: a run of letters and digits, after lower-casing
+WORD = re.compile(r"[a-z0-9]+")  # a word: a run of letters and digits, after lower-casing
 
 
 def _word_sets(series: pd.Series) -> tuple[np.ndarray, list[set]]:
@@ -329,7 +329,7 @@ def _word_sets(series: pd.Series) -> tuple[np.ndarray, list[set]]:
     Each distinct text is split once (kit.values.text_codes), so 300,000 rows of 30,000 texts cost 30,000 splits.
     """
     codes, names = text_codes(series)
-    return codes, [set(_WORD.findall(t.lower())) for t in names]
+    return codes, [set(WORD.findall(t.lower())) for t in names]
 
 
 def _vocabulary(codes: np.ndarray, sets: list[set], n: int) -> list[str]:
