@@ -85,6 +85,13 @@ SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 # folds 0.8839 -> 0.5408.
 CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$")  # as written; not `paid`, `humid`
 SHORT_TEXT = 30  # characters, the median over the levels
+# Free text (mostly distinct texts of several words a row: descriptions, names, reviews) is drafted as a flag for each
+# of its WORDS most common words (`words`); texts of one token a row (ids, codes) stay left out. A user's listings set
+# (40,000 rows, descriptions of 2-10 words of 23; RMSE, the draft's folds and plan): left out 74.15, as words 58.04,
+# both 9 s (the user's hand-made flags with gap flags: 55.56; scikit-learn's HistGradientBoosting on word counts 57.43).
+# Titanic's Name (titles among its words): accuracy 0.8002 left out -> 0.8133 as words (3 split seeds x 3 seeds).
+WORDS = 30
+WORDY = 3  # words a row, the median, for a text to be read as words
 MANY_RARE_BELOW = 30
 # A text column whose cells are numbers but for a few distinct tokens ("?", "n/a") in a few rows is numbers with
 # markers for gaps, not text: the draft names the tokens.
@@ -399,6 +406,7 @@ def _recipe(
     number = {}  # column -> the number step's table that reads it (kit.values.as_number)
     gap_flags = {}  # new column -> the number column whose gaps it flags
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
+    words = {}  # free-text column -> how many of its words become flags
     # a target_mean's options by the task: the positive label (binary), one rate per class (multiclass)
     classes = sorted({_text(v) for v in train[target].dropna()}) if kind == "multiclass" else []
     option = f", positive = {json.dumps(positive)}" if positive is not None else ""
@@ -471,6 +479,9 @@ def _recipe(
                 rare[col] = MANY_RARE_BELOW
             else:  # every level but one would be pooled: one-hot would make one constant; its count is a feature
                 counted[_new_name(f"{col}_count", train.columns)] = col
+            continue
+        elif not pd.api.types.is_numeric_dtype(series) and _wordy(series):
+            words[col] = WORDS  # free text of several words a row: a flag per common word
             continue
         else:
             skipped.append(
@@ -550,6 +561,8 @@ def _recipe(
     waiting = {col: f"a category of {n:,} levels" for col, n in many.items() if col in rare}
     if one_hot or waiting:  # no categories: no line for them
         lines += _array("one_hot", one_hot, f"# one 0/1 feature per level seen in training{guess}", waiting)
+    if words:
+        lines.append(f"words = {_table(words)}  # free text: a 0/1 feature per word among the most common in training")
     # The default preset's training is made for standardised inputs; dividing by the largest value squeezes a
     # column far from zero (a year, a price around 5e4) into a sliver near 1, where Adam's steps move it little.
     lines.append(
@@ -617,6 +630,19 @@ def _code_numbers(col: str, distinct) -> bool:
     """Whether a column of numbers is codes to draft as a text category is (CODE_NAME): whole numbers, more of them
     than CODES, under a name that says they are codes."""
     return len(distinct) > CODES[-1] and bool((distinct % 1 == 0).all()) and bool(CODE_NAME.search(col))
+
+
+def _wordy(series) -> bool:
+    """Whether a text column reads as words: a median of WORDY or more of them (kit.recipe's words) a row, counting
+    only those with a letter, so that a code of numbers ("2000-01-01x", "B/0/P") is not read as words."""
+    import numpy as np
+
+    from kit.recipe import WORD
+    from kit.values import text_codes
+
+    codes, names = text_codes(series)
+    counts = np.array([sum(not w.isdigit() for w in WORD.findall(t.lower())) for t in names])  # (n_distinct,)
+    return bool(len(counts) and np.median(counts[codes[codes >= 0]]) >= WORDY)
 
 
 def _many_levels(series) -> bool:

@@ -49,7 +49,13 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
         first = [v for v in spec.level_order.get(col, ()) if v in seen]
         levels[col] = first + [v for v in seen if v not in first]
     state["levels"] = levels
-    columns, matrix = _features(frame, spec, levels, coded)
+    tokens = {col: _word_sets(frame[col]) for col in spec.words}  # for the vocabulary, then the features
+    if spec.words:  # only then: a recipe without words keeps the state (and the bytes) it had
+        state["words"] = {col: _vocabulary(*tokens[col], n) for col, n in spec.words.items()}
+    columns, matrix = _features(frame, spec, state, coded, tokens)
+    start = len(columns) - sum(map(len, state.get("words", {}).values()))  # where the words' columns begin
+    if clash := sorted(set(columns[start:]) & set(columns[:start])):  # a word's column named like another feature
+        raise KitError(f"recipe {spec.name} makes the feature {clash[0]} twice, as a word and as a column; rename one.")
     state["columns"] = columns
     if spec.scale == "max":
         # Divide by the largest training value, as the article does; abs() so that a negative
@@ -81,7 +87,7 @@ def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> np.
     """The features of `frame` before scaling, (n_rows, n_features) float32: `apply_recipe` is this
     divided by `state["scale"]`, so callers that share everything but the scale compute it once."""
     filled = _run_steps(spec, state, frame, fitting=False)
-    columns, matrix = _features(filled, spec, state["levels"])
+    columns, matrix = _features(filled, spec, state)
     assert columns == state["columns"], "apply must give the training columns"
     return matrix
 
@@ -320,21 +326,58 @@ STEPS = (
 )
 
 
+# ---- words ----------------------------------------------------------------------------------
+
+WORD = re.compile(r"[a-z0-9]+")  # a word: a run of letters and digits, after lower-casing
+
+
+def _word_sets(series: pd.Series) -> tuple[np.ndarray, list[set]]:
+    """(codes, sets): row i's text holds the words sets[codes[i]]; code -1 is a missing text, which holds none.
+
+    Each distinct text is split once (kit.values.text_codes), so 300,000 rows of 30,000 texts cost 30,000 splits.
+    """
+    codes, names = text_codes(series)
+    return codes, [set(WORD.findall(t.lower())) for t in names]
+
+
+def _vocabulary(codes: np.ndarray, sets: list[set], n: int) -> list[str]:
+    """The n words in the most fit rows (each row counted once however often it says the word), ties alphabetical."""
+    rows = np.bincount(codes[codes >= 0], minlength=len(sets))  # (n_distinct,) fit rows per text
+    found: dict[str, int] = {}
+    for words, k in zip(sets, rows):
+        for w in words:
+            found[w] = found.get(w, 0) + int(k)
+    return sorted(found, key=lambda w: (-found[w], w))[:n]
+
+
+def _word_flags(codes: np.ndarray, sets: list[set], vocabulary: list[str]) -> np.ndarray:
+    """(n, len(vocabulary)) float32: 1 where the row's text holds the word; a word fit never saw is learned by none."""
+    position = {w: i for i, w in enumerate(vocabulary)}
+    table = np.zeros((len(sets) + 1, len(vocabulary)), dtype="float32")  # (n_distinct + 1, k): the last is missing
+    for t, words in enumerate(sets):
+        table[t, [position[w] for w in words if w in position]] = 1.0
+    return table[codes]  # code -1 takes the last row: no word
+
+
 # ---- features --------------------------------------------------------------------------------
 
 
 def _features(
-    filled: pd.DataFrame, spec: RecipeSpec, levels: dict, coded: dict | None = None
+    filled: pd.DataFrame, spec: RecipeSpec, state: dict, coded: dict | None = None, tokens: dict | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros).
+    """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros), then one 0/1
+    column per learned word of each `words` column.
 
-    coded: col -> `text_codes(filled[col])` for the one-hot columns, where the caller has them already.
+    coded: col -> `text_codes(filled[col])` for the one-hot columns, and tokens: col -> `_word_sets(filled[col])`
+    for the words columns, where the caller has them already.
     The numbers are written a column at a time into a columns-first float32 block, then copied into
     the rows at once: a number rounds from float64 to float32 the same way whether alone or in a
     matrix, no float64 copy of the whole table is ever made, and no write strides over every row
     once per column.
     """
+    levels, vocabulary = state["levels"], state.get("words", {})
     columns = list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
+    columns += [f"{col}_{w}" for col in spec.words for w in vocabulary[col]]
     matrix = np.empty((len(filled), len(columns)), dtype="float32")  # (n, n_features)
     numbers = np.empty((len(spec.numeric), len(filled)), dtype="float32")  # (n_numeric, n), columns first
     for j, c in enumerate(spec.numeric):
@@ -349,5 +392,10 @@ def _features(
         where = np.array([position.get(t, -1) for t in names] + [-1])[codes]  # (n,)
         width = len(levels[col])
         matrix[:, j : j + width] = where[:, None] == np.arange(width)  # (n, width) 0/1; -1 matches no level
+        j += width
+    for col in spec.words:
+        codes, sets = tokens[col] if tokens else _word_sets(filled[col])
+        width = len(vocabulary[col])
+        matrix[:, j : j + width] = _word_flags(codes, sets, vocabulary[col])  # (n, width)
         j += width
     return columns, matrix

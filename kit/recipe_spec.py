@@ -54,6 +54,8 @@ class RecipeSpec:
     log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
     numeric: tuple = ()  # numeric feature columns, in output order
     one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
+    # text column -> n: a 0/1 column COLUMN_WORD for each of the n words in the most fit rows (kit.recipe._words)
+    words: dict = field(default_factory=dict)
     level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
     scale: str = "max"  # "max": divide by the largest absolute training value; "standard": (x - mean) / std; "none"
     infinite: str = "refuse"  # inf/-inf in a column read: "refuse" stops the run; "missing" reads them as gaps
@@ -76,7 +78,7 @@ class RecipeSpec:
         e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
         e += [("ratio", r, (new,)) for new, r in self.ratio.items()]
         e += [("log1p", (source,), (new,)) for new, source in self.log1p.items()]
-        e += [(step, (c,), ()) for step in ("numeric", "one_hot") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("numeric", "one_hot", "words") for c in getattr(self, step)]
         return e
 
     def produced(self) -> list[str]:
@@ -218,6 +220,7 @@ class RecipeTable:
     log1p: dict[Name, Name] = field(default_factory=dict)
     numeric: list[Name] = field(default_factory=list, metadata={"unique": True})
     one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
+    words: dict[Name, PositiveInt] = field(default_factory=dict)
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
     scale: Literal["max", "standard", "none"] = "max"
     infinite: Literal["refuse", "missing"] = "refuse"
@@ -291,6 +294,7 @@ def parse_recipe(
         log1p=dict(raw.get("log1p", {})),
         numeric=tuple(raw.get("numeric", ())),
         one_hot=tuple(raw.get("one_hot", ())),
+        words=dict(raw.get("words", {})),
         level_order={k: tuple(str(v) for v in vs) for k, vs in raw.get("level_order", {}).items()},
         scale=raw.get("scale", "max"),
         infinite=raw.get("infinite", "refuse"),
@@ -327,7 +331,7 @@ def parse_recipe(
     for a, b in (("fill_mode", "fill_group"), ("fill_median", "fill_mode"), ("fill_median", "fill_group")):
         if fills[a] & fills[b]:
             raise SchemaError(f"recipe {name} lists a column in both {a} and {b}; keep one")
-    if not spec.numeric and not spec.one_hot:  # the models would have no input at all
+    if not spec.numeric and not spec.one_hot and not spec.words:  # the models would have no input at all
         raise SchemaError(
             f"recipe {name} makes no features; list the columns it feeds the models in numeric or one_hot"
         )

@@ -343,7 +343,7 @@ def test_a_category_with_many_levels_is_told_from_free_text_and_drafted_as_its_t
 ):
     folder = shops(tmp_path / "data", target)
     raw, text, err = new(tmp_path, monkeypatch, capsys, "shops", folder)
-    assert "# Not used: remark (600 distinct texts); `extract` or `split` can turn text into features." in text
+    assert raw["recipes"]["base"]["words"] == {"remark": 30}  # free text: its words
     assert "shop (" not in text  # not called text
     assert "# shop: a category of 60 levels (short texts, most seen in several rows), not free text." in text
     assert "# Drafted as its level's target rate: each training row's from the other rows of its level." in text
