@@ -137,18 +137,12 @@ def make_submission(
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
     text = submission_text(comp, task, test_ids, test_pred)
     check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
-    sidecar = run_facts(comp, spec, plan, data_dir, result)
-    sidecar = {
-        **{k: sidecar[k] for k in ("kit_version", "git_commit", "competition")},
-        **task.describe(),
-        "config": sidecar["config"],
+    sidecar = run_facts(comp, spec, plan, data_dir, result) | {
         "chosen_epochs": result.full_fit_epochs() or None,  # with choose_epochs: what the full-data fit trained
         "recipe_state": state,
-        "cv": sidecar["cv"],
-        "cv_score": sidecar["cv"]["ensemble"]["mean"],
-        "inputs": sidecar["inputs"],
         "run_key": run_key(comp, spec, plan, data_dir),
     }
+    sidecar["cv_score"] = sidecar["cv"]["ensemble"]["mean"]
     write_submission(Path(out), text, sidecar)
     if unchecked:
         print(
