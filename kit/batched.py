@@ -136,3 +136,78 @@ def batch_order(
     index = index.view(len(n_rows), per_batch, n_batches).transpose(1, 2).contiguous()  # (F, n_batches, per_batch)
     mask = (index >= 0).float()
     return index.clamp_(min=0), mask  # in place: on 1,200,000 rows each copy is 10 MB
+
+
+# ---- mini-batches on large folds: runs of rows shuffled once --------------------------------------
+# Above this many rows a fold (padding included) takes its mini-batches as runs of rows that were put in a
+# random order once, not as rows gathered afresh each epoch (batch_order). Gathering copied every row
+# of every fold once an epoch, a pass over the data as large as the first layer's matmul: on the
+# 300,000-row Playground case (BENCHMARKS.md, "Seventh pass") linear trained in 77 against 138 ms an
+# epoch, deep in 350 against 383, with the same CV accuracy. Below it the rows are few enough to fit in
+# cache and a fresh shuffle each epoch is cheap (every competition kit ships trains there, as it did).
+RUN_ROWS = 32_768
+
+
+def shuffle_order(n_rows: list[int], n_max: int, seed: int = 0) -> torch.Tensor:
+    """Each fold's slots in a random order of its own, (F, n_max) long, drawn by a generator seeded seed + f.
+
+    Slot i of fold f holds its row order[f, i]; a number >= n_rows[f] is padding, so a fold's padding is
+    spread at random among its rows and every run of slots holds its fair share of them.
+    """
+    return torch.stack(
+        [torch.randperm(n_max, generator=torch.Generator().manual_seed(seed + f)) for f in range(len(n_rows))]
+    )
+
+
+def put_in_order(out: torch.Tensor, x: torch.Tensor, order: torch.Tensor) -> None:
+    """out (n_in, n_max), a fold's rows-last slot, gets x (n, n_in)'s rows in `order` (n_max,).
+
+    A padding slot (order >= n) takes a copy of the last row: the mask keeps it out of every loss, and no
+    slot is left as uninitialised memory. Gathered straight into the slot: no second copy of the fold.
+    """
+    torch.index_select(x.T, 1, order.clamp(max=len(x) - 1), out=out)
+
+
+def ordered_targets(y: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """A fold's targets y (n[, k]) for its slots in `order` (n_max,): a padding slot takes the last row's."""
+    return y.index_select(0, order.clamp(max=len(y) - 1))
+
+
+def shuffle_once(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, seed: int = 0) -> tuple:
+    """(x, y, mask) with each fold's rows in the order `shuffle_order` draws, x stored rows last: a copy.
+
+    x: (F, n, n_in) with fold f's n_f rows first (pad_rows); returns x as an (F, n, n_in) view of
+    (F, n_in, n) storage, y (F, n[, k]) and mask (F, n) in the same order: what `kit.train.fit` takes with
+    shuffled=True. Callers that build the stacks themselves (kit.validation) write them this way at once.
+    """
+    n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
+    order = shuffle_order(n_rows, x.shape[1], seed).to(x.device)  # (F, n)
+    xt = x.new_empty(x.shape[0], x.shape[2], x.shape[1])  # (F, n_in, n)
+    for f, n in enumerate(n_rows):
+        put_in_order(xt[f], x[f, :n], order[f])
+    y = torch.stack([ordered_targets(y[f, :n], order[f]) for f, n in enumerate(n_rows)])
+    mask = (order < torch.tensor(n_rows, device=x.device)[:, None]).float()
+    return xt.transpose(1, 2), y, mask
+
+
+def epoch_runs(n: int, batch_size: int, gen: torch.Generator) -> list[tuple[int, int]]:
+    """One epoch's batches over n slots in a fixed shuffled order: (start, stop) of each, in the order taken.
+
+    The slots, read as a circle, are cut into ceil(n / batch_size) runs of (nearly) equal length from a
+    random offset, and the runs are taken in a random order: every slot once an epoch, batches that change
+    from one epoch to the next, and each batch a slice of the stored rows, no copy (but the one run
+    that wraps past the last slot, whose `stop` is then > n).
+    """
+    n_batches = math.ceil(n / batch_size)
+    offset = int(torch.randint(n, (1,), generator=gen))
+    bounds = [offset + i * n // n_batches for i in range(n_batches + 1)]
+    runs = [(start % n, start % n + stop - start) for start, stop in zip(bounds, bounds[1:])]
+    return [runs[i] for i in torch.randperm(n_batches, generator=gen).tolist()]
+
+
+def run_of(t: torch.Tensor, start: int, stop: int, dim: int) -> torch.Tensor:
+    """Slots start..stop of t along `dim`, wrapping past the end: a view unless it wraps."""
+    n = t.shape[dim]
+    if stop <= n:
+        return t.narrow(dim, start, stop - start)
+    return torch.cat([t.narrow(dim, start, n - start), t.narrow(dim, 0, stop - n)], dim=dim)

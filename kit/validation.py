@@ -25,7 +25,15 @@ from functools import partial
 import torch
 
 from kit import KitError
-from kit.batched import pad_rows, resolve_device
+from kit.batched import (
+    RUN_ROWS,
+    ordered_targets,
+    pad_rows,
+    put_in_order,
+    resolve_device,
+    shuffle_once,
+    shuffle_order,
+)
 from kit.competition import release_freed_memory
 from kit.ensemble import combine, select_weights
 from kit.recipe import apply_recipe, check_filled, fit_apply, scale_into, unscaled_features
@@ -254,12 +262,17 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0)
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
     placed = {}  # width -> (x, y, mask, valid) on the device: moved there once, for every model
+    shuffled = {}  # width -> whether its rows were put in an order of their own (kit.batched.shuffle_order)
     for width, fold_ids in by_width.items():
         stacks = data.stacks[width]
-        ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
+        if "order" in stacks:  # each slot's row's target, as the rows were put in their order
+            ys = torch.stack([ordered_targets(y[folds[f][0]], o) for f, o in zip(fold_ids, stacks["order"])])
+        else:
+            ys, _ = pad_rows([y[folds[f][0]] for f in fold_ids])  # (F, n_max)
         yv, mv = pad_rows([y[folds[f][1]] for f in fold_ids])  # (F, m_max)
         valid = (stacks["valid"].to(device), yv.to(device), mv.to(device))
         placed[width] = (stacks["train"].to(device), ys.to(device), stacks["mask"].to(device), valid)
+        shuffled[width] = "order" in stacks
     del stacks
 
     def train_model(name: str):
@@ -291,6 +304,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0)
                 keep_each_epoch=keep,
                 patience=patience,
                 held_out=held_out if all(held_out) else None,
+                shuffled=shuffled[width],
             )
             for i, f in enumerate(fold_ids):
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)
@@ -310,7 +324,9 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0)
                 if done.each_epoch is not None and max(stop_at) <= len(done.each_epoch):
                     done = done.at_epochs(stop_at)
                 else:
-                    done = fit(settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at)
+                    done = fit(
+                        settings, task, x, ys, mask, seeds=plan.seed_list(), stop_at=stop_at, shuffled=shuffled[width]
+                    )
                 for i, f in enumerate(fold_ids):
                     epochs[f] = stop_at[i]
             losses = done.losses.cpu()  # waits for the device
@@ -427,14 +443,18 @@ class _FoldData:
     """Every fold's features, stacked per width, ready for `kit.train.fit` and `predict`.
 
     The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
-    (kit.train.fit). The validation stacks are stored rows-last, (F, width, m), and handed out as
+    (kit.train.fit). Folds of more than kit.batched.RUN_ROWS rows are stored rows-last instead, each
+    fold's rows in an order drawn once (`shuffle_order`, "order" its slots' rows), and handed out as
+    (F, n, width) views: fit then takes its batches as runs of them (shuffled=True). The validation stacks are stored rows-last, (F, width, m), and handed out as
     (F, m, width) views: the validation curves and predict want rows last for their matmuls
     (kit.models), and a view already in that layout needs no second copy.
     """
 
     states: list  # per fold, the recipe learned on its training rows
     groups: dict  # width -> [(fold, position in that width's stacks)]
-    stacks: dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width) view, "mask": (F, n_max)}
+    stacks: (
+        dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width) view, "mask": (F, n_max)[, "order"]}
+    )
     test_keys: list  # per fold, its learned state less the scale: folds with equal keys encode test rows alike
     test_cache: dict  # key -> the first fold's test encoding when small, made while encoding (it checks the fills)
 
@@ -474,6 +494,8 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     """
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
+    shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own, stored rows last
+    order = shuffle_order([len(t) for t, _ in folds], n_train) if shuffled else None  # (F, n_train)
     states, groups, stacks, test_keys, cache = [], {}, {}, [], {}
     for train_idx, valid_idx in folds:
         state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
@@ -482,15 +504,24 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
-                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width), rows first
+                # (F, n_train_max, width), rows first; (F, width, n_train_max) when shuffled
+                "train": torch.empty(len(folds), *((width, n_train) if shuffled else (n_train, width))),
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
                 "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
+            if shuffled:
+                stacks[width]["order"] = torch.empty(len(folds), n_train, dtype=torch.long)
         slot, stack = len(groups.setdefault(width, [])), stacks[width]
-        groups[width].append((len(states) - 1, slot))
-        stack["train"][slot, : len(x_train)] = x_train
-        stack["train"][slot, len(x_train) :] = 0.0  # padding: zeros, as pad_rows gives
-        stack["mask"][slot, : len(x_train)] = 1.0
+        f = len(states) - 1
+        groups[width].append((f, slot))
+        if shuffled:
+            put_in_order(stack["train"][slot], x_train, order[f])
+            stack["mask"][slot] = (order[f] < len(x_train)).float()
+            stack["order"][slot] = order[f]
+        else:
+            stack["train"][slot, : len(x_train)] = x_train
+            stack["train"][slot, len(x_train) :] = 0.0  # padding: zeros, as pad_rows gives
+            stack["mask"][slot, : len(x_train)] = 1.0
         del x_train
         _put(stack["valid"][slot], apply_recipe(spec, state, train.iloc[valid_idx.numpy()]))
         test_keys.append(json.dumps({k: v for k, v in state.items() if k not in ("scale", "shift")}, sort_keys=True))
@@ -511,6 +542,12 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
             "valid": stack["valid"][: len(members), :, :m].transpose(1, 2),
             "mask": stack["mask"][: len(members), :n],
         }
+        if shuffled:  # every slot, padding spread among the rows: the order's targets come with them (ordered_targets)
+            stacks[width] |= {
+                "train": stack["train"][: len(members)].transpose(1, 2),
+                "mask": stack["mask"][: len(members)],
+                "order": stack["order"][: len(members)],
+            }
     return _FoldData(states, groups, stacks, test_keys, cache)
 
 
@@ -602,13 +639,16 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
     x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
     mask = torch.ones(1, len(y), device=device)  # (1, n_train)
     y_train = y[None].to(device)  # (1, n_train)
+    shuffled = len(y) > RUN_ROWS  # large: the rows put in an order once for every model, as CV's folds are
+    if shuffled:
+        x_train, y_train, mask = shuffle_once(x_train, y_train, mask)
     settings = {name: plan.training.settings(name) for name in plan.models}
     for name, n in (epochs or {}).items():
         if name in settings:
             settings[name] = replace(settings[name], epochs=n)
 
     def train_model(name: str) -> torch.Tensor:
-        params = fit(settings[name], task, x_train, y_train, mask, seeds=plan.seed_list()).params
+        params = fit(settings[name], task, x_train, y_train, mask, seeds=plan.seed_list(), shuffled=shuffled).params
         pred = predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
         return task.within_training_range(pred, y)
 

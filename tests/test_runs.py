@@ -1,0 +1,157 @@
+"""Large folds: mini-batches as runs of rows shuffled once (kit.batched.RUN_ROWS), not gathered each epoch.
+
+The threshold is lowered here so that a few hundred rows take the large folds' path.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import kit.batched as batched
+import kit.train as train
+import kit.validation as validation
+from kit.competition import load_competition, read_train_test, target_vector
+from kit.recipe import apply_recipe
+from kit.task import make_task
+from kit.train import Training, fit
+from kit.validation import Plan, cross_validate, split_indices
+
+COMP = load_competition("titanic")
+SPEC = COMP.recipe()
+TASK = make_task(COMP.task, COMP.metric, COMP.labels, COMP.columns)
+
+
+@pytest.fixture
+def small_runs(monkeypatch):
+    """Folds of more than 30 rows take the large folds' path."""
+    for module in (batched, train, validation):
+        monkeypatch.setattr(module, "RUN_ROWS", 30)
+
+
+@pytest.mark.parametrize(("n", "batch"), [(10, 4), (100, 7), (64, 64), (1000, 333)])
+def test_each_epoch_takes_every_slot_once_in_runs_that_move_from_epoch_to_epoch(n, batch):
+    gen = torch.Generator().manual_seed(3)
+    epochs = [batched.epoch_runs(n, batch, gen) for _ in range(4)]
+    for runs in epochs:
+        slots = [s % n for start, stop in runs for s in range(start, stop)]
+        assert sorted(slots) == list(range(n))  # every slot once
+        lengths = [stop - start for start, stop in runs]
+        assert len(runs) == -(-n // batch) and max(lengths) - min(lengths) <= 1
+        assert all(0 <= start < n and stop - start <= n for start, stop in runs)
+    if n > batch:  # the cuts (and the order they are taken in) change between epochs
+        assert len({tuple(runs) for runs in epochs}) == len(epochs)
+
+
+def test_a_run_past_the_last_slot_wraps_to_the_first():
+    t = torch.arange(10.0).view(1, 10)
+    assert batched.run_of(t, 3, 6, 1).tolist() == [[3.0, 4.0, 5.0]]
+    assert batched.run_of(t, 8, 12, 1).tolist() == [[8.0, 9.0, 0.0, 1.0]]
+    assert batched.run_of(t, 3, 6, 1).data_ptr() == t[:, 3:].data_ptr()  # a view: no copy
+
+
+def test_shuffle_once_keeps_each_rows_features_with_its_target_and_spreads_the_padding():
+    sizes = [50, 47, 30]
+    xs = [
+        torch.stack([torch.arange(n, dtype=torch.float32) + 1000 * f, torch.zeros(n)], dim=1)
+        for f, n in enumerate(sizes)
+    ]
+    ys = [x[:, 0] * 2 for x in xs]  # each row's target is twice its first feature
+    x, mask = batched.pad_rows(xs)
+    y, _ = batched.pad_rows(ys)
+    xs_, ys_, mask_ = batched.shuffle_once(x, y, mask, seed=4)
+    assert xs_.shape == x.shape and xs_.transpose(1, 2).is_contiguous()  # a view of rows-last storage
+    assert torch.equal(ys_, xs_[:, :, 0] * 2)  # features and target moved together, padding slots too
+    for f, n in enumerate(sizes):
+        rows = xs_[f, mask_[f] == 1, 0]
+        assert sorted(rows.tolist()) == (torch.arange(n) + 1000 * f).tolist()  # each row once, in a new order
+        assert not torch.equal(rows, torch.arange(n, dtype=torch.float32) + 1000 * f)
+    padding = (mask_[2] == 0).nonzero().flatten()  # 20 padding slots of the 30-row fold: not all at the end
+    assert len(padding) == 20 and padding.min() < 30
+    again = batched.shuffle_once(x, y, mask, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(again, (xs_, ys_, mask_)))  # the same seed, the same order
+
+
+def _blocks(sizes, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    xs = [torch.randn(n, 5, generator=gen) for n in sizes]
+    ys = [(x[:, 0] - x[:, 1] > 0).float() for x in xs]
+    x, mask = batched.pad_rows(xs)
+    return x, batched.pad_rows(ys)[0], mask
+
+
+def test_large_folds_train_on_runs_of_rows_shuffled_once_by_fit_itself_or_by_the_caller(small_runs, monkeypatch):
+    x, y, mask = _blocks([90, 87])
+    settings = Training(epochs=6, batch_size=16).settings("nn")
+
+    def no_gather(*args, **kwargs):
+        raise AssertionError("a large fold gathered its batches")
+
+    monkeypatch.setattr(train, "batch_order", no_gather)
+    own = fit(settings, TASK, x, y, mask, seeds=[1, 2], shuffle_seed=7)
+    given = fit(settings, TASK, *batched.shuffle_once(x, y, mask, seed=7), seeds=[1, 2], shuffle_seed=7, shuffled=True)
+    for key in own.params:
+        assert torch.equal(own.params[key], given.params[key]), key
+    assert torch.equal(own.losses, given.losses)
+    assert (own.losses[:, :, -1] < own.losses[:, :, 0]).all()  # it learns
+
+
+def test_folds_below_the_threshold_still_gather_a_fresh_shuffle_each_epoch(monkeypatch):
+    x, y, mask = _blocks([90, 87])
+    calls = []
+    real = train.batch_order
+    monkeypatch.setattr(train, "batch_order", lambda *a: calls.append(1) or real(*a))
+    fit(Training(epochs=3, batch_size=16).settings("linear"), TASK, x, y, mask, seeds=[1])
+    assert len(calls) == 3
+
+
+def test_cross_validation_stores_large_folds_shuffled_with_each_rows_own_target(small_runs, synthetic_dir):
+    train_frame, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train_frame))
+    folds = split_indices(Plan(folds=3), y)
+    data = validation._encode_folds(SPEC, train_frame, test, folds)
+    for width, members in data.groups.items():
+        stacks = data.stacks[width]
+        for f, slot in members:
+            rows = folds[f][0]
+            order = stacks["order"][slot]
+            real = order < len(rows)
+            expected = apply_recipe(SPEC, data.states[f], train_frame.iloc[rows.numpy()])
+            assert torch.equal(stacks["train"][slot][real], expected[order[real]])  # the same bytes, shuffled
+            assert stacks["mask"][slot].sum() == len(rows) and torch.equal(stacks["mask"][slot], real.float())
+            assert sorted(order[real].tolist()) == list(range(len(rows)))
+            assert not torch.equal(order[real], torch.arange(len(rows)))
+
+
+def test_cross_validation_on_large_folds_learns_and_repeats_its_bytes(small_runs, synthetic_dir, monkeypatch):
+    train_frame, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train_frame))
+    plan = Plan(models=("linear", "nn"), folds=2, training=Training(epochs=20, batch_size=16))
+    seen = []
+    real = validation.fit
+    monkeypatch.setattr(validation, "fit", lambda *a, **k: seen.append(k.get("shuffled")) or real(*a, **k))
+    first = cross_validate(SPEC, train_frame, test, y, plan, TASK)
+    assert seen and all(seen)  # the folds' stacks were handed over as shuffled
+    again = cross_validate(SPEC, train_frame, test, y, plan, TASK)
+    for name in plan.models:
+        assert torch.equal(first.models[name].oof, again.models[name].oof)
+    # a target misaligned with its rows would score the majority rate; the sexes alone score ~0.75 here
+    majority = max(y.float().mean().item(), 1 - y.float().mean().item())
+    assert first.ensemble.fold_scores and min(first.ensemble.fold_scores) > majority
+
+
+def test_the_full_fit_puts_large_training_sets_in_one_order_for_every_model(small_runs, synthetic_dir, monkeypatch):
+    train_frame, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train_frame))
+    seen = []
+    real = validation.fit
+
+    def spy(settings, task, x, y_, mask, **kwargs):
+        seen.append((kwargs.get("shuffled"), x.transpose(1, 2).is_contiguous(), x.data_ptr()))
+        return real(settings, task, x, y_, mask, **kwargs)
+
+    monkeypatch.setattr(validation, "fit", spy)
+    plan = Plan(models=("linear", "nn"), training=Training(epochs=5, batch_size=16))
+    pred, _ = validation.fit_full(SPEC, train_frame, test, y, plan, TASK)
+    assert [s[:2] for s in seen] == [(True, True)] * 2 and len({s[2] for s in seen}) == 1  # one copy, shared
+    assert pred.shape == (len(test),) and not torch.isnan(pred).any()
