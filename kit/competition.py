@@ -42,6 +42,7 @@ class Competition:
     validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
     extra: tuple = ()  # [files] extra: CSVs of more training rows (a Playground's original set), never validated
     extra_labels: dict = field(default_factory=dict)  # [extra] labels: an extra file's target value -> train's
+    extra_dataset: str = ""  # [extra] dataset: the Kaggle dataset (owner/name) the extra files come from
 
     @property
     def targets(self) -> tuple:
@@ -99,6 +100,9 @@ def parse_definition(raw: dict, path: Path) -> Competition:
 
 SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"  # as Kaggle writes it in a competition's URL
 Slug = Annotated[str, Rule(pattern=SLUG_PATTERN, means="a plain slug (lowercase letters, digits and -)")]
+DatasetRef = Annotated[
+    str, Rule(pattern=r"[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*", means="a dataset as owner/name")
+]
 FileName = Annotated[str, Rule(pattern=r"(?!\.\.?$)[^/\\\x00-\x1f\x7f]+", means="a plain file name, no folders")]
 ModelName = Literal[MODEL_NAMES]
 PositiveFloat = Annotated[float, Rule(min=1e-12, means="a number above 0")]
@@ -122,6 +126,9 @@ class Extra:
 
     # their target's values -> train's, as text, such as { Yes = "1", No = "0" }
     labels: dict[Name, Name] = None
+    # the Kaggle dataset that holds them, owner/name as in kaggle.com/datasets/owner/name: `kit fetch` downloads
+    # them from it and a Kaggle notebook attaches it
+    dataset: DatasetRef = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +324,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         validation=dict(validation),
         extra=extra,
         extra_labels=dict(raw.get("extra", {}).get("labels", {})),
+        extra_dataset=raw.get("extra", {}).get("dataset", ""),
     )
 
 

@@ -2,7 +2,8 @@
 
 The zip is downloaded into a temp folder inside the data folder, checked (readable, CRCs, no member
 outside the folder, a sane total size) and extracted there. Only then are the competition's own files
-moved into place, one by one, and recorded in `kit-manifest.json` (name -> sha256). kit replaces
+moved into place, one by one, and recorded in `kit-manifest.json` (name -> sha256); so are the extra files
+([files] extra) taken from the dataset that `[extra] dataset` names, downloaded and checked the same way. kit replaces
 only files its manifest lists and never deletes anything else in the folder: a file of the same name
 that kit did not write stops the fetch. A fetch that fails removes what it created and nothing else.
 Commands that read the data first check it against the manifest (`verify_data`).
@@ -41,7 +42,9 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
         return mounted
     data_dir = Path(data_dir)
     refuse_unsafe_data_dir(data_dir)
-    if not force and _listed(data_dir, comp.slug) and intact(data_dir):
+    listed = _listed(data_dir, comp.slug)
+    has_extra = not comp.extra_dataset or all(name in listed for name in comp.extra)  # a dataset added later
+    if not force and listed and has_extra and intact(data_dir):
         done = worded(f"nothing downloaded: {data_dir} is present and intact", fix="force_download")
         print(f"kit: {done}", file=sys.stderr)
         return data_dir
@@ -69,6 +72,8 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
                 raise KitError(
                     f"the download for {comp.slug} lacks {', '.join(missing)}; check the competition definition."
                 )
+            if comp.extra_dataset:
+                _add_extra_files(comp, client, Path(tmp), files, quiet)
             new = {p.relative_to(files).as_posix(): sha256_file(p) for p in sorted(files.rglob("*")) if p.is_file()}
             new.pop(MANIFEST, None)  # the name is kit's own
             _refuse_clashes(data_dir, new, previous)
@@ -97,6 +102,32 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
     return data_dir
 
 
+def _add_extra_files(comp: Competition, client, tmp: Path, files: Path, quiet: bool) -> None:
+    """Put the extra files ([files] extra) from the dataset `[extra] dataset` names beside the competition's
+    unpacked files in `files`: each at the top of the dataset, or the one file of its name deeper in it."""
+    zip_path = client.download_dataset(comp.extra_dataset, comp.slug, tmp / "dataset", progress=show_progress(quiet))
+    unpacked = tmp / "dataset-files"
+    extract_safely(zip_path, unpacked)
+    for name in comp.extra:
+        found = (
+            [unpacked / name]
+            if (unpacked / name).is_file()
+            else sorted(p for p in unpacked.rglob("*") if p.name == name and p.is_file())
+        )
+        if len(found) != 1:
+            held = "holds several" if found else "holds no"
+            raise KitError(
+                f"the dataset {comp.extra_dataset} {held} {name}, which [files] extra names; "
+                "check the file name or [extra] dataset."
+            )
+        if (files / name).exists():
+            raise KitError(
+                f"the competition's download and the dataset {comp.extra_dataset} both hold {name}; "
+                "an extra file needs a name of its own."
+            )
+        os.replace(found[0], files / name)
+
+
 def refuse_unsafe_data_dir(data_dir: Path) -> None:
     """Refuse a data folder that is or holds the filesystem root, the home folder or kit's checkout."""
     resolved = Path(data_dir).expanduser().resolve()
@@ -117,7 +148,8 @@ def verify_data(comp: Competition, data_dir: Path, allow_changed: bool = False) 
     """Stop before a command reads files that no longer match the manifest kit wrote when it fetched them.
 
     A folder without a manifest (files put there by hand, or ../shared) is read as it is. Only the
-    competition's own files are hashed: train, test and the sample submission, once per command.
+    competition's own files are hashed: train, test, the sample submission and the extra files kit fetched,
+    once per command.
     """
     folder = Path(data_dir)
     if not (folder / MANIFEST).is_file():
@@ -127,7 +159,7 @@ def verify_data(comp: Competition, data_dir: Path, allow_changed: bool = False) 
         problem = f"{folder / MANIFEST} is unreadable"
     else:
         listed = manifest["files"]
-        names = [name for name in comp.files.values() if name in listed]
+        names = [name for name in (*comp.files.values(), *comp.extra) if name in listed]
         changed = next((n for n in names if not _matches(folder / n, listed[n])), None)
         if changed is None:
             return

@@ -177,6 +177,20 @@ class Kaggle:
             raise KitError(f"Kaggle sent no zip for {slug}", fix="download_later", slug=slug)
         return zips[0]
 
+    def download_dataset(self, ref: str, slug: str, folder: Path, progress: bool = False) -> Path:
+        """Download a dataset's zip (ref: owner/name, for competition `slug`) into `folder`; returns its path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.redirect_stdout(sys.stderr):  # the client prints the dataset's URL and its progress
+            self._call(
+                f"downloading the dataset {ref}",
+                None,
+                lambda: self.api.dataset_download_files(ref, path=str(folder), force=True, quiet=not progress),
+            )
+        zips = sorted(folder.glob("*.zip"))
+        if not zips:
+            raise KitError(f"Kaggle sent no zip for the dataset {ref}", fix="download_later", slug=slug)
+        return zips[0]
+
     def submit(self, slug: str, path: Path, message: str, known_refs: frozenset = frozenset()) -> int:
         """Upload the file and create the submission (the client's three steps); returns its ref.
 

@@ -59,6 +59,24 @@ SRC = Path(tempfile.mkdtemp(prefix="kit-src-"))
 sys.path.insert(0, str(SRC))
 """
 
+# Only for a competition with extra training files ([files] extra): they come from the dataset that
+# [extra] dataset names, which the notebook attaches, so Kaggle mounts it beside the competition's files.
+EXTRA_SETUP = """\
+# The extra training files come from the dataset this notebook attaches, mounted beside the competition's
+# files; kit reads every file from one folder, so a scratch folder links them all there.
+INPUT = DATA_DIR.parent
+linked = Path(tempfile.mkdtemp(prefix="kit-data-"))
+for path in sorted(DATA_DIR.iterdir()):
+    (linked / path.name).symlink_to(path)
+for name in CONFIG["extra"]["files"]:
+    mounted = INPUT / CONFIG["extra"]["dataset"].split("/")[1] / name  # where Kaggle mounts a dataset
+    found = [mounted] if mounted.is_file() else sorted(p for p in INPUT.rglob("*") if p.name == name and p.is_file())
+    if not found:
+        raise FileNotFoundError(f"no {name} under {INPUT}: add the dataset {CONFIG['extra']['dataset']} as input")
+    (linked / name).symlink_to(found[0])
+DATA_DIR = linked
+"""
+
 DATA_DEMO = """\
 from kit.competition import load_competition, read_train_test
 
@@ -280,7 +298,15 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
     import nbformat
     from nbformat.v4 import new_notebook
 
+    if comp.extra and not comp.extra_dataset:
+        raise KitError(
+            f"{comp.slug} trains on extra files ({', '.join(comp.extra)}) that Kaggle does not mount with the "
+            'competition; name the Kaggle dataset that holds them in its definition, [extra] dataset = "owner/name", '
+            "and the notebook attaches it"
+        )
     config = {"competition": comp.slug, "recipe": recipe, "plan": asdict(plan)}
+    if comp.extra:
+        config["extra"] = {"dataset": comp.extra_dataset, "files": list(comp.extra)}
     fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
     fill |= {"training": training_words(comp, plan), "predictions": prediction_words(comp)}
     needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))
@@ -301,7 +327,7 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
             "folder for kit's code."
         ),
         _code(f"CONFIG = {pprint.pformat(config, indent=1, width=100, sort_dicts=False)}\n"),  # a Python literal
-        _code(SETUP),
+        _code(SETUP + ("\n" + EXTRA_SETUP if comp.extra else "")),
     ]
     for i, step in enumerate(STEPS):
         cells.append(_markdown(f"## {step.title}\n\n{step.text.format(**fill)}"))
@@ -402,6 +428,6 @@ def kernel_metadata(comp: Competition, user: str, code_file: str, gpu: bool = Fa
         "enable_gpu": gpu,
         "enable_internet": False,
         "competition_sources": [comp.slug],
-        "dataset_sources": [],
+        "dataset_sources": [comp.extra_dataset] if comp.extra else [],
         "kernel_sources": [],
     }

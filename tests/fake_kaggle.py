@@ -245,6 +245,7 @@ class FakeKaggle:
         self.delays: dict[str, float] = {}  # rpc -> seconds it takes (see `delay`)
 
         self.competitions: dict[str, _Competition] = {}
+        self.datasets: dict[str, bytes] = {}  # "owner/name" -> the dataset's zip
         self.submissions: list[_Submission] = []
         self.log: list[dict] = []
         self.uploads: list[bytes] = []
@@ -264,6 +265,7 @@ class FakeKaggle:
             "ListDataFiles": self._list_data_files,
             "DownloadDataFiles": self._download_data_files,
             "DownloadDataFile": self._download_data_file,
+            "DownloadDataset": self._download_dataset,
             "StartSubmissionUpload": self._start_submission_upload,
             "CreateSubmission": self._create_submission,
             "GetSubmission": self._get_submission,
@@ -334,6 +336,10 @@ class FakeKaggle:
         """`solution` maps id -> label (or value); `columns` is the header a submission must have, if given;
         `metric` scores it (see score_submission)."""
         self.competitions[slug] = _Competition(slug, zip_bytes, solution, rules_accepted, columns, metric)
+
+    def add_dataset(self, ref: str, zip_bytes: bytes) -> None:
+        """A public dataset, `ref` as owner/name, that DownloadDataset serves as this zip."""
+        self.datasets[ref] = zip_bytes
 
     def inject(
         self,
@@ -476,6 +482,10 @@ class FakeKaggle:
             name = "/".join(parts[2:])
             if name in files:
                 return files[name]
+        elif parts[0] == "_datasets" and len(parts) == 3 and parts[2].endswith(".zip"):
+            ref = f"{parts[1]}/{parts[2][: -len('.zip')]}"
+            if ref in self.datasets:
+                return self.datasets[ref]
         elif len(parts) == 1 and parts[0].endswith(".zip"):
             comp = self.competitions.get(parts[0][: -len(".zip")])
             if comp is not None:
@@ -546,6 +556,13 @@ class FakeKaggle:
             raise _HttpError(404, f"File '{name}' not found in competition '{comp.slug}'.")
         # The last URL segment becomes the local file name.
         return _Redirect(f"{PUBLIC}/blobs/{quote(comp.slug)}/{quote(name)}")
+
+    def _download_dataset(self, body: dict) -> _Redirect:
+        ref = f"{body.get('ownerSlug', '')}/{body.get('datasetSlug', '')}"
+        if ref not in self.datasets:
+            raise _HttpError(404, f"Dataset '{ref}' not found.")
+        # The client names the file after the dataset; "_datasets" is no competition's slug
+        return _Redirect(f"{PUBLIC}/blobs/_datasets/{quote(ref)}.zip")
 
     def _start_submission_upload(self, body: dict) -> dict:
         comp = self._competition(body, "StartSubmissionUpload", need_rules=True)

@@ -1,0 +1,154 @@
+"""Extra training files from a Kaggle dataset (`[extra] dataset = "owner/name"`): `kit fetch` downloads them with the
+real client from the fake server and records them in the manifest, and `kit notebook` attaches the dataset, so the
+notebook on Kaggle trains on the same rows as the local run and writes the same bytes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+from conftest import kit, refused
+from fake_kaggle import FakeKaggle, fake_kaggle_fixture, zip_of  # noqa: F401 (registers the fake_kaggle fixture)
+from test_extra_rows import FAST, define, playground
+from test_kaggle import Run, one_error
+
+from kit.cli import build_parser
+from kit.commands import _plan
+from kit.competition import load_competition
+from kit.notebook import build_notebook
+
+DATASET = "someone/play-original"
+WITH_DATASET = f'extra = ["original.csv"]\n[extra]\nlabels = {{ Yes = "1", No = "0" }}\ndataset = "{DATASET}"'
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, bytes]:
+    folder = playground(tmp_path / "made")
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def run(fake_kaggle: FakeKaggle, files, tmp_path) -> Run:
+    """The competition `play` on the server without original.csv, and the dataset holding it (and a file kit leaves)."""
+    competition = {name: data for name, data in files.items() if name != "original.csv"}
+    fake_kaggle.add_competition("play", zip_of(competition))
+    fake_kaggle.add_dataset(DATASET, zip_of({"original.csv": files["original.csv"], "README.md": b"about\n"}))
+    work = tmp_path / "work"
+    work.mkdir()
+    define(work, WITH_DATASET)
+    return Run(fake_kaggle, work)
+
+
+def test_fetch_takes_the_extra_files_from_the_dataset_and_the_manifest_guards_them(run, files):
+    out = run("fetch", "-c", "play")
+    assert out.returncode == 0, out.stderr
+    data = run.work / "data" / "play"
+    assert (data / "original.csv").read_bytes() == files["original.csv"]
+    assert not (data / "README.md").exists()  # only the files [files] extra names
+    manifest = json.loads((data / "kit-manifest.json").read_text())["files"]
+    assert sorted(manifest) == sorted(files)  # the competition's and the extra file
+    body = run.server.calls("DownloadDataset")[0]["body"]
+    assert (body["ownerSlug"], body["datasetSlug"]) == tuple(DATASET.split("/"))
+    again = run("fetch", "-c", "play")
+    assert again.returncode == 0 and "nothing downloaded" in again.stderr
+    assert len(run.server.calls("DownloadDataset")) == 1
+    assert run("cv", "-c", "play", *FAST).returncode == 0  # trains on the extra rows it fetched
+    (data / "original.csv").write_bytes(files["original.csv"].replace(b"Yes", b"No", 1))
+    one_error(run("cv", "-c", "play", *FAST), "original.csv has changed since kit fetched it")
+
+
+def test_a_dataset_added_to_a_fetched_competition_is_fetched_then(run, files):
+    define(run.work, 'extra = ["original.csv"]\n[extra]\nlabels = { Yes = "1", No = "0" }')  # no dataset yet
+    assert run("fetch", "-c", "play").returncode == 0
+    assert not (run.work / "data" / "play" / "original.csv").exists()
+    define(run.work, WITH_DATASET)
+    out = run("fetch", "-c", "play")
+    assert out.returncode == 0 and "nothing downloaded" not in out.stderr, out.stderr
+    assert (run.work / "data" / "play" / "original.csv").read_bytes() == files["original.csv"]
+
+
+@pytest.mark.parametrize(
+    ("dataset_files", "ref", "message"),
+    [
+        ({"other.csv": b"x\n1\n"}, DATASET, f"the dataset {DATASET} holds no original.csv, which [files] extra names"),
+        (
+            {"a/original.csv": b"x\n", "b/original.csv": b"x\n"},
+            DATASET,
+            f"the dataset {DATASET} holds several original.csv",
+        ),
+        ({}, "someone/nothing", "Kaggle found nothing while downloading the dataset someone/nothing (404)"),
+    ],
+)
+def test_a_dataset_without_the_file_is_one_sentence_and_leaves_nothing(run, dataset_files, ref, message):
+    if dataset_files:
+        run.server.add_dataset(DATASET, zip_of(dataset_files))
+    define(run.work, WITH_DATASET.replace(DATASET, ref))
+    one_error(run("fetch", "-c", "play"), message)
+    assert run.leftovers() == []  # the competition's files were not kept either: nothing half-done
+
+
+def test_an_extra_file_put_there_by_hand_is_never_replaced(run, files):
+    mine = run.work / "data" / "play" / "original.csv"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own rows\n")
+    one_error(run("fetch", "-c", "play"), "original.csv is already there and kit did not write it")
+    assert mine.read_bytes() == b"my own rows\n" and sorted(p.name for p in mine.parent.iterdir()) == ["original.csv"]
+
+
+def test_a_dataset_that_is_no_owner_and_name_is_refused_when_the_definition_loads(tmp_path, monkeypatch, capsys):
+    folder = playground(tmp_path / "data")
+    define(tmp_path, WITH_DATASET.replace(DATASET, "play-original"))
+    error = refused(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "dataset" in error and "owner/name" in error
+
+
+# ---- the notebook ----------------------------------------------------------------------------------
+
+LOCAL = ["--models", "linear,nn", "--folds", "3", "--epochs", "5", "--seeds", "1"]
+
+
+def test_a_notebook_of_extra_files_without_their_dataset_is_refused(tmp_path, monkeypatch, capsys):
+    define(tmp_path)  # [files] extra, no [extra] dataset
+    error = refused(tmp_path, monkeypatch, capsys, "notebook", "-c", "play", "--user", "someone")
+    assert "trains on extra files (original.csv) that Kaggle does not mount with the competition" in error
+    assert '[extra] dataset = "owner/name"' in error
+    assert not (tmp_path / "notebooks").exists()
+
+
+def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(tmp_path, monkeypatch, capsys):
+    from nbclient import NotebookClient
+
+    folder = playground(tmp_path / "data" / "play")
+    comp = load_competition(define(tmp_path, WITH_DATASET))
+    plan = _plan(build_parser().parse_args(["submission", "-c", str(comp.source), *LOCAL]))
+    built = build_notebook(comp, "base", plan, "someone", tmp_path / "build")
+    assert json.loads((built / "kernel-metadata.json").read_text())["dataset_sources"] == [DATASET]
+
+    # Kaggle's folders: the competition and the dataset mounted side by side under input/
+    root = tmp_path / "kaggle"
+    (root / "input" / "play").mkdir(parents=True)
+    for path in folder.iterdir():
+        if path.name != "original.csv":
+            shutil.copy(path, root / "input" / "play" / path.name)
+    (root / "input" / "play-original").mkdir()
+    shutil.copy(folder / "original.csv", root / "input" / "play-original" / "original.csv")
+    (root / "working").mkdir()
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
+    monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
+    notebook = nbformat.read(built / "play.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
+    ).execute()
+    on_kaggle = (root / "working" / "submission.csv").read_bytes()
+    assert sorted(p.name for p in (root / "input" / "play").iterdir()) == sorted(
+        p.name for p in folder.iterdir() if p.name != "original.csv"
+    )  # nothing written into Kaggle's read-only input
+
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
+    out = tmp_path / "local.csv"
+    kit(tmp_path, monkeypatch, capsys, "submission", "-c", "play", "--data-dir", str(folder), *LOCAL, "--out", str(out))
+    assert on_kaggle == out.read_bytes()
+    shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "180 rows" in shown  # 120 of the competition's and 60 extra, read through the linked folder
