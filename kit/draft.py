@@ -245,7 +245,9 @@ def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: 
     lines = [
         f"# {', '.join(names)} {'hold' if len(names) > 1 else 'holds'} the target and train's columns, like the set a "
         "Playground competition",
-        "# is made from: uncomment to train on its rows too (in every fold's training rows, never validated)",
+        "# is made from: uncomment to train on its rows too (in every fold's training rows, never validated);",
+        '# on Kaggle such a set is a dataset: [extra] dataset = "owner/name" downloads it with the competition\'s '
+        "files and attaches it to a notebook",
         f"# extra = {_list(names)}",
     ]
     if kind == "regression" or isinstance(target, list):
