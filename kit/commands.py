@@ -429,7 +429,8 @@ def cmd_run(args) -> int:
     if args.submit and find_credentials() is None:
         raise KitError(NO_CREDENTIALS, fix="without_account")
     data_dir = args.data_dir or default_data_dir(comp)
-    if not all((Path(data_dir) / comp.files[role]).is_file() for role in ("train", "test")):
+    needed = [comp.files["train"], comp.files["test"], *(comp.extra if comp.extra_dataset else ())]
+    if not all((Path(data_dir) / name).is_file() for name in needed):  # what kit fetch would bring
         data_dir = fetch(comp, data_dir, quiet=args.quiet)
     args.data_dir = data_dir
     earlier = None if args.force else _submitted_before(comp, spec, plan, data_dir, args.allow_changed_data)

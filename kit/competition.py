@@ -508,6 +508,8 @@ def with_extra_rows(comp: Competition, data_dir: Path, recipe: RecipeSpec, train
     frames = [train]
     for name in comp.extra:
         path = Path(data_dir) / name
+        if not path.is_file() and comp.extra_dataset:  # the dataset [extra] dataset names holds it
+            raise KitError(f"{path}, an extra file of [files] extra, is missing", fix="fetch", slug=comp.slug)
         if not path.is_file():
             raise KitError(f"{path}, an extra file of [files] extra, is missing; add it or drop it from the list.")
         extra = read_csv(path, [*comp.targets, *inputs], comp.id)

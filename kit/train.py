@@ -283,6 +283,12 @@ def _fit(
 ) -> Fit:
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
+    n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
+    batch = batch_rows(settings, max(n_rows))
+    mini = 0 < batch < n_max
+    runs = mini and n_max > RUN_ROWS  # batches as runs of rows shuffled once: see kit.batched.RUN_ROWS
+    if runs and not shuffled:  # first: everything below sees the rows in one order, whoever shuffled them
+        x, y, mask = shuffle_once(x, y, mask, shuffle_seed)
     model = MODELS[settings.model]
     params = init_grid(
         model, n_in, task.width, seeds, n_folds, hidden=settings.hidden, preset=settings.preset, device=x.device
@@ -291,12 +297,6 @@ def _fit(
         params |= _target_scale(y, mask, len(seeds))
     opt = settings.opt()
     state = init_state(opt, params)
-    n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
-    batch = batch_rows(settings, max(n_rows))
-    mini = 0 < batch < n_max
-    runs = mini and n_max > RUN_ROWS  # batches as runs of rows shuffled once: see kit.batched.RUN_ROWS
-    if runs and not shuffled:
-        x, y, mask = shuffle_once(x, y, mask, shuffle_seed)
     gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None

@@ -152,3 +152,15 @@ def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(
     assert on_kaggle == out.read_bytes()
     shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "180 rows" in shown  # 120 of the competition's and 60 extra, read through the linked folder
+
+
+def test_kit_run_fetches_extra_files_it_lacks_and_a_missing_one_says_to_fetch(run, files):
+    define(run.work, 'extra = ["original.csv"]\n[extra]\nlabels = { Yes = "1", No = "0" }')
+    assert run("fetch", "-c", "play").returncode == 0  # the competition's files, before the dataset was named
+    define(run.work, WITH_DATASET)
+    one_error(
+        run("cv", "-c", "play", *FAST), "original.csv, an extra file of [files] extra, is missing", "kit fetch -c play"
+    )
+    out = run("run", "-c", "play", *FAST)
+    assert out.returncode == 0, out.stderr
+    assert (run.work / "data" / "play" / "original.csv").read_bytes() == files["original.csv"]

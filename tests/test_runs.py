@@ -155,3 +155,30 @@ def test_the_full_fit_puts_large_training_sets_in_one_order_for_every_model(smal
     pred, _ = validation.fit_full(SPEC, train_frame, test, y, plan, TASK)
     assert [s[:2] for s in seen] == [(True, True)] * 2 and len({s[2] for s in seen}) == 1  # one copy, shared
     assert pred.shape == (len(test),) and not torch.isnan(pred).any()
+
+
+@pytest.mark.parametrize(
+    ("kind", "metric", "labels", "columns"),
+    [
+        ("multiclass", "accuracy", ("a", "b", "c"), ("id", "y")),
+        ("regression", "rmse", (), ("id", "y")),
+        ("multilabel", "roc_auc", ("A", "B"), ("id", "A", "B")),
+    ],
+)
+def test_every_task_trains_on_runs_of_its_rows_with_each_rows_own_target(small_runs, kind, metric, labels, columns):
+    task = make_task(kind, metric, labels, columns)
+    gen = torch.Generator().manual_seed(0)
+    xs = [torch.randn(n, 4, generator=gen) for n in (90, 87)]
+    if kind == "multiclass":
+        ys = [(x[:, 0] > 0.5).long() + (x[:, 0] > -0.5).long() for x in xs]  # three classes along x0
+    elif kind == "regression":
+        ys = [3 * x[:, 0] - x[:, 1] + 100 for x in xs]
+    else:
+        ys = [torch.stack([(x[:, 0] > 0).float(), (x[:, 1] > 0).float()], dim=1) for x in xs]
+    x, mask = batched.pad_rows(xs)
+    y, _ = batched.pad_rows(ys)
+    settings = Training(epochs=30, batch_size=16, lr=0.05).settings("linear")
+    own = fit(settings, task, x, y, mask, seeds=[1])
+    given = fit(settings, task, *batched.shuffle_once(x, y, mask), seeds=[1], shuffled=True)
+    assert all(torch.equal(own.params[k], given.params[k]) for k in own.params)
+    assert (own.losses[:, :, -1] < own.losses[:, :, 0] / 2).all()  # rows and targets moved together: it learns
