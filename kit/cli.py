@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_options(p)
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
+    _oof_option(p)
     _submit_options(p)
     # None: take the competition's [run] configuration, then kit's defaults.
     p.set_defaults(run=cmd_run, json=False)

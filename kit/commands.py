@@ -426,6 +426,10 @@ def cmd_run(args) -> int:
     # Every cheap check before a download or any training: the flags, the recipe, the output path, and
     # credentials when the file is to be sent (the upload would refuse without them, after all the training).
     check_out_path(_out_path(args, comp, spec, plan))
+    if args.oof:
+        from kit.oof import check_oof_path
+
+        check_oof_path(args.oof, args.data_dir or default_data_dir(comp), out=_out_path(args, comp, spec, plan))
     if args.submit and find_credentials() is None:
         raise KitError(NO_CREDENTIALS, fix="without_account")
     data_dir = args.data_dir or default_data_dir(comp)
@@ -440,6 +444,8 @@ def cmd_run(args) -> int:
             f" as {earlier['file']}; nothing trained (--force trains and sends it again)",
             file=sys.stderr,
         )
+        if args.oof:
+            print(f"kit: so no out-of-fold predictions were written to {args.oof}", file=sys.stderr)
         print(earlier["file"])
         _print_outcome(earlier, comp.slug)
         return 0

@@ -128,6 +128,14 @@ def test_a_rerun_writes_the_same_bytes_and_kit_submission_writes_the_same_file_a
     assert rows_of(tmp_path / "sub.csv")[0] == ["PassengerId", "Survived"]
 
 
+def test_kit_run_writes_the_oof_file_beside_the_submission(tmp_path, monkeypatch, capsys):
+    folder = write_titanic_like(tmp_path / "in")
+    kit(tmp_path, monkeypatch, capsys, "run", "--data-dir", str(folder), *FAST, "--out", "sub.csv", "--oof", "oof.csv")
+    rows = rows_of(tmp_path / "oof.csv")
+    assert rows[0] == ["PassengerId", "linear", "nn", "ensemble", "Survived"] and len(rows) == 81
+    assert (tmp_path / "sub.csv").is_file()
+
+
 # ---- refusals, before any training ------------------------------------------------------------------------------
 
 
@@ -146,6 +154,8 @@ def test_a_rerun_writes_the_same_bytes_and_kit_submission_writes_the_same_file_a
         ("cv", "mine.csv", {"mine.json": "{}"}, "mine.json exists and is not a kit sidecar"),
         ("cv", "sub.csv", {"sub.csv": "x\n", "sub.json": "SUBMISSION"}, "sub.csv is kit's submission; writing"),
         ("submission", "sub.csv", {}, "sub.csv and the submission would be written over each other"),
+        ("run", "sub.csv", {}, "sub.csv and the submission would be written over each other"),
+        ("run", "in/oof.csv", {}, "in/oof.csv is inside the data folder /"),
     ],
 )
 def test_an_oof_path_that_would_replace_what_kit_did_not_write_is_refused_before_any_training(
@@ -156,7 +166,7 @@ def test_an_oof_path_that_would_replace_what_kit_did_not_write_is_refused_before
     for name, text in setup.items():
         (tmp_path / name).write_text(json.dumps(sidecar) if text == "SUBMISSION" else text)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    out = ["--out", "sub.csv"] if command == "submission" else []
+    out = ["--out", "sub.csv"] if command in ("submission", "run") else []
     error = refused(tmp_path, monkeypatch, capsys, command, "--data-dir", str(folder), *FAST, *out, "--oof", path)
     assert message in error and error.startswith("error: ")
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing trained or written

@@ -33,6 +33,9 @@ def test_a_second_kit_run_submit_trains_nothing_and_prints_the_recorded_score(ru
     ]
     assert _runs(run) == 1  # no CV ran
     assert len(server.calls("CreateSubmission")) == uploads  # nothing was sent
+    with_oof = run("run", *FAST, *SUBMIT, "--oof", "oof.csv")  # the same file: --oof does not change it
+    assert with_oof.returncode == 0 and "so no out-of-fold predictions were written to oof.csv" in with_oof.stderr
+    assert not (run.work / "oof.csv").exists() and _runs(run) == 1
 
 
 def test_another_configuration_or_force_trains_again(run, server):
