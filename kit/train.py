@@ -261,21 +261,8 @@ def fit(
     # with mini-batches each step's matmuls are a batch's rows, however many rows the folds hold
     rows = batch_rows(settings, x.shape[1]) or x.shape[1]
     with torch_threads(threads_for(rows, x.shape[2], x.shape[0] * len(seeds)), x.device):
-        return _fit(
-            settings,
-            task,
-            x,
-            y,
-            mask,
-            seeds,
-            valid,
-            shuffle_seed,
-            stop_at,
-            keep_each_epoch,
-            patience,
-            held_out,
-            shuffled,
-        )
+        return _fit(settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience,
+                    held_out, shuffled)  # fmt: skip
 
 
 def _fit(

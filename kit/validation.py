@@ -445,16 +445,15 @@ class _FoldData:
     The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
     (kit.train.fit). Folds of more than kit.batched.RUN_ROWS rows are stored rows-last instead, each
     fold's rows in an order drawn once (`shuffle_order`, "order" its slots' rows), and handed out as
-    (F, n, width) views: fit then takes its batches as runs of them (shuffled=True). The validation stacks are stored rows-last, (F, width, m), and handed out as
-    (F, m, width) views: the validation curves and predict want rows last for their matmuls
-    (kit.models), and a view already in that layout needs no second copy.
+    (F, n, width) views: fit then takes its batches as runs of them (shuffled=True). The validation
+    stacks are stored rows-last, (F, width, m), and handed out as (F, m, width) views: the validation
+    curves and predict want rows last for their matmuls (kit.models), and a view already in that
+    layout needs no second copy.
     """
 
     states: list  # per fold, the recipe learned on its training rows
     groups: dict  # width -> [(fold, position in that width's stacks)]
-    stacks: (
-        dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width) view, "mask": (F, n_max)[, "order"]}
-    )
+    stacks: dict  # width -> {"train": (F, n_max, width), "valid": (F, m_max, width), "mask": (F, n_max)[, "order"]}
     test_keys: list  # per fold, its learned state less the scale: folds with equal keys encode test rows alike
     test_cache: dict  # key -> the first fold's test encoding when small, made while encoding (it checks the fills)
 
