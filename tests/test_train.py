@@ -341,6 +341,10 @@ def test_the_epochs_a_fit_kept_are_the_bytes_of_fits_that_stop_there(name, batch
     plain = fit(settings, BINARY, xs, ys, torch.ones(2, 150), seeds=[1, 2])
     assert plain.each_epoch is None  # nothing kept unless asked
     assert all(torch.equal(plain.params[k], whole.each_epoch[-1][k]) for k in plain.params)
+    # every epoch's copy lives in one block per parameter, made before training: no heap of small copies
+    for key in whole.params:
+        blocks = {epoch[key].untyped_storage().data_ptr() for epoch in whole.each_epoch}
+        assert len(blocks) == 1, key
 
 
 def test_with_repeats_a_folds_epoch_is_chosen_on_its_own_repeats_other_folds_only():
