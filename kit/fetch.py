@@ -225,13 +225,20 @@ def data_status(comp: Competition, folder: Path) -> tuple[str, bool]:
     folder = Path(folder)
     if not folder.is_dir():
         return worded(f"{folder} does not exist", fix="fetch", slug=comp.slug), False
-    if (folder / MANIFEST).is_file():
-        if intact(folder):
-            return f"{folder} is present and intact", True
+    has_manifest = (folder / MANIFEST).is_file()
+    if has_manifest and not intact(folder):
         return worded(f"{folder} has changed or damaged files", fix="refetch", slug=comp.slug), False
-    missing = [name for name in comp.files.values() if not (folder / name).is_file()]
+    # what a fetch brings: a manifest vouches for the competition's files, but not for the extra files of a dataset
+    # named after that fetch
+    fetchable = [*(() if has_manifest else comp.files.values()), *(comp.extra if comp.extra_dataset else ())]
+    missing = [name for name in fetchable if not (folder / name).is_file()]
     if missing:
         return worded(f"{folder} lacks {', '.join(missing)}", fix="fetch", slug=comp.slug), False
+    by_hand = [name for name in comp.extra if not comp.extra_dataset and not (folder / name).is_file()]
+    if by_hand:
+        return f"{folder} lacks {', '.join(by_hand)}, which [files] extra names; put it there or drop it", False
+    if has_manifest:
+        return f"{folder} is present and intact", True
     return f"{folder} has the files but no manifest (not fetched by kit), so they cannot be verified", True
 
 

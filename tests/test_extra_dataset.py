@@ -164,3 +164,21 @@ def test_kit_run_fetches_extra_files_it_lacks_and_a_missing_one_says_to_fetch(ru
     out = run("run", "-c", "play", *FAST)
     assert out.returncode == 0, out.stderr
     assert (run.work / "data" / "play" / "original.csv").read_bytes() == files["original.csv"]
+
+
+def test_doctor_says_which_extra_file_is_missing_and_whether_a_fetch_brings_it(run, files):
+    from kit.fetch import data_status
+
+    folder = run.work / "data" / "play"
+    define(run.work, 'extra = ["original.csv"]\n[extra]\nlabels = { Yes = "1", No = "0" }')
+    assert run("fetch", "-c", "play").returncode == 0  # the competition's files only: no dataset named
+    by_hand = load_competition(run.work / "competitions" / "play.toml")
+    assert data_status(by_hand, folder) == (
+        f"{folder} lacks original.csv, which [files] extra names; put it there or drop it",
+        False,
+    )
+    with_dataset = load_competition(define(run.work, WITH_DATASET))
+    line, usable = data_status(with_dataset, folder)
+    assert not usable and line.startswith(f"{folder} lacks original.csv; run `kit fetch -c play`")
+    assert run("fetch", "-c", "play").returncode == 0
+    assert data_status(with_dataset, folder) == (f"{folder} is present and intact", True)
