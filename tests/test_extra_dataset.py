@@ -182,3 +182,10 @@ def test_doctor_says_which_extra_file_is_missing_and_whether_a_fetch_brings_it(r
     assert not usable and line.startswith(f"{folder} lacks original.csv; run `kit fetch -c play`")
     assert run("fetch", "-c", "play").returncode == 0
     assert data_status(with_dataset, folder) == (f"{folder} is present and intact", True)
+
+
+def test_the_pushed_notebook_names_the_dataset_beside_the_competition(run):
+    out = run("notebook", "-c", "play", "--push")
+    assert out.returncode == 0, out.stderr
+    body = run.server.calls("SaveKernel")[0]["body"]
+    assert body["competitionDataSources"] == ["play"] and body["datasetDataSources"] == [DATASET]
