@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import shutil
 
-import nbformat
 import pytest
 from conftest import kit, refused
 from fake_kaggle import FakeKaggle, fake_kaggle_fixture, zip_of  # noqa: F401 (registers the fake_kaggle fixture)
 from test_extra_rows import FAST, define, playground
 from test_kaggle import Run, one_error
+from test_notebook import run_as_on_kaggle
 
 from kit.cli import build_parser
 from kit.commands import _plan
@@ -118,8 +118,6 @@ def test_a_notebook_of_extra_files_without_their_dataset_is_refused(tmp_path, mo
 
 
 def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(tmp_path, monkeypatch, capsys):
-    from nbclient import NotebookClient
-
     folder = playground(tmp_path / "data" / "play")
     comp = load_competition(define(tmp_path, WITH_DATASET))
     plan = _plan(build_parser().parse_args(["submission", "-c", str(comp.source), *LOCAL]))
@@ -134,19 +132,11 @@ def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(
             shutil.copy(path, root / "input" / "play" / path.name)
     (root / "input" / "play-original").mkdir()
     shutil.copy(folder / "original.csv", root / "input" / "play-original" / "original.csv")
-    (root / "working").mkdir()
-    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
-    monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
-    notebook = nbformat.read(built / "play.ipynb", as_version=4)
-    NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
-    ).execute()
-    on_kaggle = (root / "working" / "submission.csv").read_bytes()
+    notebook, on_kaggle = run_as_on_kaggle(built / "play.ipynb", root, monkeypatch)
     assert sorted(p.name for p in (root / "input" / "play").iterdir()) == sorted(
         p.name for p in folder.iterdir() if p.name != "original.csv"
     )  # nothing written into Kaggle's read-only input
 
-    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
     out = tmp_path / "local.csv"
     kit(tmp_path, monkeypatch, capsys, "submission", "-c", "play", "--data-dir", str(folder), *LOCAL, "--out", str(out))
     assert on_kaggle == out.read_bytes()

@@ -33,21 +33,11 @@ def built(tmp_path) -> Path:
 
 
 def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte(built, tmp_path, monkeypatch, capsys):
-    from nbclient import NotebookClient
-
     # Kaggle's folders, simulated: the competition mounted under input/, outputs in working/.
     root = tmp_path / "kaggle"
     shutil.copytree(shared_data("titanic"), root / "input" / "titanic")
-    (root / "working").mkdir()
-    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
-    monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
-    notebook = nbformat.read(built / "titanic.ipynb", as_version=4)
-    NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
-    ).execute()
-    on_kaggle = (root / "working" / "submission.csv").read_bytes()
+    notebook, on_kaggle = run_as_on_kaggle(built / "titanic.ipynb", root, monkeypatch)
 
-    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
     monkeypatch.chdir(tmp_path)
     local = tmp_path / "local.csv"
     args = ["submission", "--data-dir", str(shared_data("titanic")), *LOCAL]
@@ -63,6 +53,22 @@ def test_the_notebook_run_as_on_kaggle_writes_the_local_submission_byte_for_byte
         if "image/png" in o.get("data", {})
     ]
     assert len(images) == 2  # the loss and CV plots, inline
+
+
+def run_as_on_kaggle(path: Path, root: Path, monkeypatch) -> tuple:
+    """Execute the notebook as Kaggle runs it, root/input mounted and root/working its folder:
+    (the executed notebook, the bytes of the submission.csv it wrote)."""
+    from nbclient import NotebookClient
+
+    (root / "working").mkdir()
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
+    monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
+    ).execute()
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
+    return notebook, (root / "working" / "submission.csv").read_bytes()
 
 
 def _cells(built: Path) -> list:
