@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kit import KitError
 from kit.competition import PACKAGE_ROOT, Competition, read_csv
-from kit.task import Task
+from kit.task import RANKED, Task
 
 
 def submission_text(comp: Competition, task: Task, test_ids: list[str], test_pred) -> str:
@@ -88,6 +88,20 @@ def check_submission(comp: Competition, task: Task, text: str, test_ids: list[st
         problem = task.check_cells(row[1:])
         if problem:
             raise KitError(f"id {row_id} (line {line}) {problem}.")
+
+
+def ranked_shortfall(task: Task, text: str) -> str | None:
+    """For a metric of ranked labels (MAP@3), a note when no row of a valid submission names as many labels as are
+    scored: Kaggle scores such a file, but a row's second and third guesses can only raise its score."""
+    if task.metric.submits != "ranked":
+        return None
+    most = max((len(row[1].split(" ")) for row in list(csv.reader(io.StringIO(text)))[1:]), default=RANKED)
+    if most >= RANKED:
+        return None
+    named = "one label" if most == 1 else f"at most {most} labels"
+    return (
+        f"every row names {named} where {task.metric.name} scores {RANKED}, best first; more can only raise its score"
+    )
 
 
 def check_sample_ids(comp: Competition, data_dir: Path, test_ids: list[str]) -> bool:

@@ -17,7 +17,7 @@ from kit import KitError, ledger
 from kit.competition import Competition, data_file, read_csv, read_task, sha256_file
 from kit.kaggle_client import SentError
 from kit.paths import notebook_output_dir
-from kit.submission import check_sample_ids, check_submission, interrupts_deferred, read_sidecar
+from kit.submission import check_sample_ids, check_submission, interrupts_deferred, ranked_shortfall, read_sidecar
 from kit.table import aligned
 
 FINAL = ("COMPLETE", "ERROR")
@@ -60,6 +60,8 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
         check_submission(comp, task, text, test[comp.id].tolist())
     except KitError as e:
         raise KitError(f"{path.name} was not sent: {e}", e.fix, **e.values) from None
+    if note := ranked_shortfall(task, text):
+        print(f"kit: note: {path.name} passes, but {note}", file=sys.stderr)
     return sha256_file(path)
 
 

@@ -20,6 +20,7 @@ import torch
 from conftest import kit, refused, write_tables
 
 from kit import KitError
+from kit.cli import main
 from kit.competition import load_competition
 from kit.ensemble import select_weights
 from kit.metrics import map_at_3
@@ -306,3 +307,18 @@ def test_the_notebook_says_a_row_names_the_three_most_probable_labels(tmp_path, 
     notebook = json.loads((built / "fert.ipynb").read_text())
     text = " ".join(" ".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown").split())
     assert "the 3 most probable labels, best first, separated by spaces" in text
+
+
+def test_the_check_notes_a_file_that_names_fewer_labels_than_map_at_3_scores(tmp_path, monkeypatch, capsys):
+    write_fertilizers(tmp_path / "data")
+    kit(tmp_path, monkeypatch, capsys, "new", "fert", "--data-dir", "data")
+    sample = (tmp_path / "data" / "sample_submission.csv").read_text().splitlines()
+    ids = [line.split(",")[0] for line in sample[1:]]
+    for name, cell in (("one.csv", LABELS[0]), ("three.csv", " ".join(LABELS[:3]))):
+        (tmp_path / name).write_text("\n".join([sample[0], *(f"{i},{cell}" for i in ids)]) + "\n")
+    check = ["submit", "--check", "-c", "fert", "--data-dir", "data"]
+    assert main([*check[:2], "one.csv", *check[2:]]) == 0
+    err = capsys.readouterr().err
+    assert "one.csv passes, but every row names one label where map_at_3 scores 3, best first" in err
+    assert main([*check[:2], "three.csv", *check[2:]]) == 0
+    assert "note" not in capsys.readouterr().err
