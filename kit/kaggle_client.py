@@ -20,6 +20,7 @@ import stat
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from kit import KitError
@@ -165,30 +166,24 @@ class Kaggle:
 
     def download(self, slug: str, folder: Path, progress: bool = False) -> Path:
         """Download the competition's zip into `folder` (with the client's progress bar); returns its path."""
-        folder.mkdir(parents=True, exist_ok=True)
-        with contextlib.redirect_stdout(sys.stderr):  # the client's progress goes to stderr
-            self._call(
-                "downloading the data",
-                slug,
-                lambda: self.api.competition_download_files(slug, path=str(folder), force=True, quiet=not progress),
-            )
-        zips = sorted(folder.glob("*.zip"))
-        if not zips:
-            raise KitError(f"Kaggle sent no zip for {slug}", fix="download_later", slug=slug)
-        return zips[0]
+        fetch = partial(self.api.competition_download_files, slug, path=str(folder), force=True, quiet=not progress)
+        return self._zip_into(folder, "downloading the data", slug, fetch, what=slug, slug=slug)
 
     def download_dataset(self, ref: str, slug: str, folder: Path, progress: bool = False) -> Path:
         """Download a dataset's zip (ref: owner/name, for competition `slug`) into `folder`; returns its path."""
+        fetch = partial(self.api.dataset_download_files, ref, path=str(folder), force=True, quiet=not progress)
+        return self._zip_into(
+            folder, f"downloading the dataset {ref}", None, fetch, what=f"the dataset {ref}", slug=slug
+        )
+
+    def _zip_into(self, folder: Path, doing: str, competition: str | None, fetch, *, what: str, slug: str) -> Path:
+        """Run the client's download `fetch` into `folder` (its URL and progress to stderr); the zip it left there."""
         folder.mkdir(parents=True, exist_ok=True)
-        with contextlib.redirect_stdout(sys.stderr):  # the client prints the dataset's URL and its progress
-            self._call(
-                f"downloading the dataset {ref}",
-                None,
-                lambda: self.api.dataset_download_files(ref, path=str(folder), force=True, quiet=not progress),
-            )
+        with contextlib.redirect_stdout(sys.stderr):
+            self._call(doing, competition, fetch)
         zips = sorted(folder.glob("*.zip"))
         if not zips:
-            raise KitError(f"Kaggle sent no zip for the dataset {ref}", fix="download_later", slug=slug)
+            raise KitError(f"Kaggle sent no zip for {what}", fix="download_later", slug=slug)
         return zips[0]
 
     def submit(self, slug: str, path: Path, message: str, known_refs: frozenset = frozenset()) -> int:
