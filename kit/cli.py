@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="Kaggle user owning the notebook (default: from your credentials)")
     p.add_argument("--out", type=Path, help="build folder (default build/notebook/<competition>/)")
     p.add_argument("--gpu", action="store_true", help="ask Kaggle for a GPU (enable_gpu in the metadata)")
+    p.add_argument(
+        "--oof",
+        action="store_true",
+        help="the notebook also writes oof.csv, the training rows' out-of-fold predictions, beside submission.csv",
+    )
     p.add_argument("--push", action="store_true", help="push it to Kaggle, which runs it")
     p.add_argument("--wait", action="store_true", help="after --push, wait for the run and fetch its output")
     p.add_argument("--submit", action="store_true", help="submit the notebook's submission.csv (implies --wait)")

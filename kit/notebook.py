@@ -21,6 +21,7 @@ from kit import KitError
 from kit.competition import PACKAGE_ROOT, Competition
 from kit.submission import write_atomic
 
+OOF_NAME = "oof.csv"  # `kit notebook --oof`: the out-of-fold predictions, beside submission.csv
 TITLE_LIMIT = 50  # Kaggle refuses a notebook title longer than this
 HIDE_OVER = 30  # code cells longer than this many lines start collapsed
 # Modules the pipeline reaches only through code a notebook never runs (the Kaggle API, the command
@@ -105,7 +106,8 @@ from kit.validation import Plan
 
 # The same plan the local run resolved: models, split, seeds and training settings
 plan = Plan(**{**CONFIG["plan"], "training": Training(**CONFIG["plan"]["training"])})
-result = make_submission(comp, spec, plan, DATA_DIR, OUT)
+oof = WORKING / CONFIG["oof"] if "oof" in CONFIG else None  # the out-of-fold predictions too, when asked
+result = make_submission(comp, spec, plan, DATA_DIR, OUT, oof=oof)
 print(format_cv(comp, spec, plan, result))
 """
 
@@ -293,8 +295,11 @@ def _module_cells(name: str) -> list:
     return [_markdown(f"`{path}`: {summary}"), _write_cell(path, module_file(name).read_text())]
 
 
-def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path, gpu: bool = False) -> Path:
-    """Write <folder>/<slug>.ipynb and kernel-metadata.json; returns the folder."""
+def build_notebook(
+    comp: Competition, recipe: str, plan, user: str, folder: Path, gpu: bool = False, oof: bool = False
+) -> Path:
+    """Write <folder>/<slug>.ipynb and kernel-metadata.json; returns the folder. With oof, the notebook also writes
+    the out-of-fold predictions, OOF_NAME, beside the submission (kit.oof)."""
     import nbformat
     from nbformat.v4 import new_notebook
 
@@ -307,6 +312,8 @@ def build_notebook(comp: Competition, recipe: str, plan, user: str, folder: Path
     config = {"competition": comp.slug, "recipe": recipe, "plan": asdict(plan)}
     if comp.extra:
         config["extra"] = {"dataset": comp.extra_dataset, "files": list(comp.extra)}
+    if oof:
+        config["oof"] = OOF_NAME
     fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
     fill |= {"training": training_words(comp, plan), "predictions": prediction_words(comp)}
     needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))

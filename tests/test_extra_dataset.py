@@ -117,11 +117,11 @@ def test_a_notebook_of_extra_files_without_their_dataset_is_refused(tmp_path, mo
     assert not (tmp_path / "notebooks").exists()
 
 
-def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(tmp_path, monkeypatch, capsys):
+def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes_and_oof(tmp_path, monkeypatch, capsys):
     folder = playground(tmp_path / "data" / "play")
     comp = load_competition(define(tmp_path, WITH_DATASET))
     plan = _plan(build_parser().parse_args(["submission", "-c", str(comp.source), *LOCAL]))
-    built = build_notebook(comp, "base", plan, "someone", tmp_path / "build")
+    built = build_notebook(comp, "base", plan, "someone", tmp_path / "build", oof=True)
     assert json.loads((built / "kernel-metadata.json").read_text())["dataset_sources"] == [DATASET]
 
     # Kaggle's folders: the competition and the dataset mounted side by side under input/
@@ -138,8 +138,11 @@ def test_the_notebook_attaches_the_dataset_and_on_kaggle_writes_the_local_bytes(
     )  # nothing written into Kaggle's read-only input
 
     out = tmp_path / "local.csv"
-    kit(tmp_path, monkeypatch, capsys, "submission", "-c", "play", "--data-dir", str(folder), *LOCAL, "--out", str(out))
+    local = ["submission", "-c", "play", "--data-dir", str(folder), *LOCAL, "--out", str(out), "--oof", "oof.csv"]
+    kit(tmp_path, monkeypatch, capsys, *local)
     assert on_kaggle == out.read_bytes()
+    # and with --oof the out-of-fold predictions beside it, the local ones' bytes
+    assert (root / "working" / "oof.csv").read_bytes() == (tmp_path / "oof.csv").read_bytes()
     shown = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "180 rows" in shown  # 120 of the competition's and 60 extra, read through the linked folder
 
