@@ -144,19 +144,19 @@ def batch_order(
 # of every fold once an epoch, a pass over the data as large as the first layer's matmul: on the
 # 300,000-row Playground case (BENCHMARKS.md, "Seventh pass") an epoch of linear took 67 against 138 ms,
 # deep 352 against 383, and `kit cv` trained in 12.1 against 15.4 s, with the same CV accuracy (0.7168
-# against 0.7165 for the ensemble). Below it the rows are few enough to fit in
-# cache and a fresh shuffle each epoch is cheap (every competition kit ships trains there, as it did).
+# against 0.7165 for the ensemble). Below it the rows are few enough to fit in cache and a fresh shuffle
+# each epoch is cheap (every competition kit ships trains there, as it did).
 RUN_ROWS = 32_768
 
 
-def shuffle_order(n_rows: list[int], n_max: int, seed: int = 0) -> torch.Tensor:
+def shuffle_order(n_folds: int, n_max: int, seed: int = 0) -> torch.Tensor:
     """Each fold's slots in a random order of its own, (F, n_max) long, drawn by a generator seeded seed + f.
 
-    Slot i of fold f holds its row order[f, i]; a number >= n_rows[f] is padding, so a fold's padding is
-    spread at random among its rows and every run of slots holds its fair share of them.
+    Slot i of fold f holds its row order[f, i]; a number at or past the fold's row count is padding, so a
+    fold's padding is spread at random among its rows and every run of slots holds its fair share of them.
     """
     return torch.stack(
-        [torch.randperm(n_max, generator=torch.Generator().manual_seed(seed + f)) for f in range(len(n_rows))]
+        [torch.randperm(n_max, generator=torch.Generator().manual_seed(seed + f)) for f in range(n_folds)]
     )
 
 
@@ -182,7 +182,7 @@ def shuffle_once(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, seed: int
     shuffled=True. Callers that build the stacks themselves (kit.validation) write them this way at once.
     """
     n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
-    order = shuffle_order(n_rows, x.shape[1], seed).to(x.device)  # (F, n)
+    order = shuffle_order(len(n_rows), x.shape[1], seed).to(x.device)  # (F, n)
     xt = x.new_empty(x.shape[0], x.shape[2], x.shape[1])  # (F, n_in, n)
     for f, n in enumerate(n_rows):
         put_in_order(xt[f], x[f, :n], order[f])

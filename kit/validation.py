@@ -494,7 +494,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
     shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own, stored rows last
-    order = shuffle_order([len(t) for t, _ in folds], n_train) if shuffled else None  # (F, n_train)
+    order = shuffle_order(len(folds), n_train) if shuffled else None  # (F, n_train)
     states, groups, stacks, test_keys, cache = [], {}, {}, [], {}
     for train_idx, valid_idx in folds:
         state, x_train = fit_apply(spec, train.iloc[train_idx.numpy()])  # training rows only
