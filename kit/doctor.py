@@ -12,7 +12,8 @@ from kit import KitError
 from kit.competition import Competition
 from kit.fetch import data_status
 from kit.fixes import sentence
-from kit.kaggle_client import Kaggle, config_dir, find_credentials, in_kaggle_notebook, readable_by_others
+from kit.kaggle_client import Kaggle, config_dir, find_credentials, readable_by_others
+from kit.paths import in_kaggle_notebook
 
 
 def doctor(comp: Competition, data_dir: Path, client: Kaggle | None = None) -> tuple[list[str], bool]:

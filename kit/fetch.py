@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from kit import KitError
 from kit.competition import PACKAGE_ROOT, Competition, sha256_file
 from kit.fixes import worded
-from kit.kaggle_client import in_kaggle_notebook, kaggle_root
+from kit.paths import in_kaggle_notebook, kaggle_root
 from kit.progress import show_progress
 
 MANIFEST = "kit-manifest.json"

@@ -47,16 +47,6 @@ def rules_url(slug: str) -> str:
     return f"https://www.kaggle.com/competitions/{slug}/rules"
 
 
-def in_kaggle_notebook() -> bool:
-    """True inside a Kaggle notebook, where the data is mounted and nothing is downloaded."""
-    return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE"))
-
-
-def kaggle_root() -> Path:
-    """Kaggle's /kaggle folder; KIT_KAGGLE_ROOT moves it (the tests simulate a notebook with it)."""
-    return Path(os.environ.get("KIT_KAGGLE_ROOT", "/kaggle"))
-
-
 # ---- credentials ----------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ All are relative to the folder kit runs in (a checkout, or a Kaggle notebook's w
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DATA = Path("data")
@@ -22,10 +23,21 @@ BUILD = Path("build")
 COMPETITIONS = Path("competitions")
 
 
+def in_kaggle_notebook() -> bool:
+    """True inside a Kaggle notebook, where the data is mounted and nothing is downloaded.
+
+    Here, not in kit.kaggle_client: the notebook kit builds carries this module but not the client's (kit.notebook).
+    """
+    return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE"))
+
+
+def kaggle_root() -> Path:
+    """Kaggle's /kaggle folder; KIT_KAGGLE_ROOT moves it (the tests simulate a notebook with it)."""
+    return Path(os.environ.get("KIT_KAGGLE_ROOT", "/kaggle"))
+
+
 def data_dir(slug: str) -> Path:
     """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook."""
-    from kit.kaggle_client import in_kaggle_notebook, kaggle_root
-
     return kaggle_root() / "input" / slug if in_kaggle_notebook() else DATA / slug
 
 

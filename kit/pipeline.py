@@ -80,7 +80,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     """`run_cv`, or the competition's last CV when it was made with exactly this configuration and data
     (kit.cv_cache); a CV computed here is kept for the next. Returns (CVResult, y)."""
     from kit import cv_cache
-    from kit.kaggle_client import in_kaggle_notebook
+    from kit.paths import in_kaggle_notebook
 
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         return run_cv(comp, spec, train, test, plan, quiet)

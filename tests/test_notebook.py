@@ -64,11 +64,24 @@ def run_as_on_kaggle(path: Path, root: Path, monkeypatch) -> tuple:
     monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
     monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
     notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(NO_KIT_INSTALLED))
     NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
     ).execute()
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
+    del notebook.cells[0]
     return notebook, (root / "working" / "submission.csv").read_bytes()
+
+
+# Kaggle's image has no kit: the kernel here must import only the modules the notebook writes, not this checkout
+# (which pip's editable install would otherwise hand it for any module the notebook forgot to carry).
+NO_KIT_INSTALLED = """\
+import sys
+from pathlib import Path
+
+sys.meta_path[:] = [finder for finder in sys.meta_path if "editable" not in repr(finder).lower()]
+sys.path[:] = [p for p in sys.path if not (Path(p or ".") / "kit" / "__init__.py").exists()]
+"""
 
 
 def _cells(built: Path) -> list:
