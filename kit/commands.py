@@ -502,8 +502,8 @@ def cmd_notebook(args) -> int:
     if user is None:
         user = "your-kaggle-username"
         print("kit: no Kaggle user known; set --user before pushing", file=sys.stderr)
-    folder = args.out or paths.notebook_build_dir(comp.slug)
-    folder = build_notebook(comp, spec.name, plan, user, folder, args.gpu, oof=args.oof)
+    out = args.out or paths.notebook_build_dir(comp.slug)
+    folder = build_notebook(comp, spec.name, plan, user, out, args.gpu, oof=args.oof)
     if args.push:
         from kit.submit import run_notebook
 

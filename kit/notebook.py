@@ -72,8 +72,8 @@ for path in sorted(DATA_DIR.iterdir()):
 for name in CONFIG["extra"]["files"]:
     mounted = INPUT / CONFIG["extra"]["dataset"].split("/")[1] / name  # where Kaggle mounts a dataset
     found = [mounted] if mounted.is_file() else sorted(p for p in INPUT.rglob("*") if p.name == name and p.is_file())
-    if not found:
-        raise FileNotFoundError(f"no {name} under {INPUT}: add the dataset {CONFIG['extra']['dataset']} as input")
+    if len(found) != 1:  # none, or several that kit cannot choose between (as kit fetch refuses them too)
+        raise FileNotFoundError(f"no single {name} under {INPUT}: add the dataset {CONFIG['extra']['dataset']} as input")
     (linked / name).symlink_to(found[0])
 DATA_DIR = linked
 """
