@@ -13,6 +13,7 @@ The group steps live in kit.groups.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -83,10 +84,14 @@ def apply_recipe(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> torch.Te
     return _scaled(spec, state, unscaled_features(spec, state, frame))
 
 
-def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> np.ndarray:
+def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame, gaps: set | None = None) -> np.ndarray:
     """The features of `frame` before scaling, (n_rows, n_features) float32: `apply_recipe` is this
-    divided by `state["scale"]`, so callers that share everything but the scale compute it once."""
-    filled = _run_steps(spec, state, frame, fitting=False)
+    divided by `state["scale"]`, so callers that share everything but the scale compute it once.
+
+    gaps: a set that receives (state key, column) for each learned fill ("medians", "modes") whose column
+    had missing values in `frame` when its step ran: the fill values these rows depend on (`same_encoding`).
+    """
+    filled = _run_steps(spec, state, frame, fitting=False, gaps=gaps)
     columns, matrix = _features(filled, spec, state)
     assert columns == state["columns"], "apply must give the training columns"
     return matrix
@@ -123,9 +128,47 @@ def feature_names(state: dict) -> list[str]:
     return list(state["columns"])
 
 
-def _run_steps(spec: RecipeSpec, state: dict, frame: pd.DataFrame, fitting: bool) -> pd.DataFrame:
+def same_encoding(a: dict, b: dict, gaps: set) -> bool:
+    """Whether two learned states turn the same rows into the same unscaled features: equal in everything
+    but the scale and the learned fill values, and those equal wherever the rows had a gap to fill.
+
+    gaps: what `unscaled_features(spec, a, rows, gaps)` found. A fill whose column has no gap changes
+    nothing, whatever its value: the folds of a large competition learn medians (and, with levels about
+    equally common, modes) of their own, and test rows with no gap there are then encoded once, not once
+    per fold. Values are compared as JSON, as the state is written: 0.0 and -0.0 are different bytes.
+    """
+    fills = ("medians", "modes")
+    if _json({k: v for k, v in a.items() if k not in ("scale", "shift", *fills)}) != _json(
+        {k: v for k, v in b.items() if k not in ("scale", "shift", *fills)}
+    ):
+        return False
+    for key in fills:
+        fa, fb = a.get(key, {}), b.get(key, {})
+        if fa.keys() != fb.keys():
+            return False
+        for col in fa:
+            # a fill's type alone can change a gapless column (kit.recipe._fill_missing makes it object)
+            if type(fa[col]) is not type(fb[col]) or ((key, col) in gaps and _json(fa[col]) != _json(fb[col])):
+                return False
+    return True
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+# the learned fills, and the state key and the columns of each: `gaps` in _run_steps
+def _learned_fills(spec: RecipeSpec) -> dict:
+    return {_fill_median: ("medians", spec.fill_median), _fill_mode: ("modes", spec.fill_mode)}
+
+
+def _run_steps(spec: RecipeSpec, state: dict, frame: pd.DataFrame, fitting: bool, gaps=None) -> pd.DataFrame:
     out = frame.copy(deep=False)  # steps write columns into the copy (copy-on-write), never into the caller's frame
+    fills = _learned_fills(spec) if gaps is not None else {}
     for step in STEPS:
+        if step in fills:  # which of its columns still have gaps, as the step finds them
+            key, columns = fills[step]
+            gaps.update((key, col) for col in columns if out[col].isna().any())
         step(spec, state, out, fitting)
     return out
 

@@ -178,7 +178,7 @@ def test_a_paired_comparison_reports_fold_by_fold_differences(synthetic_dir):
     assert c["wins"] + c["ties"] + c["losses"] == 4 and c["wins"] == sum(d > 0 for d in diffs)
 
 
-def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_encoded_once_per_state(
+def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_encoded_once_per_encoding(
     titanic_dir, monkeypatch
 ):
     monkeypatch.setattr(validation, "TEST_CHUNK", 100)  # Titanic's 418 test rows in five chunks
@@ -192,7 +192,9 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
     assert len(encoded) == 1  # the first fold's state, to check the test rows' fills before training
     encodings = {f: encoding for fold_ids, encoding in data.test_encodings(SPEC, test) for f in fold_ids}
     shared = {json.dumps({k: v for k, v in s.items() if k != "scale"}, sort_keys=True) for s in data.states}
-    assert len(encoded) == len(shared) < len(folds)  # Titanic's folds learn the same levels and modes
+    # Titanic's folds learn the same levels; some differ only in Fare's mode, which fills no test row (the
+    # recipe fills a missing Fare with 0 first, as the article does): they share an encoding
+    assert len(encoded) < len(shared) < len(folds)
     for width, members in data.groups.items():
         stacks = data.stacks[width]
         for f, slot in members:
@@ -205,6 +207,47 @@ def test_fold_stacks_hold_exactly_what_fit_and_apply_give_each_fold_and_test_is_
             tests = torch.cat([x[0] for x in data.scaled_test(f, encodings[f])])
             assert torch.equal(tests, apply_recipe(SPEC, state, test))
             assert stacks["mask"][slot].sum() == len(folds[f][0])
+
+
+@pytest.mark.parametrize("test_gaps", [(), ("num",), ("cat",), ("num", "cat")])
+def test_folds_that_differ_only_in_fills_the_test_rows_never_use_share_one_test_encoding(monkeypatch, test_gaps):
+    import pandas as pd
+
+    from kit.recipe_spec import RecipeSpec
+
+    # Every fold learns a median and a mode of its own (the levels are about equally common, as in a
+    # Playground set); the test rows need them only where they have gaps.
+    spec = RecipeSpec(name="t", numeric=["num", "other"], fill_median=["num"], fill_mode=["cat"], one_hot=["cat"])
+    gen = torch.Generator().manual_seed(0)
+    n = 400
+    train = pd.DataFrame(
+        {
+            "num": torch.randn(n, generator=gen).tolist(),
+            "other": torch.rand(n, generator=gen).tolist(),
+            "cat": [f"c{int(i) % 3}" for i in torch.randperm(n, generator=gen)],  # about a third each
+        }
+    )
+    train.loc[::7, "num"] = float("nan")
+    train.loc[3::11, "cat"] = None
+    test = train.iloc[:60].copy()
+    test["num"] = test["num"].fillna(0.5)
+    test["cat"] = test["cat"].fillna("c1")
+    for col in test_gaps:
+        test.loc[test.index[5], col] = None if col == "cat" else float("nan")
+    folds = split_indices(Plan(split="kfold", folds=5), torch.zeros(n))
+    encoded = []
+    real = validation.unscaled_features
+    monkeypatch.setattr(validation, "unscaled_features", lambda *a: encoded.append(1) or real(*a))
+    data = validation._encode_folds(spec, train, test, folds)
+    assert len({json.dumps(s["medians"]) for s in data.states}) == 5  # the folds' own medians
+    assert len({json.dumps(s["modes"]) for s in data.states}) > 1
+    encodings = {f: encoding for fold_ids, encoding in data.test_encodings(spec, test) for f in fold_ids}
+    expected = len({json.dumps([s["medians"] if "num" in test_gaps else 0, s["modes"] if "cat" in test_gaps else 0])
+                    for s in data.states})  # fmt: skip
+    assert len(encoded) == expected  # one encoding per distinct fill the test rows do use
+    for f, state in enumerate(data.states):
+        tests = torch.cat([x[0] for x in data.scaled_test(f, encodings[f])])
+        assert torch.equal(tests, apply_recipe(spec, state, test))  # each fold's own bytes
 
 
 def test_each_folds_epochs_are_chosen_on_the_other_folds_and_the_full_fits_on_every_fold(synthetic_dir):
