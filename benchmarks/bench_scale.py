@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             (f"scikit-learn LogisticRegression 5-fold CV, same rows ({sk['out'].strip()})", _process_line(sk)),
             ("kit / LogisticRegression wall time", f"{kit['seconds'] / sk['seconds']:.1f}x (goal <= 3x)"),
+            _floor_row(data, args.rows, args.test_rows, args.epochs, kit, sk),
             (
                 f"`kit cv` on the definition `kit new` drafts (standardised inputs, up to 100 epochs chosen by CV, "
                 f"patience 10, ensemble weights chosen by CV; {_accuracy(drafted)})",
@@ -145,6 +146,55 @@ def main(argv: list[str] | None = None) -> int:
     meta = run_meta(f"torch {torch.__version__}, Python {platform.python_version()}", command, load_before)
     publish(args.out, header, meta, rows)
     return 0
+
+
+def _floor_row(data: Path, n_train: int, n_test: int, epochs: int, kit: dict, sk: dict) -> tuple[str, str]:
+    """The least time the plan's matrix products could take on this CPU, whatever kit did around them.
+
+    Its multiply-adds (every fold's training rows forward and back each epoch, the validation rows forward
+    each epoch, the test rows forward once per fold; no gradient for the inputs) at the rate one core
+    multiplies the first layer's matrices when nothing else runs, on every core at once with no loss; then
+    added to the time `kit cv` spent outside training in the same run, as a ratio to LogisticRegression's.
+    """
+    import pandas as pd
+
+    from kit.train import DEFAULT_HIDDEN, EPOCH_STEPS
+
+    cats = [c for c in pd.read_csv(data / "train.csv", nrows=0) if c.startswith("cat")]
+    n_numbers = len(pd.read_csv(data / "train.csv", nrows=0).columns) - len(cats) - 2  # less the id and target
+    n_in = n_numbers + int(pd.read_csv(data / "train.csv", usecols=cats).nunique().sum())  # the one-hot width
+    n_fit, n_valid, folds = n_train * 4 // 5, n_train // 5, 5
+    macs = 0
+    for model in ("linear", "nn", "deep"):
+        sizes = [n_in, *DEFAULT_HIDDEN[model], 1]
+        forward = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        backward = 2 * forward - n_in * sizes[1]  # the inputs need no gradient
+        macs += folds * (epochs * (n_fit * (forward + backward) + n_valid * forward) + n_test * forward)
+    rate = _matmul_rate(n_in, -(-n_fit // EPOCH_STEPS))
+    cores = os.cpu_count()
+    floor = macs / rate / cores
+    outside = kit["seconds"] - json.loads(kit["out"])["fit_seconds"]
+    return (
+        f"the plan's matrix products alone ({macs * 2 / 1e12:.2f} TFLOP) at this CPU's best rate "
+        f"({rate * 2 / 1e9:.0f} GFLOP/s a core, {cores} cores, nothing else), plus kit's time outside training",
+        f"{floor:.1f} s + {outside:.1f} s: at least {(floor + outside) / sk['seconds']:.1f}x LogisticRegression",
+    )
+
+
+def _matmul_rate(n_in: int, batch: int) -> float:
+    """Multiply-adds a second on one thread for the first layer of nn and deep: 5 folds' 32 x n_in weights by a batch."""
+    import torch
+
+    w, x = torch.randn(5, 32, n_in), torch.randn(5, n_in, batch)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        torch.bmm(w, x)
+        times.append(time.perf_counter() - start)
+    torch.set_num_threads(before)
+    return 5 * 32 * n_in * batch / min(times)
 
 
 def _drafted_cv(folder: Path, data: Path, device: str) -> list[str]:
