@@ -332,9 +332,14 @@ def _parse(raw: dict, path: Path) -> Competition:
 
 
 def default_data_dir(comp: Competition) -> Path:
-    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook (kit.paths)."""
-    from kit.paths import data_dir
+    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook (kit.paths), or with
+    extra files a folder linking them beside the competition's (kit.fetch.kaggle_data_dir)."""
+    from kit.paths import data_dir, in_kaggle_notebook
 
+    if comp.extra and in_kaggle_notebook():
+        from kit.fetch import kaggle_data_dir
+
+        return kaggle_data_dir(comp)
     return data_dir(comp.slug)
 
 

@@ -38,8 +38,9 @@ def fetch(comp: Competition, data_dir: Path, force: bool = False, client=None, q
             raise KitError(
                 f"{mounted} has no {comp.files['train']}; add the competition {comp.slug} as notebook input."
             )
-        print(f"kit: inside a Kaggle notebook; reading {mounted}, nothing downloaded", file=sys.stderr)
-        return mounted
+        folder = kaggle_data_dir(comp)
+        print(f"kit: inside a Kaggle notebook; reading {folder}, nothing downloaded", file=sys.stderr)
+        return folder
     data_dir = Path(data_dir)
     refuse_unsafe_data_dir(data_dir)
     listed = _listed(data_dir, comp.slug)
@@ -109,11 +110,7 @@ def _add_extra_files(comp: Competition, client, tmp: Path, files: Path, quiet: b
     unpacked = tmp / "dataset-files"
     extract_safely(zip_path, unpacked)
     for name in comp.extra:
-        found = (
-            [unpacked / name]
-            if (unpacked / name).is_file()
-            else sorted(p for p in unpacked.rglob("*") if p.name == name and p.is_file())
-        )
+        found = _files_named(name, unpacked)
         if len(found) != 1:
             held = "holds several" if found else "holds no"
             raise KitError(
@@ -126,6 +123,45 @@ def _add_extra_files(comp: Competition, client, tmp: Path, files: Path, quiet: b
                 "an extra file needs a name of its own."
             )
         os.replace(found[0], files / name)
+
+
+def _files_named(name: str, folder: Path, first: Path | None = None) -> list[Path]:
+    """Where an extra file is: `first`/name (a dataset's top level) when it is a file, else every file of
+    that name under `folder` (a caller takes only exactly one)."""
+    top = (first or folder) / name
+    return [top] if top.is_file() else sorted(p for p in folder.rglob("*") if p.name == name and p.is_file())
+
+
+def kaggle_data_dir(comp: Competition) -> Path:
+    """The folder kit reads inside a Kaggle notebook: the competition's mounted input, or with extra files
+    ([files] extra) a scratch folder linking its files and each extra file found among the notebook's inputs.
+
+    Kaggle mounts every input in a folder of its own (a dataset at input/<its name>/), and kit reads one
+    folder; the notebook `kit notebook` builds links them in its first cell, this does it for any other
+    notebook that runs kit. The links are made again each time, so the folder always shows the inputs now.
+    """
+    inputs = kaggle_root() / "input"
+    mounted = inputs / comp.slug
+    if not comp.extra:
+        return mounted
+    linked = Path(tempfile.gettempdir()) / f"kit-data-{comp.slug}"
+    linked.mkdir(exist_ok=True)
+    sources = {p.name: p for p in sorted(mounted.iterdir())} if mounted.is_dir() else {}
+    dataset = inputs / comp.extra_dataset.split("/")[1] if comp.extra_dataset else None
+    for name in comp.extra:
+        found = _files_named(name, inputs, dataset)
+        if len(found) != 1:  # none, or several kit cannot choose between (as a fetch refuses them)
+            where = f"the dataset {comp.extra_dataset}" if comp.extra_dataset else f"a dataset holding {name}"
+            held = "is in several of" if found else "is not in"
+            raise KitError(f"{name}, an extra training file, {held} this notebook's inputs; add {where} as input.")
+        sources.setdefault(name, found[0])
+    for name, source in sources.items():
+        link = linked / name
+        temp = linked / f".{name}.kit-link"
+        temp.unlink(missing_ok=True)
+        temp.symlink_to(source.resolve())
+        os.replace(temp, link)  # an earlier run's link, replaced at once
+    return linked
 
 
 def refuse_unsafe_data_dir(data_dir: Path) -> None:

@@ -182,3 +182,28 @@ def test_the_pushed_notebook_names_the_dataset_beside_the_competition(run):
     assert out.returncode == 0, out.stderr
     body = run.server.calls("SaveKernel")[0]["body"]
     assert body["competitionDataSources"] == ["play"] and body["datasetDataSources"] == [DATASET]
+
+
+def test_kit_run_in_any_kaggle_notebook_reads_the_extra_files_from_the_attached_dataset(run, files, tmp_path):
+    inputs = tmp_path / "kaggle" / "input"
+    (inputs / "play").mkdir(parents=True)
+    for name, data in files.items():
+        if name != "original.csv":
+            (inputs / "play" / name).write_bytes(data)
+    kaggle = {"KAGGLE_KERNEL_RUN_TYPE": "Interactive", "KIT_KAGGLE_ROOT": str(tmp_path / "kaggle")}
+    kaggle["TMPDIR"] = str(tmp_path)  # where the linked folder goes
+    one_error(
+        run("cv", "-c", "play", *FAST, env=kaggle),
+        "original.csv, an extra training file, is not in this notebook's inputs",
+        f"add the dataset {DATASET} as input",
+    )
+    (inputs / "play-original").mkdir()
+    (inputs / "play-original" / "original.csv").write_bytes(files["original.csv"])  # where Kaggle mounts it
+    on_kaggle = run("run", "-c", "play", *FAST, "--out", "submissions/kaggle.csv", env=kaggle)
+    assert on_kaggle.returncode == 0, on_kaggle.stderr
+    assert run.server.log == []  # nothing downloaded inside the notebook
+    assert run("run", "-c", "play", *FAST, "--out", "submissions/local.csv").returncode == 0  # fetched, then run
+    submissions = run.work / "submissions"
+    assert (submissions / "kaggle.csv").read_bytes() == (submissions / "local.csv").read_bytes()
+    assert sorted(p.name for p in (inputs / "play").iterdir()) == sorted(n for n in files if n != "original.csv")
+    assert (tmp_path / "kit-data-play" / "original.csv").resolve() == inputs / "play-original" / "original.csv"
