@@ -182,3 +182,14 @@ def test_every_task_trains_on_runs_of_its_rows_with_each_rows_own_target(small_r
     given = fit(settings, task, *batched.shuffle_once(x, y, mask), seeds=[1], shuffled=True)
     assert all(torch.equal(own.params[k], given.params[k]) for k in own.params)
     assert (own.losses[:, :, -1] < own.losses[:, :, 0] / 2).all()  # rows and targets moved together: it learns
+
+
+@pytest.mark.parametrize("block", [3, 7, 1000])
+def test_put_in_order_writes_each_slot_its_rows_features_block_by_block(monkeypatch, block):
+    monkeypatch.setattr(batched, "GATHER_ROWS", block)
+    x = torch.arange(20 * 4, dtype=torch.float32).view(20, 4)  # 20 rows of 4 features, each cell its own value
+    order = batched.shuffle_order(1, 23, seed=5)[0]  # 23 slots: 3 of them padding
+    out = torch.full((4, 23), float("nan"))
+    batched.put_in_order(out, x, order)
+    for slot, row in enumerate(order.tolist()):
+        assert torch.equal(out[:, slot], x[min(row, 19)])  # a padding slot holds the last row
