@@ -4,7 +4,8 @@ It writes a synthetic Playground-style competition into a scratch folder (benchm
 300,000 training and 200,000 test rows, 20 numbers and 5 categories) and times, each as a whole
 process with its peak memory (RSS):
 
-- `kit cv` with linear, nn and deep, 5 folds, 30 epochs;
+- `kit cv` with linear, nn and deep, 5 folds, 30 epochs, then again with `--ensemble select` (the next
+  step of an iteration: every model's CV is reused);
 - scikit-learn's LogisticRegression, 5-fold stratified CV on the same rows (one-hot categories,
   missing values filled), in the same run;
 - `kit cv` on 1,000,000 training rows (--million-rows to change, 0 to skip);
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(scratch)
         data = write_playground(folder, args.rows, args.test_rows)
         kit = _measure(_kit_cv(args.epochs, args.device), folder)
+        # the next step of an iteration: the same models ensembled otherwise, every model's CV reused (kit.cv_cache)
+        again = _measure([*_kit_cv(args.epochs, args.device), "--ensemble", "select"], folder)
         sk = _measure([sys.executable, "-c", SKLEARN, str(data)], folder)
         drafted = _measure(_drafted_cv(folder, data, args.device), folder)
         shape = f"{args.rows:,} train / {args.test_rows:,} test rows"
@@ -111,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             (f"scikit-learn LogisticRegression 5-fold CV, same rows ({sk['out'].strip()})", _process_line(sk)),
             ("kit / LogisticRegression wall time", f"{kit['seconds'] / sk['seconds']:.1f}x (goal <= 3x)"),
             _floor_row(data, args.rows, args.test_rows, args.epochs, kit, sk),
+            (
+                "`kit cv` again in the same folder with `--ensemble select` (every model's CV reused, nothing trained)",
+                f"{_process_line(again)}; {again['seconds'] / sk['seconds']:.1f}x LogisticRegression",
+            ),
             (
                 f"`kit cv` on the definition `kit new` drafts (standardised inputs, up to 100 epochs chosen by CV, "
                 f"patience 10, ensemble weights chosen by CV; {_accuracy(drafted)})",
@@ -234,7 +241,11 @@ def _measure(command: list[str], cwd: Path) -> dict:
 def _process_line(result: dict) -> str:
     line = f"{result['seconds']:.1f} s wall, peak RSS {result['peak_mb'] / 1024:.2f} GB, load {result['load']:.1f}"
     if result["out"].startswith("{"):  # kit cv --json: the time its models trained, the rest being reading and encoding
-        line += f" (training {json.loads(result['out'])['fit_seconds']:.1f} s)"
+        report = json.loads(result["out"])
+        if set(report.get("reused", ())) == set(report["models"]):  # kit.cv_cache: every model loaded
+            line += " (nothing trained)"
+        else:
+            line += f" (training {report['fit_seconds']:.1f} s)"
     return line
 
 

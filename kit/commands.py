@@ -207,8 +207,7 @@ def cmd_reproduce(args) -> int:
 
 def cmd_cv(args) -> int:
     from kit.competition import load_competition, read_train_test
-    from kit.cv_cache import save as save_cv
-    from kit.pipeline import format_comparison, format_cv, run_cv, run_key, write_oof_file
+    from kit.pipeline import cached_cv, format_comparison, format_cv, write_oof_file
     from kit.report import record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
@@ -225,16 +224,17 @@ def cmd_cv(args) -> int:
     if args.against:  # its columns are checked too before the first CV trains
         other_spec = comp.recipe(args.against)
         other_data = read_train_test(comp, data_dir, other_spec)
-    result, _ = run_cv(comp, spec, train, test, plan, args.quiet)
-    save_cv(comp.slug, run_key(comp, spec, plan, data_dir), result)  # a submission of the same plan reuses it
+    result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet)  # models of earlier CVs reused
     record_run(comp, spec, plan, result)
     if args.oof:
         write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
               "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip
+    if result.reused_models:  # loaded from earlier runs (kit.cv_cache), not trained now
+        report["reused"] = list(result.reused_models)
     text = [format_cv(comp, spec, plan, result)]
     if args.against:
-        other, _ = run_cv(comp, other_spec, *other_data, plan, args.quiet)
+        other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)
         record_run(comp, other_spec, plan, other)
         comparison = paired_comparison(result, other)
         report["against"] = {"recipe": other_spec.name, **other.summary(), "comparison": comparison}

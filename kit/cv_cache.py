@@ -1,12 +1,17 @@
-"""The last cross-validation of each competition, kept so that a submission of the same configuration
-need not run it again.
+"""Each model's cross-validation, kept so that the next CV trains only the models it does not share.
 
-`kit cv` then `kit submission` with the same settings is the usual way to work; the submission's
-sidecar records the CV, which the first command has just computed. Each CV is saved with its run key
-(kit.pipeline.run_key: kit's version and commit, the definition, recipe, plan and input files' sha256,
-everything that decides its numbers) in one file per competition, replaced by the next CV; a CV whose
-key matches is loaded instead of computed. The file holds only tensors and plain data (read with
-torch's weights_only loader), and a file that cannot be read is ignored, never trusted.
+`kit cv` then `kit submission` with the same settings is the usual way to work, and so is a CV that
+adds a model, drops one, changes one model's training or the ensemble: every model it shares with an
+earlier CV would only repeat it. A model's CV (its out-of-fold and test predictions, fold scores,
+curves and epochs) depends on kit's version and commit, the competition's task and submission form,
+the recipe, the input files' sha256, the split and the seeds, and on that model's own training
+settings, never on the other models or on the ensemble: each model trains as it would alone
+(kit.threads.run_each). So each is kept under a key of exactly those facts (kit.pipeline.cv_keys),
+with the folds and recipe states of its split; a model whose key matches is loaded, not trained, and
+the ensemble is made again from the models of the plan (tested: the same bytes as a fresh run).
+
+One file per competition keeps the last MAX_MODELS models. It holds only tensors and plain data (read
+with torch's weights_only loader), and a file that cannot be read is ignored, never trusted.
 """
 
 from __future__ import annotations
@@ -18,41 +23,65 @@ import torch
 
 from kit import paths
 from kit.submission import write_atomic
-from kit.validation import CVResult, ModelResult
+from kit.validation import ModelResult
 
+MAX_MODELS = 8  # models kept: a few CVs of three models; 300,000 training and 200,000 test rows cost ~3 MB a model
 _MODEL_FIELDS = [f.name for f in fields(ModelResult)]
 
 
-def save(slug: str, key: str, result: CVResult) -> None:
-    """Keep `result` as the competition's last CV, under `key`."""
-    data = {
-        "key": key,
-        "models": {name: _plain(r) for name, r in result.models.items()},
-        "ensemble": _plain(result.ensemble),
-        "fit_seconds": result.fit_seconds,
-        "recipe_states": result.recipe_states,
-        "folds": [list(fold) for fold in result.folds],
-    }
+def load(slug: str, split_key: str, keys: dict) -> tuple[dict, dict, dict | None]:
+    """(model -> its kept ModelResult, model -> the training seconds of the CV that made it, the split's
+    folds and recipe states or None) for the models of `keys` (model -> key) kept under `split_key`."""
+    kept = _read(slug)
+    split = kept["splits"].get(split_key)
+    models, seconds = {}, {}
+    for name, key in keys.items():
+        entry = kept["models"].get(key)
+        try:
+            if split is not None and entry is not None and entry["split"] == split_key:
+                models[name], seconds[name] = ModelResult(**entry["result"]), float(entry["fit_seconds"])
+        except Exception:  # an entry of another layout: trained again
+            continue
+    return models, seconds, split
+
+
+def save(slug: str, split_key: str, keys: dict, result, seconds: dict) -> None:
+    """Keep every model of `result` (a CVResult) under its key, the latest last; the oldest beyond MAX_MODELS go."""
+    kept = _read(slug)
+    for name, key in keys.items():
+        kept["models"].pop(key, None)  # re-added last: the most recently used
+        kept["models"][key] = {"split": split_key, "fit_seconds": seconds[name], "result": _plain(result.models[name])}
+    for key in list(kept["models"])[:-MAX_MODELS]:
+        del kept["models"][key]
+    # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions
+    folds = [[idx.to(torch.int32) for idx in fold] for fold in result.folds]
+    kept["splits"][split_key] = {"folds": folds, "recipe_states": result.recipe_states}
+    used = {entry["split"] for entry in kept["models"].values()}
+    kept["splits"] = {key: split for key, split in kept["splits"].items() if key in used}
     buffer = io.BytesIO()
-    torch.save(data, buffer)
+    torch.save(kept, buffer)
     write_atomic(paths.cv_cache_path(slug), buffer.getvalue())
 
 
-def load(slug: str, key: str, task) -> CVResult | None:
-    """The competition's last CV if it was made under `key`, else None."""
-    path = paths.cv_cache_path(slug)
+def _read(slug: str) -> dict:
     try:
-        data = torch.load(path, weights_only=True)
-        if data.get("key") != key:
-            return None
-        models = {name: ModelResult(**r) for name, r in data["models"].items()}
-        folds = [tuple(fold) for fold in data["folds"]]
-        return CVResult(
-            models, ModelResult(**data["ensemble"]), data["fit_seconds"], data["recipe_states"], task, folds, True
-        )
+        kept = torch.load(paths.cv_cache_path(slug), weights_only=True)
+        if isinstance(kept, dict) and isinstance(kept.get("models"), dict) and isinstance(kept.get("splits"), dict):
+            return kept
     except Exception:  # absent, damaged or from another layout: computed again
-        return None
+        pass
+    return {"models": {}, "splits": {}}
 
 
 def _plain(result: ModelResult) -> dict:
-    return {name: getattr(result, name) for name in _MODEL_FIELDS}
+    return {name: _compact(getattr(result, name)) for name in _MODEL_FIELDS}
+
+
+def _compact(value):
+    """A tensor (or list of them) as a copy of its own: torch.save writes a view's whole storage, and a fold's
+    predictions are views of every fold's (3x the bytes at 300,000 rows)."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, list) and value and isinstance(value[0], torch.Tensor):
+        return [v.clone() for v in value]
+    return value

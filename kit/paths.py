@@ -5,7 +5,7 @@ All are relative to the folder kit runs in (a checkout, or a Kaggle notebook's w
     data/<slug>/                   the competition's files (kit fetch); /kaggle/input/<slug>/ in a notebook
     submissions/<slug>/            <name>.csv with its sidecar <name>.json and plots, ledger.json (uploads),
                                    runs.json (every cv and submission run), report.png, .lock (one upload at a time),
-                                   cv-cache.pt (the last CV, reused by a submission of the same configuration)
+                                   cv-cache.pt (the latest models' CVs, reused by a CV or submission that shares them)
     submissions/<slug>/cv/         the plots of `kit cv --plot`
     submissions/<slug>/notebook/   what a Kaggle notebook run wrote (kit notebook --push --wait)
     build/notebook/<slug>/         the notebook kit notebook builds

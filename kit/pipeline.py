@@ -31,7 +31,7 @@ from kit.submission import (
     submission_text,
     write_submission,
 )
-from kit.validation import cross_validate, fit_full
+from kit.validation import CVResult, cross_validate, fit_full
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False):
@@ -77,25 +77,56 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
 
 
 def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False):
-    """`run_cv`, or the competition's last CV when it was made with exactly this configuration and data
-    (kit.cv_cache); a CV computed here is kept for the next. Returns (CVResult, y)."""
+    """`run_cv`, training only the models that no kept CV of the same data, recipe, split, seeds and model
+    settings holds (kit.cv_cache); the ensemble is made again from all of the plan's. The models trained
+    here are kept for the next. Returns (CVResult, y)."""
+    from dataclasses import replace
+
     from kit import cv_cache
     from kit.paths import in_kaggle_notebook
+    from kit.validation import ensemble
 
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         return run_cv(comp, spec, train, test, plan, quiet)
-    key = run_key(comp, spec, plan, data_dir)
-    result = cv_cache.load(comp.slug, key, task_of(comp, train))
-    if result is None:
-        result, y = run_cv(comp, spec, train, test, plan, quiet)
-        cv_cache.save(comp.slug, key, result)
-        return result, y
-    if not quiet:
-        print("kit: the CV of an earlier run with this configuration and data is reused; only the full fit trains",
-              file=sys.stderr)  # fmt: skip
-    y = target_tensor(comp, result.task, train)
-    result.per_target = per_target(result.task, result.ensemble.oof, y)
+    split_key, keys = cv_keys(comp, spec, plan, data_dir)
+    kept, seconds, split = cv_cache.load(comp.slug, split_key, keys)
+    to_train = tuple(name for name in plan.models if name not in kept)
+    if to_train:
+        trained, y = run_cv(comp, spec, train, test, replace(plan, models=to_train), quiet)
+        seconds |= {name: trained.fit_seconds for name in to_train}
+        folds, states, fit_seconds = trained.folds, trained.recipe_states, trained.fit_seconds
+        models = {name: kept[name] if name in kept else trained.models[name] for name in plan.models}
+        task = trained.task
+    else:
+        task = task_of(comp, train)
+        y = target_tensor(comp, task, train)
+        folds = [tuple(idx.long() for idx in fold) for fold in split["folds"]]  # kept as int32 (kit.cv_cache)
+        states = split["recipe_states"]
+        fit_seconds = max(seconds.values())  # what the kept CV took to train (the longest, where several)
+        models = {name: kept[name] for name in plan.models}
+    if kept and not quiet:
+        reused = ", ".join(name for name in plan.models if name in kept)
+        also = f"; {', '.join(to_train)} trained now" if to_train else ""
+        print(f"kit: the CV of {reused} is reused from an earlier run of the same data, recipe, split and "
+              f"settings{also}", file=sys.stderr)  # fmt: skip
+    combined = ensemble(models, y, folds, task, plan.ensemble, plan.repeats)
+    result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
+    result.reused_models = tuple(name for name in plan.models if name in kept)
+    result.per_target = per_target(task, combined.oof, y)
+    cv_cache.save(comp.slug, split_key, keys, result, seconds)
     return result, y
+
+
+def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
+    """(the split's key, model -> its key): what decides a model's CV, for kit.cv_cache.
+
+    The split's key is the run key's facts (`run_key`) less the plan's models, ensemble and training; a
+    model's adds its name and its own settings (Plan.settings), so another model or ensemble changes neither.
+    """
+    facts = _run_facts(comp, spec, plan, data_dir)
+    facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in ("models", "ensemble", "training")}
+    split_key = _digest(facts)
+    return split_key, {name: _digest({"split": split_key, name: plan.settings(name)}) for name in plan.models}
 
 
 def run_key(comp, spec, plan, data_dir: Path) -> str:
@@ -105,16 +136,23 @@ def run_key(comp, spec, plan, data_dir: Path) -> str:
     Two runs with the same key write the same file, so a rerun of a submitted configuration can be
     recognised before any training (kit run) and cost nothing.
     """
-    import hashlib
-    import json
+    return _digest(_run_facts(comp, spec, plan, data_dir))
 
-    facts = {
+
+def _run_facts(comp, spec, plan, data_dir: Path) -> dict:
+    return {
         "kit": [__version__, git_commit()],
         "competition": [comp.slug, comp.task, comp.metric, list(comp.columns), list(comp.labels)],
         "recipe": asdict(spec),
         "plan": asdict(plan),
         "inputs": input_hashes(comp, data_dir),
     }
+
+
+def _digest(facts: dict) -> str:
+    import hashlib
+    import json
+
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -225,9 +263,13 @@ def format_cv(comp, spec, plan, result) -> str:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
     if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
-        lines.append(f"reused the last identical run's CV (it trained in {result.fit_seconds:.2f} s)")
+        lines.append(
+            f"nothing trained: every model's CV is reused from an earlier run (it trained in {result.fit_seconds:.2f} s)"
+        )
     else:
-        lines.append(f"training took {result.fit_seconds:.2f} s")
+        reused_models = getattr(result, "reused_models", ())
+        reused = f" ({', '.join(reused_models)} reused from an earlier run)" if reused_models else ""
+        lines.append(f"training took {result.fit_seconds:.2f} s{reused}")
     return "\n".join(lines)
 
 

@@ -224,7 +224,8 @@ class CVResult:
     recipe_states: list  # the recipe learned on each training fold
     task: object = None  # the kit.task.Task the scores are in: their metric and its direction
     folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
-    reused: bool = False  # loaded from the last identical run (kit.cv_cache) rather than trained now
+    reused: bool = False  # every model loaded from earlier runs (kit.cv_cache) rather than trained now
+    reused_models: tuple = ()  # the models loaded so, where some trained now
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
 
     def summary(self) -> dict:

@@ -133,9 +133,12 @@ def _on_a_terminal(args: list[str], cwd) -> str:
 
 def test_training_shows_a_bar_on_a_terminal_and_none_with_quiet_or_in_a_pipe(synthetic_dir, tmp_path):
     args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3"]
-    assert "titanic cv" in _on_a_terminal(args, tmp_path) and "fit/s" in _on_a_terminal(args, tmp_path)
-    assert _on_a_terminal([*args, "--quiet"], tmp_path) == ""
-    piped = subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=tmp_path)
+    runs = [tmp_path / str(i) for i in range(3)]  # each its own folder: a run there finds no CV to reuse
+    for folder in runs:
+        folder.mkdir()
+    assert "titanic cv" in (bar := _on_a_terminal(args, runs[0])) and "fit/s" in bar
+    assert _on_a_terminal([*args, "--quiet"], runs[1]) == ""
+    piped = subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=runs[2])
     assert piped.returncode == 0 and piped.stderr == ""
 
 

@@ -3,8 +3,12 @@ the CV kit kept (kit.cv_cache) and writes the bytes a fresh submission writes.""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
+import kit.cv_cache
 import kit.pipeline
 from kit import paths
 from kit.cli import main
@@ -69,4 +73,103 @@ def test_a_reused_cv_says_so_instead_of_timing_training_that_did_not_happen(
     assert "training took " in capsys.readouterr().out
     assert main(["submission", "--data-dir", str(synthetic_dir), *plan, "--out", "sub.csv"]) == 0
     out = capsys.readouterr().out
-    assert "reused the last identical run's CV (it trained in " in out and "training took" not in out
+    assert "nothing trained: every model's CV is reused from an earlier run (it trained in " in out
+    assert "training took" not in out
+
+
+# ---- each model kept on its own: a CV trains only the models no earlier CV of its data and split holds ----
+
+
+@pytest.fixture
+def trained_models(monkeypatch):
+    """The models each cross-validation trained, in order."""
+    calls = []
+    real = kit.pipeline.run_cv
+    monkeypatch.setattr(
+        kit.pipeline, "run_cv", lambda c, s, tr, te, plan, *a: calls.append(plan.models) or real(c, s, tr, te, plan, *a)
+    )
+    return calls
+
+
+def _cv(data, folder, monkeypatch, capsys, *flags) -> dict:
+    """`kit cv --json` in `folder`: its report, less the timing and what it reused."""
+    folder.mkdir(exist_ok=True)
+    monkeypatch.chdir(folder)
+    assert main(["cv", "--data-dir", str(data), *PLAN, "--json", *flags]) == 0
+    report = json.loads(capsys.readouterr().out)
+    return {k: v for k, v in report.items() if k not in ("fit_seconds", "reused")}
+
+
+def test_a_cv_that_adds_a_model_trains_only_it_and_reports_the_bytes_of_a_fresh_cv(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    three = ["--models", "linear,nn,deep"]
+    fresh = _cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, *three)
+    _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys)  # linear and nn
+    assert _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, *three) == fresh
+    assert trained_models == [("linear", "nn", "deep"), ("linear", "nn"), ("deep",)]
+    monkeypatch.chdir(tmp_path / "work")
+    assert main(["cv", "--data-dir", str(synthetic_dir), *PLAN, *three]) == 0
+    out = capsys.readouterr()
+    assert "nothing trained: every model's CV is reused" in out.out and len(trained_models) == 3
+    # a submission then trains only its full fit, and writes what a fresh one writes
+    args = ["submission", "--data-dir", str(synthetic_dir), *PLAN, *three, "--out", "sub.csv"]
+    assert main(args) == 0 and len(trained_models) == 3
+    monkeypatch.chdir(tmp_path / "fresh")
+    assert main(args) == 0
+    for name in ("sub.csv", "sub.json"):
+        assert (tmp_path / "work" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+
+
+def test_another_ensemble_trains_nothing_and_a_model_dropped_keeps_the_others(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys)
+    select = _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--ensemble", "select")
+    assert select == _cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, "--ensemble", "select")
+    assert trained_models == [("linear", "nn"), ("linear", "nn")]  # the second in the fresh folder only
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "work")
+    loud = [p for p in PLAN if p != "--quiet"]
+    assert main(["cv", "--data-dir", str(synthetic_dir), *loud, "--models", "nn"]) == 0
+    assert len(trained_models) == 2
+    assert "kit: the CV of nn is reused from an earlier run" in capsys.readouterr().err
+    assert main(["cv", "--data-dir", str(synthetic_dir), *loud, "--models", "nn,deep"]) == 0
+    assert trained_models[2:] == [("deep",)]
+    out = capsys.readouterr()
+    assert (
+        "kit: the CV of nn is reused from an earlier run of the same data, recipe, split and settings; deep "
+        "trained now" in out.err
+    )
+    assert "training took " in out.out and " s (nn reused from an earlier run)" in out.out
+
+
+def test_a_models_key_is_its_own_settings_and_the_split_and_only_the_latest_models_are_kept(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    from kit.competition import load_competition
+    from kit.pipeline import cv_keys
+    from kit.train import Training
+    from kit.validation import Plan
+
+    comp = load_competition("titanic")
+    spec = comp.recipe()
+    plan = Plan(models=("linear", "nn", "deep"), training=Training(preset="default"))
+    split, keys = cv_keys(comp, spec, plan, synthetic_dir)
+    deep_lr = replace(plan, training=Training(preset="default", lr={"deep": 0.02}))
+    assert cv_keys(comp, spec, deep_lr, synthetic_dir) == (
+        split,
+        keys | {"deep": cv_keys(comp, spec, deep_lr, synthetic_dir)[1]["deep"]},
+    )
+    assert cv_keys(comp, spec, deep_lr, synthetic_dir)[1]["deep"] != keys["deep"]
+    assert cv_keys(comp, spec, replace(plan, models=("nn",), ensemble="select"), synthetic_dir) == (
+        split,
+        {"nn": keys["nn"]},
+    )
+    other_split, other = cv_keys(comp, spec, replace(plan, folds=4), synthetic_dir)
+    assert other_split != split and not set(other.values()) & set(keys.values())
+
+    monkeypatch.setattr(kit.cv_cache, "MAX_MODELS", 2)
+    _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "linear,nn,deep")
+    _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "deep,linear")  # linear went first
+    assert trained_models == [("linear", "nn", "deep"), ("linear",)]

@@ -2,7 +2,7 @@
 
 The OOF file holds the id, each model's and the ensemble's prediction in the task's form, then the target as the
 training file writes it, in the file's row order, with empty cells for rows no fold validated; its values are the
-CVResult's oof (checked against the CV that kit keeps in submissions/<slug>/cv-cache.pt), written with the
+CVResult's oof (checked against the CV the command made), written with the
 submission's digits, and the same bytes on every run. Paths that would replace what kit did not write are refused
 before any training. A multilabel CV reports each target's metric of the ensemble's out-of-fold predictions.
 """
@@ -31,10 +31,29 @@ def rows_of(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text())))
 
 
+_LAST_CV = {}  # slug -> the CVResult its last `kit cv` in this test made
+
+
+@pytest.fixture(autouse=True)
+def _keep_each_cv(monkeypatch):
+    """Each CV kit runs in a test, as kit.pipeline.cached_cv returns it to the command."""
+    import kit.pipeline
+
+    real = kit.pipeline.cached_cv
+
+    def keep(comp, *args, **kwargs):
+        result, y = real(comp, *args, **kwargs)
+        _LAST_CV[comp.slug] = result
+        return result, y
+
+    monkeypatch.setattr(kit.pipeline, "cached_cv", keep)
+    _LAST_CV.clear()
+
+
 def cached_oof(tmp_path: Path, slug: str) -> dict[str, torch.Tensor]:
-    """name -> the oof of the CV kit just ran (and kept for the next submission), ensemble included."""
-    data = torch.load(tmp_path / "submissions" / slug / "cv-cache.pt", weights_only=True)
-    return {**{name: r["oof"] for name, r in data["models"].items()}, "ensemble": data["ensemble"]["oof"]}
+    """name -> the oof of the CV kit just ran, ensemble included."""
+    result = _LAST_CV[slug]
+    return {**{name: r.oof for name, r in result.models.items()}, "ensemble": result.ensemble.oof}
 
 
 def written(value: float) -> str:
@@ -222,7 +241,7 @@ def test_a_multilabel_cv_scores_each_target_of_the_ensembles_oof_in_the_table_th
     places = len(table[3].split()[1].split(".")[1])  # the digits the table shows scores with
     shown = ", ".join(f"{t} {expected[t]:.{places}f}" for t in TARGETS)
     assert table[line] == f"per target (ensemble): {shown}"
-    assert table[line + 1].startswith("training took")
+    assert table[line + 1].startswith("nothing trained: every model's CV is reused")  # the same flags
 
     kit(tmp_path, monkeypatch, capsys, "submission", *flags, "--out", "sub.csv")  # the CV above, reused
     sidecar = json.loads((tmp_path / "sub.json").read_text())
