@@ -341,3 +341,18 @@ def test_standard_scaling_centres_and_divides_by_the_training_spread(titanic_dir
     x_test = apply_recipe(spec, state, test)  # test rows use the training mean and spread, not their own
     assert not torch.allclose(x_test.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-3)
     assert torch.equal(apply_recipe(spec, state, train), x)
+
+
+@pytest.mark.parametrize("rows", [5, 64, 1000])
+@pytest.mark.parametrize("shape", [(1, 3), (999, 1), (1000, 2), (4097, 57), (20000, 3)])
+def test_column_mean_std_by_blocks_gives_numpys_bytes(monkeypatch, rows, shape):
+    import kit.recipe
+
+    monkeypatch.setattr(kit.recipe, "STD_ROWS", rows)
+    gen = np.random.default_rng(shape[0])
+    # large offsets and spreads: a sum in any other order changes the last bits
+    matrix = gen.standard_normal(shape) * gen.uniform(0.01, 1e4, shape[1]) + gen.uniform(-1e5, 1e5, shape[1])
+    matrix = matrix.astype("float32")
+    mean, std = kit.recipe.column_mean_std(matrix)
+    assert mean.tobytes() == matrix.mean(axis=0, dtype="float64").tobytes()
+    assert std.tobytes() == matrix.std(axis=0, dtype="float64").tobytes()
