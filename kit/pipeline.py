@@ -130,8 +130,8 @@ def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
 
 
 def run_key(comp, spec, plan, data_dir: Path) -> str:
-    """A fingerprint of everything that decides a submission's bytes: kit's version and commit, the
-    competition's task and submission form, the recipe, the plan and the input files' sha256.
+    """A fingerprint of everything that decides a submission's bytes: kit's version and commit, what the
+    definition says of the task, columns, groups and files, the recipe, the plan and the input files' sha256.
 
     Two runs with the same key write the same file, so a rerun of a submitted configuration can be
     recognised before any training (kit run) and cost nothing.
@@ -142,7 +142,20 @@ def run_key(comp, spec, plan, data_dir: Path) -> str:
 def _run_facts(comp, spec, plan, data_dir: Path) -> dict:
     return {
         "kit": [__version__, git_commit()],
-        "competition": [comp.slug, comp.task, comp.metric, list(comp.columns), list(comp.labels)],
+        # everything of the definition a CV reads, beyond the recipe and plan: the columns it trains on and
+        # groups by, how extra rows' targets read, the files (their bytes are the inputs')
+        "competition": [
+            comp.slug,
+            comp.task,
+            comp.metric,
+            list(comp.columns),
+            list(comp.labels),
+            comp.id,
+            comp.target,
+            comp.files,
+            comp.validation,
+            comp.extra_labels,
+        ],  # fmt: skip
         "recipe": asdict(spec),
         "plan": asdict(plan),
         "inputs": input_hashes(comp, data_dir),

@@ -173,3 +173,19 @@ def test_a_models_key_is_its_own_settings_and_the_split_and_only_the_latest_mode
     _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "linear,nn,deep")
     _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "deep,linear")  # linear went first
     assert trained_models == [("linear", "nn", "deep"), ("linear",)]
+
+
+def test_a_definition_that_groups_by_another_column_cross_validates_again(
+    synthetic_dir, tmp_path, monkeypatch, counted_cv
+):
+    from kit.competition import PACKAGE_ROOT
+
+    monkeypatch.chdir(tmp_path)
+    definition = (PACKAGE_ROOT / "competitions" / "titanic.toml").read_text()
+    assert 'group = "Ticket"' in definition
+    (tmp_path / "competitions").mkdir()
+    (tmp_path / "competitions" / "titanic.toml").write_text(definition)  # ./competitions comes first
+    assert main(["cv", "--data-dir", str(synthetic_dir), *PLAN, "--split", "group"]) == 0
+    (tmp_path / "competitions" / "titanic.toml").write_text(definition.replace('group = "Ticket"', 'group = "Pclass"'))
+    _submission(synthetic_dir, tmp_path, monkeypatch, "--split", "group")
+    assert len(counted_cv) == 2  # the kept CV grouped rows by ticket: this one groups them by class
