@@ -5,7 +5,7 @@ It writes a synthetic Playground-style competition into a scratch folder (benchm
 process with its peak memory (RSS):
 
 - `kit cv` with linear, nn and deep, 5 folds, 30 epochs, then again with `--ensemble select` (the next
-  step of an iteration: every model's CV is reused);
+  step of an iteration: every model's CV is reused), and with `--rows` on a sixth of the rows (a quick look);
 - scikit-learn's LogisticRegression, 5-fold stratified CV on the same rows (one-hot categories,
   missing values filled), in the same run;
 - `kit cv` on 1,000,000 training rows (--million-rows to change, 0 to skip);
@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         kit = _measure(_kit_cv(args.epochs, args.device), folder)
         # the next step of an iteration: the same models ensembled otherwise, every model's CV reused (kit.cv_cache)
         again = _measure([*_kit_cv(args.epochs, args.device), "--ensemble", "select"], folder)
+        sample = max(1, args.rows // 6)  # a quick look: a sixth of the rows (50,000 of 300,000)
+        quick = _measure([*_kit_cv(args.epochs, args.device), "--rows", str(sample)], folder)
         sk = _measure([sys.executable, "-c", SKLEARN, str(data)], folder)
         drafted = _measure(_drafted_cv(folder, data, args.device), folder)
         shape = f"{args.rows:,} train / {args.test_rows:,} test rows"
@@ -117,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "`kit cv` again in the same folder with `--ensemble select` (every model's CV reused, nothing trained)",
                 f"{_process_line(again)}; {again['seconds'] / sk['seconds']:.1f}x LogisticRegression",
+            ),
+            (
+                f"`kit cv --rows {sample:,}`, a quick look on rows drawn at random, same plan ({_accuracy(quick)})",
+                f"{_process_line(quick)}; {quick['seconds'] / sk['seconds']:.1f}x LogisticRegression on every row",
             ),
             (
                 f"`kit cv` on the definition `kit new` drafts (standardised inputs, up to 100 epochs chosen by CV, "

@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--against", metavar="RECIPE", help="also run this recipe on the same folds and compare, fold by fold"
     )
+    p.add_argument(
+        "--rows",
+        type=int,
+        metavar="N",
+        help="cross-validate on N training rows drawn at random (seeded by the split seed), for a quick look at "
+        "a large competition; submissions always train on every row",
+    )
     _oof_option(p)
     p.set_defaults(run=cmd_cv)
 

@@ -131,7 +131,23 @@ def _plan(args, here: bool = True):
         choose_epochs=choose_epochs,
         patience=patience,
         ensemble=ensemble,
+        rows=_rows(args),
     )
+
+
+def _rows(args) -> int:
+    """kit cv --rows N: a CV on N training rows drawn at random; 0 (every row) for the other commands."""
+    rows = getattr(args, "rows", None)
+    if rows is None:
+        return 0
+    if rows < 1:
+        raise KitError(f"--rows must be at least 1 (got {rows}).")
+    if getattr(args, "oof", None):
+        raise KitError(
+            "an out-of-fold file holds every training row, so --rows and --oof cannot go together; "
+            "write it from a CV of every row."
+        )
+    return rows
 
 
 def _default_split(comp) -> str:
@@ -206,8 +222,10 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_cv(args) -> int:
-    from kit.competition import load_competition, read_train_test
-    from kit.pipeline import cached_cv, format_comparison, format_cv, write_oof_file
+    from dataclasses import replace
+
+    from kit.competition import extra_rows, load_competition, read_train_test
+    from kit.pipeline import cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
     from kit.report import record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
@@ -221,9 +239,19 @@ def cmd_cv(args) -> int:
 
         check_oof_path(args.oof, args.data_dir or default_data_dir(load_competition(args.competition)))
     comp, spec, train, test, data_dir = _load(args)
+    if plan.rows:
+        full = len(train) - extra_rows(comp, train)
+        if plan.rows >= full:  # every row: the CV of the whole file, which a submission may reuse
+            plan = replace(plan, rows=0)
+        else:
+            # no test rows either: a sampled CV's models never make a submission (their keys name the sample)
+            train, test = sample_rows(comp, train, plan), test.iloc[:0]
+            print(f"kit: a CV on {plan.rows:,} of the {full:,} training rows, drawn at random; a submission trains "
+                  "on every row", file=sys.stderr)  # fmt: skip
     if args.against:  # its columns are checked too before the first CV trains
         other_spec = comp.recipe(args.against)
-        other_data = read_train_test(comp, data_dir, other_spec)
+        other_train, other_test = read_train_test(comp, data_dir, other_spec)
+        other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
     result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet)  # models of earlier CVs reused
     record_run(comp, spec, plan, result)
     if args.oof:

@@ -76,6 +76,20 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False):
     return result, y
 
 
+def sample_rows(comp, train, plan):
+    """`train` less all but plan.rows of the competition's rows, drawn at random (seeded by the split seed) and
+    kept in the file's order; extra rows ([files] extra, last) are drawn at the same rate. Every row when
+    plan.rows is 0 or covers them all."""
+    extra = extra_rows(comp, train)
+    n = len(train) - extra
+    if not plan.rows or plan.rows >= n:
+        return train
+    gen = torch.Generator().manual_seed(plan.split_seed)
+    own = torch.randperm(n, generator=gen)[: plan.rows].sort().values
+    more = torch.randperm(extra, generator=gen)[: round(extra * plan.rows / n)].sort().values + n
+    return train.iloc[torch.cat([own, more]).numpy()].reset_index(drop=True)
+
+
 def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False):
     """`run_cv`, training only the models that no kept CV of the same data, recipe, split, seeds and model
     settings holds (kit.cv_cache); the ensemble is made again from all of the plan's. The models trained
@@ -250,7 +264,8 @@ def format_cv(comp, spec, plan, result) -> str:
     split = "random 80/20" if plan.split == "random" else f"{plan.split} {plan.folds} folds"
     if plan.repeats > 1:
         split += f" x {plan.repeats} repeats"
-    lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}", ""]
+    sample = f"  rows={plan.rows:,} drawn at random" if plan.rows else ""
+    lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}{sample}", ""]
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
     places = decimals([s for _, r in rows for s in r.fold_scores])
     folds = {name: " ".join(f"{s:.{places}f}" for s in r.fold_scores) for name, r in rows}
@@ -280,8 +295,7 @@ def format_cv(comp, spec, plan, result) -> str:
             f"nothing trained: every model's CV is reused from an earlier run (it trained in {result.fit_seconds:.2f} s)"
         )
     else:
-        reused_models = getattr(result, "reused_models", ())
-        reused = f" ({', '.join(reused_models)} reused from an earlier run)" if reused_models else ""
+        reused = f" ({', '.join(result.reused_models)} reused from an earlier run)" if result.reused_models else ""
         lines.append(f"training took {result.fit_seconds:.2f} s{reused}")
     return "\n".join(lines)
 

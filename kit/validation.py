@@ -61,6 +61,7 @@ class Plan:
     choose_epochs: bool = False  # pick each model's epochs by CV (see the module docstring)
     patience: int = 0  # choosing epochs, stop once curves and loss have not improved for this many epochs; 0: never
     ensemble: str = "mean"  # "mean" of the models, or "select": weights chosen by CV (kit.ensemble)
+    rows: int = 0  # a CV on this many training rows drawn at random (kit.pipeline.sample_rows); 0: every row
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
@@ -476,7 +477,7 @@ class _FoldData:
     def scaled_test(self, f: int, encoding):
         """Fold f's test features, scaled by its state, TEST_CHUNK rows at a time: (1, chunk, width) views."""
         n_test, width = encoding.shape
-        for start in range(0, n_test, TEST_CHUNK):
+        for start in range(0, max(n_test, 1), TEST_CHUNK):  # no test rows: one empty chunk, an empty prediction
             stop = min(start + TEST_CHUNK, n_test)
             rows = scale_into(self.states[f], encoding[start:stop], torch.empty(stop - start, width))
             # rows last, as predict wants them: one transposing copy is 2.5x faster than scaling into a transposed view

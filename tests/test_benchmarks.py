@@ -40,7 +40,7 @@ def test_bench_scale_writes_its_section_against_scikit_learn_and_beside_a_busy_c
     assert "kept\n" in text and "## other\n\nkept too" in text  # the other sections stay
     assert "\n## scale, cpu: " in text
     for row in ("`kit cv`, 3,000 train / 1,000 test rows", "(training ", "LogisticRegression 5-fold CV, same rows",
-                "the definition `kit new` drafts", "the plan's matrix products alone", "every model's CV reused, nothing trained", "one core kept busy by another process", "the models one after another, idle",
+                "the definition `kit new` drafts", "the plan's matrix products alone", "every model's CV reused, nothing trained", "a quick look on rows drawn at random", "one core kept busy by another process", "the models one after another, idle",
                 "article-style loop, idle"):  # fmt: skip
         assert row in text, row
     assert not list(tmp_path.glob("*.csv")) and not (tmp_path / "competitions").exists()  # its data went with it

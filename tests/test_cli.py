@@ -266,9 +266,11 @@ def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned
     run = SimpleNamespace(
         mean=scores[0], std=scores[1], fold_scores=[scores[0], -scores[0]], epochs=[], valid_scores=[], weights=None
     )
-    result = SimpleNamespace(models={"linear": run}, ensemble=run, full_fit_epochs=dict, reused=False, fit_seconds=1.0)
+    result = SimpleNamespace(
+        models={"linear": run}, ensemble=run, full_fit_epochs=dict, reused=False, reused_models=(), fit_seconds=1.0
+    )
     comp = SimpleNamespace(slug="s", metric="rmse")
-    plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0)
+    plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0, rows=0)
     lines = format_cv(comp, SimpleNamespace(name="r"), plan, result).splitlines()
     head, row = lines[2], lines[3]
     mean = f"{scores[0]:.{places}f}"

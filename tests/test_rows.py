@@ -1,0 +1,76 @@
+"""`kit cv --rows N`: a quick CV on N training rows drawn at random, for a first look at a large competition.
+
+The rows are drawn with the split seed and kept in the file's order; extra rows ([files] extra) are drawn at the
+same rate. A sampled CV is a CV of other rows: no CV of every row (or submission) reuses its models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import kit, refused
+from test_extra_rows import define, playground
+
+from kit import pipeline
+from kit.competition import extra_rows, load_competition, read_train_test
+from kit.pipeline import sample_rows
+from kit.validation import Plan
+
+FAST = ["--models", "linear", "--folds", "3", "--epochs", "3", "--quiet"]
+
+
+@pytest.fixture
+def trained_models(monkeypatch):
+    calls = []
+    real = pipeline.run_cv
+    monkeypatch.setattr(
+        pipeline, "run_cv", lambda c, s, tr, te, plan, *a: calls.append(len(tr)) or real(c, s, tr, te, plan, *a)
+    )
+    return calls
+
+
+def test_rows_are_drawn_by_the_split_seed_in_file_order_and_extra_rows_at_the_same_rate(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = playground(tmp_path / "data", n_train=200, n_extra=100)
+    comp = load_competition(define(tmp_path))
+    train, _ = read_train_test(comp, folder, comp.recipe())
+    assert extra_rows(comp, train) == 100
+    sample = sample_rows(comp, train, Plan(rows=50))
+    assert len(sample) == 75 and extra_rows(comp, sample) == 25  # half as many extra rows, a quarter each
+    ids = sample[comp.id].tolist()
+    own = [i for i in ids if i in set(train[comp.id][:200])]
+    assert own == [i for i in train[comp.id][:200] if i in set(own)] and len(own) == 50  # the file's order
+    assert ids[:50] == own  # the competition's rows first, the extra rows last
+    assert sample.equals(sample_rows(comp, train, Plan(rows=50)))
+    assert not sample.equals(sample_rows(comp, train, Plan(rows=50, split_seed=7)))
+    assert sample_rows(comp, train, Plan(rows=200)) is train and sample_rows(comp, train, Plan()) is train
+
+
+def test_kit_cv_rows_says_what_it_sampled_and_a_cv_of_every_row_trains_again(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    out = kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST[:-1], "--rows", "30")
+    assert "split=stratified 3 folds  seeds=5  rows=30 drawn at random" in out  # seeds: the definition's
+    assert trained_models == [30]
+    report = json.loads(
+        kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "30", "--json")
+    )
+    assert trained_models == [30]  # the same sample: its CV is reused
+    full = json.loads(kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST, "--json"))
+    assert trained_models == [30, 80] and full["ensemble"] != report["ensemble"]
+    kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "80")
+    assert trained_models == [30, 80]  # every row: the CV of the whole file, reused
+
+
+def test_rows_refused_with_an_oof_file_or_below_one(synthetic_dir, tmp_path, monkeypatch, capsys, trained_models):
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "30", "--oof", "oof.csv"]
+    assert "--rows and --oof cannot go together" in refused(tmp_path, monkeypatch, capsys, *args)
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "0"]
+    assert "--rows must be at least 1" in refused(tmp_path, monkeypatch, capsys, *args)
+    assert trained_models == [] and not (tmp_path / "oof.csv").exists()
+
+
+def test_a_sampled_cv_compares_two_recipes_on_the_same_rows(synthetic_dir, tmp_path, monkeypatch, capsys):
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "40", "--against", "article", "--json"]
+    report = json.loads(kit(tmp_path, monkeypatch, capsys, *args))
+    assert report["against"]["recipe"] == "article" and len(report["against"]["comparison"]["linear"]) > 0
