@@ -260,6 +260,8 @@ def cmd_cv(args) -> int:
               "repeats": plan.repeats, "seeds": plan.seeds, **result.summary()}  # fmt: skip
     if result.reused_models:  # loaded from earlier runs (kit.cv_cache), not trained now
         report["reused"] = list(result.reused_models)
+    if plan.rows:  # a CV on a sample of the rows
+        report["rows"] = plan.rows
     text = [format_cv(comp, spec, plan, result)]
     if args.against:
         other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)

@@ -169,7 +169,7 @@ def _run_facts(comp, spec, plan, data_dir: Path) -> dict:
             comp.files,
             comp.validation,
             comp.extra_labels,
-        ],  # fmt: skip
+        ],
         "recipe": asdict(spec),
         "plan": asdict(plan),
         "inputs": input_hashes(comp, data_dir),

@@ -61,6 +61,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
         "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
         "ensemble": plan.ensemble,  # "mean", or "select": weights chosen by CV (kit.ensemble)
+        "rows": plan.rows,  # a CV on this many training rows drawn at random; 0: every row
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
@@ -76,11 +77,11 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
-                "file": None, "sha256": None}  # fmt: skip
+                "file": None, "sha256": None, "rows": 0}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
-            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256")  # fmt: skip
+            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows")  # fmt: skip
 
 
 def run_metric(run: dict) -> str:
@@ -180,7 +181,8 @@ def _split(r: dict) -> str:
     if r["split"] in ("random", ""):
         return r["split"] or "-"
     folds = r["folds"] if r["folds"] is not None else "?"
-    return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "")
+    sample = f" on {r['rows']:,} rows" if isinstance(r["rows"], int) and r["rows"] > 0 else ""  # kit cv --rows
+    return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "") + sample
 
 
 def _epochs(r: dict) -> str:

@@ -74,3 +74,12 @@ def test_a_sampled_cv_compares_two_recipes_on_the_same_rows(synthetic_dir, tmp_p
     args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "40", "--against", "article", "--json"]
     report = json.loads(kit(tmp_path, monkeypatch, capsys, *args))
     assert report["against"]["recipe"] == "article" and len(report["against"]["comparison"]["linear"]) > 0
+
+
+def test_the_run_log_and_report_tell_a_sampled_cv_from_one_of_every_row(synthetic_dir, tmp_path, monkeypatch, capsys):
+    for rows in (["--rows", "30"], []):
+        kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST, *rows)
+    recorded = json.loads((tmp_path / "submissions" / "titanic" / "runs.json").read_text())
+    assert [r["rows"] for r in recorded] == [30, 0]
+    table = kit(tmp_path, monkeypatch, capsys, "report").splitlines()[1:-1]
+    assert sum("stratified3 on 30 rows" in line for line in table) == 1 and len(table) == 2
