@@ -246,13 +246,15 @@ def cmd_cv(args) -> int:
         else:
             # no test rows either: a sampled CV's models never make a submission (their keys name the sample)
             train, test = sample_rows(comp, train, plan), test.iloc[:0]
-            print(f"kit: a CV on {plan.rows:,} of the {full:,} training rows, drawn at random; a submission trains "
-                  "on every row", file=sys.stderr)  # fmt: skip
+            sampled = f"kit: a CV on {plan.rows:,} of the {full:,} training rows, drawn at random; a submission "
+            sampled += "trains on every row"
     if args.against:  # its columns are checked too before the first CV trains
         other_spec = comp.recipe(args.against)
         other_train, other_test = read_train_test(comp, data_dir, other_spec)
         other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
     result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet)  # models of earlier CVs reused
+    if plan.rows:  # said once the CV has run: an error in it is the one sentence
+        print(sampled, file=sys.stderr)
     record_run(comp, spec, plan, result)
     if args.oof:
         write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)

@@ -673,10 +673,10 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
     values = train[column].map(label, na_action="ignore")
     missing = values.isna().to_numpy().nonzero()[0]
     if len(missing):
-        row = int(missing[0])  # its line counts the header as line 1
+        row = int(missing[0])
         where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
         raise KitError(
-            f"{comp.files['train']} column {column} is empty{where} (line {row + 2} of the file); "
+            f"{comp.files['train']} column {column} is empty{where} (line {_line(train, row)} of the file); "
             "every training row needs a target."
         )
     values = values.tolist()
@@ -686,10 +686,16 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
         if bad is not None:
             where = f" at {comp.id} {train[comp.id].iloc[bad]}" if comp.id in train else ""
             raise KitError(
-                f"{comp.files['train']} column {column} holds {values[bad]!r}{where} (line {bad + 2} of the "
+                f"{comp.files['train']} column {column} holds {values[bad]!r}{where} (line {_line(train, bad)} of the "
                 f"file), not one of {list(task.labels)}; check the file or [submission] labels."
             )
     return values
+
+
+def _line(frame, row: int) -> int:
+    """The file line of the frame's row at position `row`: the header is line 1, and a frame of some of the
+    file's rows (a sample of them) keeps each row's place in its index."""
+    return int(frame.index[row]) + 2
 
 
 def row_groups(comp: Competition, train) -> list[str] | None:

@@ -29,28 +29,28 @@ MAX_MODELS = 8  # models kept: a few CVs of three models; 300,000 training and 2
 _MODEL_FIELDS = [f.name for f in fields(ModelResult)]
 
 
-def load(slug: str, split_key: str, keys: dict) -> tuple[dict, dict, dict | None]:
-    """(model -> its kept ModelResult, model -> the training seconds of the CV that made it, the split's
-    folds and recipe states or None) for the models of `keys` (model -> key) kept under `split_key`."""
+def load(slug: str, split_key: str, keys: dict) -> tuple[dict, dict | None]:
+    """(model -> its kept ModelResult, the split's folds and recipe states or None) for the models of `keys`
+    (model -> key) kept under `split_key`."""
     kept = _read(slug)
     split = kept["splits"].get(split_key)
-    models, seconds = {}, {}
+    models = {}
     for name, key in keys.items():
         entry = kept["models"].get(key)
         try:
             if split is not None and entry is not None and entry["split"] == split_key:
-                models[name], seconds[name] = ModelResult(**entry["result"]), float(entry["fit_seconds"])
+                models[name] = ModelResult(**entry["result"])
         except Exception:  # an entry of another layout: trained again
             continue
-    return models, seconds, split
+    return models, split
 
 
-def save(slug: str, split_key: str, keys: dict, result, seconds: dict) -> None:
+def save(slug: str, split_key: str, keys: dict, result) -> None:
     """Keep every model of `result` (a CVResult) under its key, the latest last; the oldest beyond MAX_MODELS go."""
     kept = _read(slug)
     for name, key in keys.items():
         kept["models"].pop(key, None)  # re-added last: the most recently used
-        kept["models"][key] = {"split": split_key, "fit_seconds": seconds[name], "result": _plain(result.models[name])}
+        kept["models"][key] = {"split": split_key, "result": _plain(result.models[name])}
     for key in list(kept["models"])[:-MAX_MODELS]:
         del kept["models"][key]
     # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions

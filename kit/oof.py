@@ -83,7 +83,7 @@ def check_oof_path(oof: Path, data_dir: Path, out: Path | None = None) -> None:
 
     oof = Path(oof)
     where = oof.resolve()
-    for folder in (paths.DATA, Path(data_dir)):
+    for folder in (Path(data_dir), paths.DATA):  # the competition's own folder named first, where both hold it
         if where.is_relative_to(folder.resolve()):
             raise KitError(f"{oof} is inside the data folder {folder}, which holds only the competition's files",
                            fix="other_oof")  # fmt: skip

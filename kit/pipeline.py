@@ -87,7 +87,8 @@ def sample_rows(comp, train, plan):
     gen = torch.Generator().manual_seed(plan.split_seed)
     own = torch.randperm(n, generator=gen)[: plan.rows].sort().values
     more = torch.randperm(extra, generator=gen)[: round(extra * plan.rows / n)].sort().values + n
-    return train.iloc[torch.cat([own, more]).numpy()].reset_index(drop=True)
+    # the rows keep their index, their place in the file: a message about one names its line there
+    return train.iloc[torch.cat([own, more]).numpy()]
 
 
 def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False):
@@ -103,11 +104,10 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         return run_cv(comp, spec, train, test, plan, quiet)
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
-    kept, seconds, split = cv_cache.load(comp.slug, split_key, keys)
+    kept, split = cv_cache.load(comp.slug, split_key, keys)
     to_train = tuple(name for name in plan.models if name not in kept)
     if to_train:
         trained, y = run_cv(comp, spec, train, test, replace(plan, models=to_train), quiet)
-        seconds |= {name: trained.fit_seconds for name in to_train}
         folds, states, fit_seconds = trained.folds, trained.recipe_states, trained.fit_seconds
         models = {name: kept[name] if name in kept else trained.models[name] for name in plan.models}
         task = trained.task
@@ -116,7 +116,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
         y = target_tensor(comp, task, train)
         folds = [tuple(idx.long() for idx in fold) for fold in split["folds"]]  # kept as int32 (kit.cv_cache)
         states = split["recipe_states"]
-        fit_seconds = max(seconds.values())  # what the kept CV took to train (the longest, where several)
+        fit_seconds = 0.0  # no model trained now
         models = {name: kept[name] for name in plan.models}
     if kept and not quiet:
         reused = ", ".join(name for name in plan.models if name in kept)
@@ -127,7 +127,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
-    cv_cache.save(comp.slug, split_key, keys, result, seconds)
+    cv_cache.save(comp.slug, split_key, keys, result)
     return result, y
 
 
@@ -290,10 +290,8 @@ def format_cv(comp, spec, plan, result) -> str:
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
-    if result.reused:  # nothing trained for this table now: say so, and what it cost when it did
-        lines.append(
-            f"nothing trained: every model's CV is reused from an earlier run (it trained in {result.fit_seconds:.2f} s)"
-        )
+    if result.reused:  # nothing trained for this table now: say so rather than time it
+        lines.append("no CV trained: every model's CV is reused from an earlier run of the same data and settings")
     else:
         reused = f" ({', '.join(result.reused_models)} reused from an earlier run)" if result.reused_models else ""
         lines.append(f"training took {result.fit_seconds:.2f} s{reused}")

@@ -73,7 +73,7 @@ def test_a_reused_cv_says_so_instead_of_timing_training_that_did_not_happen(
     assert "training took " in capsys.readouterr().out
     assert main(["submission", "--data-dir", str(synthetic_dir), *plan, "--out", "sub.csv"]) == 0
     out = capsys.readouterr().out
-    assert "nothing trained: every model's CV is reused from an earlier run (it trained in " in out
+    assert "no CV trained: every model's CV is reused from an earlier run" in out
     assert "training took" not in out
 
 
@@ -111,7 +111,7 @@ def test_a_cv_that_adds_a_model_trains_only_it_and_reports_the_bytes_of_a_fresh_
     monkeypatch.chdir(tmp_path / "work")
     assert main(["cv", "--data-dir", str(synthetic_dir), *PLAN, *three]) == 0
     out = capsys.readouterr()
-    assert "nothing trained: every model's CV is reused" in out.out and len(trained_models) == 3
+    assert "no CV trained: every model's CV is reused" in out.out and len(trained_models) == 3
     # a submission then trains only its full fit, and writes what a fresh one writes
     args = ["submission", "--data-dir", str(synthetic_dir), *PLAN, *three, "--out", "sub.csv"]
     assert main(args) == 0 and len(trained_models) == 3

@@ -241,7 +241,7 @@ def test_a_multilabel_cv_scores_each_target_of_the_ensembles_oof_in_the_table_th
     places = len(table[3].split()[1].split(".")[1])  # the digits the table shows scores with
     shown = ", ".join(f"{t} {expected[t]:.{places}f}" for t in TARGETS)
     assert table[line] == f"per target (ensemble): {shown}"
-    assert table[line + 1].startswith("nothing trained: every model's CV is reused")  # the same flags
+    assert table[line + 1].startswith("no CV trained: every model's CV is reused")  # the same flags
 
     kit(tmp_path, monkeypatch, capsys, "submission", *flags, "--out", "sub.csv")  # the CV above, reused
     sidecar = json.loads((tmp_path / "sub.json").read_text())

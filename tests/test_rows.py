@@ -83,3 +83,21 @@ def test_the_run_log_and_report_tell_a_sampled_cv_from_one_of_every_row(syntheti
     assert [r["rows"] for r in recorded] == [30, 0]
     table = kit(tmp_path, monkeypatch, capsys, "report").splitlines()[1:-1]
     assert sum("stratified3 on 30 rows" in line for line in table) == 1 and len(table) == 2
+
+
+def test_a_bad_row_in_the_sample_is_named_by_its_line_in_the_file(synthetic_dir, tmp_path, monkeypatch, capsys):
+    import csv
+
+    path = synthetic_dir / "train.csv"
+    rows = list(csv.reader(path.open()))
+    column = rows[0].index("Survived")
+    comp = load_competition("titanic")
+    train, _ = read_train_test(comp, synthetic_dir, comp.recipe())
+    first = int(sample_rows(comp, train, Plan(rows=30)).index[0])  # the sample's first row, by its place in the file
+    for row in rows[1:]:
+        row[column] = "7"  # every row's target is bad: the error names the sample's first
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "30"]
+    assert f"(line {first + 2} of the file)" in refused(tmp_path, monkeypatch, capsys, *args)
+    assert first > 0  # a line the sample's own numbering (line 2) would not give
