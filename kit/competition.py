@@ -374,7 +374,12 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         raise KitError(f"{path} is not a readable CSV ({reason}); download it again.") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise KitError(f"{path} lacks the column(s) {', '.join(missing)}", fix="check_columns")
+        import difflib
+
+        # a near miss in the definition (case, a space, a typo) is named: "Soil type" -> Soil Type
+        near = {c: difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1, cutoff=0.75) for c in missing}
+        told = ", ".join(f"{c} (the file has {near[c][0]})" if near[c] else c for c in missing)
+        raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
     if frame.empty:
         raise KitError(f"{path} has a header but no rows", fix="download_again")
     if usecols is None:

@@ -298,3 +298,13 @@ def test_an_out_folder_that_takes_no_files_is_refused_before_anything_trains(tmp
     code, err = _kit(args, tmp_path, monkeypatch, capsys)
     assert code == 2 and _one_sentence(err) and "cannot write in locked" in err and "Permission denied" in err
     assert not _trained(tmp_path) and not (tmp_path / "locked").exists()
+
+
+def test_a_column_the_file_spells_otherwise_is_named_beside_the_one_asked_for(tmp_path):
+    from kit.competition import read_csv
+
+    path = tmp_path / "train.csv"
+    path.write_text("id,Soil Type,Crop\n1,clay,wheat\n")
+    with pytest.raises(KitError) as error:
+        read_csv(path, ["id", "Soil type", "Colour"], "id")
+    assert "lacks the column(s) Soil type (the file has Soil Type), Colour" in str(error.value)
