@@ -160,7 +160,38 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
         )
         for r in rows
     ]
-    return aligned(head, cells)
+    return "\n".join([aligned(head, cells), *training_legend(rows)])
+
+
+def training_legend(rows: list[dict]) -> list[str]:
+    """What each training fingerprint of the table stands for, where the table shows more than one: the settings
+    in which they differ, for the models they all train (`training 3df664: deep lr 0.04, deep hidden 64/32`)."""
+    shown = {}  # fingerprint -> its settings, model -> {setting: value}
+    for r in rows:
+        if r["training_hash"] and isinstance(r["training"], dict):
+            shown.setdefault(r["training_hash"], r["training"])
+    if len(shown) < 2:
+        return []
+    shared = set.intersection(*(set(t) for t in shown.values()))
+    keys = sorted({(m, k) for t in shown.values() for m in shared if isinstance(t[m], dict) for k in t[m]})
+    differ = [
+        (m, k)
+        for m, k in keys
+        if len({json.dumps(t[m].get(k), sort_keys=True, default=str) for t in shown.values()}) > 1
+    ]
+    # none where the runs differ only in their models (the models column says so)
+    return [
+        f"training {fingerprint}: " + ", ".join(f"{m} {k} {_setting(settings[m].get(k))}" for m, k in differ)
+        for fingerprint, settings in shown.items()
+        if differ
+    ]
+
+
+def _setting(value) -> str:
+    """A setting as the definition would write it: hidden sizes 64/32, numbers as they are, none as -."""
+    if isinstance(value, list | tuple):
+        return "/".join(map(str, value)) or "none"
+    return "-" if value is None else str(value)
 
 
 def _models(r: dict) -> str:

@@ -118,8 +118,13 @@ def test_runs_that_differ_only_in_training_settings_are_told_apart_by_their_trai
     assert runs[0]["training_hash"] == runs[2]["training_hash"] != runs[1]["training_hash"]
     capsys.readouterr()
     assert main(["report"]) == 0
-    table = capsys.readouterr().out.strip().splitlines()[:-1]
+    out = capsys.readouterr().out.strip().splitlines()[:-1]
+    table, legend = out[:3], out[3:]
     assert sorted(line.split()[6] for line in table[1:]) == sorted({r["training_hash"] for r in runs})
+    # and what each fingerprint stands for: the one setting the runs differ in
+    assert sorted(legend) == sorted(
+        f"training {r['training_hash']}: linear lr {r['training']['linear']['lr']}" for r in runs[:2]
+    )
 
 
 def test_report_joins_the_public_score_of_a_submitted_file(synthetic_dir, tmp_path, monkeypatch, capsys):
@@ -225,3 +230,21 @@ def test_the_report_plot_puts_each_submitted_file_against_the_y_equals_x_line():
     assert [line.get_label() for line in ax.get_lines()] == ["y = x"]
     assert ax.get_xlabel() == "local CV accuracy" and ax.get_ylabel() == "public accuracy"
     assert "Titanic" in ax.get_title()
+
+
+def test_the_legend_names_the_settings_that_tell_fingerprints_apart_for_the_models_all_runs_train():
+    from kit.report import training_legend
+
+    nn = {"lr": 0.01, "hidden": [32]}
+    rows = [
+        {"training_hash": "aaaaaa", "training": {"nn": nn, "deep": {"lr": 0.01, "hidden": [32, 32]}}},
+        {"training_hash": "bbbbbb", "training": {"nn": nn, "deep": {"lr": 0.04, "hidden": [64, 32]}}},
+        {"training_hash": "aaaaaa", "training": {"nn": nn, "deep": {"lr": 0.01, "hidden": [32, 32]}}},
+        {"training_hash": "cccccc", "training": {"nn": nn, "deep": {"lr": 0.01, "hidden": [32, 32]}, "linear": {}}},
+    ]
+    assert training_legend(rows) == [
+        "training aaaaaa: deep hidden 32/32, deep lr 0.01",
+        "training bbbbbb: deep hidden 64/32, deep lr 0.04",
+        "training cccccc: deep hidden 32/32, deep lr 0.01",  # it also trains linear: the models column says so
+    ]
+    assert training_legend(rows[:1] + rows[2:3]) == []  # one fingerprint: nothing to tell apart
