@@ -277,7 +277,7 @@ def cmd_cv(args) -> int:
         ]
     print(json.dumps(report) if args.json else "\n\n".join(text))
     _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)
-    _note_epochs_at_the_cap(plan, result)
+    _notes_on_training(plan, result)
     if args.plot:
         from kit.plots import write_plots
 
@@ -323,12 +323,19 @@ def write_submission(args) -> Path:
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
-    _note_epochs_at_the_cap(plan, result)
+    _notes_on_training(plan, result)
     return out
 
 
-def _note_epochs_at_the_cap(plan, result) -> None:
-    """Say so when CV chose a model's last epoch: its curves were still improving where training stopped."""
+def _notes_on_training(plan, result) -> None:
+    """Say so when CV chose a model's last epoch: its curves were still improving where training stopped; and
+    when linear_raw trains as linear (the article's unlinked model exists only under its preset)."""
+    if "linear_raw" in plan.models and plan.training.settings("linear_raw").preset != "article":
+        print(
+            "kit: note: linear_raw is the article's linear model without a link, which only the article preset "
+            "trains (--preset article); this preset trains it as linear",
+            file=sys.stderr,
+        )
     capped = [
         name
         for name, r in result.models.items()

@@ -427,3 +427,12 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     models["nn"].chosen_epochs = 49
     _note_epochs_at_the_cap(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
+
+
+def test_linear_raw_under_the_default_preset_says_it_trains_as_linear(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "3", "--quiet", "--models"]
+    assert main([*args, "linear_raw,linear"]) == 0
+    assert "linear_raw is the article's linear model without a link" in capsys.readouterr().err
+    assert main([*args, "linear_raw", "--preset", "article"]) == 0
+    assert "without a link" not in capsys.readouterr().err
