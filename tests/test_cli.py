@@ -407,7 +407,7 @@ def test_files_of_another_competition_read_without_c_say_the_default_competition
 def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(synthetic_dir, tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 
-    from kit.commands import _note_epochs_at_the_cap
+    from kit.commands import _notes_on_training
     from kit.train import Training
     from kit.validation import Plan
 
@@ -419,13 +419,13 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     )
     plan = Plan(models=("linear", "nn"), training=Training(epochs={"linear": 30, "nn": 50}))
     models = {"linear": SimpleNamespace(chosen_epochs=29), "nn": SimpleNamespace(chosen_epochs=50)}
-    _note_epochs_at_the_cap(plan, SimpleNamespace(models=models))
+    _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == (
         "kit: note: CV chose the last epoch trained for nn: more epochs may score better (--epochs 100, or epochs in "
         "[training])\n"
     )
     models["nn"].chosen_epochs = 49
-    _note_epochs_at_the_cap(plan, SimpleNamespace(models=models))
+    _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
 
 
