@@ -243,23 +243,25 @@ class CVResult:
 
 
 def cross_validate(
-    spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None, extra: int = 0
+    spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None, extra: int = 0, folds=None
 ) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
     progress, if given, is called with the number of folds each time a model finishes some.
     groups: one value per training row, for the group split. extra: the last rows that are extra rows,
     in every fold's training rows and never validated (split_indices; their out-of-fold predictions NaN).
+    folds: the (train_idx, valid_idx) of each fold when they were cut before (kit.cv_cache keeps them).
     """
     # One thread for everything but the fits, which choose their own (kit.threads): the many small
     # operations around them (seed means, scores, the test rows' chunks) waited on a second thread.
     with torch_threads(1):
-        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra)
+        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra, folds)
 
 
-def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0) -> CVResult:
+def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0, folds=None) -> CVResult:
     device = resolve_device(plan.device)
-    folds = split_indices(plan, y, groups, extra)
+    if folds is None:
+        folds = split_indices(plan, y, groups, extra)
     data = _encode_folds(spec, train, test, folds)
     by_width = {width: [f for f, _ in members] for width, members in data.groups.items()}
     placed = {}  # width -> (x, y, mask, valid) on the device: moved there once, for every model

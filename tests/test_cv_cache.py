@@ -86,7 +86,9 @@ def trained_models(monkeypatch):
     calls = []
     real = kit.pipeline.run_cv
     monkeypatch.setattr(
-        kit.pipeline, "run_cv", lambda c, s, tr, te, plan, *a: calls.append(plan.models) or real(c, s, tr, te, plan, *a)
+        kit.pipeline,
+        "run_cv",
+        lambda c, s, tr, te, plan, *a, **k: calls.append(plan.models) or real(c, s, tr, te, plan, *a, **k),
     )
     return calls
 
@@ -119,6 +121,27 @@ def test_a_cv_that_adds_a_model_trains_only_it_and_reports_the_bytes_of_a_fresh_
     assert main(args) == 0
     for name in ("sub.csv", "sub.json"):
         assert (tmp_path / "work" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+
+
+def test_a_cv_of_a_kept_split_cuts_no_folds_and_imports_no_scikit_learn(synthetic_dir, tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    import kit.validation
+
+    fresh = _cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, "--models", "linear,deep")
+    _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "linear")
+    cut = []
+    real = kit.validation.split_indices
+    monkeypatch.setattr(kit.validation, "split_indices", lambda *a, **k: cut.append(1) or real(*a, **k))
+    assert _cv(synthetic_dir, tmp_path / "work", monkeypatch, capsys, "--models", "linear,deep") == fresh
+    assert cut == []  # deep trained on the folds kept with linear's CV
+    # and a whole process that trains on kept folds never loads scikit-learn (0.7 s of a small CV)
+    args = ["cv", "--data-dir", str(synthetic_dir), *PLAN, "--models", "linear,nn"]
+    code = f"import sys; from kit.cli import main; main({args!r}); print('sklearn' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "work", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_another_ensemble_trains_nothing_and_a_model_dropped_keeps_the_others(
