@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
     _oof_option(p)
+    _rows_refused(p)
     p.set_defaults(run=cmd_submission)
 
     p = commands.add_parser("report", help="every recorded run, best CV first, and a plot of CV vs public score")
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
     _oof_option(p)
     _submit_options(p)
+    _rows_refused(p)
     # None: take the competition's [run] configuration, then kit's defaults.
     p.set_defaults(run=cmd_run, json=False)
 
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="Kaggle user owning the notebook (default: from your credentials)")
     p.add_argument("--out", type=Path, help="build folder (default build/notebook/<competition>/)")
     p.add_argument("--gpu", action="store_true", help="ask Kaggle for a GPU (enable_gpu in the metadata)")
+    _rows_refused(p)
     p.add_argument(
         "--oof",
         action="store_true",
@@ -187,6 +190,20 @@ SUBMIT_EXIT_CODES = (
     "it (the message gives the ref; `kit submissions` follows it); 130 interrupted (the message says whether the "
     "file reached Kaggle). One kit at a time submits to a competition; another waits for it."
 )
+
+
+class _RowsRefused(argparse.Action):
+    """`--rows` given to a command that trains on every row: said in a sentence, not argparse's "unrecognized"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise KitError(
+            f"kit {parser.prog.split()[-1]} trains on every row: --rows is for kit cv's quick look on a sample; "
+            "drop it here"
+        )
+
+
+def _rows_refused(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", action=_RowsRefused, help=argparse.SUPPRESS)
 
 
 def _submit_options(p: argparse.ArgumentParser) -> None:

@@ -24,7 +24,9 @@ def trained_models(monkeypatch):
     calls = []
     real = pipeline.run_cv
     monkeypatch.setattr(
-        pipeline, "run_cv", lambda c, s, tr, te, plan, *a: calls.append(len(tr)) or real(c, s, tr, te, plan, *a)
+        pipeline,
+        "run_cv",
+        lambda c, s, tr, te, plan, *a, **k: calls.append(len(tr)) or real(c, s, tr, te, plan, *a, **k),
     )
     return calls
 
@@ -68,6 +70,15 @@ def test_rows_refused_with_an_oof_file_or_below_one(synthetic_dir, tmp_path, mon
     args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "0"]
     assert "--rows must be at least 1" in refused(tmp_path, monkeypatch, capsys, *args)
     assert trained_models == [] and not (tmp_path / "oof.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["submission", "run", "notebook"])
+def test_rows_on_a_command_that_trains_on_every_row_is_refused_in_a_sentence(
+    command, synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    args = [command, "--data-dir", str(synthetic_dir), *FAST, "--rows", "30"]
+    assert f"kit {command} trains on every row: --rows is for kit cv's" in refused(tmp_path, monkeypatch, capsys, *args)
+    assert trained_models == [] and [p.name for p in tmp_path.iterdir()] == ["data"]  # nothing trained or written
 
 
 def test_a_sampled_cv_compares_two_recipes_on_the_same_rows(synthetic_dir, tmp_path, monkeypatch, capsys):
