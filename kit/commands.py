@@ -226,7 +226,7 @@ def cmd_cv(args) -> int:
 
     from kit.competition import extra_rows, load_competition, read_train_test
     from kit.pipeline import cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
-    from kit.report import record_run
+    from kit.report import against_last, format_against_last, last_run, record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
 
@@ -255,7 +255,8 @@ def cmd_cv(args) -> int:
     result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet)  # models of earlier CVs reused
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
-    record_run(comp, spec, plan, result)
+    last = last_run(comp.slug, result.task.metric.name)
+    diff = against_last(last, record_run(comp, spec, plan, result), result.task.greater_is_better)
     if args.oof:
         write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
@@ -264,7 +265,11 @@ def cmd_cv(args) -> int:
         report["reused"] = list(result.reused_models)
     if plan.rows:  # a CV on a sample of the rows
         report["rows"] = plan.rows
+    if diff is not None:  # the last CV of this competition's metric, and what changed since
+        report["against_last"] = diff
     text = [format_cv(comp, spec, plan, result)]
+    if diff is not None:
+        text[0] += "\n" + format_against_last(diff, result.task.metric.name)
     if args.against:
         other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)
         record_run(comp, other_spec, plan, other)

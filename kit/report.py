@@ -66,6 +66,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
+        "model_means": {name: r.mean for name, r in result.models.items()},  # each model's CV score
         "file": str(file) if file else None,
         "sha256": sha256_file(file) if file else None,
     }
@@ -77,11 +78,76 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
-                "file": None, "sha256": None, "rows": 0}  # fmt: skip
+                "file": None, "sha256": None, "rows": 0, "model_means": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
             "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows")  # fmt: skip
+
+
+def last_run(slug: str, metric: str) -> dict | None:
+    """The latest run scored by `metric`, as `_complete` reads it; None before the first."""
+    runs = [r for r in load_runs(slug) if run_metric(r) == metric]
+    return _complete(runs[-1]) if runs else None
+
+
+def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
+    """How `run` (a run entry) differs from the last run before it: its time, the ensemble's and each shared model's
+    CV score then and now, and what changed in between (`what_changed`). None when there was no run before."""
+    if last is None or last["cv_mean"] is None or run["cv_mean"] is None:
+        return None
+    then = last.get("model_means") if isinstance(last.get("model_means"), dict) else {}
+    models = {m: [then[m], run["model_means"][m]] for m in run["models"] if isinstance(then.get(m), int | float)}
+    sign = 1 if greater_is_better else -1
+    better = sign * (run["cv_mean"] - last["cv_mean"])
+    return {
+        "time": last["time"],
+        "ensemble": [last["cv_mean"], run["cv_mean"]],
+        "models": models,
+        "verdict": "better" if better > 0 else "worse" if better < 0 else "the same",
+        "changed": what_changed(last, _complete(run)),
+    }
+
+
+def what_changed(last: dict, run: dict) -> list[str]:
+    """The differences between two runs' configurations, in the definition's words: `recipe base -> drafted`,
+    `deep lr 0.01 -> 0.02`, `models linear,nn -> linear,nn,deep`, `rows 50,000 -> every row`."""
+    changes = []
+
+    def differs(name: str, before, after) -> None:
+        if before != after:
+            changes.append(f"{name} {before} -> {after}")
+
+    differs("models", ",".join(last["models"]), ",".join(run["models"]))
+    if last["recipe"] == run["recipe"] and last["recipe_hash"] != run["recipe_hash"]:
+        changes.append(f"recipe {run['recipe']} edited")
+    differs("recipe", last["recipe"], run["recipe"])
+    differs("split", _split(last), _split(run))
+    differs("seeds", last["seeds"], run["seeds"])
+    differs("epochs", _per_model(last["epochs"]), _per_model(run["epochs"]))  # the most tried, not those chosen
+    differs("choose epochs", last["choose_epochs"], run["choose_epochs"])
+    differs("patience", last["patience"], run["patience"])
+    differs("ensemble", last["ensemble"], run["ensemble"])
+    if last["training_hash"] != run["training_hash"] and isinstance(last["training"], dict):
+        for model in [m for m in run["models"] if m in last["training"]]:
+            before, after = last["training"][model], run["training"][model]
+            for key in sorted(set(before) | set(after)):
+                differs(f"{model} {key}", _setting(before.get(key)), _setting(after.get(key)))
+    return changes
+
+
+def format_against_last(diff: dict, metric: str) -> str:
+    """Two lines: `against the last CV (2026-11-28 03:20 UTC): accuracy 0.7168 -> 0.7186, better (nn 0.7154 ->
+    0.7174)` and `  changed: recipe base -> drafted; deep lr 0.01 -> 0.02`; one when nothing changed."""
+    then, now = diff["ensemble"]
+    when = diff["time"][:16].replace("T", " ") + " UTC" if diff["time"] else "an older kit"
+    if not diff["changed"] and then == now:
+        return f"the same configuration and CV score as the last CV ({when})"
+    models = [f"{m} {a:.4f} -> {b:.4f}" for m, (a, b) in diff["models"].items() if f"{a:.4f}" != f"{b:.4f}"]
+    line = f"against the last CV ({when}): {metric} {then:.4f} -> {now:.4f}, {diff['verdict']}"
+    line += f" ({', '.join(models)})" if models else ""
+    changed = "; ".join(diff["changed"]) or "nothing in the configuration (so the data, the definition or kit)"
+    return f"{line}\n  changed: {changed}"
 
 
 def run_metric(run: dict) -> str:

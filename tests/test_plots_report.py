@@ -248,3 +248,50 @@ def test_the_legend_names_the_settings_that_tell_fingerprints_apart_for_the_mode
         "training cccccc: deep hidden 32/32, deep lr 0.01",  # it also trains linear: the models column says so
     ]
     assert training_legend(rows[:1] + rows[2:3]) == []  # one fingerprint: nothing to tell apart
+
+
+# ---- kit cv against the last CV: the score then and now, and what changed in between ----
+
+
+def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--quiet"]
+    assert main([*args, "--models", "linear"]) == 0
+    assert "against the last CV" not in capsys.readouterr().out  # the first CV has nothing to compare with
+    assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    diff = report["against_last"]
+    assert diff["ensemble"] == [runs[0]["cv_mean"], runs[1]["cv_mean"]]
+    assert diff["models"] == {"linear": [runs[0]["model_means"]["linear"], runs[1]["model_means"]["linear"]]}
+    assert diff["changed"] == ["models linear -> linear,nn", "linear lr 0.01 -> 0.05"]
+    better = runs[1]["cv_mean"] > runs[0]["cv_mean"]
+    assert diff["verdict"] == (
+        "better" if better else "worse" if runs[1]["cv_mean"] < runs[0]["cv_mean"] else "the same"
+    )
+
+    assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--recipe", "article"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("against the last CV ("))
+    then, now = runs[1]["cv_mean"], json.loads((tmp_path / "submissions/titanic/runs.json").read_text())[2]["cv_mean"]
+    assert f"accuracy {then:.4f} -> {now:.4f}" in lines[at]
+    assert lines[at + 1] == "  changed: recipe plus -> article"
+
+    assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--recipe", "article"]) == 0  # a rerun
+    assert "the same configuration and CV score as the last CV (" in capsys.readouterr().out
+
+
+def test_what_changed_names_an_edited_recipe_epochs_patience_and_a_sample():
+    from kit.report import RUN_DEFAULTS, what_changed
+
+    last = RUN_DEFAULTS | {"models": ["linear"], "recipe": "base", "recipe_hash": "a", "split": "stratified",
+                           "folds": 5, "epochs": {"linear": 30}, "training_hash": "t"}  # fmt: skip
+    run = last | {"recipe_hash": "b", "epochs": {"linear": 100}, "choose_epochs": True, "patience": 10, "rows": 500}
+    assert what_changed(last, run) == [
+        "recipe base edited",
+        "split stratified5 -> stratified5 on 500 rows",
+        "epochs 30 -> 100",
+        "choose epochs False -> True",
+        "patience 0 -> 10",
+    ]
+    assert what_changed(last, last) == []
