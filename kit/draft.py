@@ -571,30 +571,68 @@ def _recipe(
         'scale = "standard"  # centre each feature on its training mean, divide by its spread ("max": by its largest)'
     )
     if later := _later_dates(train, test, dates):
-        col, (fit_end, test_start), block, gap = later
+        col, (fit_end, test_start), block, gap, n_times = later
+        folds, block = time_folds(n_times, block, gap)
         lines += [
             "",
             "[validation]",
-            f"# {files['test']}'s {col} (from {test_start}) all come after {files['train']}'s (to {fit_end}): folds that",
+            f"# {files['test']}'s {col} values (from {test_start}) all come after {files['train']}'s (to {fit_end}): folds that",
             "# learn from earlier dates and validate later ones score as the test set will be scored; random folds",
             "# would learn from the future (a trend, next week's promotions) and promise too much.",
             f"time = {json.dumps(col)}  # each fold validates the next block of {col}'s values on the rows before it",
             *TIME_BLOCK,
-            f"block = {block}  # distinct {col} values each fold validates: as many as {files['test']} holds",
+            f"block = {block}  # distinct {col} values each fold validates: "
+            + (
+                f"as many as {files['test']} holds" if block == later[2] else f"fewer than {files['test']}'s {later[2]}"
+            ),
         ]
         if gap:
             lines.append(
                 f"gap = {gap}  # days left out between each fold's training rows and its block, as between "
                 f"{files['train']} and {files['test']}"
             )
-        told.append(f"{files['test']}'s {col} all come after {files['train']}'s: its folds validate on later dates")
+        if folds < DEFAULT_FOLDS:
+            if block == later[2]:
+                why = [
+                    f"# {n_times} distinct dates hold {folds} such blocks after a first one to learn from: with",
+                    f"# {DEFAULT_FOLDS} folds, the first would learn from fewer dates than it validates, or from none.",
+                ]
+            else:
+                why = [
+                    f"# {n_times} distinct dates are too few for 2 blocks as long as the test period ({later[2]}) "
+                    "after a first",
+                    f"# one to learn from: 2 folds of {block}, each learning from {block} dates or more.",
+                ]
+            lines += [
+                "",
+                "[run]",
+                *why,
+                f"folds = {folds}  # the time split's folds",
+            ]
+        told.append(
+            f"{files['test']}'s {col} values all come after {files['train']}'s: its folds validate on later dates"
+        )
     return lines, empty, told
 
 
-def _later_dates(train, test, dates: dict) -> tuple[str, tuple[str, str], int, int] | None:
+DEFAULT_FOLDS = 5  # kit's folds (kit.validation.Plan)
+
+
+def time_folds(n_times: int, block: int, gap: int) -> tuple[int, int]:
+    """(folds, block) for a drafted time split over n_times distinct dates: the test period's `block` and as many
+    folds as leave the first fold at least one block of dates to learn from, up to DEFAULT_FOLDS; where not even
+    2 folds leave that, 2 folds of shorter blocks (a third of the dates after the gap each)."""
+    folds = min(DEFAULT_FOLDS, (n_times - gap) // block - 1) if block else DEFAULT_FOLDS
+    if folds >= 2:
+        return folds, block
+    return 2, max(1, (n_times - gap) // 3)
+
+
+def _later_dates(train, test, dates: dict) -> tuple[str, tuple[str, str], int, int, int] | None:
     """(a date column whose every test value comes after every training value, (the last training date, the first
-    test date), the test's distinct dates, the whole days between the two), or None: the test set is the future,
-    and the time split validates that way, in blocks as long as the test period (TIME_BLOCK)."""
+    test date), the test's distinct dates, the whole days between the two, the training rows' distinct dates), or
+    None: the test set is the future, and the time split validates that way, in blocks as long as the test period
+    (TIME_BLOCK)."""
     from kit.values import as_dates
 
     for col, entry in dates.items():
@@ -602,7 +640,8 @@ def _later_dates(train, test, dates: dict) -> tuple[str, tuple[str, str], int, i
         fit, later = (as_dates(frame[col], col, fmt=fmt)[1][:-1].dropna() for frame in (train, test))
         if len(fit) and len(later) and later.min() > fit.max():
             gap = (later.min().normalize() - fit.max().normalize()).days - 1  # days strictly between
-            return col, (str(fit.max().date()), str(later.min().date())), len(later.unique()), max(gap, 0)
+            dates_then = (str(fit.max().date()), str(later.min().date()))
+            return col, dates_then, len(later.unique()), max(gap, 0), len(fit.unique())
     return None
 
 

@@ -167,12 +167,12 @@ def _no_training_times(n: int, folds: int, block: int, gap: int) -> str:
     """Why a time split of these blocks leaves its first fold no training rows, and the settings that fit n times."""
     size = block or n // (folds + 1)
     fits = []
+    if (n - gap - 1) // size >= 2:  # first: the blocks stay as long as the test period they were sized by
+        fits.append(f"{(n - gap - 1) // size} folds or fewer")
     if (n - gap - 1) // folds >= 1:
         fits.append(f"[validation] block = {(n - gap - 1) // folds} or less")
     if gap and n - folds * size - 1 >= 0:
         fits.append(f"gap = {n - folds * size - 1} or less")
-    if (n - gap - 1) // size >= 2:
-        fits.append(f"{(n - gap - 1) // size} folds or fewer")
     fits = ", or ".join(fits) if fits else "fewer folds with a smaller block and gap"
     return (
         f"a time split into {folds} folds of {size} distinct times"

@@ -71,12 +71,40 @@ def test_kit_new_drafts_the_time_split_when_the_test_dates_all_come_later_and_ki
     assert "its folds validate on later dates" in capsys.readouterr().err
     text = (tmp_path / "competitions" / "sales.toml").read_text()
     assert tomllib.loads(text)["validation"] == {"time": "date", "block": 10}  # the test's 10 days
-    assert "test.csv's date (from 2024-02-23) all come after train.csv's (to 2024-02-22)" in text
+    assert "test.csv's date values (from 2024-02-23) all come after train.csv's (to 2024-02-22)" in text
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "3", "--epochs", "3", "--quiet", "--json"]
     assert main(["cv", "-c", "sales", *fast]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["split"], len(out["ensemble"]["fold_scores"])) == ("time", 3)
     assert main(["submission", "-c", "sales", *fast[:-1]]) == 0
+
+
+@pytest.mark.parametrize(
+    ("days", "test_days", "folds", "block"),
+    [(60, 10, 4, 10), (40, 15, 2, 8)],  # 50 training days: 4 blocks after a first; 25: 2 folds of shorter blocks
+)
+def test_the_drafted_time_split_has_folds_that_fit_and_kit_cv_runs_the_draft_unchanged(
+    tmp_path, monkeypatch, capsys, days, test_days, folds, block
+):
+    folder = sales(tmp_path / "data", days=days, test_days=test_days)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmse"]) == 0
+    drafted = tomllib.loads((tmp_path / "competitions" / "sales.toml").read_text())
+    assert drafted["run"] == {"folds": folds} and drafted["validation"]["block"] == block
+    capsys.readouterr()
+    assert main(["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--json"]) == 0
+    fold_rows = [len(f) for f, _ in time_split(np.repeat(np.arange(days - test_days, dtype=float), 6), folds, block)]
+    assert len(json.loads(capsys.readouterr().out)["ensemble"]["fold_scores"]) == folds
+    assert fold_rows[0] >= 6 * block  # the first fold learns from a block's dates at least
+
+
+def test_time_folds_keep_the_test_periods_block_while_the_first_fold_learns_from_one():
+    from kit.draft import time_folds
+
+    assert time_folds(730, 30, 0) == (5, 30)  # two years, a month's test: kit's 5 folds
+    assert time_folds(912, 184, 0) == (3, 184)  # half a year's test: 3 folds leave the first 360 dates
+    assert time_folds(912, 184, 200) == (2, 184)
+    assert time_folds(300, 184, 0) == (2, 100)  # not even 2 fit: 2 folds of a third of the dates
 
 
 def test_no_time_split_is_drafted_when_the_test_rows_are_drawn_from_the_same_dates(tmp_path, monkeypatch, capsys):
@@ -169,9 +197,9 @@ def test_a_gap_leaves_that_many_times_out_between_each_folds_training_rows_and_i
     ("block", "gap", "says"),
     [
         (7, 0, "3 folds of 7 distinct times needs more than 21 distinct times, and the rows hold 20, so its first "
-         "fold would have no training rows; what fits: [validation] block = 6 or less, or 2 folds or fewer"),
+         "fold would have no training rows; what fits: 2 folds or fewer, or [validation] block = 6 or less"),
         (5, 6, "3 folds of 5 distinct times after a gap of 6 needs more than 21 distinct times, and the rows hold 20"),
-        (5, 6, "what fits: [validation] block = 4 or less, or gap = 4 or less, or 2 folds or fewer"),
+        (5, 6, "what fits: 2 folds or fewer, or [validation] block = 4 or less, or gap = 4 or less"),
         (0, 15, "gap = 4 or less"),
     ],
 )  # fmt: skip
@@ -234,7 +262,7 @@ def test_the_definitions_block_and_gap_cut_the_folds_kit_cv_scores(tmp_path, mon
     assert main([*args, "--folds", "5"]) == 2  # 5 blocks of 10 and a gap of 3 leave 50 days no training day
     err = capsys.readouterr().err
     assert (
-        "rows hold 50, so its first fold would have no training rows; what fits: [validation] block = 9 or less, "
-        "or 4 folds or fewer" in err
+        "rows hold 50, so its first fold would have no training rows; what fits: 4 folds or fewer, or [validation] "
+        "block = 9 or less" in err
     )
     assert len(err.strip().splitlines()) == 1
