@@ -244,6 +244,9 @@ def cmd_cv(args) -> int:
         if plan.rows >= full:  # every row: the CV of the whole file, which a submission may reuse
             plan = replace(plan, rows=0)
         else:
+            from kit.competition import target_tensor, task_of
+
+            target_tensor(comp, task_of(comp, train), train)  # every row's target checked, not the sample's alone
             # no test rows either: a sampled CV's models never make a submission (their keys name the sample)
             train, test = sample_rows(comp, train, plan), test.iloc[:0]
             sampled = f"kit: a CV on {plan.rows:,} of the {full:,} training rows, drawn at random; a submission "

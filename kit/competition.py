@@ -684,6 +684,17 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
             f"{comp.files['train']} column {column} is empty{where} (line {_line(train, row)} of the file); "
             "every training row needs a target."
         )
+    if task.kind == "regression" and task.metric.name == "rmsle":  # Kaggle's RMSLE refuses a negative value
+        import pandas as pd
+
+        negative = (pd.to_numeric(values, errors="coerce") < 0).to_numpy().nonzero()[0]
+        if len(negative):
+            row = int(negative[0])
+            where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
+            raise KitError(
+                f"{comp.files['train']} column {column} is {values.iloc[row]}{where} (line {_line(train, row)} of the "
+                "file), below 0, which rmsle cannot score (it takes log(1 + x)); fix the file or score by rmse."
+            )
     values = values.tolist()
     if task.labels and task.kind != "multilabel":
         known = set(task.labels)

@@ -186,8 +186,8 @@ class Task:
             if len(bad):
                 raise KitError(f"{file} column {column} holds {values[int(bad[0])]!r}; every target must be finite.")
             if self.metric.name == "rmsle":
-                if (y <= -1).any():
-                    raise KitError(f"{file} column {column} has values <= -1, which rmsle cannot score; fix the file.")
+                if (y < 0).any():  # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
+                    raise KitError(f"{file} column {column} has values below 0, which rmsle cannot score; fix the file.")
                 y = y.log1p()
             return y.float()
         index = {label: i for i, label in enumerate(self.labels)}
@@ -269,6 +269,8 @@ class Task:
         values = [float(v) for v in row]
         if not all(math.isfinite(v) for v in values):
             return f"has {','.join(row)!r}, which is not finite"
+        if self.metric.name == "rmsle" and any(v < 0 for v in values):
+            return f"has {','.join(row)!r}; rmsle scores log(1 + x) and refuses a value below 0"
         if self.metric.submits == "probability":
             if not all(0.0 <= v <= 1.0 for v in values):
                 return f"has {','.join(row)!r}; probabilities must lie in [0, 1]"

@@ -266,3 +266,33 @@ def test_the_definitions_block_and_gap_cut_the_folds_kit_cv_scores(tmp_path, mon
         "block = 9 or less" in err
     )
     assert len(err.strip().splitlines()) == 1
+
+
+# ---- rmsle: Kaggle refuses a value below 0, in the targets and in a submission ----
+
+
+def test_a_negative_target_under_rmsle_is_refused_naming_its_line_even_for_a_sampled_cv(tmp_path, monkeypatch, capsys):
+    folder = sales(tmp_path / "data")
+    lines = (folder / "train.csv").read_text().splitlines()
+    lines[40] = ",".join([*lines[40].split(",")[:-1], "-0.5"])  # r39's sales
+    (folder / "train.csv").write_text("\n".join(lines) + "\n")
+    definition(tmp_path, folder, "")
+    text = (tmp_path / "competitions" / "sales.toml").read_text()
+    (tmp_path / "competitions" / "sales.toml").write_text(text.replace('metric = "rmse"', 'metric = "rmsle"'))
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "1"]
+    for extra in ([], ["--rows", "20"]):  # a sample of 20 rows would draw line 41 only by chance
+        assert main([*args, *extra]) == 2
+        err = capsys.readouterr().err
+        assert "train.csv column sales is -0.5 at id r39 (line 41 of the file), below 0, which rmsle cannot" in err
+        assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "submissions").exists()
+
+
+def test_a_submission_with_a_negative_value_passes_for_rmse_and_is_refused_for_rmsle():
+    from kit.task import make_task
+
+    assert make_task("regression", "rmse", (), ("id", "sales")).check_cells(["-2.5"]) is None
+    problem = make_task("regression", "rmsle", (), ("id", "sales")).check_cells(["-2.5"])
+    assert problem == "has '-2.5'; rmsle scores log(1 + x) and refuses a value below 0"
+    assert make_task("regression", "rmsle", (), ("id", "sales")).check_cells(["0"]) is None
