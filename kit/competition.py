@@ -368,10 +368,12 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
     try:
         frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True, usecols=usecols, low_memory=False)
     except pd.errors.EmptyDataError:
-        raise KitError(f"{path} is empty", fix="download_again") from None
+        raise KitError(f"{path} is empty", fix="download_again" if _fetched(path) else "fix_the_file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         reason = str(e).strip().splitlines()[0]
-        raise KitError(f"{path} is not a readable CSV ({reason}); download it again.") from None
+        raise KitError(
+            f"{path} is not a readable CSV ({reason})", fix="download_again" if _fetched(path) else "fix_the_file"
+        ) from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
         import difflib
@@ -381,11 +383,17 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         told = ", ".join(f"{c} (the file has {near[c][0]})" if near[c] else c for c in missing)
         raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
     if frame.empty:
-        raise KitError(f"{path} has a header but no rows", fix="download_again")
+        raise KitError(f"{path} has a header but no rows", fix="download_again" if _fetched(path) else "fix_the_file")
     if usecols is None:
         refuse_short_rows(frame, path)
     release_freed_memory()
     return frame
+
+
+def _fetched(path: Path) -> bool:
+    """Whether kit fetched the file (its manifest is beside it): a broken one is then downloaded again, where one
+    the user put there is fixed."""
+    return (Path(path).parent / "kit-manifest.json").is_file()
 
 
 def refuse_short_rows(frame, path: Path) -> None:
@@ -407,7 +415,7 @@ def refuse_short_rows(frame, path: Path) -> None:
         cut = ": the file looks cut off" if row == len(frame) - 1 else ""  # the last row: a download cut short
         raise KitError(
             f"{path} line {lines[row + 1]} has {fields[row + 1]} fields where the header has {fields[0]}{cut}",
-            fix="download_again",
+            fix="download_again" if _fetched(path) else "fix_the_file",
         )
 
 

@@ -17,6 +17,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "refetch_or_allow_changed": "run `kit fetch -c {slug} --force` to download it again, "
     "or pass --allow-changed-data if you changed it on purpose",
     "download_again": "download it again (`kit fetch --force`)",
+    "fix_the_file": "fix the file, or put the competition's own download in its place",
     "download_later": "try `kit fetch -c {slug} --force` again later",
     "force_download": "use --force to download again",
     "other_data_dir": "check it or pass another --data-dir",

@@ -187,7 +187,9 @@ class Task:
                 raise KitError(f"{file} column {column} holds {values[int(bad[0])]!r}; every target must be finite.")
             if self.metric.name == "rmsle":
                 if (y < 0).any():  # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
-                    raise KitError(f"{file} column {column} has values below 0, which rmsle cannot score; fix the file.")
+                    raise KitError(
+                        f"{file} column {column} has values below 0, which rmsle cannot score; fix the file."
+                    )
                 y = y.log1p()
             return y.float()
         index = {label: i for i, label in enumerate(self.labels)}

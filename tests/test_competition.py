@@ -168,11 +168,17 @@ def test_a_train_csv_cut_off_mid_line_is_refused_naming_its_line_and_nothing_tra
     (data / "test.csv").write_text((shared_data("titanic") / "test.csv").read_text())
     monkeypatch.chdir(tmp_path)
     assert main(["submission", "--data-dir", str(data), "--models", "linear", "--epochs", "1"]) == 2
+    # files the user put there: fixed, or replaced by the competition's download (a fetch would find them its own)
     assert capsys.readouterr().err == (
         f"error: {data / 'train.csv'} line 892 has 6 fields where the header has 12: the file looks cut off; "
-        "download it again (`kit fetch --force`).\n"
+        "fix the file, or put the competition's own download in its place.\n"
     )
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["data", "test.csv", "train.csv"]  # nothing written
+    # a file kit fetched (its manifest beside it, passed over here) is downloaded again
+    (data / "kit-manifest.json").write_text("{}")
+    assert main(["submission", "--data-dir", str(data), "--models", "linear", "--epochs", "1",
+                 "--allow-changed-data"]) == 2  # fmt: skip
+    assert capsys.readouterr().err.endswith("the file looks cut off; download it again (`kit fetch --force`).\n")
 
 
 FIELDS = st.sampled_from(["", "a", "1.5", '"x,y"', '"p\nq"', '"say ""hi"", ok"', '""'])
