@@ -794,10 +794,22 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_HASHED = {}  # (path, size, mtime) -> sha256: a run's keys and its run log hash the same inputs once
+
+
+def _input_sha256(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHED:
+        _HASHED[key] = sha256_file(path)
+    return _HASHED[key]
+
+
 def input_hashes(comp: Competition, data_dir: Path) -> dict[str, str]:
-    """sha256 of the competition files present in data_dir, the extra files among them, by file name."""
+    """sha256 of the competition files present in data_dir, the extra files among them, by file name (each file
+    hashed once a process while its size and modification time stay)."""
     return {
-        name: sha256_file(Path(data_dir) / name)
+        name: _input_sha256(Path(data_dir) / name)
         for name in sorted({*comp.files.values(), *comp.extra})
         if (Path(data_dir) / name).is_file()
     }

@@ -105,7 +105,9 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     from kit.validation import ensemble
 
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
-        return run_cv(comp, spec, train, test, plan, quiet)
+        result, y = run_cv(comp, spec, train, test, plan, quiet)
+        result.data = data_fingerprint(comp, data_dir)
+        return result, y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
     kept, split = cv_cache.load(comp.slug, split_key, keys)
     to_train = tuple(name for name in plan.models if name not in kept)
@@ -132,8 +134,14 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
+    result.data = data_fingerprint(comp, data_dir)
     cv_cache.save(comp.slug, split_key, keys, result)
     return result, y
+
+
+def data_fingerprint(comp, data_dir: Path) -> str:
+    """A short fingerprint of the input files' bytes: runs on other files are told apart in the run log."""
+    return _digest(input_hashes(comp, data_dir))[:8]
 
 
 def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:

@@ -62,6 +62,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
         "ensemble": plan.ensemble,  # "mean", or "select": weights chosen by CV (kit.ensemble)
         "rows": plan.rows,  # a CV on this many training rows drawn at random; 0: every row
+        "data": result.data or None,  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint)
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
@@ -78,11 +79,11 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
-                "file": None, "sha256": None, "rows": 0, "model_means": None}  # fmt: skip
+                "file": None, "sha256": None, "rows": 0, "model_means": None, "data": ""}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
-            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows")  # fmt: skip
+            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows", "data")  # fmt: skip
 
 
 def last_run(slug: str, metric: str) -> dict | None:
@@ -118,6 +119,8 @@ def what_changed(last: dict, run: dict) -> list[str]:
         if before != after:
             changes.append(f"{name} {before} -> {after}")
 
+    if last["data"] and run["data"] and last["data"] != run["data"]:  # an older kit logged no fingerprint
+        changes.append(f"input files {last['data']} -> {run['data']}")
     differs("models", ",".join(last["models"]), ",".join(run["models"]))
     if last["recipe"] == run["recipe"] and last["recipe_hash"] != run["recipe_hash"]:
         changes.append(f"recipe {run['recipe']} edited")
@@ -226,6 +229,9 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
         )
         for r in rows
     ]
+    if len({r["data"] for r in rows}) > 1:  # runs on other input files (edited, or another --data-dir): said so
+        head = (*head[:3], "data", *head[3:])
+        cells = [(*c[:3], r["data"] or "-", *c[3:]) for c, r in zip(cells, rows)]
     return "\n".join([aligned(head, cells), *training_legend(rows)])
 
 

@@ -227,6 +227,7 @@ class CVResult:
     folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
     reused: bool = False  # every model loaded from earlier runs (kit.cv_cache) rather than trained now
     reused_models: tuple = ()  # the models loaded so, where some trained now
+    data: str = ""  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint), for the run log
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
 
     def summary(self) -> dict:

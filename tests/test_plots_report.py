@@ -295,3 +295,29 @@ def test_what_changed_names_an_edited_recipe_epochs_patience_and_a_sample():
         "patience 0 -> 10",
     ]
     assert what_changed(last, last) == []
+
+
+def test_runs_on_other_input_files_are_told_apart_in_the_comparison_and_the_report(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    edited = tmp_path / "edited"
+    shutil.copytree(synthetic_dir, edited)
+    lines = (edited / "train.csv").read_text().splitlines()
+    lines[1] = lines[1].replace(",63,", ",64,", 1)  # one passenger a year older
+    assert lines[1] != (synthetic_dir / "train.csv").read_text().splitlines()[1]
+    (edited / "train.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--folds", "3", "--epochs", "3", "--models", "linear", "--quiet"]
+    assert main([*args, "--data-dir", str(synthetic_dir)]) == 0
+    assert main([*args, "--data-dir", str(edited), "--json"]) == 0
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    first, second = (r["data"] for r in runs)
+    assert len(first) == 8 and first != second
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["against_last"]["changed"] == [f"input files {first} -> {second}"]
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:5] == ["when", "models", "recipe", "data", "split"]
+    assert sorted(line.split()[4] for line in table[1:3]) == sorted([first, second])
