@@ -72,9 +72,11 @@ def load_competition(name: str) -> Competition:
     path = Path(name)
     if path.suffix != ".toml":
         path = next((d / f"{name}.toml" for d in competition_dirs() if (d / f"{name}.toml").is_file()), path)
+    if not path.is_file() and Path(name).suffix == ".toml":
+        raise KitError(f"the definition {name} does not exist", fix="new_definition")
     if not path.is_file():
         known = ", ".join(known_competitions()) or "none"
-        raise KitError(f"unknown competition {name!r}; known: {known} (or pass the path of a .toml definition).")
+        raise KitError(f"unknown competition {name!r} (known: {known})", fix="new_definition_for", slug=name)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
@@ -379,7 +381,12 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         import difflib
 
         # a near miss in the definition (case, a space, a typo) is named: "Soil type" -> Soil Type
-        near = {c: difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1, cutoff=0.75) for c in missing}
+        names = [str(x) for x in frame.columns]
+        by_case = {name.lower(): name for name in names}  # "ID" -> id: too short for difflib to call close
+        near = {
+            c: [by_case[c.lower()]] if c.lower() in by_case else difflib.get_close_matches(c, names, n=1, cutoff=0.75)
+            for c in missing
+        }
         told = ", ".join(f"{c} (the file has {near[c][0]})" if near[c] else c for c in missing)
         raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
     if frame.empty:

@@ -41,6 +41,11 @@ FLAGS = {"true", "false", "yes", "no"}
 # model could only rise or fall across them (RMSLE 1.05 against 0.47 with the hour one-hot on a bike-hire
 # set). Two values stay numeric: one 0/1 column already says all that two levels can.
 CODES = range(3, 25)
+# A number of 0 or more is drafted as log(1 + x) when its top 1 % lies 20 times past its median, or its skewness
+# passes this (a log-normal price or stock whose top is only 6 times its median). On a 250,000-row sales set (RMSLE)
+# it took price and inventory: 5 random folds, linear 0.7787 -> 0.7500, nn 0.6548 -> 0.6522, deep 0.6561 -> 0.6541,
+# ensemble 0.6502 -> 0.6484; on 3 time folds linear 0.8029 -> 0.7733, the ensemble within its spread (0.75-0.76).
+SKEWED = 2.0
 # A text column is drafted as dates when a sample of its distinct values all start like an ISO date and read as one.
 ISO_DATE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 DATE_SAMPLE = 1000  # distinct values looked at, the first ones seen
@@ -448,7 +453,11 @@ def _recipe(
                 one_hot.append(col)
                 if (series.value_counts() < RARE_BELOW).any():
                     rare[col] = RARE_BELOW
-            elif series.min() >= 0 and series.quantile(0.99) > 20 * (series.median() + 1):
+            elif series.min() >= 0 and (
+                series.quantile(0.99) > 20 * (series.median() + 1)
+                or len(distinct) > CODES[-1]
+                and series.skew() > SKEWED  # amounts: a rare 1 in a flag is skewed too
+            ):
                 log1p[f"Log{col}"] = col  # long-tailed, like money: its logarithm spreads it out
                 numeric.append(f"Log{col}")
                 median = not (distinct % 1 == 0).all() or len(distinct) > max(CODES)

@@ -31,6 +31,8 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
+    "new_definition_for": "draft one with `kit new {slug} --data-dir DIR`, DIR holding its CSVs, or pass the path of a "
+    ".toml definition",
     "record_runs": "run `kit cv` or `kit submission`",
     "record_runs_for": "run `kit cv -c {slug}` or `kit submission -c {slug}`",
     # the definition `kit new` drafts

@@ -81,6 +81,14 @@ METRIC_ALIASES = {
     "cross_entropy": "log_loss",
     "logistic_loss": "log_loss",
     **dict.fromkeys(("map@3", "map3", "mapk", "map_3"), "map_at_3"),
+    # scikit-learn's names, as a user coming from its metrics writes them
+    "accuracy_score": "accuracy",
+    "balanced_accuracy_score": "balanced_accuracy",
+    "f1_score": "f1",
+    "roc_auc_score": "roc_auc",
+    "root_mean_squared_error": "rmse",
+    "root_mean_squared_log_error": "rmsle",
+    "mean_absolute_error": "mae",
 }
 # How many labels a "ranked" cell names, best first: MAP@3's three.
 RANKED = 3

@@ -81,7 +81,9 @@ def test_bad_input_is_one_sentence_and_exit_2(case, synthetic_dir, tmp_path, mon
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-c", "no-such-competition"], "unknown competition 'no-such-competition'"),
+        (["-c", "no-such-competition"], "unknown competition 'no-such-competition' (known: "),
+        (["-c", "no-such-competition"], "draft one with `kit new no-such-competition --data-dir DIR`"),
+        (["-c", "mine/no.toml"], "the definition mine/no.toml does not exist; write one with `kit new SLUG"),
         (["--models", "linear,forest"], "unknown model forest"),
         (["--folds", "1"], "at least 2"),
         (["--recipe", "fancy"], "no recipe 'fancy'"),

@@ -308,3 +308,6 @@ def test_a_column_the_file_spells_otherwise_is_named_beside_the_one_asked_for(tm
     with pytest.raises(KitError) as error:
         read_csv(path, ["id", "Soil type", "Colour"], "id")
     assert "lacks the column(s) Soil type (the file has Soil Type), Colour" in str(error.value)
+    with pytest.raises(KitError) as error:  # a short name in another case, which difflib calls far
+        read_csv(path, ["ID", "crop"], "ID")
+    assert "lacks the column(s) ID (the file has id), crop (the file has Crop)" in str(error.value)

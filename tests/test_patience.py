@@ -143,7 +143,9 @@ def test_patience_comes_from_the_flag_then_the_definition_and_is_recorded(synthe
     (run,) = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
     assert run["patience"] == 3 and run["choose_epochs"] is True
     assert main([*args, "--epochs", "40", "--seeds", "1", "--patience", "0"]) == 0  # the flag wins
-    assert "patience" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    table = out.split("\nagainst the last CV")[0]  # the comparison below it names the change
+    assert "patience" not in table and "changed: patience 3 -> 0" in out
     runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
     assert [r["patience"] for r in runs] == [3, 0]
     assert main(["report", "-c", definition]) == 0

@@ -96,19 +96,37 @@ def test_the_run_log_and_report_tell_a_sampled_cv_from_one_of_every_row(syntheti
     assert sum("stratified3 on 30 rows" in line for line in table) == 1 and len(table) == 2
 
 
-def test_a_bad_row_in_the_sample_is_named_by_its_line_in_the_file(synthetic_dir, tmp_path, monkeypatch, capsys):
+def test_a_bad_value_in_the_sample_is_named_by_its_rows_id(synthetic_dir, tmp_path, monkeypatch, capsys):
     import csv
 
     path = synthetic_dir / "train.csv"
     rows = list(csv.reader(path.open()))
-    column = rows[0].index("Survived")
+    column = rows[0].index("Age")
     comp = load_competition("titanic")
     train, _ = read_train_test(comp, synthetic_dir, comp.recipe())
-    first = int(sample_rows(comp, train, Plan(rows=30)).index[0])  # the sample's first row, by its place in the file
+    drawn = {rows[i + 1][0] for i in sample_rows(comp, train, Plan(rows=30)).index}  # the sample's ids
     for row in rows[1:]:
-        row[column] = "7"  # every row's target is bad: the error names the sample's first
+        row[column] = "12.3abc"  # every age is bad: the recipe, which reads the sample alone, names one of its rows
     with path.open("w", newline="") as f:
         csv.writer(f).writerows(rows)
     args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "30"]
-    assert f"(line {first + 2} of the file)" in refused(tmp_path, monkeypatch, capsys, *args)
-    assert first > 0  # a line the sample's own numbering (line 2) would not give
+    error = refused(tmp_path, monkeypatch, capsys, *args)
+    named = error.split("which is not a number, at PassengerId ")[1].split(";")[0]
+    assert named in drawn and named != "1"  # a row of the sample, not the file's first
+
+
+def test_a_bad_target_outside_the_sample_is_refused_too(synthetic_dir, tmp_path, monkeypatch, capsys):
+    path = synthetic_dir / "train.csv"
+    lines = path.read_text().splitlines()
+    comp = load_competition("titanic")
+    train, _ = read_train_test(comp, synthetic_dir, comp.recipe())
+    drawn = set(sample_rows(comp, train, Plan(rows=30)).index.tolist())
+    outside = next(i for i in range(len(train)) if i not in drawn)  # a row the sample leaves out
+    cells = lines[outside + 1].split(",")
+    cells[1] = "7"  # its Survived
+    lines[outside + 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--rows", "30"]
+    assert f"holds '7' at PassengerId {cells[0]} (line {outside + 2} of the file)" in refused(
+        tmp_path, monkeypatch, capsys, *args
+    )

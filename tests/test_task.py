@@ -92,6 +92,9 @@ def test_regression_metrics_match_sklearn():
         ("logloss", "log_loss"),
         ("mse", "rmse"),
         ("MAP@3", "map_at_3"),
+        ("root_mean_squared_log_error", "rmsle"),  # scikit-learn's names
+        ("mean_absolute_error", "mae"),
+        ("roc_auc_score", "roc_auc"),
         ("qwk", None),
     ],
 )
