@@ -212,3 +212,23 @@ def test_a_definition_that_groups_by_another_column_cross_validates_again(
     (tmp_path / "competitions" / "titanic.toml").write_text(definition.replace('group = "Ticket"', 'group = "Pclass"'))
     _submission(synthetic_dir, tmp_path, monkeypatch, "--split", "group")
     assert len(counted_cv) == 2  # the kept CV grouped rows by ticket: this one groups them by class
+
+
+def test_each_training_rows_own_target_rate_is_counted_not_listed_in_the_sidecar_and_the_kept_cv(
+    synthetic_dir, tmp_path, monkeypatch
+):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--recipe", "plus", "--models", "linear", "--folds", "3"]
+    assert main([*args, "--epochs", "3", "--quiet", "--out", "sub.csv"]) == 0
+    n_train = len((synthetic_dir / "train.csv").read_text().strip().splitlines()) - 1
+    learned = json.loads((tmp_path / "sub.json").read_text())["recipe_state"]["target_mean"]
+    assert set(learned) == {"TicketRate", "SurnameRate"}
+    for rate in learned.values():
+        assert "fit_rows" not in rate and rate["fit_rows_kept"] == n_train  # the full fit's rows, counted
+        assert rate["groups"] and isinstance(rate["prior"], float)  # what test rows are given: kept whole
+    kept = torch.load(paths.cv_cache_path("titanic"), weights_only=True)
+    (split,) = kept["splits"].values()
+    for state, (fit_rows, _) in zip(split["recipe_states"], split["folds"]):
+        assert {r["fit_rows_kept"] for r in state["target_mean"].values()} == {len(fit_rows)}
