@@ -294,7 +294,11 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help=f"learning rate for every model (default: {TRAINING})")
     p.add_argument("--batch-size", type=int, help=f"rows per step; 0 for full batch (default: {TRAINING})")
     p.add_argument("--weight-decay", type=float, help=f"weight decay (default: {TRAINING})")
-    p.add_argument("--hidden", help=f"hidden layer sizes of nn and deep, e.g. 64 or 64,32 (default: {TRAINING})")
+    p.add_argument(
+        "--hidden",
+        help="hidden layer sizes: 64 (nn 64, deep 64 x 64) or 64,32 (deep 64 x 32, nn one layer of the first, 64); "
+        f"per model in [training] hidden (default: {TRAINING})",
+    )
     p.add_argument(
         "--choose-epochs",
         action=argparse.BooleanOptionalAction,
