@@ -50,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as e:
         if defaulted and e.fix == "check_columns":  # the user's own files, read as another competition's
             e = KitError(str(e), fix="check_columns_default", slug=str(DEFAULT_COMPETITION))
-        print(f"error: {sentence(e)}", file=sys.stderr)
+        told = sentence(e)
+        if defaulted and e.fix != "check_columns_default" and (yours := _own_definitions()):
+            # the user drafted their own and forgot -c: the error is about a competition they never named
+            told = f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass -c "
+            told += " or -c ".join(yours[:3]) + ")."
+        print(f"error: {told}", file=sys.stderr)
         return e.exit_code  # 3: a submission was sent, what followed failed
     except KeyboardInterrupt as e:
         # A Ctrl-C once a file may have reached Kaggle carries a sentence saying what Kaggle has.
@@ -60,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`kit recipe show | head`): what was asked is written; stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         return 0
+
+
+def _own_definitions() -> list[str]:
+    """The competitions defined in ./competitions other than the default one, by name."""
+    folder = Path("competitions")
+    return sorted(p.stem for p in folder.glob("*.toml") if p.stem != DEFAULT_COMPETITION) if folder.is_dir() else []
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -438,3 +438,18 @@ def test_linear_raw_under_the_default_preset_says_it_trains_as_linear(synthetic_
     assert "linear_raw is the article's linear model without a link" in capsys.readouterr().err
     assert main([*args, "linear_raw", "--preset", "article"]) == 0
     assert "without a link" not in capsys.readouterr().err
+
+
+def test_an_error_of_the_assumed_competition_names_the_users_own_definitions(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "competitions").mkdir()
+    assert main(["cv", "--models", "linear"]) == 2  # no data/titanic here
+    assert "was assumed" not in capsys.readouterr().err  # no definition of the user's: nothing to point to
+    for slug in ("sales", "bikes"):
+        (tmp_path / "competitions" / f"{slug}.toml").write_text('slug = "x"\n')
+    assert main(["cv", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: data folder data/titanic does not exist;")
+    assert err.endswith("(no -c was given, so titanic was assumed; for yours pass -c bikes or -c sales).\n")
+    assert main(["cv", "-c", "titanic", "--models", "linear"]) == 2  # named: no such note
+    assert "was assumed" not in capsys.readouterr().err
