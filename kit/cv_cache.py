@@ -22,7 +22,7 @@ from dataclasses import fields
 import torch
 
 from kit import paths
-from kit.groups import without_row_rates
+from kit.groups import without_per_row
 from kit.submission import write_atomic
 from kit.validation import ModelResult
 
@@ -57,7 +57,7 @@ def save(slug: str, split_key: str, keys: dict, result) -> None:
     # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions
     folds = [[idx.to(torch.int32) for idx in fold] for fold in result.folds]
     # states less each training row's own target rate: a CV that reuses them never applies them to those rows
-    kept["splits"][split_key] = {"folds": folds, "recipe_states": [without_row_rates(s) for s in result.recipe_states]}
+    kept["splits"][split_key] = {"folds": folds, "recipe_states": [without_per_row(s) for s in result.recipe_states]}
     used = {entry["split"] for entry in kept["models"].values()}
     kept["splits"] = {key: split for key, split in kept["splits"].items() if key in used}
     buffer = io.BytesIO()

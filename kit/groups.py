@@ -99,19 +99,22 @@ def target_mean_step(spec, state, out, fitting):
             out[column] = np.where(np.isnan(mine), rate, mine) - shift
 
 
-def without_row_rates(state: dict) -> dict:
-    """The learned state less each training row's own rate (target_mean's `fit_rows`, one number per training row:
-    7 MB of a 250,000-row sidecar), counted instead, for records that read it (the sidecar, the kept CVs) but never
-    apply it to those training rows again. The state itself is left as it is."""
-    if not state.get("target_mean"):
-        return state
-    slim = {  # a state made slim before (a kept CV's, saved again) stays as it is
-        column: {k: v for k, v in learned.items() if k != "fit_rows"} | {"fit_rows_kept": len(learned["fit_rows"])}
-        if "fit_rows" in learned
-        else learned
-        for column, learned in state["target_mean"].items()
-    }
-    return state | {"target_mean": slim}
+def without_per_row(state: dict) -> dict:
+    """The learned state less what it holds per training row, counted instead: target_mean's rate of each row
+    without its own label (`fit_rows`: 7 MB of a 250,000-row sidecar) and count's row ids (`fit_ids`), for records
+    that read the state (the sidecar, the kept CVs) but never apply it to those training rows again. A state made
+    so before (a kept CV's, saved again) stays as it is; the state itself is never changed."""
+    slim = dict(state)
+    if "fit_ids" in state:
+        slim["fit_ids_kept"] = len(slim.pop("fit_ids"))
+    if state.get("target_mean"):
+        slim["target_mean"] = {
+            column: {k: v for k, v in learned.items() if k != "fit_rows"} | {"fit_rows_kept": len(learned["fit_rows"])}
+            if "fit_rows" in learned
+            else learned
+            for column, learned in state["target_mean"].items()
+        }
+    return slim
 
 
 def _targets(spec, out, new: str, t: dict) -> list[tuple[str, np.ndarray]]:

@@ -20,7 +20,7 @@ from kit.competition import (
     target_tensor,
     task_of,
 )
-from kit.groups import without_row_rates
+from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
 from kit.submission import (
@@ -218,7 +218,7 @@ def make_submission(
     check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
     sidecar = run_facts(comp, spec, plan, data_dir, result) | {
         "chosen_epochs": result.full_fit_epochs() or None,  # with choose_epochs: what the full-data fit trained
-        "recipe_state": without_row_rates(state),  # each training row's own target rate counted, not listed
+        "recipe_state": without_per_row(state),  # each training row's own target rate counted, not listed
         "run_key": run_key(comp, spec, plan, data_dir),
     }
     sidecar["cv_score"] = sidecar["cv"]["ensemble"]["mean"]

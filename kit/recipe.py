@@ -166,10 +166,15 @@ def same_encoding(a: dict, b: dict, gaps: set) -> bool:
     equally common, modes) of their own, and test rows with no gap there are then encoded once, not once
     per fold. Values are compared as JSON, as the state is written: 0.0 and -0.0 are different bytes.
     """
+    if a is b:  # a fold's own state: its test encoding is the one compared with the others
+        return True
     fills = ("medians", "modes")
-    if _json({k: v for k, v in a.items() if k not in ("scale", "shift", *fills)}) != _json(
-        {k: v for k, v in b.items() if k not in ("scale", "shift", *fills)}
-    ):
+    rest_a, rest_b = ({k: v for k, v in s.items() if k not in ("scale", "shift", *fills)} for s in (a, b))
+    # Python's comparison first: states that differ (each fold's target rates, counts, row ids) differ at once,
+    # where writing each as JSON (with a state compared to itself) took 26 s of a 120,000-row CV; JSON only to
+    # confirm an equal pair (0.0 == -0.0,
+    # 1 == 1.0 compare equal but write other bytes; a NaN compares unequal, which costs a second encoding at most)
+    if rest_a != rest_b or _json(rest_a) != _json(rest_b):
         return False
     for key in fills:
         fa, fb = a.get(key, {}), b.get(key, {})

@@ -356,3 +356,31 @@ def test_column_mean_std_by_blocks_gives_numpys_bytes(monkeypatch, rows, shape):
     mean, std = kit.recipe.column_mean_std(matrix)
     assert mean.tobytes() == matrix.mean(axis=0, dtype="float64").tobytes()
     assert std.tobytes() == matrix.std(axis=0, dtype="float64").tobytes()
+
+
+def test_same_encoding_writes_json_only_to_confirm_a_pair_python_finds_equal(monkeypatch):
+    import kit.recipe
+    from kit.recipe import same_encoding
+
+    written = []
+    real = kit.recipe._json
+    monkeypatch.setattr(kit.recipe, "_json", lambda value: written.append(1) or real(value))
+    big = {"levels": {"a": ["x", "y"]}, "count": {"n": {str(i): i for i in range(1000)}}, "scale": [1.0]}
+    assert same_encoding(big, big, set()) and written == []  # a fold's own state, however large
+    other = big | {"count": {"n": {str(i): i + 1 for i in range(1000)}}}
+    assert not same_encoding(big, other, set()) and written == []  # another fold's counts: unequal at once
+    assert same_encoding(big, big | {"scale": [2.0]}, set()) and len(written) == 2  # equal but for the scale
+    assert not same_encoding({"levels": 0.0}, {"levels": -0.0}, set())  # equal to Python, other bytes
+
+
+def test_what_a_state_holds_per_training_row_is_counted_for_records_and_the_state_is_left_whole():
+    from kit.groups import without_per_row
+
+    state = {
+        "fit_ids": ["a", "b", "c"],
+        "target_mean": {"r": {"prior": 0.5, "groups": {"k": 1.0}, "fit_rows": {"a": 1}}},
+    }
+    slim = without_per_row(state)
+    assert slim == {"fit_ids_kept": 3, "target_mean": {"r": {"prior": 0.5, "groups": {"k": 1.0}, "fit_rows_kept": 1}}}
+    assert state["fit_ids"] == ["a", "b", "c"] and "fit_rows" in state["target_mean"]["r"]  # not changed
+    assert without_per_row(slim) == slim  # a kept CV's state, saved again
