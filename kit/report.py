@@ -52,6 +52,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "split": plan.split,
         "folds": plan.folds,
         "seeds": plan.seeds,
+        "init_seed": plan.init_seed,  # the first model seed (the others follow it)
+        "split_seed": plan.split_seed,
         "repeats": plan.repeats,
         "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},  # with choose_epochs: the most CV tried
         "training": training_settings(plan),  # each model's optimiser, lr, batch size, loss, hidden sizes, ...
@@ -75,15 +77,20 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
     return entry
 
 
+# The seeds a plan starts from unless told (kit.validation.Plan): the report names only others.
+DEFAULT_SPLIT_SEED, DEFAULT_INIT_SEED = 42, 442
+
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
-                "file": None, "sha256": None, "rows": 0, "model_means": None, "data": ""}  # fmt: skip
+                "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
+                "split_seed": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
-            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows", "data")  # fmt: skip
+            "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows", "data",
+            "init_seed", "split_seed")  # fmt: skip
 
 
 def last_run(slug: str, metric: str) -> dict | None:
@@ -127,6 +134,9 @@ def what_changed(last: dict, run: dict) -> list[str]:
     differs("recipe", last["recipe"], run["recipe"])
     differs("split", _split(last), _split(run))
     differs("seeds", last["seeds"], run["seeds"])
+    for seed in ("split_seed", "init_seed"):  # an older kit logged neither
+        if last[seed] is not None and run[seed] is not None:
+            differs(seed.replace("_", " "), last[seed], run[seed])
     differs("epochs", _per_model(last["epochs"]), _per_model(run["epochs"]))  # the most tried, not those chosen
     differs("choose epochs", last["choose_epochs"], run["choose_epochs"])
     differs("patience", last["patience"], run["patience"])
@@ -218,8 +228,9 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
             r["time"][:16].replace("T", " ") or "-",
             _models(r),
             ":".join(str(part) for part in (r["recipe"], r["recipe_hash"]) if part) or "-",
-            _split(r),
-            str(r["seeds"]) if r["seeds"] is not None else "-",
+            _split(r) + (f" seed {r['split_seed']}" if r["split_seed"] not in (None, DEFAULT_SPLIT_SEED) else ""),
+            (str(r["seeds"]) if r["seeds"] is not None else "-")
+            + (f" from {r['init_seed']}" if r["init_seed"] not in (None, DEFAULT_INIT_SEED) else ""),
             str(r["training_hash"] or "-"),  # runs.json has the settings behind it
             _epochs(r),
             _cv(r),

@@ -321,3 +321,20 @@ def test_runs_on_other_input_files_are_told_apart_in_the_comparison_and_the_repo
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:5] == ["when", "models", "recipe", "data", "split"]
     assert sorted(line.split()[4] for line in table[1:3]) == sorted([first, second])
+
+
+def test_runs_that_differ_only_in_their_seeds_are_told_apart(synthetic_dir, tmp_path, monkeypatch, capsys):
+    from kit.report import DEFAULT_INIT_SEED, DEFAULT_SPLIT_SEED
+    from kit.validation import Plan
+
+    assert (DEFAULT_SPLIT_SEED, DEFAULT_INIT_SEED) == (Plan().split_seed, Plan().init_seed)
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "3", "--models", "linear", "--quiet"]
+    assert main(args) == 0
+    assert main([*args, "--split-seed", "7", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["against_last"]["changed"] == ["split seed 42 -> 7"]
+    assert main([*args, "--split-seed", "7", "--init-seed", "9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["against_last"]["changed"] == ["init seed 442 -> 9"]
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out.splitlines()[1:4]
+    assert sum(" seed 7 " in line for line in table) == 2 and sum(" from 9 " in line for line in table) == 1
