@@ -90,6 +90,9 @@ METRIC_ALIASES = {
     "root_mean_squared_log_error": "rmsle",
     "mean_absolute_error": "mae",
 }
+# How far from 1 a multiclass row's probabilities may sum (Kaggle rescales each row by its sum): rounded to 3
+# decimals, 10 classes stray up to 0.005.
+SUM_TOLERANCE = 0.01
 # How many labels a "ranked" cell names, best first: MAP@3's three.
 RANKED = 3
 
@@ -284,8 +287,14 @@ class Task:
         if self.metric.submits == "probability":
             if not all(0.0 <= v <= 1.0 for v in values):
                 return f"has {','.join(row)!r}; probabilities must lie in [0, 1]"
-            if self.kind == "multiclass" and abs(math.fsum(values) - 1.0) > 1e-4:
-                return f"has probabilities that sum to {math.fsum(values):.6f}, not 1"
+            # Kaggle divides each row by its sum before scoring, so probabilities rounded to a few decimals pass;
+            # a sum far from 1 says a class column is missing or misplaced
+            if self.kind == "multiclass" and abs(math.fsum(values) - 1.0) > SUM_TOLERANCE:
+                return (
+                    f"has probabilities that sum to {math.fsum(values):.6f}, not 1: Kaggle divides each row by its "
+                    "sum, but one this far from 1 says a class column is missing or misplaced; check the columns, "
+                    "or divide each row by its sum"
+                )
         return None
 
     def _check_ranked(self, cell: str) -> str | None:
