@@ -28,6 +28,7 @@ from kit.task import (
     is_number,
     metrics_for,
     refuse_spaced_labels,
+    unseen_classes,
 )
 
 MAX_LEVELS = 30  # a text column with more distinct values than this is an identifier or free text
@@ -200,6 +201,15 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         lines.append(
             f"labels = {_list(values)}  # the classes ({order}the target's values), as the submission writes them"
         )
+    if kind == "multiclass" and (unseen := unseen_classes(columns[1:], values)):
+        lines.append(
+            f"labels = {_list(sorted([*values, *unseen]))}  # every class a column names; {', '.join(unseen)}: "
+            "never in the training rows"
+        )
+        notes.append(
+            f"the sample submission names {', '.join(unseen)}, a class the training rows never hold: "
+            "it is listed in [submission] labels and predicted rarely"
+        )
     lines += [
         "",
         "[training]",
@@ -282,7 +292,7 @@ def _task_and_metric(values: list[str], columns: list[str], target: str, metric,
     per_class = len(columns) > 2  # the sample submission has one probability column per class
     if per_class:
         kind, why = "multiclass", "the sample submission has one probability column per class"
-        if classes_of_columns(columns[1:], values) is None:
+        if classes_of_columns(columns[1:], values) is None and not unseen_classes(columns[1:], values):
             raise KitError(
                 f"the sample submission's columns after the id ({', '.join(columns[1:])}) name neither the values of "
                 f"{target} ({', '.join(values[:10])}) nor those values after one shared prefix; write the definition "

@@ -369,6 +369,12 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     prob_columns = ()
     if kind == "multiclass" and m.submits == "probability":
         prob_columns = classes_of_columns(columns[1:], labels)
+        if prob_columns is None and (unseen := unseen_classes(columns[1:], labels)):
+            raise KitError(
+                f"the submission's columns name the class{'es' if len(unseen) > 1 else ''} {', '.join(unseen)} beyond "
+                f"the target's values ({', '.join(labels)}); list every class in [submission] labels "
+                f"({', '.join(unseen)} included: a class the training rows never hold is predicted rarely)."
+            )
         if prob_columns is None:
             raise KitError(
                 f"metric {metric} needs one probability column per class ({', '.join(labels)}) after the id, "
@@ -406,6 +412,19 @@ def classes_of_columns(columns, labels) -> tuple | None:
             if sorted(classes) == labels:
                 return tuple(classes)
     return None
+
+
+def unseen_classes(columns, labels) -> list[str]:
+    """The classes probability columns name beyond `labels` (the target's values), in the columns' order, when every
+    label has its column too (named as `classes_of_columns` reads them): a class the training rows never hold. []
+    when the columns name no more classes, or name them otherwise."""
+    columns, labels = [str(c) for c in columns], {str(v) for v in labels}
+    candidates = [""] + [c[: -len(v)] for c in columns for v in labels if c.endswith(v) and c != v]  # prefixes
+    for prefix in dict.fromkeys(candidates):
+        classes = [c[len(prefix) :] for c in columns if c.startswith(prefix)]
+        if len(classes) == len(columns) and labels < set(classes):
+            return [c for c in classes if c not in labels]
+    return []
 
 
 def infer_task(values: list[str]) -> str:

@@ -428,3 +428,30 @@ def test_the_readmes_definition_of_each_task_runs_on_its_test_competition(tmp_pa
             args = ["cv", "-c", str(tmp_path / f"{case.slug}.toml"), "--data-dir", str(tmp_path / case.slug)]
             table = local(tmp_path, monkeypatch, capsys, *args, "--folds", "3", "--epochs", "5", "--quiet")
             assert header_of(table) == ["model", case.metric, "folds"]
+
+
+def test_a_sample_column_for_a_class_training_never_holds_is_drafted_as_a_label_and_named_when_missing(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "download"
+    write_competition(CASES["wine-logloss"], folder)
+    sample = (folder / "sample_submission.csv").read_text().splitlines()
+    prefixed = ["id,Cultivar_class_a,Cultivar_class_b,Cultivar_class_c,Cultivar_class_z"]  # z: in no training row
+    (folder / "sample_submission.csv").write_text("\n".join(prefixed + [row + ",0" for row in sample[1:]]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "wine", "--data-dir", str(folder)]) == 0
+    assert "class_z, a class the training rows never hold" in capsys.readouterr().err
+    drafted = tomllib.loads((tmp_path / "competitions" / "wine.toml").read_text())
+    assert drafted["submission"]["labels"] == ["class_a", "class_b", "class_c", "class_z"]
+    fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "3", "--epochs", "3", "--quiet"]
+    assert main(["submission", "-c", "wine", *fast, "--out", "sub.csv"]) == 0  # the draft runs unchanged
+    rows = list(csv.reader((tmp_path / "sub.csv").open()))
+    assert rows[0] == prefixed[0].split(",") and len(rows) == len(sample)
+    # without the labels line, the error names the class and the line that fixes it
+    text = (tmp_path / "competitions" / "wine.toml").read_text()
+    (tmp_path / "competitions" / "wine.toml").write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("labels = "))
+    )
+    assert main(["cv", "-c", "wine", *fast]) == 2
+    assert "name the class class_z beyond the target's values (class_a, class_b, class_c); list every class in " \
+           "[submission] labels" in capsys.readouterr().err  # fmt: skip
