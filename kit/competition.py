@@ -735,7 +735,11 @@ def row_groups(comp: Competition, train) -> list[str] | None:
     if column is None:
         return None
     if column not in train:
-        raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] group names.")
+        import difflib
+
+        close = difflib.get_close_matches(column, [str(c) for c in train.columns], n=1, cutoff=0.6)
+        has = f" (the file has {close[0]})" if close else ""
+        raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] group names{has}.")
     values = train[column].map(label, na_action="ignore")
     pattern = comp.validation.get("group_pattern")
     if pattern:

@@ -216,7 +216,11 @@ def _quote(text: str) -> str:
 
 
 def _unknown(place: Place, key: str, known) -> None:
-    _fail(place, f"has unknown key {_key(key)}; known: {', '.join(known)}")
+    import difflib
+
+    close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.75)  # fill_medain: fill_median
+    meant = f" (did you mean {close[0]}?)" if close else ""
+    _fail(place, f"has unknown key {_key(key)}{meant}; known: {', '.join(known)}")
 
 
 def _fail(place: Place, reason: str):

@@ -58,7 +58,7 @@ def with_value(raw: dict, path: tuple, value) -> dict:
         (
             ("training", "epoch"),
             {"linear": 5},
-            r"\[training\] has unknown key epoch; known: preset, optimizer, lr, epochs",
+            r"\[training\] has unknown key epoch \(did you mean epochs\?\); known: preset, optimizer, lr, epochs",
         ),
         (
             ("submission", "header"),
@@ -96,7 +96,11 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (("validation", "group_pattern"), "(x", r"\[validation\] group_pattern"),
         (("training", "epochs", "linear"), -5, r"\[training\] epochs.linear must be at least 1, not -5"),
         (("training", "epochs", "nn"), 0, r"\[training\] epochs.nn must be at least 1, not 0"),
-        (("training", "epochs", "line"), 30, r"\[training\] epochs has unknown key line; known: linear_raw, linear"),
+        (
+            ("training", "epochs", "line"),
+            30,
+            r"\[training\] epochs has unknown key line \(did you mean linear\?\); known: linear_raw, linear",
+        ),
         (("recipes",), {}, r"\[recipes\] must not be empty"),
         (("recipes", "plus", "split"), {"Cabin": {"sep": "", "into": ["Deck"]}}, r"split.Cabin.sep must not be empty"),
         (("recipes", "plus", "target_mean", "TicketRate", "by"), 5, "TicketRate.by must be a name or a list of names"),
@@ -287,3 +291,9 @@ def test_the_cli_refuses_a_malformed_definition_with_exit_2_and_one_line(tmp_pat
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and '[run] seeds must be an integer, not "five"' in run.stderr, run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_an_unknown_recipe_step_names_the_step_it_most_likely_means():
+    definition = copy.deepcopy(SHIPPED["titanic"])
+    definition["recipes"]["plus"]["fill_medain"] = ["Age"]
+    assert "[recipes.plus] has unknown key fill_medain (did you mean fill_median?); known: " in refusal(definition)

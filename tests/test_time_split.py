@@ -132,6 +132,11 @@ def definition(tmp_path: Path, folder: Path, validation: str) -> None:
         ('[validation]\ntime = "date"\n', ["--repeats", "2"], "a time split cuts the same folds every repeat"),
         ('[validation]\ntime = "when"\n', [], "train.csv lacks the column when that [validation] time names"),
         ('[validation]\ntime = "date"\n', ["--folds", "70"], "needs more than 70 distinct times, and the rows hold"),
+        (
+            '[validation]\ngroup = "stores"\n',
+            [],
+            "lacks the column stores that [validation] group names (the file has store)",
+        ),
     ],
 )
 def test_a_time_split_that_cannot_be_cut_is_one_sentence(tmp_path, monkeypatch, capsys, validation, flags, message):
