@@ -37,7 +37,7 @@ class Step:
     """One section of the notebook: what it explains, the modules it shows, and a cell that shows the result."""
 
     title: str
-    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric}, {training}, {predictions} are filled in
+    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric}, {training}, {ensemble}, {predictions} filled in
     modules: tuple[str, ...]  # shown here when the pipeline needs them
     demo: str = ""  # a code cell run after the modules, showing what the step makes
     demo_imports: tuple[str, ...] = ()  # the modules `demo` imports: written here at the latest
@@ -162,7 +162,7 @@ STEPS = (
     Step(
         "5. Cross-validation and the ensemble",
         "The recipe is refit on each training fold, each model trains there (several seeds, averaged) and "
-        "predicts the held-out fold. The ensemble is the mean of the models' predictions, scored fold by "
+        "predicts the held-out fold. The ensemble {ensemble}, scored fold by "
         "fold like the models ({metric}). Then every model is trained on all training rows to predict the test set.",
         ("kit.validation",),
     ),
@@ -184,8 +184,21 @@ def training_words(comp: Competition, plan) -> str:
     s = plan.training.settings(plan.models[0])
     optimizer = {"sgd": "Plain gradient descent", "momentum": "Gradient descent with momentum", "adam": "Adam"}
     batches = "full batch" if s.batch_size == 0 else f"mini-batches of up to {s.batch_size} rows"
+    if s.batch_size and s.epoch_steps:  # kit.train.batch_rows: they grow on large data
+        batches = f"mini-batches of {s.batch_size} rows (more on large data: at most {s.epoch_steps} steps an epoch)"
+    epochs = f"{s.epochs} epochs"
+    if plan.choose_epochs:
+        patience = f", stopping {plan.patience} epochs after the last improvement" if plan.patience else ""
+        epochs = f"up to {s.epochs} epochs, as many as CV finds best{patience}"
     loss = "mean absolute error" if s.loss == "mae" else TASK_LOSS[comp.task].__name__.removesuffix("_rows")
-    return f"{optimizer[s.optimizer]}, {batches}, on the {loss.replace('_', ' ')}"
+    return f"{optimizer[s.optimizer]}, {batches}, {epochs}, on the {loss.replace('_', ' ')}"
+
+
+def ensemble_words(plan) -> str:
+    """How the ensemble combines the models, in words."""
+    if plan.ensemble == "select" and len(plan.models) > 1:
+        return "weighs the models' predictions by CV (each fold's weights chosen on the other folds)"
+    return "is the mean of the models' predictions"
 
 
 def prediction_words(comp: Competition) -> str:
@@ -315,7 +328,8 @@ def build_notebook(
     if oof:
         config["oof"] = OOF_NAME
     fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
-    fill |= {"training": training_words(comp, plan), "predictions": prediction_words(comp)}
+    fill |= {"training": training_words(comp, plan), "ensemble": ensemble_words(plan)}
+    fill |= {"predictions": prediction_words(comp)}
     needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))
     shown: set[str] = set()
     cells = [

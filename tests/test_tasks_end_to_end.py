@@ -455,3 +455,28 @@ def test_a_sample_column_for_a_class_training_never_holds_is_drafted_as_a_label_
     assert main(["cv", "-c", "wine", *fast]) == 2
     assert "name the class class_z beyond the target's values (class_a, class_b, class_c); list every class in " \
            "[submission] labels" in capsys.readouterr().err  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("plan", "says"),
+    [
+        (Plan(training=Training()), "The ensemble is the mean of the models' predictions"),
+        (
+            Plan(training=Training(), ensemble="select", choose_epochs=True, patience=10),
+            "The ensemble weighs the models' predictions by CV",
+        ),
+    ],
+)
+def test_the_notebook_says_how_its_plan_trains_and_ensembles(plan, says, tmp_path):
+    from kit.notebook import build_notebook
+
+    write_competition(CASES["iris-accuracy"], tmp_path / "download")
+    out = tmp_path / "iris.toml"
+    assert main(["new", "iris", "--data-dir", str(tmp_path / "download"), "--out", str(out)]) == 0
+    built = build_notebook(load_competition(str(out)), "base", plan, "me", tmp_path / "nb")
+    notebook = json.loads((built / "iris.ipynb").read_text())
+    text = " ".join(" ".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown").split())
+    assert says in text
+    assert "Adam, mini-batches of 1024 rows (more on large data: at most 32 steps an epoch)" in text
+    chosen = "up to 100 epochs, as many as CV finds best, stopping 10 epochs after the last improvement"
+    assert (chosen in text) == plan.choose_epochs and ("100 epochs, on the" in text) != plan.choose_epochs
