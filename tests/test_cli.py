@@ -429,6 +429,16 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     models["nn"].chosen_epochs = 49
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
+    # a best epoch among the first few of many: the steps may be too long
+    models["linear"].chosen_epochs, models["nn"].chosen_epochs = 3, 2
+    _notes_on_training(plan, SimpleNamespace(models=models))
+    assert capsys.readouterr().err == (
+        "kit: note: CV chose an early epoch (linear 3 of 30, nn 2 of 50): the validation score peaked early, and a "
+        "lower learning rate may score better (--lr 0.001, or lr in [training])\n"
+    )
+    models["linear"].chosen_epochs, models["nn"].chosen_epochs = 4, 3  # 4 of 30 is not among the first few
+    _notes_on_training(plan, SimpleNamespace(models=models))
+    assert "linear 4" not in capsys.readouterr().err
 
 
 def test_linear_raw_under_the_default_preset_says_it_trains_as_linear(synthetic_dir, tmp_path, monkeypatch, capsys):
