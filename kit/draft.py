@@ -631,7 +631,33 @@ def _recipe(
         told.append(
             f"{files['test']}'s {col} values all come after {files['train']}'s: its folds validate on later dates"
         )
+    elif group := _new_groups(train, test, [c for c in many if train[c].value_counts().median() < MANY_RARE_BELOW]):
+        col, per_level = group
+        lines += [
+            "",
+            "[validation]",
+            f"# {files['test']}'s {col} values are none of {files['train']}'s, whose rows share them ({per_level:g} a "
+            "value, the median): folds that",
+            f"# keep each {col}'s rows together score as the test set's new ones will be scored; folds that split "
+            "them let a row",
+            f"# learn from its own {col}'s other rows and promise too much.",
+            f"group = {json.dumps(col)}  # the rows of one {col} share a fold",
+        ]
+        told.append(f"{files['test']}'s {col} values are none of {files['train']}'s: its folds keep each {col} whole")
     return lines, empty, told
+
+
+def _new_groups(train, test, columns: list) -> tuple[str, float] | None:
+    """(the first of `columns` whose training rows repeat its values while the test rows hold none of them, the
+    median rows a value in training), or None: such a column is a customer or a household the test set has not
+    seen, and the honest folds keep each one's rows together."""
+    for col in columns:
+        if col not in test:
+            continue
+        counts = train[col].value_counts()
+        if counts.median() >= 2 and not set(test[col].dropna()) & set(counts.index):
+            return col, float(counts.median())
+    return None
 
 
 DEFAULT_FOLDS = 5  # kit's folds (kit.validation.Plan)

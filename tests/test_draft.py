@@ -4,6 +4,7 @@ a metric named in capitals, a probability metric over a one-label sample submiss
 from __future__ import annotations
 
 import csv
+import json
 import tomllib
 from pathlib import Path
 
@@ -439,11 +440,20 @@ def test_a_category_of_few_rows_a_level_is_drafted_as_its_count_with_a_hint_to_k
     assert "customer" not in base.get("one_hot", []) and "customer_count" not in base.get("numeric", [])
     assert '# test rows of new ones would be: [validation] group = "customer".' in text
     assert raw["training"]["loss"] == "mae"  # scored by the absolute error, trained on it
+    # test.csv's customers are none of train.csv's: the folds keep each customer's rows together
+    assert raw["validation"] == {"group": "customer"}
+    assert "test.csv's customer values are none of train.csv's, whose rows share them (4 a value, the median)" in text
     line = '    # "customer_count",  # customer\'s count, a category of 150 levels: uncomment to use it'
     definition = tmp_path / "competitions" / "buyers.toml"
     definition.write_text(text.replace(line, line.replace("# ", "", 1)))
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
-    assert main(["cv", "-c", "buyers", *fast]) == 0
+    assert main(["cv", "-c", "buyers", *fast, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["split"] == "group"
+    # customers the test set shares with training are no new ones: no group split is drafted
+    shared = [[i, f"C{i % 150:04d}", i % 7, float(i % 11)] for i in range(800)]
+    _write_split(folder, ["id", "customer", "size", "spend"], shared, 600)
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "buyers2", folder, "--metric", "mae")
+    assert "validation" not in raw
 
 
 def orders(folder: Path) -> Path:
