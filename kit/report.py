@@ -243,7 +243,16 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
     if len({r["data"] for r in rows}) > 1:  # runs on other input files (edited, or another --data-dir): said so
         head = (*head[:3], "data", *head[3:])
         cells = [(*c[:3], r["data"] or "-", *c[3:]) for c, r in zip(cells, rows)]
-    return "\n".join([aligned(head, cells), *training_legend(rows)])
+    return "\n".join([aligned(head, cells), *training_legend(rows), *_splits_note(rows)])
+
+
+def _splits_note(rows: list[dict]) -> list[str]:
+    """A line when the runs were cut by more than one kind of split: their CV scores are of other folds (a time
+    split's later folds score as the test set will; random folds of the same rows promise more), not one ranking."""
+    kinds = sorted({r["split"] for r in rows if r["split"]})
+    if len(kinds) < 2:
+        return []
+    return [f"splits differ ({', '.join(kinds)}): their CV scores are of other folds; compare runs of one split"]
 
 
 def training_legend(rows: list[dict]) -> list[str]:

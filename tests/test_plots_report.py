@@ -97,6 +97,13 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     assert main(["report"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     table, png = out[:-1], tmp_path / out[-1]
+    assert not any(line.startswith("splits differ") for line in table)  # every run stratified
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--split", "kfold"]) == 0
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    assert "splits differ (kfold, stratified): their CV scores are of other folds; compare runs of one split" in (
+        capsys.readouterr().out.splitlines()
+    )
     head = ["when", "models", "recipe", "split", "seeds", "training", "epochs", "cv", "accuracy"]
     assert table[0].split()[:9] == head
     cv_column = [float(line.split("±")[0].split()[-1]) for line in table[1:]]
