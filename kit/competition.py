@@ -693,10 +693,8 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
     values = train[column].map(label, na_action="ignore")
     missing = values.isna().to_numpy().nonzero()[0]
     if len(missing):
-        row = int(missing[0])
-        where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
         raise KitError(
-            f"{comp.files['train']} column {column} is empty{where} (line {_line(train, row)} of the file); "
+            f"{comp.files['train']} column {column} is empty{_at_row(comp, train, int(missing[0]))}; "
             "every training row needs a target."
         )
     if task.kind == "regression" and task.metric.name == "rmsle":  # Kaggle's RMSLE refuses a negative value
@@ -705,22 +703,26 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
         negative = (pd.to_numeric(values, errors="coerce") < 0).to_numpy().nonzero()[0]
         if len(negative):
             row = int(negative[0])
-            where = f" at {comp.id} {train[comp.id].iloc[row]}" if comp.id in train else ""
             raise KitError(
-                f"{comp.files['train']} column {column} is {values.iloc[row]}{where} (line {_line(train, row)} of the "
-                "file), below 0, which rmsle cannot score (it takes log(1 + x)); fix the file or score by rmse."
+                f"{comp.files['train']} column {column} is {values.iloc[row]}{_at_row(comp, train, row)}, below 0, "
+                "which rmsle cannot score (it takes log(1 + x)); fix the file or score by rmse."
             )
     values = values.tolist()
     if task.labels and task.kind != "multilabel":
         known = set(task.labels)
         bad = next((i for i, v in enumerate(values) if v not in known), None)
         if bad is not None:
-            where = f" at {comp.id} {train[comp.id].iloc[bad]}" if comp.id in train else ""
             raise KitError(
-                f"{comp.files['train']} column {column} holds {values[bad]!r}{where} (line {_line(train, bad)} of the "
-                f"file), not one of {list(task.labels)}; check the file or [submission] labels."
+                f"{comp.files['train']} column {column} holds {values[bad]!r}{_at_row(comp, train, bad)}, not one "
+                f"of {list(task.labels)}; check the file or [submission] labels."
             )
     return values
+
+
+def _at_row(comp: Competition, frame, row: int) -> str:
+    """ " at PassengerId 7 (line 8 of the file)": the frame's row at position `row`, by its id and its line."""
+    where = f" at {comp.id} {frame[comp.id].iloc[row]}" if comp.id in frame else ""
+    return f"{where} (line {_line(frame, row)} of the file)"
 
 
 def _line(frame, row: int) -> int:
