@@ -720,7 +720,8 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
 
 
 def _at_row(comp: Competition, frame, row: int) -> str:
-    """ " at PassengerId 7 (line 8 of the file)": the frame's row at position `row`, by its id and its line."""
+    """The frame's row at position `row` by its id and its line, as an error names it: `at PassengerId 7 (line 8 of
+    the file)`, after a space."""
     where = f" at {comp.id} {frame[comp.id].iloc[row]}" if comp.id in frame else ""
     return f"{where} (line {_line(frame, row)} of the file)"
 
