@@ -378,16 +378,7 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         ) from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        import difflib
-
-        # a near miss in the definition (case, a space, a typo) is named: "Soil type" -> Soil Type
-        names = [str(x) for x in frame.columns]
-        by_case = {name.lower(): name for name in names}  # "ID" -> id: too short for difflib to call close
-        near = {
-            c: [by_case[c.lower()]] if c.lower() in by_case else difflib.get_close_matches(c, names, n=1, cutoff=0.75)
-            for c in missing
-        }
-        told = ", ".join(f"{c} (the file has {near[c][0]})" if near[c] else c for c in missing)
+        told = ", ".join(c + _the_file_has(c, frame.columns) for c in missing)
         raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
     if frame.empty:
         raise KitError(f"{path} has a header but no rows", fix="download_again" if _fetched(path) else "fix_the_file")
@@ -401,6 +392,19 @@ def _fetched(path: Path) -> bool:
     """Whether kit fetched the file (its manifest is beside it): a broken one is then downloaded again, where one
     the user put there is fixed."""
     return (Path(path).parent / "kit-manifest.json").is_file()
+
+
+def _the_file_has(name: str, columns) -> str:
+    """What a message adds for a near miss of a column name (case, a space, a typo): `(the file has Soil Type)`
+    after a space, else nothing. Another case alone first: "ID" and id are too short for difflib to call close."""
+    import difflib
+
+    names = [str(c) for c in columns]
+    by_case = {c.lower(): c for c in names}
+    close = (
+        [by_case[name.lower()]] if name.lower() in by_case else difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    )
+    return f" (the file has {close[0]})" if close else ""
 
 
 def refuse_short_rows(frame, path: Path) -> None:
@@ -738,10 +742,7 @@ def row_groups(comp: Competition, train) -> list[str] | None:
     if column is None:
         return None
     if column not in train:
-        import difflib
-
-        close = difflib.get_close_matches(column, [str(c) for c in train.columns], n=1, cutoff=0.6)
-        has = f" (the file has {close[0]})" if close else ""
+        has = _the_file_has(column, train.columns)
         raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] group names{has}.")
     values = train[column].map(label, na_action="ignore")
     pattern = comp.validation.get("group_pattern")
