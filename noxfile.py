@@ -154,6 +154,12 @@ def report(session: nox.Session) -> None:
 
 
 @workflow
+def drift(session: nox.Session) -> None:
+    """Adversarial validation: how well a model tells the test rows from the training rows, and by what."""
+    _kit(session, "drift")
+
+
+@workflow
 def bench(session: nox.Session) -> None:
     """Benchmark batched against one-by-one training and kit's models against scikit-learn; write BENCHMARKS.md."""
     _run(session, "benchmarks/bench_cv.py")

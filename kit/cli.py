@@ -18,6 +18,7 @@ from kit.commands import (
     MODEL_NAMES,
     cmd_cv,
     cmd_doctor,
+    cmd_drift,
     cmd_fetch,
     cmd_list,
     cmd_new,
@@ -133,6 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="the feature columns and the values learned on the training rows")
     _data_options(show)
     show.set_defaults(run=cmd_recipe_show)
+
+    p = commands.add_parser(
+        "drift", help="adversarial validation: how well a model tells the test rows from the training rows, and by what"
+    )
+    _data_options(p)
+    p.add_argument("--folds", type=int, help="folds of the stratified split (default 5)")
+    p.add_argument("--split-seed", type=int, default=42, help="seed of the split and of the rows drawn (default 42)")
+    p.add_argument(
+        "--rows", type=int, metavar="N", help="at most N rows drawn at random from each file (default 50,000)"
+    )
+    p.add_argument(
+        "--without",
+        metavar="COLUMNS",
+        help="comma-separated feature columns of the recipe to leave out, to see what else tells the rows apart",
+    )
+    p.add_argument(
+        "--top", type=int, default=10, metavar="N", help="the N features that tell them apart most (default 10)"
+    )
+    p.add_argument("--device", default="cpu", help="where the models train: cpu (default) or cuda")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_drift)
 
     p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")
     _data_options(p)

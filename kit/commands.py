@@ -636,6 +636,80 @@ def cmd_new(args) -> int:
     return 0
 
 
+def cmd_drift(args) -> int:
+    from kit.competition import extra_rows, load_competition
+    from kit.drift import ROWS, adversarial
+
+    if args.folds is not None and args.folds < 2:
+        raise KitError(f"--folds must be 2 or more (got {args.folds}).")
+    if args.rows is not None and args.rows < 2 * (args.folds or 5):
+        raise KitError(f"--rows must be at least two per fold (got {args.rows}).")
+    _check_device(args.device, True, False)
+    comp = load_competition(args.competition)
+    spec = _recipe(args, comp)
+    without = tuple(dict.fromkeys(c.strip() for c in (args.without or "").split(",") if c.strip()))
+    features = (*spec.numeric, *spec.one_hot, *spec.words)
+    if unknown := [c for c in without if c not in features]:  # checked before any data is read
+        if column := next((c for c in (*spec.one_hot, *spec.words) if unknown[0].startswith(f"{c}_")), None):
+            raise KitError(
+                f"--without names {unknown[0]}, one of the columns {column} makes; the recipe leaves out whole "
+                f"columns, so pass --without {column}"
+            )
+        raise KitError(
+            f"--without names {unknown[0]}, which is not a feature column of recipe {spec.name} "
+            f"({', '.join(features)}); name columns of its numeric, one_hot or words"
+        )
+    if not [c for c in features if c not in without]:
+        raise KitError(f"--without leaves recipe {spec.name} no feature columns; leave one in")
+    comp, spec, train, test, _ = _load(args)
+    if len(test) < (args.folds or 5):
+        raise KitError(f"{comp.slug}'s test file holds {len(test)} rows: too few to tell from the training rows.")
+    own = train.iloc[: len(train) - extra_rows(comp, train)]  # extra rows ([files] extra) are not train.csv's
+    found = adversarial(spec, own, test, folds=args.folds or 5, seed=args.split_seed, rows=args.rows or ROWS,
+                        without=without, device=args.device)  # fmt: skip
+    if args.json:
+        print(json.dumps({"competition": comp.slug, "recipe": spec.name, **found.summary()}))
+    else:
+        print(format_drift(comp, spec, found, args.top))
+    return 0
+
+
+def format_drift(comp, spec, found, top: int) -> str:
+    """The adversarial validation's table, what it means, and the features that tell the rows apart most."""
+    from kit.drift import verdict
+    from kit.table import aligned
+
+    n_train, n_test = found.rows
+    head = f"{comp.slug}  recipe={spec.name}  adversarial validation: {n_train:,} training rows against {n_test:,} "
+    head += f"test rows, stratified {found.folds} folds"
+    rows = [(name, f"{r.mean:.4f} ± {r.std:.4f}", " ".join(f"{s:.4f}" for s in r.fold_scores))
+            for name, r in found.models.items()]  # fmt: skip
+    auc = found.auc
+    meaning = {
+        "alike": f"the test rows look like the training rows (ROC AUC {auc:.4f}, 0.5 when nothing tells them "
+        "apart): random folds score as the test set will.",
+        "somewhat": f"the test rows differ somewhat from the training rows (ROC AUC {auc:.4f}): the features "
+        "below say where; CV may promise a little more than the test set gives.",
+        "apart": f"the test rows differ from the training rows (ROC AUC {auc:.4f}): a model may lean on what the "
+        "test rows do not hold. Look at the features below: one that orders the rows (a date, an id that counts "
+        "up) is better left out or validated forward in time ([validation] time, `--split time`); a number whose "
+        "range moved, or a level only one side holds, may want its rows pooled (`rare`).",
+    }[verdict(auc)]
+    shown = found.features[:top]
+    lines = [head, "", aligned(("model", "roc_auc", "folds"), rows), "", meaning]
+    if shown:
+        lines += ["", f"the features that tell test rows from training rows most, each alone (ROC AUC; 0.5 tells "
+                      f"nothing), {len(shown)} of {len(found.features)}:"]  # fmt: skip
+        lines += [
+            "  " + line for line in aligned(("feature", "roc_auc"), [(n, f"{a:.4f}") for n, a in shown]).split("\n")
+        ]
+    if found.without:
+        lines += ["", f"left out with --without: {', '.join(found.without)}"]
+    if found.left_out:
+        lines += ["", f"left out, made from the target: {', '.join(found.left_out)}"]
+    return "\n".join(lines)
+
+
 def cmd_recipe_show(args) -> int:
     from kit.describe import recipe_table
     from kit.recipe import apply_recipe, fit_recipe

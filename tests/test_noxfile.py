@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO
 
 WORKFLOW = ("titanic", "cv", "submission", "fetch", "doctor", "submit", "submissions", "notebook", "report", "bench",
-            "reproduce")  # fmt: skip
+            "reproduce", "drift")  # fmt: skip
 
 
 class FakeSession:
