@@ -65,6 +65,13 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
     # one value per row that the split reads: its group, or its time
     own = train.iloc[: len(y)]  # the extra rows have no group or time of their own
     groups = row_groups(comp, own) if plan.split == "group" else row_times(comp, own) if plan.split == "time" else None
+    if plan.split == "group" and folds is None and (n_groups := len(set(groups))) < plan.folds:
+        column = comp.validation["group"]
+        raise KitError(
+            f"the group split keeps each of {column}'s {n_groups} groups in one fold, too few for {plan.folds} folds",
+            fix="fewer_folds",
+            rows=n_groups,
+        )
     y = y_all
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
         result = cross_validate(

@@ -321,6 +321,21 @@ def test_a_group_column_without_a_pattern_keeps_equal_values_together(tmp_path):
     _groups_stay_whole(split_indices(Plan(split="group", folds=5), y, groups), groups)
 
 
+def test_fewer_groups_than_folds_is_one_sentence_naming_the_folds_that_fit(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "by-class.toml"
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    path.write_text(text.replace('group = "Ticket"', 'group = "Pclass"'))  # 1, 2 and 3
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", str(path), "--data-dir", str(shared_data("titanic")), "--models", "linear", "--split", "group"]
+    assert main([*args, "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: the group split keeps each of Pclass's 3 groups in one fold, too few for 5 folds; "
+        "pass --folds 3 or fewer."
+    )
+    assert main([*args, "--epochs", "1", "--quiet", "--folds", "3"]) == 0
+
+
 def test_a_regression_group_split_keeps_groups_whole_too(tmp_path):
     groups = [str(i // 4) for i in range(120)]  # 30 groups of 4 rows
     y = torch.linspace(0, 1, 120)
