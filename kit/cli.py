@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate on N training rows drawn at random (seeded by the split seed), for a quick look at "
         "a large competition; submissions always train on every row",
     )
+    p.add_argument(
+        "--importance",
+        action="store_true",
+        help="also each recipe column's permutation importance: the score lost when its values are shuffled among "
+        "each fold's validation rows (every model trains: none is reused)",
+    )
     _oof_option(p)
     p.set_defaults(run=cmd_cv)
 

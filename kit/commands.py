@@ -255,7 +255,8 @@ def cmd_cv(args) -> int:
         other_spec = comp.recipe(args.against)
         other_train, other_test = read_train_test(comp, data_dir, other_spec)
         other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
-    result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet)  # models of earlier CVs reused
+    # models of earlier CVs reused, unless --importance needs them here
+    result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name)
@@ -270,9 +271,13 @@ def cmd_cv(args) -> int:
         report["rows"] = plan.rows
     if diff is not None:  # the last CV of this competition's metric, and what changed since
         report["against_last"] = diff
+    if args.importance:
+        report["importance"] = result.importance
     text = [format_cv(comp, spec, plan, result)]
     if diff is not None:
         text[0] += "\n" + format_against_last(diff, result.task.metric.name)
+    if args.importance:
+        text[0] += "\n\n" + format_importance(result.importance, result.task.metric.name)
     if args.against:
         other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)
         record_run(comp, other_spec, plan, other)
@@ -292,6 +297,27 @@ def cmd_cv(args) -> int:
         written = write_plots(result, paths.cv_plots_dir(comp.slug), default_name(spec.name, plan))
         print("\n".join(str(p) for p in written), file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+IMPORTANCE_ROWS = 20  # columns shown by --importance; --json has them all
+
+
+def format_importance(importance: dict, metric: str) -> str:
+    """Each recipe column's permutation importance per model and their mean, the most important first."""
+    from kit.table import aligned
+
+    models = list(importance)
+    columns = list(next(iter(importance.values())))
+    mean = {c: sum(importance[m].get(c, 0.0) for m in models) / len(models) for c in columns}
+    ranked = sorted(columns, key=lambda c: (-mean[c], c))
+    rows = [(c, *(f"{importance[m][c]:+.4f}" if c in importance[m] else "-" for m in models), f"{mean[c]:+.4f}")
+            for c in ranked[:IMPORTANCE_ROWS]]  # fmt: skip
+    head = (
+        f"permutation importance: how much {metric} each column is worth, the score lost when its values are "
+        "shuffled among each fold's validation rows (mean over folds; below 0, the models do better without it)"
+    )
+    more = f"\n{len(ranked) - IMPORTANCE_ROWS} more columns in --json" if len(ranked) > IMPORTANCE_ROWS else ""
+    return head + "\n" + aligned(("column", *models, "mean"), rows) + more
 
 
 def _note_extra_rows(comp, train, result, stream) -> None:

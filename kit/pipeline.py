@@ -35,7 +35,7 @@ from kit.submission import (
 from kit.validation import CVResult, cross_validate, fit_full
 
 
-def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | None = None):
+def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | None = None, importance: bool = False):
     """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y).
 
     The extra rows ([files] extra, last in `train`) train in every fold; the checks and the folds are the
@@ -75,7 +75,17 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
     y = y_all
     with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
         result = cross_validate(
-            spec, train, test, y, plan, task, progress=progress.update, groups=groups, extra=extra, folds=folds
+            spec,
+            train,
+            test,
+            y,
+            plan,
+            task,
+            progress=progress.update,
+            groups=groups,
+            extra=extra,
+            folds=folds,
+            importance=importance,
         )
     result.per_target = per_target(task, result.ensemble.oof, y)
     # A NaN probability is neither above nor below 0.5: scored, it would count as a wrong answer.
@@ -102,10 +112,11 @@ def sample_rows(comp, train, plan):
     return train.iloc[torch.cat([own, more]).numpy()]
 
 
-def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False):
+def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False, importance: bool = False):
     """`run_cv`, training only the models that no kept CV of the same data, recipe, split, seeds and model
     settings holds (kit.cv_cache); the ensemble is made again from all of the plan's. The models trained
-    here are kept for the next. Returns (CVResult, y)."""
+    here are kept for the next. Returns (CVResult, y). importance: every model trains (a kept CV holds no
+    models to shuffle columns for), and the result carries each recipe column's importance."""
     from dataclasses import replace
 
     from kit import cv_cache
@@ -113,16 +124,20 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     from kit.validation import ensemble
 
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
-        result, y = run_cv(comp, spec, train, test, plan, quiet)
+        result, y = run_cv(comp, spec, train, test, plan, quiet, importance=importance)
         result.data = data_fingerprint(comp, data_dir)
         return result, y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
     kept, split = cv_cache.load(comp.slug, split_key, keys)
+    if importance:  # the kept split's folds still serve
+        kept = {}
     to_train = tuple(name for name in plan.models if name not in kept)
     # kept as int32 (kit.cv_cache); reused, they spare the split and scikit-learn's import (0.7 s of a small CV)
     kept_folds = [tuple(idx.long() for idx in fold) for fold in split["folds"]] if split is not None else None
     if to_train:
-        trained, y = run_cv(comp, spec, train, test, replace(plan, models=to_train), quiet, folds=kept_folds)
+        trained, y = run_cv(
+            comp, spec, train, test, replace(plan, models=to_train), quiet, folds=kept_folds, importance=importance
+        )
         folds, states, fit_seconds = trained.folds, trained.recipe_states, trained.fit_seconds
         models = {name: kept[name] if name in kept else trained.models[name] for name in plan.models}
         task = trained.task
@@ -143,6 +158,8 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
     result.data = data_fingerprint(comp, data_dir)
+    if importance:
+        result.importance = trained.importance
     cv_cache.save(comp.slug, split_key, keys, result)
     return result, y
 

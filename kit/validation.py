@@ -35,6 +35,7 @@ from kit.batched import (
 )
 from kit.competition import release_freed_memory
 from kit.ensemble import combine, select_weights
+from kit.importance import column_groups, model_drops
 from kit.recipe import apply_recipe, check_filled, fit_apply, same_encoding, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, held_out_sets, predict
@@ -229,6 +230,7 @@ class CVResult:
     reused_models: tuple = ()  # the models loaded so, where some trained now
     data: str = ""  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint), for the run log
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
+    importance: dict | None = None  # model -> {recipe column: permutation importance}, when asked (kit.importance)
 
     def summary(self) -> dict:
         return {
@@ -244,7 +246,17 @@ class CVResult:
 
 
 def cross_validate(
-    spec, train, test, y: torch.Tensor, plan: Plan, task, progress=None, groups=None, extra: int = 0, folds=None
+    spec,
+    train,
+    test,
+    y: torch.Tensor,
+    plan: Plan,
+    task,
+    progress=None,
+    groups=None,
+    extra: int = 0,
+    folds=None,
+    importance: bool = False,
 ) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
@@ -252,14 +264,17 @@ def cross_validate(
     groups: one value per training row, for the group split. extra: the last rows that are extra rows,
     in every fold's training rows and never validated (split_indices; their out-of-fold predictions NaN).
     folds: the (train_idx, valid_idx) of each fold when they were cut before (kit.cv_cache keeps them).
+    importance: also each recipe column's permutation importance per model (kit.importance), in .importance.
     """
     # One thread for everything but the fits, which choose their own (kit.threads): the many small
     # operations around them (seed means, scores, the test rows' chunks) waited on a second thread.
     with torch_threads(1):
-        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra, folds)
+        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra, folds, importance)
 
 
-def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0, folds=None) -> CVResult:
+def _cross_validate(
+    spec, train, test, y, plan, task, progress, groups, extra=0, folds=None, importance=False
+) -> CVResult:
     device = resolve_device(plan.device)
     if folds is None:
         folds = split_indices(plan, y, groups, extra)
@@ -286,6 +301,7 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0,
         valid_pred, histories = [None] * n_folds, [None] * n_folds
         curves, curve_losses, epochs = [None] * n_folds, [None] * n_folds, [settings.epochs] * n_folds
         by_fold = {}  # fold -> (its grid's params, its place in that grid)
+        drops = {}  # with importance: recipe column -> its score's drop on each fold
         grids = {}  # width -> the fit with validation curves
         choosing = plan.choose_epochs and n_folds > 1
         held_out_all = held_out_sets(n_folds, plan.repeats)  # fold -> the folds its epochs are chosen on
@@ -341,10 +357,24 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0,
                 )
                 histories[f] = [h[: epochs[f]] for h in losses[i].tolist()]  # per seed, the loss per epoch
                 by_fold[f] = (done.params, i)
+            if importance:
+                found = model_drops(
+                    partial(predict, settings, task),
+                    done.params,
+                    valid[0],
+                    fold_ids,
+                    [len(folds[f][1]) for f in fold_ids],
+                    partial(_better_up, task, y, folds),
+                    [column_groups(spec, data.states[f]) for f in fold_ids],
+                )
+                for column, values in found.items():
+                    drops.setdefault(column, []).extend(values)
             if progress:
                 progress(len(fold_ids))
+        importances[name] = {column: statistics.fmean(values) for column, values in drops.items()}
         return name, (valid_pred, histories, curve_losses, curves, epochs), (settings, by_fold)
 
+    importances = {}  # model -> {recipe column: its mean drop over the folds}, with importance
     # Models share nothing but the (read-only) fold stacks: large ones train side by side, one per core
     # (kit.threads.run_each), each exactly as it would alone; the larger first, so the cores finish together.
     n_folds, n_rows, width = next(iter(placed.values()))[0].shape  # the largest group's, in practice the only one
@@ -374,7 +404,17 @@ def _cross_validate(spec, train, test, y, plan, task, progress, groups, extra=0,
             result.chosen_epochs = best_epoch(flat_after_stop(curves), task)  # every fold's curve: for the full fit
         results[name] = result
     combined = ensemble(results, y, folds, task, plan.ensemble, plan.repeats)
-    return CVResult(results, combined, fit_seconds, data.states, task, folds)
+    out = CVResult(results, combined, fit_seconds, data.states, task, folds)
+    if importance:
+        out.importance = {name: importances[name] for name in plan.models}
+    return out
+
+
+def _better_up(task, y, folds, f: int, pred) -> float:
+    """Fold f's score of its validation rows' prediction, negated for a metric where lower is better."""
+    train_idx, valid_idx = folds[f]
+    value = task.score(task.within_training_range(pred.cpu(), y[train_idx]), y[valid_idx])
+    return value if task.greater_is_better else -value
 
 
 def flat_after_stop(curves: list[torch.Tensor]) -> torch.Tensor:
