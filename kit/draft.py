@@ -90,6 +90,14 @@ SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 # days; the ensemble): RMSLE 0.8543 as a number -> 0.5041 as its rate (their baseline 0.505); TimeSeriesSplit's own
 # folds 0.8839 -> 0.5408.
 CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$")  # as written; not `paid`, `humid`
+# Whole numbers of many values under another name (a sales channel stored as 152.0) are codes too when the data says
+# so: the target's mean moves between their values far beyond chance (UNORDERED_SIGNAL times the variance chance
+# gives a value's mean), and between neighbouring values as much as between any two (more than half of that
+# spread), where an amount's (an age's) moves along them. Only values of MANY_RARE_BELOW rows or more are compared,
+# and only where they hold SHARED_ROWS of the rows. On a trial's 400,000-row insurance set (binary, AUC; 155
+# channels) the channel as a number gave the draft 0.9187, as its target rate 0.9305 (scikit-learn's one-hot
+# LogisticRegression 0.9285, HistGradientBoosting with categories 0.9296).
+UNORDERED_SIGNAL = 3.0
 SHORT_TEXT = 30  # characters, the median over the levels
 # Free text (mostly distinct texts of several words a row: descriptions, names, reviews) is drafted as a flag for each
 # of its WORDS most common words (`words`); texts of one token a row (ids, codes) stay left out. A user's listings set
@@ -431,6 +439,8 @@ def _recipe(
         option = ", log1p = true"  # the mean on the scale the models learn (log(1 + y)) and the metric scores
     option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
+    unordered = []  # whole numbers of many values drafted as codes because their target mean says so (_unordered)
+    y = _target_numbers(train[target], kind, positive)  # (rows,) or None
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
             continue
@@ -454,7 +464,9 @@ def _recipe(
         if pd.api.types.is_bool_dtype(series) or (len(distinct) == 2 and lowered <= FLAGS):
             flags.append(col)
             numeric.append(col)
-        elif pd.api.types.is_numeric_dtype(series) and not _code_numbers(col, distinct):
+        elif pd.api.types.is_numeric_dtype(series) and not (
+            _code_numbers(col, distinct) or _unordered(col, series, distinct, y, unordered)
+        ):
             if len(distinct) <= 1:
                 skipped.append(f"{col} (one value)")
                 continue
@@ -525,6 +537,11 @@ def _recipe(
             told.append(f"{col} holds numbers but for {tokens}, drafted as gaps (`number`): check what they mean")
     for col, n in many.items():
         key = "numeric" if col in rates.values() or col in counted.values() else "one_hot"
+        if col in unordered:
+            lines.append(
+                f"# {col} holds whole numbers, but its target mean jumps between neighbouring values as much as "
+                "between any two: codes."
+            )
         lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option)
         if (
             train[col].value_counts().median() < MANY_RARE_BELOW
@@ -716,6 +733,44 @@ def _code_numbers(col: str, distinct) -> bool:
     """Whether a column of numbers is codes to draft as a text category is (CODE_NAME): whole numbers, more of them
     than CODES, under a name that says they are codes."""
     return len(distinct) > CODES[-1] and bool((distinct % 1 == 0).all()) and bool(CODE_NAME.search(col))
+
+
+def _target_numbers(target, kind: str, positive: str | None):
+    """The target as numbers for _unordered: a binary's 1 for the positive label (True/1/yes, or positive), a
+    regression's values; None for other tasks (several classes have no one mean to compare)."""
+    import pandas as pd
+
+    from kit.values import TRUE
+
+    if kind == "regression":
+        return pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
+    if kind != "binary":
+        return None
+    texts = target.map(_text)
+    hit = texts == positive if positive is not None else texts.str.lower().isin(TRUE)
+    return hit.astype(float).where(target.notna()).to_numpy()
+
+
+def _unordered(col: str, series, distinct, y, unordered: list) -> bool:
+    """Whether whole numbers of more values than CODES act as codes by the target (see UNORDERED_SIGNAL); a column
+    that does is added to unordered."""
+    import numpy as np
+    import pandas as pd
+
+    if y is None or len(distinct) <= CODES[-1] or not bool((distinct % 1 == 0).all()):
+        return False
+    frame = pd.DataFrame({"x": series.to_numpy(), "y": y}).dropna()
+    stats = frame.groupby("x")["y"].agg(["mean", "var", "count"])  # (values,) sorted by value
+    stats = stats[stats["count"] >= MANY_RARE_BELOW]
+    if len(stats) <= CODES[-1] or stats["count"].sum() < SHARED_ROWS * len(frame):
+        return False
+    chance = float((stats["var"] / stats["count"]).mean())  # the variance chance alone gives a value's mean
+    spread = float(stats["mean"].var()) - chance  # the variance of the values' means beyond chance
+    rough = float((np.diff(stats["mean"].to_numpy()) ** 2).mean()) / 2 - chance  # of neighbours' differences
+    if spread > UNORDERED_SIGNAL * chance and rough > spread / 2:
+        unordered.append(col)
+        return True
+    return False
 
 
 def _wordy(series) -> bool:

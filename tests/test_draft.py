@@ -504,15 +504,53 @@ def test_whole_numbers_named_as_codes_with_many_values_are_drafted_as_their_targ
 
 
 @pytest.mark.parametrize("name", ["store_nbr", "zipCode", "StoreID", "shop_no"])
-def test_each_suffix_of_a_code_name_drafts_the_rate_and_a_name_that_only_ends_in_the_letters_does_not(
+def test_each_suffix_of_a_code_name_drafts_the_rate_and_a_name_that_only_ends_in_the_letters_is_judged_by_its_values(
     name, tmp_path, monkeypatch, capsys
 ):
     folder = orders(tmp_path / "data")
     for file in ("train.csv", "test.csv"):
         (folder / file).write_text((folder / file).read_text().replace("item_id", name))
-    raw, _, _ = new(tmp_path, monkeypatch, capsys, "orders", folder, "--metric", "rmse")
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "orders", folder, "--metric", "rmse")
     assert raw["recipes"]["base"]["numeric"][-1] == f"{name}_rate"
+    assert "target mean jumps" not in text  # the name decided
     for file in ("train.csv", "test.csv"):
         (folder / file).write_text((folder / file).read_text().replace(name, "amount_paid"))
     assert main(["new", "orders", "--data-dir", str(folder), "--metric", "rmse", "--out", "paid.toml"]) == 0
-    assert "amount_paid" in tomllib.loads((tmp_path / "paid.toml").read_text())["recipes"]["base"]["numeric"]
+    text = (tmp_path / "paid.toml").read_text()
+    # not by its name: by its values, whose mean sales jump from one item number to the next (see below)
+    assert "# amount_paid holds whole numbers, but its target mean jumps between neighbouring values" in text
+    assert tomllib.loads(text)["recipes"]["base"]["numeric"][-1] == "amount_paid_rate"
+
+
+def channels(folder: Path) -> Path:
+    """A binary set shaped like Playground's insurance cross-selling: channel (50 whole numbers written as floats,
+    152.0, 60 training rows each) whose response rate is its own, unrelated to its number; age (30 values) whose
+    rate rises along it; vintage (40 values) with no effect. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 3600
+    channel = rng.permutation(np.repeat(np.arange(100, 150), n // 50)).astype(float)  # (n,)
+    rate = dict(zip(range(100, 150), rng.uniform(0.02, 0.55, 50)))
+    age = rng.integers(20, 50, n)
+    vintage = rng.integers(10, 50, n)
+    p = np.array([rate[int(c)] for c in channel]) + (age - 20) / 100
+    frame = pd.DataFrame({"id": range(n), "channel": channel, "age": age, "vintage": vintage})
+    frame["Response"] = (rng.random(n) < p).astype(int)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[3000:, :4].to_csv(folder / "test.csv", index=False)
+    frame.iloc[3000:][["id"]].assign(Response=0.5).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_whole_numbers_whose_target_rate_jumps_between_neighbours_are_drafted_as_codes_whatever_their_name(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "insurance", channels(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert base["target_mean"] == {"channel_rate": {"by": ["channel"], "centre": True}}
+    assert base["numeric"] == ["age", "vintage", "channel_rate"]  # a rate along the values, and none: numbers
+    assert "# channel holds whole numbers, but its target mean jumps between neighbouring values" in text
+    assert "kit: note: channel looks like a category with 50 levels: drafted as its level's target rate." in err
+    assert main(["cv", "-c", "insurance", "--data-dir", str(tmp_path / "data"), "--epochs", "2", "--quiet"]) == 0
