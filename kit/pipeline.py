@@ -153,7 +153,10 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
         also = f"; {', '.join(to_train)} trained now" if to_train else ""
         print(f"kit: the CV of {reused} is reused from an earlier run of the same data, recipe, split and "
               f"settings{also}", file=sys.stderr)  # fmt: skip
-    combined = ensemble(models, y, folds, task, plan.ensemble, plan.repeats)
+    if to_train == plan.models:  # every model trained now: the ensemble run_cv made is this one (2 s of a "select")
+        combined = trained.ensemble
+    else:
+        combined = ensemble(models, y, folds, task, plan.ensemble, plan.repeats)
     result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
