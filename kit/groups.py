@@ -82,12 +82,12 @@ def target_mean_step(spec, state, out, fitting):
     if not spec.target_mean:
         return
     ids = row_ids(spec, out)
+    own_rates = {}  # fitting: column -> (n,) each fit row's rate without its own label, in the rows' order
     if fitting:
-        state["target_mean"] = {
-            column: _learn_rates(out, ids, t, y)
-            for new, t in spec.target_mean.items()
-            for column, y in _targets(spec, out, new, t)
-        }
+        state["target_mean"] = {}
+        for new, t in spec.target_mean.items():
+            for column, y in _targets(spec, out, new, t):
+                state["target_mean"][column], own_rates[column] = _learn_rates(out, ids, t, y)
     for new, t in spec.target_mean.items():
         for column in target_mean_columns(new, t):
             learned = state["target_mean"][column]
@@ -95,7 +95,10 @@ def target_mean_step(spec, state, out, fitting):
             shift = prior if t["centre"] else 0.0  # centred, a group never seen reads 0: no evidence either way
             codes, keys = _key_codes(out, t["by"])
             rate = np.array([rates.get(k, prior) for k in keys] + [prior])[codes]  # (n,) the group's rate
-            mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
+            if column in own_rates:  # the fit rows themselves, in order: what looking each one up would give
+                mine = own_rates[column]
+            else:
+                mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
             out[column] = np.where(np.isnan(mine), rate, mine) - shift
 
 
@@ -140,8 +143,9 @@ def _targets(spec, out, new: str, t: dict) -> list[tuple[str, np.ndarray]]:
     return [(new, _positives(target, spec.target, t.get("positive")).to_numpy())]
 
 
-def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> dict:
-    """Per group the smoothed mean of y over all its fit rows, and per fit row the mean over the others.
+def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Per group the smoothed mean of y over all its fit rows, and per fit row the mean over the others; with
+    the latter as an (n,) array in the rows' order too.
 
     y: (n,) 0.0 / 1.0 flags (every sum of them is exact, in any order) or the target's values."""
     m, prior = t["prior_weight"], float(y.sum()) / len(y)
@@ -159,8 +163,8 @@ def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> dict:
     others = rate(
         np.append(positives, 0.0)[codes] - y, np.append(rows, 0.0)[codes] - 1
     )  # (n,) each fit row's group without the row
-    fit_rows = dict(zip(ids.tolist(), np.where(known, others, prior).tolist()))
-    return {"prior": prior, "groups": groups, "fit_rows": fit_rows}
+    own = np.where(known, others, prior)  # (n,)
+    return {"prior": prior, "groups": groups, "fit_rows": dict(zip(ids.tolist(), own.tolist()))}, own
 
 
 def _positives(target: pd.Series, name: str, positive: str | None) -> pd.Series:
