@@ -113,6 +113,8 @@ def adversarial(
     both = [_drawn(frame[columns], rows, gen) for frame in (train, test)]
     rows_used = (len(both[0]), len(both[1]))
     combined = pd.concat(both, ignore_index=True)
+    if spec.id in combined and combined[spec.id].duplicated().any():  # ids that both files number from 0
+        combined[spec.id] = range(len(combined))  # count tells rows by their id: each its own
     is_test = torch.cat([torch.zeros(rows_used[0]), torch.ones(rows_used[1])])
 
     task = make_task("binary", "roc_auc", ("train", "test"), ("id", "test"))

@@ -105,6 +105,19 @@ def test_without_leaves_columns_out_and_shows_what_else_differs(tmp_path, monkey
     assert found["roc_auc"] < 0.6  # nothing else moved
 
 
+def test_ids_that_both_files_number_from_zero_are_not_refused(tmp_path, monkeypatch, capsys):
+    write_shifted(tmp_path, shift=0.0)
+    test = tmp_path / "data" / "test.csv"
+    lines = test.read_text().splitlines()
+    test.write_text(
+        "\n".join([lines[0], *(f"{i}," + line.split(",", 1)[1] for i, line in enumerate(lines[1:]))]) + "\n"
+    )
+    definition = tmp_path / "shifted.toml"  # count tells rows by their id
+    definition.write_text(DEFINITION.replace("[recipes.base]", '[recipes.base]\ncount = { colour_n = ["colour"] }'))
+    found = drift_json(tmp_path, monkeypatch, capsys)
+    assert found["rows"] == {"train": 600, "test": 400} and found["roc_auc"] < 0.6
+
+
 def test_the_same_command_gives_the_same_figures_and_writes_nothing(tmp_path, monkeypatch, capsys):
     write_shifted(tmp_path, shift=1.0)
     before = every_file(tmp_path)
