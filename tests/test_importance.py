@@ -118,3 +118,17 @@ def test_a_column_is_shuffled_only_among_its_own_folds_rows_and_put_back():
     assert torch.equal(first[:, :, 1:], x[:, :, 1:])  # the other columns untouched
     assert torch.equal(second[:, :, 0], x[:, :, 0])  # put back before the next column
     assert drops["b"] == [0.0, 0.0]  # shuffling what the prediction never reads costs nothing
+
+
+@pytest.mark.parametrize("slug", ["wine-logloss", "iris-accuracy"])
+def test_a_multiclass_draft_gets_its_importances_and_its_drift(tmp_path, monkeypatch, capsys, slug):
+    from test_tasks_end_to_end import CASES, write_competition
+
+    write_competition(CASES[slug], tmp_path / "download")
+    data = ["--data-dir", str(tmp_path / "download")]
+    kit(tmp_path, monkeypatch, capsys, "new", slug, *data, *(["--metric", "log_loss"] if "logloss" in slug else []))
+    args = ["cv", "-c", slug, *data, "--folds", "3", "--epochs", "5", "--json", "--quiet", "--importance"]
+    importance = json.loads(kit(tmp_path, monkeypatch, capsys, *args))["importance"]
+    assert set(importance) == {"linear", "nn", "deep"} and all(len(v) >= 4 for v in importance.values())
+    drift = json.loads(kit(tmp_path, monkeypatch, capsys, "drift", "-c", slug, *data, "--folds", "3", "--json"))
+    assert 0.0 <= drift["roc_auc"] <= 1.0 and drift["features"]
