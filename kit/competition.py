@@ -711,6 +711,16 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
                 f"{comp.files['train']} column {column} is {values.iloc[row]}{_at_row(comp, train, row)}, below 0, "
                 "which rmsle cannot score (it takes log(1 + x)); fix the file or score by rmse."
             )
+    if task.kind == "regression" and task.metric.name == "mape":  # |y - pred| / |y| has no value at y = 0
+        import pandas as pd
+
+        zero = (pd.to_numeric(values, errors="coerce") == 0).to_numpy().nonzero()[0]
+        if len(zero):
+            row = int(zero[0])
+            raise KitError(
+                f"{comp.files['train']} column {column} is {values.iloc[row]}{_at_row(comp, train, row)}, which mape "
+                "cannot score (it divides by the target); fix the file or score by smape or mae."
+            )
     values = values.tolist()
     if task.labels and task.kind != "multilabel":
         known = set(task.labels)

@@ -22,6 +22,7 @@ from kit import KitError
 from kit.task import (
     METRICS,
     RANKED,
+    class_order,
     classes_of_columns,
     default_metric,
     infer_task,
@@ -206,9 +207,17 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     lines.append(f"columns = {_list(columns)}  # the submission's header, in order")
     if kind != "regression" and len(columns) == 2:
         order = "negative, positive; " if kind == "binary" else ""
+        ordered = METRICS[metric].ordered and kind == "multiclass"
         lines.append(
-            f"labels = {_list(values)}  # the classes ({order}the target's values), as the submission writes them"
+            f"labels = {_list(class_order(metric, kind, values))}  # the classes ({order}the target's values), as "
+            "the submission writes them"
+            + (f"; {metric} counts a miss by how far apart they are in this order" if ordered else "")
         )
+        if ordered and not all(is_number(v) for v in values):
+            notes.append(  # text has no order kit can know: "high" sorts before "low"
+                f"{metric} counts a miss by how far apart the classes are in the order of [submission] labels, "
+                "drafted sorted as text: list them in their order"
+            )
     if kind == "multiclass" and (unseen := unseen_classes(columns[1:], values)):
         lines.append(
             f"labels = {_list(sorted([*values, *unseen]))}  # every class a column names; {', '.join(unseen)}: "
@@ -231,11 +240,13 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# for two small competitions (0.8088 -> 0.8126 and 0.7901 -> 0.7913, 5 folds x 3 repeats).",
         "ensemble = \"select\"  # weights chosen on the folds' predictions, each fold's on the other folds",
     ]
-    if metric == "mae":
+    if METRICS[metric].loss == "mae":
         lines += [
             "# Scored by the absolute error: the models learn it too (squared error chases the outliers it forgives;",
             "# a user's trial with outliers: 4.7033 -> 4.6632).",
-            'loss = "mae"  # mean absolute error, the metric, rather than squared error',
+            'loss = "mae"  # mean absolute error, '
+            + ("the metric" if metric == "mae" else f"closer to {metric}")
+            + ", rather than squared error",
         ]
     from kit.values import FALSE, TRUE
 

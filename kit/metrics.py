@@ -105,3 +105,92 @@ def rmsle(pred: torch.Tensor, y: torch.Tensor) -> float:
 
 def mae(pred: torch.Tensor, y: torch.Tensor) -> float:
     return (pred.double() - y.double()).abs().mean().item()
+
+
+def f1_micro(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Micro-averaged F1: tp, fp and fn summed over the classes. One label a row, every wrong row is one class's fp
+    and another's fn, so it is the share of rows right (accuracy), as scikit-learn's f1_score(average="micro")."""
+    return (hard_labels(pred) == y.long()).double().mean().item()
+
+
+def f1_macro(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Macro-averaged F1: each class's F1 (2 tp / (2 tp + fp + fn)), averaged over the classes that are true or
+    predicted in some row, as scikit-learn's f1_score(average="macro") without labels."""
+    hard, y = hard_labels(pred), y.long()
+    k = int(max(hard.max(), y.max())) + 1
+    tp = torch.bincount(y[hard == y], minlength=k).double()  # (k,)
+    counted = torch.bincount(hard, minlength=k).double() + torch.bincount(y, minlength=k).double()  # 2 tp + fp + fn
+    seen = counted > 0
+    return (2 * tp[seen] / counted[seen]).mean().item()
+
+
+def _confusion(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(k, k) float64 counts of rows by (true class, predicted class), k the classes the predictions have."""
+    hard, y = hard_labels(pred), y.long()
+    k = pred.shape[1] if pred.dim() == 2 else 2
+    return torch.bincount(y * k + hard, minlength=k * k).reshape(k, k).double()
+
+
+def mcc(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Matthews correlation coefficient of the hard labels: the correlation of the predicted and the true class,
+    -1 to 1. Multiclass: Gorodkin's R_K, as scikit-learn's matthews_corrcoef. 0 where it is undefined (the truth
+    or the predictions all of one class), as scikit-learn returns."""
+    c = _confusion(pred, y)
+    n, right = c.sum(), c.trace()
+    true, predicted = c.sum(dim=1), c.sum(dim=0)  # (k,) rows of each class, rows predicted as each class
+    cov_pred_true = n * right - predicted @ true
+    cov_pred, cov_true = n * n - predicted @ predicted, n * n - true @ true
+    if cov_pred == 0 or cov_true == 0:
+        return 0.0
+    return (cov_pred_true / (cov_pred * cov_true).sqrt()).item()
+
+
+def qwk(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Quadratic weighted kappa of the hard labels: 1 - sum(w * observed) / sum(w * expected), where a miss of
+    classes i and j weighs (i - j)^2 (their distance in the task's class order, kit.task.class_order), observed is
+    the confusion matrix and expected the one of independent predictions with the same counts. 1 is perfect, 0
+    chance. As scikit-learn's cohen_kappa_score(weights="quadratic") over all the task's classes; 0 where it is
+    undefined (every row, true and predicted, of one class)."""
+    c = _confusion(pred, y)
+    k = c.shape[0]
+    classes = torch.arange(k, dtype=torch.float64)
+    weights = (classes[:, None] - classes[None, :]) ** 2  # (k, k)
+    expected = torch.outer(c.sum(dim=1), c.sum(dim=0)) / c.sum()  # (k, k)
+    chance = (weights * expected).sum()
+    if chance == 0:
+        return 0.0
+    return (1 - (weights * c).sum() / chance).item()
+
+
+def r2(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Coefficient of determination: 1 - (squared error) / (squared deviation of y from its mean). A constant y:
+    1 when predicted exactly, else 0, as scikit-learn's r2_score."""
+    pred, y = pred.double(), y.double()
+    residual, total = (y - pred).pow(2).sum(), (y - y.mean()).pow(2).sum()
+    if total == 0:
+        return 1.0 if residual == 0 else 0.0
+    return (1 - residual / total).item()
+
+
+def mape(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean absolute percentage error as a fraction (0.05 for 5 %): the mean of |y - pred| / |y|, |y| at least
+    float64's eps, as scikit-learn's mean_absolute_percentage_error (kit refuses a target of 0: kit.task)."""
+    pred, y = pred.double(), y.double()
+    return ((y - pred).abs() / y.abs().clamp(min=torch.finfo(torch.float64).eps)).mean().item()
+
+
+def smape(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Symmetric MAPE in percent, Kaggle's: 100 * the mean of |y - pred| / ((|y| + |pred|) / 2), a row where both
+    are 0 scoring 0. 0 to 200, lower better."""
+    pred, y = pred.double(), y.double()
+    half = (y.abs() + pred.abs()) / 2
+    ratio = torch.where(half == 0, 0.0, (y - pred).abs() / torch.where(half == 0, 1.0, half))
+    return 100 * ratio.mean().item()
+
+
+def medae(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Median absolute error: the median of |y - pred|, the mean of the two middle ones for an even count (as
+    numpy's median and scikit-learn's median_absolute_error; torch.median would take the lower)."""
+    error = (pred.double() - y.double()).abs().sort().values
+    n = len(error)
+    return ((error[(n - 1) // 2] + error[n // 2]) / 2).item()

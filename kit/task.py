@@ -6,7 +6,7 @@ depends on that lives here, and every other module asks a `Task` instead of assu
 a 0.5 cut or that higher is better:
 
 - how the target column becomes a tensor (0/1 floats, class indices, values; log1p for rmsle; for
-  multilabel, an (n, k) matrix of 0/1 floats, one column per target);
+  multilabel, an (n, k) matrix of 0/1 floats, one column per target), and the classes' order (qwk's by number);
 - the models' output width and link (sigmoid, softmax, identity; k independent sigmoids for multilabel);
 - how predictions become the submission's cells, and which cells a submission may hold (map_at_3: the 3 most
   probable labels in one cell, best first, separated by spaces);
@@ -48,6 +48,10 @@ class Metric:
     greater_is_better: bool
     tasks: tuple  # the tasks it can score
     submits: str  # what the submission holds: "label", "probability", "value" or "ranked" (labels, best first)
+    # the loss `kit new` drafts and the ensemble chooses weights on: "task" (the task's own) or "mae" (the absolute
+    # error, for a metric of absolute errors: squared error chases the outliers they forgive)
+    loss: str = "task"
+    ordered: bool = False  # its classes have an order, and a miss counts by how far apart they are (class_order)
 
     def score(self, pred, y) -> float:
         """The metric of predictions (in the task's form) against the target tensor."""
@@ -62,6 +66,11 @@ METRICS = {
         Metric("accuracy", True, ("binary", "multiclass"), "label"),
         Metric("balanced_accuracy", True, ("binary", "multiclass"), "label"),
         Metric("f1", True, ("binary",), "label"),
+        # micro F1 of one label a row is accuracy; macro F1 the mean of each class's F1
+        Metric("f1_micro", True, ("binary", "multiclass"), "label"),
+        Metric("f1_macro", True, ("binary", "multiclass"), "label"),
+        Metric("mcc", True, ("binary", "multiclass"), "label"),  # Matthews correlation coefficient
+        Metric("qwk", True, ("binary", "multiclass"), "label", ordered=True),  # quadratic weighted kappa
         # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
         Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
@@ -69,7 +78,12 @@ METRICS = {
         Metric("map_at_3", True, ("multiclass",), "ranked"),
         Metric("rmse", False, ("regression",), "value"),
         Metric("rmsle", False, ("regression",), "value"),
-        Metric("mae", False, ("regression",), "value"),
+        Metric("mae", False, ("regression",), "value", loss="mae"),
+        Metric("medae", False, ("regression",), "value", loss="mae"),  # median absolute error
+        Metric("r2", True, ("regression",), "value"),
+        # mean absolute percentage error, a fraction (0.05 for 5 %); a target of 0 is refused (Task.target)
+        Metric("mape", False, ("regression",), "value"),
+        Metric("smape", False, ("regression",), "value"),  # symmetric MAPE, in percent (Kaggle's)
     )
 }
 
@@ -89,6 +103,13 @@ METRIC_ALIASES = {
     "root_mean_squared_error": "rmse",
     "root_mean_squared_log_error": "rmsle",
     "mean_absolute_error": "mae",
+    "matthews_corrcoef": "mcc",
+    **dict.fromkeys(("quadratic_weighted_kappa", "cohen_kappa", "cohen_kappa_score", "kappa"), "qwk"),
+    "r2_score": "r2",
+    "mean_absolute_percentage_error": "mape",
+    "median_absolute_error": "medae",
+    "micro_f1": "f1_micro",
+    "macro_f1": "f1_macro",
 }
 # How far from 1 a multiclass row's probabilities may sum (Kaggle rescales each row by its sum): rounded to 3
 # decimals, 10 classes stray up to 0.005.
@@ -202,6 +223,11 @@ class Task:
                         f"{file} column {column} has values below 0, which rmsle cannot score; fix the file."
                     )
                 y = y.log1p()
+            if self.metric.name == "mape" and (y == 0).any():  # |y - pred| / |y|: scikit-learn's eps makes it ~1e15
+                raise KitError(
+                    f"{file} column {column} has a value of 0, which mape cannot score (it divides by the target); "
+                    "fix the file or score by smape or mae."
+                )
             return y.float()
         index = {label: i for i, label in enumerate(self.labels)}
         unknown = next((v for v in values if v not in index), None)
@@ -352,6 +378,7 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     """
     check_task_and_metric(kind, metric)
     m = METRICS[metric]
+    labels = class_order(metric, kind, labels)
     if kind == "regression":
         return Task(kind, m)
     if kind == "multilabel":  # labels: the target columns; the submission holds each one's probability
@@ -384,6 +411,17 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     elif len(columns) != 2:
         raise KitError(f"the submission needs an id and one prediction column, not {', '.join(columns)}.")
     return Task(kind, m, tuple(labels), prob_columns)
+
+
+def class_order(metric: str, kind: str, labels) -> tuple:
+    """The classes in the order the task indexes them: for a metric of ordered classes (qwk) on a multiclass task,
+    labels that are all numbers sorted as numbers (2 before 10), whatever order they were listed in; other labels
+    as given ([submission] labels, else the training target's values sorted as text). Binary keeps (negative,
+    positive): two classes are one step apart either way."""
+    labels = tuple(labels)
+    if METRICS[metric].ordered and kind == "multiclass" and labels and all(is_number(str(v)) for v in labels):
+        return tuple(sorted(labels, key=lambda v: float(v)))
+    return labels
 
 
 def refuse_spaced_labels(metric: str, labels) -> None:

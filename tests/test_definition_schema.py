@@ -118,10 +118,14 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (
             ("metric",),
             "auc",
-            r'metric "auc" is not one of kit\'s metrics \(accuracy, .*, mae\), the closest being "roc_auc"',
+            r'metric "auc" is not one of kit\'s metrics \(accuracy, .*, smape\), the closest being "roc_auc"',
         ),
         (("metric",), "LogLoss", r'metric "logloss" is not one of .*, the closest being "log_loss"'),
-        (("metric",), "qwk", r'metric "qwk" is not one of kit\'s metrics \(accuracy, .*, mae\); fix the file\.$'),
+        (
+            ("metric",),
+            "spearman",
+            r'metric "spearman" is not one of kit\'s metrics \(accuracy, .*, smape\); fix the file\.$',
+        ),
         (
             ("recipes", "plus", "scale"),
             "min",

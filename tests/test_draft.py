@@ -100,7 +100,7 @@ def test_a_metric_is_matched_in_any_case_on_the_command_line_and_in_a_definition
 
 @pytest.mark.parametrize(
     ("given", "fix"),
-    [("auc", "pass --metric roc_auc if that is the one you meant"), ("qwk", "pass --metric one of them")],
+    [("auc", "pass --metric roc_auc if that is the one you meant"), ("spearman", "pass --metric one of them")],
 )
 def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_closest_and_nothing_is_written(
     given, fix, tmp_path, monkeypatch, capsys
@@ -109,8 +109,8 @@ def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_close
     monkeypatch.chdir(tmp_path)
     assert main(["new", "bikes", "--data-dir", str(folder), "--metric", given]) == 2
     assert capsys.readouterr().err == (
-        f"error: metric {given} is not one of kit's metrics (accuracy, balanced_accuracy, f1, roc_auc, log_loss, "
-        f"map_at_3, rmse, rmsle, mae); {fix}.\n"
+        f"error: metric {given} is not one of kit's metrics (accuracy, balanced_accuracy, f1, f1_micro, f1_macro, "
+        f"mcc, qwk, roc_auc, log_loss, map_at_3, rmse, rmsle, mae, medae, r2, mape, smape); {fix}.\n"
     )
     assert not (tmp_path / "competitions").exists()
 
@@ -125,7 +125,8 @@ def test_a_probability_metric_over_a_one_label_sample_is_refused_as_kaggle_reads
     assert main(["new", "iris", "--data-dir", str(folder), "--metric", metric]) == 2
     assert capsys.readouterr().err == (
         f"error: the sample submission has one column for species, a label, where metric {metric} scores a "
-        "probability per class; choose one of accuracy, balanced_accuracy, map_at_3, or check the metric on the "
+        "probability per class; choose one of accuracy, balanced_accuracy, f1_micro, f1_macro, mcc, qwk, map_at_3, "
+        "or check the metric on the "
         "competition's Evaluation page.\n"
     )
     assert not (tmp_path / "competitions").exists()
@@ -312,7 +313,7 @@ def test_a_classification_metric_for_a_target_of_amounts_is_refused_in_one_sente
     monkeypatch.chdir(tmp_path)
     assert main(["new", "shop", "--data-dir", str(folder), "--metric", metric]) == 2
     err = capsys.readouterr().err
-    assert says in err and "choose a regression metric (rmse, rmsle, mae)" in err
+    assert says in err and "choose a regression metric (rmse, rmsle, mae, medae, r2, mape, smape)" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "competitions").exists()
 

@@ -95,7 +95,7 @@ def test_regression_metrics_match_sklearn():
         ("root_mean_squared_log_error", "rmsle"),  # scikit-learn's names
         ("mean_absolute_error", "mae"),
         ("roc_auc_score", "roc_auc"),
-        ("qwk", None),
+        ("spearman", None),
     ],
 )
 def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, closest):
@@ -103,7 +103,7 @@ def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, c
 
 
 def test_every_metric_knows_its_direction():
-    better = ["accuracy", "balanced_accuracy", "f1", "roc_auc", "map_at_3"]
+    better = ["accuracy", "balanced_accuracy", "f1", "f1_micro", "f1_macro", "mcc", "qwk", "roc_auc", "map_at_3", "r2"]
     assert [m for m in METRICS if METRICS[m].greater_is_better] == better
     task = make_task("regression", "rmse", (), ("id", "y"))
     assert task.better(1.0, 2.0) and not task.better(2.0, 1.0)
