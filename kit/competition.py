@@ -15,7 +15,17 @@ from typing import Annotated, Literal
 from kit import KitError
 from kit.recipe_spec import RecipeSpec, RecipeTable, _regex_with_group, parse_recipe
 from kit.schema import Name, Place, PositiveInt, Rule, SchemaError, check, show
-from kit.task import METRICS, TASKS, Task, closest_metric, default_metric, make_task, metrics_for, unknown_metric
+from kit.task import (
+    LOG_SPACE,
+    METRICS,
+    TASKS,
+    Task,
+    closest_metric,
+    default_metric,
+    make_task,
+    metrics_for,
+    unknown_metric,
+)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAMES = ("linear_raw", "linear", "nn", "deep")  # kit.models.MODELS, named here to keep --help light
@@ -672,11 +682,18 @@ def task_of(comp: Competition, train) -> Task:
                     f"recipe {name}'s target_mean {new} lists the class {unknown[0]!r}, which {comp.target} never "
                     f"holds ({', '.join(labels)}); fix the definition."
                 )
-    return make_task(comp.task, comp.metric, labels, comp.columns)
+    nonnegative = False
+    if comp.task == "regression" and comp.metric in LOG_SPACE and train is not None:
+        import pandas as pd
+
+        values = pd.to_numeric(train[comp.target], errors="coerce")  # a value that is no number is refused later
+        nonnegative = bool((values.dropna() >= 0).all())
+    return make_task(comp.task, comp.metric, labels, comp.columns, nonnegative)
 
 
 def read_task(comp: Competition, data_dir: Path) -> Task:
-    """The Task, reading only the training file's target column (for checks that need no training)."""
+    """The Task, reading only the training file's target column (for checks that need no training: a regression's
+    Task here does not know whether its models learn in logs, which no such check needs)."""
     if comp.task in ("regression", "multilabel") or comp.labels:
         return task_of(comp, None)
     path = data_file(comp, data_dir, "train")

@@ -111,6 +111,10 @@ METRIC_ALIASES = {
     "micro_f1": "f1_micro",
     "macro_f1": "f1_macro",
 }
+# Metrics of relative error whose regressions learn log(1 + y) when every training target is 0 or more, as
+# rmsle's always do: squared error on the values themselves lets the largest targets decide. A user's
+# 250,000-row sales set (4 time folds, linear and nn, out-of-fold): smape 62.77 on the values, 47.13 in logs.
+LOG_SPACE = ("mape", "smape")
 # How far from 1 a multiclass row's probabilities may sum (Kaggle rescales each row by its sum): rounded to 3
 # decimals, 10 classes stray up to 0.005.
 SUM_TOLERANCE = 0.01
@@ -173,6 +177,9 @@ class Task:
     labels: tuple = ()
     # probability files: the class (multilabel: the target column) of each submission column after the id
     prob_columns: tuple = ()
+    # regression: the models learn log(1 + y), and predict back with expm1: for rmsle always, for mape and smape
+    # when every training target is 0 or more (LOG_SPACE)
+    log_target: bool = False
 
     @property
     def width(self) -> int:
@@ -217,17 +224,16 @@ class Task:
             bad = (~torch.isfinite(y)).nonzero()
             if len(bad):
                 raise KitError(f"{file} column {column} holds {values[int(bad[0])]!r}; every target must be finite.")
-            if self.metric.name == "rmsle":
-                if (y < 0).any():  # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
-                    raise KitError(
-                        f"{file} column {column} has values below 0, which rmsle cannot score; fix the file."
-                    )
-                y = y.log1p()
+            if self.metric.name == "rmsle" and (y < 0).any():
+                # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
+                raise KitError(f"{file} column {column} has values below 0, which rmsle cannot score; fix the file.")
             if self.metric.name == "mape" and (y == 0).any():  # |y - pred| / |y|: scikit-learn's eps makes it ~1e15
                 raise KitError(
                     f"{file} column {column} has a value of 0, which mape cannot score (it divides by the target); "
                     "fix the file or score by smape or mae."
                 )
+            if self.log_target:
+                y = y.log1p()
             return y.float()
         index = {label: i for i, label in enumerate(self.labels)}
         unknown = next((v for v in values if v not in index), None)
@@ -248,8 +254,8 @@ class Task:
         return pred.clamp(y_fit.min().item(), y_fit.max().item())
 
     def untransform(self, pred: torch.Tensor) -> torch.Tensor:
-        """Predictions in the space models learn in, back on the target's own scale (expm1 for rmsle)."""
-        if self.kind == "regression" and self.metric.name == "rmsle":
+        """Predictions in the space models learn in, back on the target's own scale (expm1 for a log target)."""
+        if self.log_target:
             return pred.expm1().clamp(min=0)
         return pred
 
@@ -257,8 +263,10 @@ class Task:
 
     def score(self, pred: torch.Tensor, y: torch.Tensor) -> float:
         """The metric of predictions against the target tensor (both in the space `target` returns)."""
-        if self.kind == "regression" and self.metric.name == "rmsle":
+        if self.log_target and self.metric.name == "rmsle":
             return METRICS["rmse"].score(pred, y)  # y is log1p already: the rmse of logs is the rmsle
+        if self.log_target:  # both back on the target's scale, where the metric is taken
+            return self.metric.score(self.untransform(pred.double()), y.double().expm1())
         return self.metric.score(pred, y)
 
     def better(self, a: float, b: float) -> bool:
@@ -371,8 +379,9 @@ def is_number(text: str) -> bool:
     return True
 
 
-def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
+def make_task(kind: str, metric: str, labels: tuple, columns: tuple, nonnegative: bool = False) -> Task:
     """The Task of a competition: its kind, metric, labels and submission columns (id first).
+    nonnegative: a regression's training targets are all 0 or more (a metric of LOG_SPACE then learns in it).
 
     Raises KitError when the submission's columns cannot hold what the metric needs.
     """
@@ -380,7 +389,7 @@ def make_task(kind: str, metric: str, labels: tuple, columns: tuple) -> Task:
     m = METRICS[metric]
     labels = class_order(metric, kind, labels)
     if kind == "regression":
-        return Task(kind, m)
+        return Task(kind, m, log_target=metric == "rmsle" or (metric in LOG_SPACE and nonnegative))
     if kind == "multilabel":  # labels: the target columns; the submission holds each one's probability
         if sorted(map(str, columns[1:])) != sorted(labels):
             raise KitError(

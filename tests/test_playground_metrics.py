@@ -346,3 +346,32 @@ def test_kit_new_notes_that_qwk_needs_text_labels_listed_in_their_order(tmp_path
     assert "qwk counts a miss by how far apart the classes are in the order of [submission] labels" in err
     drafted = tomllib.loads((tmp_path / "competitions" / "play.toml").read_text())
     assert drafted["submission"]["labels"] == ["high", "low", "mid"]
+
+
+@pytest.mark.parametrize("metric", ["mape", "smape"])
+def test_relative_errors_learn_in_logs_when_every_target_is_0_or_more_and_score_on_the_values(metric):
+    task = make_task("regression", metric, (), ("id", "y"), nonnegative=True)
+    assert task.log_target
+    y = task.target(["5", "10", "100"], "train.csv", "y")
+    assert torch.allclose(y, torch.tensor([5.0, 10.0, 100.0]).log1p())
+    pred = torch.tensor([4.0, 12.0, 90.0]).log1p()
+    raw = METRICS[metric].score(torch.tensor([4.0, 12.0, 90.0]), torch.tensor([5.0, 10.0, 100.0]))
+    assert task.score(pred, y) == pytest.approx(raw, rel=1e-6)
+    assert torch.allclose(task.untransform(pred), torch.tensor([4.0, 12.0, 90.0]))
+    # a target below 0 has no log(1 + y) worth learning in: the values themselves, as before
+    plain = make_task("regression", metric, (), ("id", "y"), nonnegative=False)
+    assert not plain.log_target and torch.equal(
+        plain.target(["-5", "10"], "train.csv", "y"), torch.tensor([-5.0, 10.0])
+    )
+
+
+def test_the_competitions_targets_decide_whether_smape_learns_in_logs(tmp_path, monkeypatch, capsys):
+    from kit.competition import load_competition, read_csv, task_of
+
+    write_playground(tmp_path / "data", "amount")
+    kit(tmp_path, monkeypatch, capsys, "new", "play", "--data-dir", "data", "--metric", "smape")
+    comp = load_competition(str(tmp_path / "competitions" / "play.toml"))
+    train = read_csv(tmp_path / "data" / "train.csv", [comp.target], comp.id)
+    assert task_of(comp, train).log_target
+    train.loc[train.index[0], comp.target] = -1.5
+    assert not task_of(comp, train).log_target
