@@ -295,10 +295,27 @@ def _numbers(spec, state, out, fitting):
     reads += [t for terms in spec.sum.values() for t in terms if isinstance(t, str)]
     reads += [c for r in spec.ratio.values() for c in r]
     reads += [c for c, g in spec.fill_group.items() if g["stat"] == "median"] + list(spec.fill_median)
+    reads += list(spec.clip)
     ids = out[spec.id] if spec.id in out else None  # named in the message: the row to look at
     for col in dict.fromkeys(reads):
         if col in out:  # the rest are made later, as numbers
             out[col] = as_number(out[col], col, ids)
+
+
+def _clip(spec, state, out, fitting):
+    """Numbers kept within the fit rows' values at two quantiles (read as numbers by _numbers): an outlier
+    pulls neither a standardised column's spread nor a model's line; gaps stay gaps."""
+    if not spec.clip:
+        return
+    if fitting:
+        state["clip"] = {}
+        for col, (lower, upper) in spec.clip.items():
+            values = out[col].dropna()
+            if values.empty:
+                raise KitError(f"column {col} has no values in the training rows to clip by; drop it from clip.")
+            state["clip"][col] = [plain(values.quantile(lower)), plain(values.quantile(upper))]
+    for col, (low, high) in state["clip"].items():
+        out[col] = out[col].clip(low, high)
 
 
 def _fill_constant(spec, state, out, fitting):
@@ -390,6 +407,7 @@ STEPS = (
     _is_missing,
     _rare,
     _numbers,
+    _clip,
     _fill_constant,
     _fill_median,
     _fill_mode,

@@ -14,7 +14,7 @@ from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
-    "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "fill_constant", "fill_median", "fill_mode", "fill_group",
+    "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "clip", "fill_constant", "fill_median", "fill_mode", "fill_group",
     "sum", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
@@ -40,6 +40,8 @@ class RecipeSpec:
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
     is_missing: dict = field(default_factory=dict)  # new column -> source column: 1.0 where the source has a gap
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
+    # column -> (lower, upper) quantiles: its numbers kept within the fit rows' values at them, in place (outliers)
+    clip: dict = field(default_factory=dict)
     fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
     fill_median: tuple = ()  # number columns whose missing values take the training median
     fill_mode: tuple = ()  # columns whose missing values take the training mode
@@ -70,6 +72,7 @@ class RecipeSpec:
         e += [(step, (c,), ()) for step in ("number", "replace", "boolean") for c in getattr(self, step)]
         e += [("is_missing", (source,), (new,)) for new, source in self.is_missing.items()]
         e += [("rare", (c,), ()) for c in self.rare]
+        e += [("clip", (c,), ()) for c in self.clip]
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
@@ -206,6 +209,9 @@ class RecipeTable:
     boolean: list[Name] = field(default_factory=list)
     is_missing: dict[Name, Name] = field(default_factory=dict)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
+    clip: dict[Name, Annotated[list[float], Rule(length=2, means="[lower, upper] quantiles")]] = field(
+        default_factory=dict
+    )
     fill_constant: dict[Name, Value] = field(default_factory=dict)
     fill_median: list[Name] = field(default_factory=list)
     fill_mode: list[Name] = field(default_factory=list)
@@ -282,6 +288,7 @@ def parse_recipe(
         boolean=tuple(raw.get("boolean", ())),
         is_missing=dict(raw.get("is_missing", {})),
         rare=dict(raw.get("rare", {})),
+        clip={col: tuple(float(q) for q in qs) for col, qs in raw.get("clip", {}).items()},
         fill_constant=dict(raw.get("fill_constant", {})),
         fill_median=tuple(raw.get("fill_median", ())),
         fill_mode=tuple(raw.get("fill_mode", ())),
@@ -307,6 +314,14 @@ def parse_recipe(
         raise SchemaError(
             f"recipe {name} pools {pooled[0]}'s levels with rare and reads it as numbers; keep it in one of them"
         )
+    for col, (lower, upper) in spec.clip.items():
+        if not 0 <= lower < upper <= 1:
+            raise SchemaError(
+                f"recipe {name}: clip.{col} = [{lower:g}, {upper:g}] must be two quantiles with 0 <= lower < upper <= 1,"
+                " such as [0.001, 0.999]"
+            )
+    if clipped := sorted(set(spec.clip) & set(spec.rare)):
+        raise SchemaError(f"recipe {name} clips {clipped[0]} as numbers and pools its levels with rare; keep one")
     for col, form in spec.number.items():
         if not form:
             raise SchemaError(f"recipe {name}: number.{col} says nothing; give it thousands, decimal or missing")

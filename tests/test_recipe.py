@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from kit import KitError
 from kit.competition import RecipeSpec, load_competition, read_train_test
 from kit.recipe import apply_recipe, fit_recipe
 from kit.recipe_spec import parse_recipe
+from kit.schema import SchemaError
 
 SPEC = load_competition("titanic").recipe("article")
 
@@ -164,6 +166,34 @@ def test_replace_renames_listed_values_and_rare_groups_the_few_and_the_unseen():
     assert state["levels"]["Title"] == ["Miss", "Mr", "rare"]
     got = features(spec, state, rows("test", Title=["Mlle", "Dr", "Countess"]))
     assert got == {"Title_Miss": [1.0, 0.0, 0.0], "Title_Mr": [0.0, 0.0, 0.0], "Title_rare": [0.0, 1.0, 1.0]}
+
+
+def test_clip_keeps_numbers_within_the_fit_rows_quantiles_and_leaves_gaps_to_the_fills():
+    spec = recipe(clip={"Premium": [0.1, 0.9]}, fill_median=["Premium"], log1p={"LogPremium": "Premium"},
+                  numeric=["Premium", "LogPremium"])  # fmt: skip
+    train = rows(Premium=[float(v) for v in range(1, 11)] + [np.nan, 500_000.0])  # an outlier, and a gap
+    state = fit_recipe(spec, train)
+    low, high = pd.Series(train["Premium"]).dropna().quantile([0.1, 0.9]).tolist()
+    assert state["clip"] == {"Premium": [low, high]}
+    assert state["medians"]["Premium"] == pd.Series(train["Premium"]).dropna().clip(low, high).median()
+    got = features(spec, state, rows("test", Premium=[-50.0, 5.0, 1e9, np.nan]))
+    assert got["Premium"] == pytest.approx([low, 5.0, high, state["medians"]["Premium"]])
+    assert got["LogPremium"] == pytest.approx(np.log1p(got["Premium"]).tolist())  # later steps read the clipped
+    assert json.loads(json.dumps(state)) == state
+
+
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"clip": {"x": [0.9, 0.1]}, "numeric": ["x"]}, "clip.x = [0.9, 0.1] must be two quantiles"),
+        ({"clip": {"x": [0.0, 1.5]}, "numeric": ["x"]}, "0 <= lower < upper <= 1"),
+        ({"clip": {"x": [0.1]}, "numeric": ["x"]}, "[lower, upper] quantiles"),
+        ({"clip": {"x": [0.1, 0.9]}, "rare": {"x": 3}, "one_hot": ["x"]}, "clips x as numbers and pools its levels"),
+    ],
+)
+def test_clip_takes_two_quantiles_in_order(table, words):
+    with pytest.raises(SchemaError, match=re.escape(words)):
+        recipe(**table)
 
 
 def test_boolean_reads_true_false_in_any_spelling_and_the_mode_fills_the_gaps():
