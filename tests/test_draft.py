@@ -555,3 +555,24 @@ def test_whole_numbers_whose_target_rate_jumps_between_neighbours_are_drafted_as
     assert "# channel holds whole numbers, but its target mean jumps between neighbouring values" in text
     assert "kit: note: channel looks like a category with 50 levels: drafted as its level's target rate." in err
     assert main(["cv", "-c", "insurance", "--data-dir", str(tmp_path / "data"), "--epochs", "2", "--quiet"]) == 0
+
+
+def test_a_number_with_entry_errors_far_past_the_rest_is_drafted_clipped_and_cv_runs_on_it(
+    tmp_path, monkeypatch, capsys
+):
+    import random
+
+    rng = random.Random(3)
+    rows = []
+    for i in range(3000):
+        reading, spread = rng.gauss(50, 10), rng.gauss(0, 1)
+        if i % 400 == 7:  # 0.25 % of the rows: a sensor's error code where a reading belongs
+            reading = 999999.0
+        # a long but honest tail (an exponential) and a plain normal column stay as they are
+        rows.append([i, f"{reading:.2f}", f"{rng.expovariate(1.0) - 1:.3f}", f"{spread:.3f}", f"{rng.gauss(0, 1):.3f}"])
+    (tmp_path / "data").mkdir()
+    folder = _write_split(tmp_path / "data", ["id", "reading", "tail", "spread", "y"], rows, 2400)
+    draft, text, _ = new(tmp_path, monkeypatch, capsys, "sensors", folder)
+    assert draft["recipes"]["base"]["clip"] == {"reading": [0.01, 0.99]}
+    assert "clip = { reading = [0.01, 0.99] }  # numbers with outliers far past the rest" in text
+    assert main(["cv", "-c", "sensors", "--data-dir", str(folder), "--folds", "3", "--epochs", "2", "--quiet"]) == 0
