@@ -229,7 +229,7 @@ class Task:
                 bad = next(v for v in values if not float(v).is_integer())
                 raise KitError(
                     f"{file} column {column} holds {bad!r}, but a regression scored by {self.metric.name} predicts "
-                    "whole numbers; fix the file or set task = \"multiclass\"."
+                    'whole numbers; fix the file or set task = "multiclass".'
                 )
             if self.metric.name == "mape" and (y == 0).any():  # |y - pred| / |y|: scikit-learn's eps makes it ~1e15
                 raise KitError(
