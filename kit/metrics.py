@@ -126,9 +126,19 @@ def f1_macro(pred: torch.Tensor, y: torch.Tensor) -> float:
 
 def _confusion(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """(k, k) float64 counts of rows by (true class, predicted class), k the classes the predictions have."""
-    hard, y = hard_labels(pred), y.long()
     k = pred.shape[1] if pred.dim() == 2 else 2
+    return _counts(hard_labels(pred), y.long(), k)
+
+
+def _counts(hard: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+    """(k, k) float64 counts of rows by (true class, predicted class), both class indices 0 to k - 1."""
     return torch.bincount(y * k + hard, minlength=k * k).reshape(k, k).double()
+
+
+def whole(pred: torch.Tensor) -> torch.Tensor:
+    """Values rounded to the nearest whole number, halves to the even one (numpy's rint): how a regression scored by
+    a metric of labels (qwk) gives its labels."""
+    return pred.double().round()
 
 
 def mcc(pred: torch.Tensor, y: torch.Tensor) -> float:
@@ -151,7 +161,21 @@ def qwk(pred: torch.Tensor, y: torch.Tensor) -> float:
     the confusion matrix and expected the one of independent predictions with the same counts. 1 is perfect, 0
     chance. As scikit-learn's cohen_kappa_score(weights="quadratic") over all the task's classes; 0 where it is
     undefined (every row, true and predicted, of one class)."""
-    c = _confusion(pred, y)
+    return _kappa(_confusion(pred, y))
+
+
+def qwk_of_values(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Quadratic weighted kappa of (n,) values rounded to whole numbers (`whole`) against (n,) whole-number targets,
+    a miss weighing the square of the numbers' difference: as scikit-learn's cohen_kappa_score(weights="quadratic")
+    with every whole number from the smallest to the largest, true or predicted, as its labels."""
+    hard, y = whole(pred).long(), y.double().round().long()
+    low = int(min(hard.min(), y.min()))
+    k = int(max(hard.max(), y.max())) - low + 1
+    return _kappa(_counts(hard - low, y - low, k))
+
+
+def _kappa(c: torch.Tensor) -> float:
+    """Quadratic weighted kappa of a (k, k) confusion matrix whose classes are k steps in order."""
     k = c.shape[0]
     classes = torch.arange(k, dtype=torch.float64)
     weights = (classes[:, None] - classes[None, :]) ** 2  # (k, k)

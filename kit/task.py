@@ -70,7 +70,9 @@ METRICS = {
         Metric("f1_micro", True, ("binary", "multiclass"), "label"),
         Metric("f1_macro", True, ("binary", "multiclass"), "label"),
         Metric("mcc", True, ("binary", "multiclass"), "label"),  # Matthews correlation coefficient
-        Metric("qwk", True, ("binary", "multiclass"), "label", ordered=True),  # quadratic weighted kappa
+        # quadratic weighted kappa; a regression's values are rounded to whole numbers, its labels (an ordinal target
+        # learned as a number, the common trick: the models' squared error counts a miss by its distance, as qwk does)
+        Metric("qwk", True, ("binary", "multiclass", "regression"), "label", ordered=True),
         # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
         Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
@@ -227,6 +229,12 @@ class Task:
             if self.metric.name == "rmsle" and (y < 0).any():
                 # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
                 raise KitError(f"{file} column {column} has values below 0, which rmsle cannot score; fix the file.")
+            if self.metric.submits == "label" and not bool((y == y.round()).all()):  # qwk of labels that are numbers
+                bad = next(v for v in values if not float(v).is_integer())
+                raise KitError(
+                    f"{file} column {column} holds {bad!r}, but a regression scored by {self.metric.name} predicts "
+                    'whole numbers; fix the file or set task = "multiclass".'
+                )
             if self.metric.name == "mape" and (y == 0).any():  # |y - pred| / |y|: scikit-learn's eps makes it ~1e15
                 raise KitError(
                     f"{file} column {column} has a value of 0, which mape cannot score (it divides by the target); "
@@ -267,6 +275,10 @@ class Task:
             return METRICS["rmse"].score(pred, y)  # y is log1p already: the rmse of logs is the rmsle
         if self.log_target:  # both back on the target's scale, where the metric is taken
             return self.metric.score(self.untransform(pred.double()), y.double().expm1())
+        if self.kind == "regression" and self.metric.name == "qwk":
+            from kit.metrics import qwk_of_values
+
+            return qwk_of_values(pred, y)
         return self.metric.score(pred, y)
 
     def better(self, a: float, b: float) -> bool:
@@ -283,10 +295,12 @@ class Task:
         """Each test row's cells after the id, as the submission writes them."""
         import torch
 
-        from kit.metrics import hard_labels, ranked
+        from kit.metrics import hard_labels, ranked, whole
 
         if not bool(torch.isfinite(pred).all()):
             raise KitError("a prediction is not a finite number; nothing was written.")
+        if self.kind == "regression" and self.metric.submits == "label":  # qwk: whole numbers, written as integers
+            return [[str(int(v))] for v in whole(pred).tolist()]
         if self.metric.submits == "label":
             return [[self.labels[i]] for i in hard_labels(pred).tolist()]
         if self.metric.submits == "ranked":  # one cell: the most probable labels, best first ("14-35-14 Urea DAP")
@@ -305,6 +319,10 @@ class Task:
         """Why one submission row's cells after the id are not valid, or None when they are."""
         if any(v == "" or v.lower() == "nan" for v in row):
             return "has no prediction"
+        if self.kind == "regression" and self.metric.submits == "label":
+            if not (is_number(row[0]) and math.isfinite(float(row[0])) and float(row[0]).is_integer()):
+                return f"has {row[0]!r}; {self.metric.name} of a regression scores whole numbers"
+            return None
         if self.metric.submits == "label":
             if row[0] not in self.labels:
                 return f"has {row[0]!r}; the only allowed values are {' and '.join(self.labels)}"

@@ -303,6 +303,8 @@ def prices(folder: Path, target: list) -> Path:
     [
         ([f"{10 + i * 0.37:.2f}" for i in range(400)], "roc_auc", "price holds 300 distinct numbers with fractions"),
         ([f"{i % 8 / 4:.2f}" for i in range(400)], "accuracy", "price holds 8 distinct numbers with fractions"),
+        # qwk scores a regression too, of whole numbers: amounts with fractions are no rating
+        ([f"{i % 8 / 4:.2f}" for i in range(400)], "qwk", "price holds 8 distinct numbers with fractions"),
         ([str(1000 + i) for i in range(400)], "log_loss", "price holds 300 distinct values, amounts rather than"),
     ],
 )

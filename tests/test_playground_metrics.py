@@ -93,6 +93,30 @@ def test_multiclass_label_metrics_match_sklearn(case):
     assert METRICS["f1_macro"].score(pred, y) == pytest.approx(skm.f1_score(truth, hard, average="macro"), abs=1e-12)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_qwk_of_a_regression_rounds_its_values_and_matches_sklearn_over_every_whole_number_between(data):
+    n = data.draw(st.integers(1, 60))
+    y = torch.tensor(data.draw(st.lists(st.integers(3, 8), min_size=n, max_size=n)), dtype=torch.float32)
+    # values on a grid of quarters, so that halves (rounded to the even number, as numpy's rint) come up
+    pred = torch.tensor(data.draw(st.lists(st.integers(4, 36), min_size=n, max_size=n)), dtype=torch.float32) / 4
+    truth, hard = y.long().numpy(), np.rint(pred.double().numpy()).astype(int)
+    every = list(range(min(truth.min(), hard.min()), max(truth.max(), hard.max()) + 1))
+    kappa = skm.cohen_kappa_score(truth, hard, weights="quadratic", labels=every, replace_undefined_by=0.0)
+    assert make_task("regression", "qwk", (), ("id", "y")).score(pred, y) == pytest.approx(kappa, abs=1e-12)
+
+
+def test_a_regression_scored_by_qwk_writes_whole_numbers_and_refuses_any_other_cell_or_target():
+    task = make_task("regression", "qwk", (), ("id", "quality"))
+    assert task.cells(torch.tensor([4.6, 5.5, 6.5, 2.9, 7.49])) == [["5"], ["6"], ["6"], ["3"], ["7"]]
+    assert task.check_cells(["6"]) is None
+    assert task.check_cells(["5.5"]) == "has '5.5'; qwk of a regression scores whole numbers"
+    assert task.check_cells(["inf"]) == "has 'inf'; qwk of a regression scores whole numbers"
+    assert task.target(["3", "8", "5"], "train.csv", "quality").tolist() == [3.0, 8.0, 5.0]
+    with pytest.raises(KitError, match=r"^train.csv column quality holds '5.5', but a regression scored by qwk"):
+        task.target(["3", "5.5"], "train.csv", "quality")
+
+
 values = st.floats(-1e3, 1e3, allow_nan=False, width=32)
 
 
@@ -157,7 +181,7 @@ def test_each_metric_has_its_direction_tasks_and_submission():
         "f1_micro": (True, labels, "label"),
         "f1_macro": (True, labels, "label"),
         "mcc": (True, labels, "label"),
-        "qwk": (True, labels, "label"),
+        "qwk": (True, (*labels, "regression"), "label"),  # a regression's values rounded to whole numbers
         "r2": (True, ("regression",), "value"),
         "mape": (False, ("regression",), "value"),
         "smape": (False, ("regression",), "value"),
@@ -288,6 +312,45 @@ def test_kit_new_and_cv_score_an_ordinal_rating_by_qwk_with_its_classes_in_numer
     hard = [int(labels[max(range(len(labels)), key=lambda c: float(r[columns[c]]))]) for r in rows]
     pooled = skm.cohen_kappa_score([int(r["rating"]) for r in rows], hard, weights="quadratic")
     assert cv["ensemble"]["mean"] > 0.6 and abs(cv["ensemble"]["mean"] - pooled) < 0.05
+
+
+def test_a_rating_scored_by_qwk_learned_as_a_regression_cvs_and_submits_whole_numbers(tmp_path, monkeypatch, capsys):
+    write_playground(tmp_path / "data", "rating")
+    kit(tmp_path, monkeypatch, capsys, "new", "play", "--data-dir", "data", "--metric", "qwk")
+    path = tmp_path / "competitions" / "play.toml"
+    text = path.read_text()
+    assert '\n# task = "regression"  # or learn the rating as a number' in text  # the draft offers it, commented
+    # the user takes it: the regression's line uncommented, the classification's and its labels dropped
+    lines = [line for line in text.splitlines() if not line.startswith(('task = "multiclass"', "labels = "))]
+    path.write_text("\n".join(line.removeprefix("# ") if "# task" in line else line for line in lines) + "\n")
+    cv = json.loads(
+        kit(
+            tmp_path,
+            monkeypatch,
+            capsys,
+            "cv",
+            "-c",
+            "play",
+            "--data-dir",
+            "data",
+            "--folds",
+            "3",
+            "--epochs",
+            "40",
+            "--json",
+            "--oof",
+            "oof.csv",
+        )  # fmt: skip
+    )
+    rows = _oof(tmp_path, "ensemble")  # values, as a regression's: scikit-learn scores them rounded
+    truth = [int(r["rating"]) for r in rows]
+    pooled = skm.cohen_kappa_score(truth, np.rint([float(r["ensemble"]) for r in rows]), weights="quadratic")
+    assert cv["ensemble"]["mean"] > 0.6 and abs(cv["ensemble"]["mean"] - pooled) < 0.05
+    out = kit(tmp_path, monkeypatch, capsys, "submission", "-c", "play", "--data-dir", "data", "--folds", "3")
+    with open(tmp_path / out.strip().splitlines()[-1], newline="") as f:
+        cells = [row["rating"] for row in csv.DictReader(f)]
+    assert all(c.isdigit() for c in cells)  # written as the sample writes them: 5, never 5.0 or 4.73
+    assert min(truth) <= min(map(int, cells)) and max(map(int, cells)) <= max(truth)  # within the training range
 
 
 def test_kit_new_and_cv_score_a_binary_target_by_mcc(tmp_path, monkeypatch, capsys):
