@@ -190,6 +190,12 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     else:
         kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     notes = []
+    if not given and kind == "multiclass" and len(values) > 2 and all(_whole(v) for v in values):
+        ordered = sorted(values, key=float)
+        notes.append(  # a rating's classes say nothing of its metric: accuracy is the guess, kappa as common
+            f"{target}'s classes are whole numbers ({ordered[0]} to {ordered[-1]}), as a rating's are: if the "
+            'competition scores them by quadratic weighted kappa, set metric = "qwk" (ordered classes)'
+        )
     lines = [
         f"# A first definition of {slug}, drafted by `kit new` from {', '.join(files.values())}.",
         "# Every value below is a starting point: check the task, the metric and the recipe.",

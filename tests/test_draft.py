@@ -578,3 +578,19 @@ def test_a_number_with_entry_errors_far_past_the_rest_is_drafted_clipped_and_cv_
     assert draft["recipes"]["base"]["clip"] == {"reading": [0.01, 0.99]}
     assert "clip = { reading = [0.01, 0.99] }  # numbers with outliers far past the rest" in text
     assert main(["cv", "-c", "sensors", "--data-dir", str(folder), "--folds", "3", "--epochs", "2", "--quiet"]) == 0
+
+
+def test_a_guessed_metric_for_classes_that_are_whole_numbers_notes_kappa(tmp_path, monkeypatch, capsys):
+    import random
+
+    rng = random.Random(4)
+    rows = [[i, f"{rng.gauss(0, 1):.3f}", rng.choice([3, 4, 5, 5, 6, 6, 7, 8])] for i in range(400)]
+    (tmp_path / "data").mkdir()
+    folder = _write_split(tmp_path / "data", ["Id", "alcohol", "quality"], rows, 300)
+    draft, _, err = new(tmp_path, monkeypatch, capsys, "wines", folder)
+    assert (draft["task"], draft["metric"]) == ("multiclass", "accuracy")
+    assert "quality's classes are whole numbers (3 to 8), as a rating's are" in err
+    assert 'set metric = "qwk"' in err
+    (tmp_path / "given").mkdir()
+    _, _, err = new(tmp_path / "given", monkeypatch, capsys, "wines", folder, "--metric", "accuracy")
+    assert "rating" not in err  # the metric given is the user's word
