@@ -126,3 +126,24 @@ def write_tables(folder: Path, tables: dict) -> None:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(rows)
         (folder / name).write_text(out.getvalue())
+
+
+def definition(slug: str, task: str, metric: str, tables: str) -> str:
+    """A small competition's definition: id `id`, target `y`, the files kit new would name, then `tables` (the
+    recipe, and [training] where it matters)."""
+    return f"""slug = "{slug}"
+id = "id"
+target = "y"
+task = "{task}"
+metric = "{metric}"
+recipe = "base"
+
+[files]
+train = "train.csv"
+test = "test.csv"
+sample_submission = "sample_submission.csv"
+
+[submission]
+columns = ["id", "y"]
+
+{tables}"""

@@ -6,35 +6,24 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import kit, refused, write_tables
+from conftest import definition, kit, refused, write_tables
 
 from kit.drift import without_target
 from kit.recipe_spec import RecipeSpec
 
-DEFINITION = """
-slug = "shifted"
-id = "id"
-target = "y"
-task = "binary"
-metric = "roc_auc"
-recipe = "base"
-
-[files]
-train = "train.csv"
-test = "test.csv"
-sample_submission = "sample_submission.csv"
-
-[submission]
-columns = ["id", "y"]
-
-[recipes.base]
+DEFINITION = definition(
+    "shifted",
+    "binary",
+    "roc_auc",
+    """[recipes.base]
 fill_constant = { colour = "missing" }
 target_mean = { colour_rate = { by = ["colour"] } }
 log1p = { log_rate = "colour_rate" }
 numeric = ["x", "z", "colour_rate", "log_rate"]
 one_hot = ["colour"]
 scale = "standard"
-"""
+""",
+)
 
 
 def write_shifted(tmp_path: Path, shift: float) -> Path:

@@ -7,28 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import kit, write_tables
+from conftest import definition, kit, write_tables
 
 from kit.importance import column_groups, permutation_drops
 from kit.recipe_spec import RecipeSpec
 
-DEFINITION = """
-slug = "signal"
-id = "id"
-target = "y"
-task = "{task}"
-metric = "{metric}"
-recipe = "base"
-
-[files]
-train = "train.csv"
-test = "test.csv"
-sample_submission = "sample_submission.csv"
-
-[submission]
-columns = ["id", "y"]
-
-[training]
+DEFINITION = definition(
+    "signal",
+    "{task}",
+    "{metric}",
+    """[training]
 lr = 0.05
 epochs = 30
 
@@ -36,7 +24,8 @@ epochs = 30
 numeric = ["x", "noise"]
 one_hot = ["colour"]
 scale = "standard"
-"""
+""",
+)
 
 
 def write_signal(tmp_path: Path, task: str, metric: str) -> None:
