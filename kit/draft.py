@@ -44,6 +44,17 @@ FLAGS = {"true", "false", "yes", "no"}
 # model could only rise or fall across them (RMSLE 1.05 against 0.47 with the hour one-hot on a bike-hire
 # set). Two values stay numeric: one 0/1 column already says all that two levels can.
 CODES = range(3, 25)
+# Unless the target says they are amounts: whole numbers of at least LINE_VALUES values (each of MANY_RARE_BELOW rows
+# or more, holding SHARED_ROWS of the rows) whose target mean moves beyond chance (UNORDERED_SIGNAL) and along a
+# line, one that leaves at most LINE_LEFT of the means' spread beyond chance (each value weighed by its rows), are
+# drafted as numbers: counts and scores (a flood risk's 20 factors of 0-16), where one-hot spends a feature a value.
+# A trial's 300,000-row regression set of 20 such columns (RMSE, the draft's folds and plan; the ensemble): one-hot
+# 0.0166 in 82 s and 2.4 GB, as numbers 0.0164 in 31 s and 0.79 GB; on its test rows 0.01661 against 0.01638
+# (scikit-learn's Ridge 0.0194, with the row sum and spread 0.0178; HistGradientBoosting 0.0205, with them 0.0163).
+# An hour's demand peaks twice a day: no line, so still one-hot. A line through 3 or 4 means (a class, a season)
+# says little.
+LINE_VALUES = 5
+LINE_LEFT = 0.25
 # A number of 0 or more is drafted as log(1 + x) when its top 1 % lies 20 times past its median, or its skewness
 # passes this (a log-normal price or stock whose top is only 6 times its median). On a 250,000-row sales set (RMSLE)
 # it took price and inventory: 5 random folds, linear 0.7787 -> 0.7500, nn 0.6548 -> 0.6522, deep 0.6561 -> 0.6541,
@@ -510,6 +521,7 @@ def _recipe(
     option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
     unordered = []  # whole numbers of many values drafted as codes because their target mean says so (_unordered)
+    lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along_a_line)
     y = _target_numbers(train[target], kind, positive)  # (rows,) or None
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
@@ -540,7 +552,10 @@ def _recipe(
             if len(distinct) <= 1:
                 skipped.append(f"{col} (one value)")
                 continue
-            if len(distinct) in CODES and (distinct % 1 == 0).all():
+            if len(distinct) in CODES and (distinct % 1 == 0).all() and _along_a_line(series, y):
+                numeric.append(col)  # a count or a score: its target mean follows a line (see LINE_VALUES)
+                lined.append(col)
+            elif len(distinct) in CODES and (distinct % 1 == 0).all():
                 codes.append(col)  # whole numbers with few values: codes, not amounts (see CODES)
                 one_hot.append(col)
                 if (series.value_counts() < RARE_BELOW).any():
@@ -664,6 +679,11 @@ def _recipe(
     # a rate is a feature as drafted (a multiclass rate a column per class, NEW_CLASS); a count waits on its line
     numeric += [c for new in rates for c in ([f"{new}_{k}" for k in classes] if classes else [new])]
     waiting = {new: f"{col}'s count, a category of {many[col]:,} levels" for new, col in counted.items()}
+    if lined:
+        lines.append(
+            f"# {', '.join(lined)}: whole numbers with few values, but the target mean follows a line along them: "
+            "numbers, not codes (one_hot would make a feature of each value)."
+        )
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
     waiting = {col: f"a category of {n:,} levels" for col, n in many.items() if col in rare}
@@ -841,6 +861,28 @@ def _unordered(col: str, series, distinct, y, unordered: list) -> bool:
         unordered.append(col)
         return True
     return False
+
+
+def _along_a_line(series, y) -> bool:
+    """Whether whole numbers of few values act as amounts by the target (see LINE_VALUES): its mean moves along
+    them beyond chance, and a straight line through the values' means leaves little of that movement."""
+    import numpy as np
+    import pandas as pd
+
+    if y is None:
+        return False
+    frame = pd.DataFrame({"x": series.to_numpy(), "y": y}).dropna()
+    stats = frame.groupby("x")["y"].agg(["mean", "var", "count"])  # (values,) sorted by value
+    stats = stats[stats["count"] >= MANY_RARE_BELOW]
+    if len(stats) < LINE_VALUES or stats["count"].sum() < SHARED_ROWS * len(frame):
+        return False
+    share = stats["count"].to_numpy(float) / stats["count"].sum()  # (values,) each value's weight: its rows
+    means, x = stats["mean"].to_numpy(), stats.index.to_numpy(float)  # (values,)
+    chance = float((share * stats["var"] / stats["count"]).sum())  # the variance chance alone gives the means
+    spread = float((share * (means - (share * means).sum()) ** 2).sum()) - chance  # beyond chance
+    line = np.polyval(np.polyfit(x, means, 1, w=np.sqrt(share)), x)  # (values,) the weighted least-squares line
+    left = float((share * (means - line) ** 2).sum()) - chance
+    return spread > UNORDERED_SIGNAL * chance and left <= LINE_LEFT * spread
 
 
 def _wordy(series) -> bool:

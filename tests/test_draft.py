@@ -594,3 +594,33 @@ def test_a_guessed_metric_for_classes_that_are_whole_numbers_notes_kappa(tmp_pat
     (tmp_path / "given").mkdir()
     _, _, err = new(tmp_path / "given", monkeypatch, capsys, "wines", folder, "--metric", "accuracy")
     assert "rating" not in err  # the metric given is the user's word
+
+
+def floods(folder: Path) -> Path:
+    """A regression set shaped like Playground's flood prediction: Monsoon and Drainage, counts of 0-12 whose
+    target mean rises along them, and hour (0-11), whose target peaks at 3 and 8. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 3600
+    monsoon, drainage, hour = rng.binomial(12, 0.4, n), rng.binomial(12, 0.45, n), rng.integers(0, 12, n)
+    y = 0.3 + 0.02 * (monsoon + drainage) + 0.1 * np.isin(hour, [3, 8]) + rng.normal(0, 0.02, n)  # (n,)
+    frame = pd.DataFrame({"id": range(n), "Monsoon": monsoon, "Drainage": drainage, "hour": hour})
+    frame["FloodProbability"] = y.round(3)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[3000:, :4].to_csv(folder / "test.csv", index=False)
+    frame.iloc[3000:][["id"]].assign(FloodProbability=0.5).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_whole_numbers_of_few_values_whose_target_mean_follows_a_line_are_drafted_as_numbers_not_one_hot(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "flood", floods(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert base["numeric"] == ["Monsoon", "Drainage"]  # counts: a feature each, where one-hot made one a value
+    assert base["one_hot"] == ["hour"]  # its mean peaks twice: codes still
+    assert "# Monsoon, Drainage: whole numbers with few values, but the target mean follows a line" in text
+    fast = ["cv", "-c", "flood", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
+    assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
