@@ -109,6 +109,8 @@ def _plan(args, here: bool = True):
     patience = _first(getattr(args, "patience", None), comp.training.get("patience"), 0)
     if patience < 0:
         raise KitError(f"--patience must be 0 (train every epoch) or more (got {patience}).")
+    if patience and not choose_epochs and getattr(args, "patience", None) is None and args.choose_epochs is False:
+        patience = 0  # --no-choose-epochs: the definition's patience was for the curves that choose them
     if patience and not choose_epochs:
         raise KitError(
             "patience stops training once the validation curves that choose the epochs stop improving, "

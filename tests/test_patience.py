@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from conftest import titanic_with_training
+from conftest import shared_data, titanic_with_training
 
 from kit.cli import main
 from kit.task import METRICS, Task
@@ -168,6 +168,15 @@ def test_patience_that_could_do_nothing_is_refused_in_one_sentence(
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "submissions").exists()  # refused before anything was trained or written
+
+
+def test_no_choose_epochs_trains_every_epoch_without_the_definitions_patience(tmp_path, monkeypatch, capsys):
+    definition = titanic_with_training(tmp_path, '[training]\npreset = "default"\nchoose_epochs = true\npatience = 3\n')
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", definition, "--data-dir", str(shared_data("titanic")), "--folds", "3", "--epochs", "4"]
+    assert main([*args, "--models", "linear", "--no-choose-epochs", "--json", "--quiet"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert "chosen_epochs" not in run["models"]["linear"]  # a quick look at a fixed number of epochs
 
 
 def test_the_sidecar_of_a_submission_records_the_patience_its_curves_stopped_by(
