@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -372,6 +373,17 @@ def _sum(spec, state, out, fitting):
         out[new] = total
 
 
+def _row(spec, state, out, fitting):
+    """A statistic of each row across columns (a row's spread over 20 risk factors); gaps are skipped, a row
+    with none of the columns gives a gap. std is the population's (ddof 0), as numpy's."""
+    for new, r in spec.row.items():
+        block = pd.concat([as_number(out[c], c) for c in r["columns"]], axis=1).to_numpy(dtype="float64")
+        with warnings.catch_warnings():  # a row of gaps alone: numpy warns and gives NaN, the gap meant
+            warnings.simplefilter("ignore", RuntimeWarning)
+            value = {"mean": np.nanmean, "std": np.nanstd, "min": np.nanmin, "max": np.nanmax}[r["stat"]](block, axis=1)
+        out[new] = pd.Series(value, index=out.index)
+
+
 def _equals(spec, state, out, fitting):
     """1.0 where the column holds one of the values (compared as written, 1.0 as "1"), else 0.0."""
     for new, e in spec.equals.items():
@@ -413,6 +425,7 @@ STEPS = (
     _fill_mode,
     fill_group_step,
     _sum,
+    _row,
     _equals,
     count_step,
     target_mean_step,

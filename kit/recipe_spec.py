@@ -15,7 +15,7 @@ from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
     "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "clip", "fill_constant", "fill_median", "fill_mode", "fill_group",
-    "sum", "equals", "count", "target_mean", "ratio", "log1p",
+    "sum", "row", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
 
@@ -47,6 +47,8 @@ class RecipeSpec:
     fill_mode: tuple = ()  # columns whose missing values take the training mode
     fill_group: dict = field(default_factory=dict)  # column -> {by, stat}: gaps take the group's median or mode
     sum: dict = field(default_factory=dict)  # new column -> columns and numbers added up
+    # new column -> {stat, columns}: the row's mean, std (population), min or max over the columns, gaps skipped
+    row: dict = field(default_factory=dict)
     equals: dict = field(default_factory=dict)  # new column -> {column, values}: 1.0 where column holds one of values
     count: dict = field(default_factory=dict)  # new column -> key columns: size of the row's group among fit rows
     # new column -> {by, prior_weight, centre, [positive | classes | values]}: the group's target rate (binary),
@@ -76,6 +78,7 @@ class RecipeSpec:
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
+        e += [("row", r["columns"], (new,)) for new, r in self.row.items()]
         e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("count", by, (new,)) for new, by in self.count.items()]
         e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
@@ -184,6 +187,14 @@ class Equals:
 
 
 @dataclass(frozen=True)
+class RowStat:
+    """row = { NEW = { stat, columns } }"""
+
+    stat: Literal["mean", "std", "min", "max"]
+    columns: Annotated[list[Name], Rule(min_len=2)]
+
+
+@dataclass(frozen=True)
 class TargetMean:
     """target_mean = { NEW = { by, prior_weight, centre, positive, classes, log1p } }"""
 
@@ -217,6 +228,7 @@ class RecipeTable:
     fill_mode: list[Name] = field(default_factory=list)
     fill_group: dict[Name, FillGroup] = field(default_factory=dict)
     sum: dict[Name, Annotated[list[Name | float], Rule(min_len=1)]] = field(default_factory=dict)
+    row: dict[Name, RowStat] = field(default_factory=dict)
     equals: dict[Name, Equals] = field(default_factory=dict)
     count: dict[Name, Names] = field(default_factory=dict)
     target_mean: dict[Name, TargetMean] = field(default_factory=dict)
@@ -294,6 +306,7 @@ def parse_recipe(
         fill_mode=tuple(raw.get("fill_mode", ())),
         fill_group=fill_group,
         sum={new: tuple(terms) for new, terms in raw.get("sum", {}).items()},
+        row={new: {"stat": r["stat"], "columns": tuple(r["columns"])} for new, r in raw.get("row", {}).items()},
         equals=equals,
         count={new: _names(by) for new, by in raw.get("count", {}).items()},
         target_mean=target_mean,
@@ -309,6 +322,7 @@ def parse_recipe(
         target=target,
     )
     as_numbers = {c for c in spec.numeric if c not in spec.log1p} | set(spec.log1p.values()) | set(spec.fill_median)
+    as_numbers |= {c for r in spec.row.values() for c in r["columns"]}
     pooled = sorted(set(spec.rare) & as_numbers)
     if pooled:  # rare turns a column's levels into text ("rare"), which no number step can read
         raise SchemaError(

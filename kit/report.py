@@ -19,7 +19,7 @@ from kit.table import aligned
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
-LATER_STEPS = ("number", "is_missing", "words", "clip")
+LATER_STEPS = ("number", "is_missing", "words", "clip", "row")
 
 
 def recipe_hash(spec) -> str:

@@ -196,6 +196,31 @@ def test_clip_takes_two_quantiles_in_order(table, words):
         recipe(**table)
 
 
+def test_row_takes_each_rows_statistic_across_columns_skipping_gaps():
+    spec = recipe(
+        row={
+            "Spread": {"stat": "std", "columns": ["a", "b", "c"]},
+            "Mean": {"stat": "mean", "columns": ["a", "b", "c"]},
+            "Top": {"stat": "max", "columns": ["a", "b", "c"]},
+            "Low": {"stat": "min", "columns": ["a", "b", "c"]},
+        },
+        numeric=["Spread", "Mean", "Top", "Low"],
+    )
+    train = rows(a=[1.0, 2.0, np.nan], b=[3.0, 2.0, 4.0], c=[5.0, np.nan, np.nan])
+    state = fit_recipe(spec, train)
+    got = features(spec, state, train)
+    assert got["Spread"][:2] == pytest.approx([np.std([1, 3, 5]), 0.0])  # the population's spread, as numpy's
+    assert got["Mean"][:2] == [3.0, 2.0] and got["Top"][:2] == [5.0, 2.0] and got["Low"][:2] == [1.0, 2.0]
+    assert got["Mean"][2] == 4.0 and got["Spread"][2] == 0.0  # one value of three: its own
+
+
+def test_row_needs_a_known_statistic_over_two_or_more_columns():
+    with pytest.raises(SchemaError, match="stat"):
+        recipe(row={"S": {"stat": "median", "columns": ["a", "b"]}}, numeric=["S"])
+    with pytest.raises(SchemaError, match="columns"):
+        recipe(row={"S": {"stat": "std", "columns": ["a"]}}, numeric=["S"])
+
+
 def test_boolean_reads_true_false_in_any_spelling_and_the_mode_fills_the_gaps():
     spec = recipe(boolean=["VIP"], fill_mode=["VIP"], numeric=["VIP"])
     state = fit_recipe(spec, rows(VIP=[True, False, False, np.nan]))
