@@ -525,6 +525,17 @@ def test_each_suffix_of_a_code_name_drafts_the_rate_and_a_name_that_only_ends_in
     assert tomllib.loads(text)["recipes"]["base"]["numeric"][-1] == "amount_paid_rate"
 
 
+def _first_3000_train(frame: pd.DataFrame, folder: Path) -> Path:
+    """The frame's first 3,000 rows as train.csv, the rest less the target (its last column) as test.csv, and a
+    sample submission of 0.5."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = frame.columns[-1]
+    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[3000:, :-1].to_csv(folder / "test.csv", index=False)
+    frame.iloc[3000:][["id"]].assign(**{target: 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
 def channels(folder: Path) -> Path:
     """A binary set shaped like Playground's insurance cross-selling: channel (50 whole numbers written as floats,
     152.0, 60 training rows each) whose response rate is its own, unrelated to its number; age (30 values) whose
@@ -540,11 +551,7 @@ def channels(folder: Path) -> Path:
     p = np.array([rate[int(c)] for c in channel]) + (age - 20) / 100
     frame = pd.DataFrame({"id": range(n), "channel": channel, "age": age, "vintage": vintage})
     frame["Response"] = (rng.random(n) < p).astype(int)
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
-    frame.iloc[3000:, :4].to_csv(folder / "test.csv", index=False)
-    frame.iloc[3000:][["id"]].assign(Response=0.5).to_csv(folder / "sample_submission.csv", index=False)
-    return folder
+    return _first_3000_train(frame, folder)
 
 
 def test_whole_numbers_whose_target_rate_jumps_between_neighbours_are_drafted_as_codes_whatever_their_name(
@@ -607,11 +614,7 @@ def floods(folder: Path) -> Path:
     y = 0.3 + 0.02 * (monsoon + drainage) + 0.1 * np.isin(hour, [3, 8]) + rng.normal(0, 0.02, n)  # (n,)
     frame = pd.DataFrame({"id": range(n), "Monsoon": monsoon, "Drainage": drainage, "hour": hour})
     frame["FloodProbability"] = y.round(3)
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
-    frame.iloc[3000:, :4].to_csv(folder / "test.csv", index=False)
-    frame.iloc[3000:][["id"]].assign(FloodProbability=0.5).to_csv(folder / "sample_submission.csv", index=False)
-    return folder
+    return _first_3000_train(frame, folder)
 
 
 def test_whole_numbers_of_few_values_whose_target_mean_follows_a_line_are_drafted_as_numbers_not_one_hot(
