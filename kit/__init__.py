@@ -1,7 +1,7 @@
 """kit: a Kaggle competition workflow, from download to a scored submission.
 
-Importing kit is cheap: torch, pandas, scikit-learn and the kaggle client are imported
-only by the commands that need them.
+Importing kit is cheap: torch, pandas and the kaggle client are imported only by the commands that
+need them. scikit-learn is not imported at all (its folds are made by kit.folds); the tests use it as an oracle.
 """
 
 __version__ = "0.1.0"

@@ -54,8 +54,15 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
             "more, so check the file or the competition's task"
         )
     if plan.split == "stratified" and task.kind != "regression":
-        smallest = int(torch.unique(y, return_counts=True)[1].min())
-        if plan.folds > smallest:  # said once, in kit's words (scikit-learn's own warning is kept quiet)
+        counts = torch.unique(y, return_counts=True)[1]
+        smallest, largest = int(counts.min()), int(counts.max())
+        if plan.folds > largest:  # no class could put a row in every fold
+            raise KitError(
+                f"stratified folds need a class with {plan.folds} rows or more, and the largest has {largest}",
+                fix="fewer_folds",
+                rows=largest,
+            )
+        if plan.folds > smallest:  # said once, in kit's words
             print(
                 f"kit: warning: the rarest class has {smallest} training rows, fewer than the {plan.folds} folds: "
                 "some folds validate none of it",
@@ -132,7 +139,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if importance:  # the kept split's folds still serve
         kept = {}
     to_train = tuple(name for name in plan.models if name not in kept)
-    # kept as int32 (kit.cv_cache); reused, they spare the split and scikit-learn's import (0.7 s of a small CV)
+    # kept as int32 (kit.cv_cache); reused, they spare cutting the folds again
     kept_folds = [tuple(idx.long() for idx in fold) for fold in split["folds"]] if split is not None else None
     if to_train:
         trained, y = run_cv(

@@ -1,9 +1,9 @@
 """Honest validation: splits, cross-validation with out-of-fold predictions, and the ensemble.
 
 The recipe is fit on each training fold only, so no validation row ever shapes its own features.
-scikit-learn supplies fold indices and nothing else. Every fold and seed of a model trains in one
-call to `kit.train.fit`, on the plan's device; results come back to the CPU. Predictions have the
-task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
+The folds are scikit-learn's splitters', index for index, made by kit's own code (kit.folds). Every fold
+and seed of a model trains in one call to `kit.train.fit`, on the plan's device; results come back to the
+CPU. Predictions have the task's form (kit.task): (n,) or (n, k); scores come from the task's metric.
 
 With `choose_epochs`, each model first trains with validation curves; each fold's epoch count is
 then chosen on the *other* folds' curves of its own repeat (kit.train.held_out_best_epochs: another
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import warnings
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
@@ -35,6 +34,8 @@ from kit.batched import (
 )
 from kit.competition import release_freed_memory
 from kit.ensemble import combine, select_weights
+from kit.folds import group_kfold, kfold, stratified_kfold, time_blocks
+from kit.group_folds import stratified_group_folds
 from kit.importance import column_groups, model_drops
 from kit.recipe import apply_recipe, check_filled, fit_apply, same_encoding, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
@@ -97,10 +98,6 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None, extra: int = 0) -> l
         return [random_split(len(y), plan.valid_pct, plan.split_seed + r) for r in range(plan.repeats)]
     if plan.split == "time":
         return time_split(groups, plan.folds, plan.block, plan.gap)
-    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
-
-    from kit.group_folds import stratified_group_folds
-
     if plan.split not in SPLITS:
         raise ValueError(f"unknown split {plan.split!r}")
     labels = y.numpy()
@@ -119,13 +116,12 @@ def split_indices(plan: Plan, y: torch.Tensor, groups=None, extra: int = 0) -> l
             if classes:  # scikit-learn's StratifiedGroupKFold's folds, 5x faster (kit.group_folds)
                 pairs = stratified_group_folds(labels, coded, plan.folds, seed)
             else:
-                pairs = GroupKFold(n_splits=plan.folds).split(labels, labels, coded)
+                pairs = group_kfold(coded, plan.folds)
+        elif plan.split == "kfold":
+            pairs = kfold(len(labels), plan.folds, seed)
         else:
-            splitter = KFold if plan.split == "kfold" else StratifiedKFold
-            pairs = splitter(n_splits=plan.folds, shuffle=True, random_state=seed).split(labels, labels)
-        with warnings.catch_warnings():  # kit.pipeline says it in its own words, once
-            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-            folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
+            pairs = stratified_kfold(labels, plan.folds, seed)
+        folds += [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in pairs]
     return folds
 
 
@@ -139,7 +135,6 @@ def time_split(times, folds: int, block: int = 0, gap: int = 0) -> list[tuple[to
     is as long as the test period; 0: n // (folds + 1). gap: distinct times left out between each fold's training
     rows and its block, as between the training file's last date and the test's first."""
     import numpy as np
-    from sklearn.model_selection import TimeSeriesSplit
 
     if times is None:
         raise ValueError("a time split needs the rows' times")
@@ -157,7 +152,7 @@ def time_split(times, folds: int, block: int = 0, gap: int = 0) -> list[tuple[to
         raise KitError(_no_training_times(n, folds, block, gap))
     position = np.searchsorted(distinct, times)  # each row's time, as its rank among the distinct times
     out = []
-    for fit_times, valid_times in TimeSeriesSplit(n_splits=folds, test_size=block or None, gap=gap).split(distinct):
+    for fit_times, valid_times in time_blocks(n, folds, size, gap):
         fit_rows = np.flatnonzero(position <= fit_times[-1])
         valid_rows = np.flatnonzero((position >= valid_times[0]) & (position <= valid_times[-1]))
         out.append((torch.as_tensor(fit_rows), torch.as_tensor(valid_rows)))
