@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated feature columns of the recipe to leave out, to see what else tells the rows apart",
     )
     p.add_argument(
-        "--top", type=int, default=10, metavar="N", help="the N features that tell them apart most (default 10)"
+        "--top", type=int, default=10, metavar="N", help="the N recipe columns that tell them apart most (default 10)"
     )
     p.add_argument("--device", default="cpu", help="where the models train: cpu (default) or cuda")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -723,14 +723,13 @@ def format_drift(comp, spec, found, top: int) -> str:
         "up) is better left out or validated forward in time ([validation] time, `--split time`); a number whose "
         "range moved, or a level only one side holds, may want its rows pooled (`rare`).",
     }[verdict(auc)]
-    shown = found.features[:top]
+    shown = found.columns[:top]
     lines = [head, "", aligned(("model", "roc_auc", "folds"), rows), "", meaning]
     if shown:
-        lines += ["", f"the features that tell test rows from training rows most, each alone (ROC AUC; 0.5 tells "
-                      f"nothing), {len(shown)} of {len(found.features)}:"]  # fmt: skip
-        lines += [
-            "  " + line for line in aligned(("feature", "roc_auc"), [(n, f"{a:.4f}") for n, a in shown]).split("\n")
-        ]
+        lines += ["", f"the recipe columns that tell test rows from training rows most, each by its most telling "
+                      f"feature alone (ROC AUC; 0.5 tells nothing), {len(shown)} of {len(found.columns)}:"]  # fmt: skip
+        table = [(column, f"{auc:.4f}", "" if name == column else name) for column, auc, name in shown]
+        lines += ["  " + line.rstrip() for line in aligned(("column", "roc_auc", "feature"), table).split("\n")]
     if found.without:
         lines += ["", f"left out with --without: {', '.join(found.without)}"]
     if found.left_out:

@@ -35,6 +35,9 @@ class Drift:
     features: list  # (feature, its ROC AUC alone, as max(auc, 1 - auc)), the most telling first
     left_out: tuple  # features made from the target, not used
     without: tuple = ()  # recipe columns the user left out
+    # (recipe column, the ROC AUC of its most telling feature, that feature), the most telling first: a one-hot
+    # column's levels (or a words column's words) count as one column, as --without takes them
+    columns: list = ()
 
     @property
     def auc(self) -> float:
@@ -48,6 +51,7 @@ class Drift:
             "roc_auc": self.auc,
             "models": {name: r.summary() for name, r in self.models.items()},
             "features": [{"feature": name, "roc_auc": auc} for name, auc in self.features],
+            "columns": [{"column": c, "roc_auc": auc, "feature": name} for c, auc, name in self.columns],
             "left_out": list(self.left_out),
             "without": list(self.without),
         }
@@ -93,6 +97,7 @@ def adversarial(
     import pandas as pd
     import torch
 
+    from kit.importance import column_groups
     from kit.metrics import roc_auc
     from kit.recipe import feature_names, fit_apply
     from kit.task import make_task
@@ -136,8 +141,14 @@ def adversarial(
     for name, column in zip(feature_names(state), x.T):
         auc = roc_auc(column, is_test)
         alone.append((name, max(auc, 1.0 - auc)))
+    by_column = []
+    for column, positions in column_groups(spec, state):
+        name, auc = alone[min(positions, key=lambda i: (-alone[i][1], alone[i][0]))]  # a tie: the first name
+        by_column.append((column, auc, name))
     alone.sort(key=lambda pair: (-pair[1], pair[0]))
-    return Drift(rows_used, folds, {**result.models, "ensemble": result.ensemble}, alone, left_out, tuple(without))
+    by_column.sort(key=lambda row: (-row[1], row[0]))
+    models = {**result.models, "ensemble": result.ensemble}
+    return Drift(rows_used, folds, models, alone, left_out, tuple(without), by_column)
 
 
 def _drawn(frame, rows: int, gen):

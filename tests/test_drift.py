@@ -68,6 +68,21 @@ def test_a_column_whose_values_moved_tells_test_rows_apart_and_comes_first(tmp_p
     assert found["rows"] == {"train": 600, "test": 400}
 
 
+def test_a_level_only_the_test_rows_hold_names_its_column_once(tmp_path, monkeypatch, capsys):
+    """The columns listed are the recipe's (as --without takes them): a one-hot column by its most telling level."""
+    folder = write_shifted(tmp_path, shift=0.0)
+    test = folder / "test.csv"
+    lines = test.read_text().splitlines()
+    test.write_text("\n".join([lines[0], *(line.replace(",red", ",purple") for line in lines[1:])]) + "\n")
+    found = drift_json(tmp_path, monkeypatch, capsys)
+    assert found["columns"][0]["column"] == "colour"
+    assert found["columns"][0]["feature"] in ("colour_red", "colour_purple")  # red: only the training rows hold it
+    assert [c["column"] for c in found["columns"]].count("colour") == 1
+    assert {c["column"] for c in found["columns"]} == {"x", "z", "colour"}
+    text = kit(tmp_path, monkeypatch, capsys, "drift", "-c", "shifted.toml", "--data-dir", "data", "--top", "1")
+    assert "1 of 3" in text and "\n  colour  " in text and "\n  x  " not in text
+
+
 def test_rows_drawn_alike_look_alike(tmp_path, monkeypatch, capsys):
     write_shifted(tmp_path, shift=0.0)
     found = drift_json(tmp_path, monkeypatch, capsys)
