@@ -362,8 +362,20 @@ def data_file(comp: Competition, data_dir: Path, role: str) -> Path:
         raise KitError(f"data folder {data_dir} does not exist", fix="fetch_or_data_dir", slug=comp.slug)
     path = data_dir / comp.files[role]
     if not path.is_file():
+        if packed := compressed(data_dir, path.name):
+            raise KitError(f"{path} is missing, but {packed[0]} is there, compressed", fix="extract", folder=data_dir)
         raise KitError(f"{path} is missing", fix="refetch_or_data_dir", slug=comp.slug)
     return path
+
+
+ARCHIVES = (".zip", ".gz", ".bz2", ".xz", ".7z", ".tar")
+
+
+def compressed(folder: Path, name: str = "") -> list[str]:
+    """Archives in folder, sorted: those of the file `name` (name.zip, name.gz, ...), or with no name every one.
+    A hand download of a competition is a zip of its CSVs, and Playground files come as train.csv.zip."""
+    found = sorted(p.name for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in ARCHIVES)
+    return [n for n in found if n.lower().startswith(name.lower() + ".")] if name else found
 
 
 def read_csv(path: Path, required: list[str], id_column: str, usecols=None):

@@ -154,6 +154,8 @@ DATE_FORMS = [
 
 def find_files(data_dir: Path) -> dict[str, str]:
     """The train, test and sample submission file names in data_dir, by role."""
+    from kit.competition import compressed
+
     names = sorted(p.name for p in Path(data_dir).glob("*.csv"))
     roles = {}
     for role, pattern in (("sample_submission", r"submission"), ("train", r"^train"), ("test", r"^test")):
@@ -161,6 +163,12 @@ def find_files(data_dir: Path) -> dict[str, str]:
         if found:
             roles[role] = found[0]
     missing = [r for r in ("train", "test") if r not in roles]
+    if missing and (packed := compressed(data_dir)):
+        raise KitError(
+            f"{data_dir} has no {' or '.join(missing)} CSV, but holds {', '.join(packed)}, compressed",
+            fix="extract",
+            folder=data_dir,
+        )
     if missing:
         raise KitError(
             f"{data_dir} has no {' or '.join(missing)} CSV (names starting train / test)", fix="data_dir_csvs"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, write_titanic_like
 
 from kit.cli import main
 
@@ -63,7 +63,31 @@ BAD_INPUTS = {
     "no data folder": (lambda d: shutil.rmtree(d), "does not exist"),
     "missing file": (lambda d: (d / "test.csv").unlink(), "is missing"),
     "malformed csv": (lambda d: (d / "test.csv").write_text('PassengerId,Age\n1,"unclosed\n'), "not a readable CSV"),
+    "compressed file": (lambda d: _compress(d / "train.csv"), "but train.csv.gz is there, compressed; extract it into"),
 }
+
+
+def _compress(path):
+    """path as path.gz, as a Playground download's train.csv.gz, the plain CSV gone."""
+    import gzip
+
+    path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+    path.unlink()
+
+
+def test_kit_new_on_a_folder_holding_the_competitions_zip_says_to_extract_it(tmp_path, monkeypatch, capsys):
+    import zipfile
+
+    folder = write_titanic_like(tmp_path / "download")
+    with zipfile.ZipFile(folder / "titanic.zip", "w") as archive:
+        for name in ("train.csv", "test.csv", "gender_submission.csv"):
+            archive.write(folder / name, name)
+            (folder / name).unlink()
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mine", "--data-dir", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no train or test CSV, but holds titanic.zip, compressed; extract it into" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "competitions").exists()
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
