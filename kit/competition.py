@@ -398,6 +398,7 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         raise KitError(
             f"{path} is not a readable CSV ({reason})", fix="download_again" if _fetched(path) else "fix_the_file"
         ) from None
+    refuse_other_separator(frame, path)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         told = ", ".join(c + _the_file_has(c, frame.columns) for c in missing)
@@ -408,6 +409,15 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
         refuse_short_rows(frame, path)
     release_freed_memory()
     return frame
+
+
+def refuse_other_separator(frame, path: Path) -> None:
+    """A file read as one column whose name holds a semicolon, a tab or a bar is a CSV saved with that separator
+    (a spreadsheet's export in many locales): said as such, where a missing column would puzzle."""
+    if len(frame.columns) == 1 and (sep := next((s for s in ";\t|" if s in str(frame.columns[0])), None)):
+        shown = {"\t": "tabs"}.get(sep, repr(sep))
+        raise KitError(f"{path} separates its columns with {shown}, and kit reads comma-separated files as Kaggle "
+                       "serves them", fix="save_with_commas")  # fmt: skip
 
 
 def _fetched(path: Path) -> bool:

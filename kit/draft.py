@@ -180,6 +180,8 @@ def _read(path: Path, **options):
     """A CSV of the competition as pandas reads it, or one sentence saying why it cannot be read."""
     import pandas as pd
 
+    from kit.competition import refuse_other_separator
+
     try:
         frame = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
@@ -187,6 +189,7 @@ def _read(path: Path, **options):
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise KitError(f"{path} is not a readable CSV ({reason}); check the file.") from None
+    refuse_other_separator(frame, path)
     if options.get("nrows") != 0 and frame.empty:
         raise KitError(f"{path} has a header but no rows; a competition file needs rows.")
     return frame

@@ -18,6 +18,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "or pass --allow-changed-data if you changed it on purpose",
     "download_again": "download it again (`kit fetch --force`)",
     "fix_the_file": "fix the file, or put the competition's own download in its place",
+    "save_with_commas": "save it with commas, or put the competition's own download in its place",
     "download_later": "try `kit fetch -c {slug} --force` again later",
     "force_download": "use --force to download again",
     "other_data_dir": "check it or pass another --data-dir",

@@ -63,6 +63,10 @@ BAD_INPUTS = {
     "no data folder": (lambda d: shutil.rmtree(d), "does not exist"),
     "missing file": (lambda d: (d / "test.csv").unlink(), "is missing"),
     "malformed csv": (lambda d: (d / "test.csv").write_text('PassengerId,Age\n1,"unclosed\n'), "not a readable CSV"),
+    "semicolons": (
+        lambda d: (d / "train.csv").write_text((d / "train.csv").read_text().replace(",", ";")),
+        "train.csv separates its columns with ';', and kit reads comma-separated files",
+    ),
     "compressed file": (lambda d: _compress(d / "train.csv"), "but train.csv.gz is there, compressed; extract it into"),
 }
 
@@ -487,3 +491,13 @@ def test_an_error_of_the_assumed_competition_names_the_users_own_definitions(tmp
     assert err.endswith("(no -c was given, so titanic was assumed; for yours pass -c bikes or -c sales).\n")
     assert main(["cv", "-c", "titanic", "--models", "linear"]) == 2  # named: no such note
     assert "was assumed" not in capsys.readouterr().err
+
+
+def test_kit_new_on_files_saved_with_semicolons_names_the_separator(tmp_path, monkeypatch, capsys):
+    folder = write_titanic_like(tmp_path / "download")
+    for name in ("train.csv", "test.csv", "gender_submission.csv"):
+        (folder / name).write_text((folder / name).read_text().replace(",", ";"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mine", "--data-dir", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "separates its columns with ';'" in err and len(err.splitlines()) == 1
