@@ -627,3 +627,30 @@ def test_whole_numbers_of_few_values_whose_target_mean_follows_a_line_are_drafte
     assert "# Monsoon, Drainage: whole numbers with few values, but the target mean follows a line" in text
     fast = ["cv", "-c", "flood", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
+
+
+def grades(folder: Path) -> Path:
+    """A multiclass set: intensity (0-16) makes class a likelier and c less along it, in curves (shares, not lines),
+    and hour (0-11) makes b likely at 3 and 8 only. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 3600
+    intensity, hour = rng.integers(0, 17, n), rng.integers(0, 12, n)
+    a = 1 / (1 + np.exp(-(intensity - 8) / 2))  # (n,) rises along intensity in an S
+    b = np.where(np.isin(hour, [3, 8]), 0.6, 0.1)  # (n,) peaks twice
+    draw = rng.random(n)
+    label = np.where(draw < b, "b", np.where(rng.random(n) < a, "a", "c"))
+    frame = pd.DataFrame({"id": range(n), "intensity": intensity, "hour": hour, "grade": label})
+    return _first_3000_train(frame, folder)
+
+
+def test_a_multiclass_whole_number_column_whose_class_rates_each_rise_or_fall_is_drafted_as_a_number(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "grades", grades(tmp_path / "data"))
+    assert raw["task"] == "multiclass"
+    base = raw["recipes"]["base"]
+    assert base["numeric"] == ["intensity"]  # its rates are S-curves, not lines: an amount still
+    assert base["one_hot"] == ["hour"]  # b's rate goes up and down twice: codes
+    assert "# intensity: whole numbers with few values, but each class's rate only rises or only falls along" in text
