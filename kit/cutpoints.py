@@ -7,8 +7,9 @@ the number of cut-points at or below its score. The score is a regression's valu
 class place sum_k p_k * k (k the class's place in the task's order, 0 the first: the distance qwk weighs).
 
 `fit` is a deterministic coordinate search: starting from the midpoints (n.5), each cut-point in turn moves to the
-place between its neighbours where qwk (kit.metrics) is best, found exactly over the rows between them, until a
-pass over all of them moves none. A cut-point moves only when qwk strictly rises, so on the rows it is fitted on
+place between its neighbours where qwk (kit.metrics) is best, of CANDIDATES places spread evenly over the rows
+between them (every place between two distinct scores on fewer rows), until a pass over all of them moves none. The
+scores are sorted once, so each place costs a difference of running class counts: 0.16 s on 300,000 rows. A cut-point moves only when qwk strictly rises, so on the rows it is fitted on
 the result never scores below the midpoints, and it stays strictly between its neighbours: the cut-points ascend.
 
 Chosen on the rows they are then scored on, cut-points would flatter the CV, as ensemble weights would. So
@@ -50,49 +51,46 @@ def fit(score: torch.Tensor, y: torch.Tensor, start: list[float]) -> list[float]
 
     score: (n,) float; y: (n,) int64 class places 0 to k - 1. Deterministic: equal inputs, equal cut-points.
     """
-    score, y = score.double(), y.long()
     cuts, k = list(start), len(start) + 1
+    s, order = score.double().sort(stable=True)  # (n,): each cut-point is then a place in the sorted rows
+    ones = torch.nn.functional.one_hot(y.long()[order], k).double()  # (n, k)
+    below = torch.cat(
+        [torch.zeros(1, k, dtype=torch.float64), ones.cumsum(0)]
+    )  # (n + 1, k) true classes of the first j
+    splits = torch.nonzero(s[1:] > s[:-1])[:, 0] + 1  # places between two distinct scores: j rows below, n - j above
+    ends = [int(j) for j in torch.searchsorted(s, torch.tensor(cuts, dtype=torch.float64))]  # rows below each cut
     for _ in range(PASSES):
         moved = False
         for i in range(k - 1):
-            best = _best_place(score, y, cuts, i, k)
-            moved |= best != cuts[i]
-            cuts[i] = best
+            place, j = _best_place(s, below, splits, cuts, ends, i)
+            moved |= place != cuts[i]
+            cuts[i], ends[i] = place, j
         if not moved:
             break
     return cuts
 
 
-def _best_place(score: torch.Tensor, y: torch.Tensor, cuts: list[float], i: int, k: int) -> float:
-    """Where cut-point i (between classes i and i + 1) scores best with the others held: its own place unless
-    another, strictly between its neighbours, scores strictly better."""
-    low = cuts[i - 1] if i > 0 else -torch.inf
-    high = cuts[i + 1] if i < k - 2 else torch.inf
-    between = (score >= low) & (score < high)  # the rows cut-point i sends to class i or i + 1
-    fixed = _confusion(cut(score[~between], cuts), y[~between], k)  # (k, k) the other rows, as they are
-    s, order = score[between].sort(stable=True)  # (w,)
-    ones = torch.nn.functional.one_hot(y[between][order], k).double()  # (w, k)
-    below = torch.cat(
-        [torch.zeros(1, k, dtype=torch.float64), ones.cumsum(0)]
-    )  # (w + 1, k) true classes of the first j
-    # a place between two distinct scores: the first j rows go to class i, the rest to i + 1
-    splits = (torch.nonzero(s[1:] > s[:-1])[:, 0] + 1).tolist()
-    if len(splits) > CANDIDATES:
-        splits = [splits[round(t * (len(splits) - 1) / (CANDIDATES - 1))] for t in range(CANDIDATES)]
-    places = [(s[j - 1].item() + s[j].item()) / 2 for j in splits]
-    here = int((s < cuts[i]).sum())  # the current place, tried first so that it wins a tie
-    counts = below[[here, *splits]]  # (m, k)
-    c = fixed.expand(len(counts), k, k).clone()  # (m, k, k) rows: true class, columns: given class
-    c[:, :, i] += counts
-    c[:, :, i + 1] += below[-1] - counts
-    kappas = _kappas(c)  # (m,)
-    best = int(kappas.argmax())
-    return cuts[i] if best == 0 else places[best - 1]  # argmax takes the first of equals: a move strictly rises
-
-
-def _confusion(given: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
-    """(k, k) float64 counts of rows by (true class, given class)."""
-    return torch.bincount(y * k + given, minlength=k * k).reshape(k, k).double()
+def _best_place(s, below, splits, cuts: list[float], ends: list[int], i: int) -> tuple[float, int]:
+    """Where cut-point i (between classes i and i + 1) scores best with the others held, and the rows below it: its
+    own place unless another, strictly between its neighbours, scores strictly better."""
+    k = below.shape[1]
+    low, high = ends[i - 1] if i > 0 else 0, ends[i + 1] if i < k - 2 else len(s)
+    first, last = int(torch.searchsorted(splits, low, right=True)), int(torch.searchsorted(splits, high))
+    inside = splits[first:last]  # the rows below cut-point i may be j, low < j < high
+    if len(inside) > CANDIDATES:  # evenly spread: positions 0, ..., len - 1 rounded half to even
+        inside = inside[torch.linspace(0, len(inside) - 1, CANDIDATES, dtype=torch.float64).round().long()]
+    inside = inside.tolist()
+    js = [ends[i], *inside]  # the current place first, so that it wins a tie
+    bounds = torch.tensor([0, *ends, len(s)])  # (k + 1,) class c holds the sorted rows bounds[c] to bounds[c + 1]
+    fixed = (below[bounds[1:]] - below[bounds[:-1]]).T  # (k, k) rows: true class, columns: given class
+    c = fixed.expand(len(js), k, k).clone()  # (m, k, k)
+    c[:, :, i] = below[js] - below[low]
+    c[:, :, i + 1] = below[high] - below[js]
+    best = int(_kappas(c).argmax())  # the first of equals: a move strictly raises qwk
+    if best == 0:
+        return cuts[i], ends[i]
+    j = js[best]
+    return (s[j - 1].item() + s[j].item()) / 2, j
 
 
 def _kappas(c: torch.Tensor) -> torch.Tensor:
