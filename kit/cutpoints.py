@@ -9,8 +9,9 @@ class place sum_k p_k * k (k the class's place in the task's order, 0 the first:
 `fit` is a deterministic coordinate search: starting from the midpoints (n.5), each cut-point in turn moves to the
 place between its neighbours where qwk (kit.metrics) is best, of CANDIDATES places spread evenly over the rows
 between them (every place between two distinct scores on fewer rows), until a pass over all of them moves none. The
-scores are sorted once, so each place costs a difference of running class counts: 0.16 s on 300,000 rows. A cut-point moves only when qwk strictly rises, so on the rows it is fitted on
-the result never scores below the midpoints, and it stays strictly between its neighbours: the cut-points ascend.
+scores are sorted once, so each place costs a difference of running class counts: 0.16 s on 300,000 rows. A cut-point
+moves only when qwk strictly rises, so on the rows it is fitted on the result never scores below the midpoints, and it
+stays strictly between its neighbours: the cut-points ascend.
 
 Chosen on the rows they are then scored on, cut-points would flatter the CV, as ensemble weights would. So
 `tune` gives each fold cut-points chosen on the other folds of its own repeat (kit.train.held_out_sets), keeps the

@@ -115,9 +115,7 @@ def test_tuning_keeps_the_rounded_fold_scores_beside_the_tuned_ones_and_chooses_
 def _rating_competition(tmp_path: Path, task: str, training: str = "") -> None:
     """The rating playground (0 to 10, ordered) as a `task` scored by qwk, in tmp_path/competitions/play.toml."""
     write_playground(tmp_path / "data", "rating", n=400)
-    text = definition(
-        "play", task, "qwk", f'[recipes.base]\nnumeric = ["x1", "x2"]\none_hot = ["shade"]\n{training}'
-    )
+    text = definition("play", task, "qwk", f'[recipes.base]\nnumeric = ["x1", "x2"]\none_hot = ["shade"]\n{training}')
     text = text.replace('target = "y"', 'target = "rating"').replace('["id", "y"]', '["id", "rating"]')
     (tmp_path / "competitions").mkdir(exist_ok=True)
     (tmp_path / "competitions" / "play.toml").write_text(text)
@@ -186,6 +184,8 @@ def test_the_same_submission_twice_writes_the_same_bytes(tmp_path, monkeypatch, 
     _submission(tmp_path, monkeypatch, capsys, "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    _submission(tmp_path, monkeypatch, capsys, "c.csv")  # its CV kept from b's: the cut-points chosen again alike
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
 
 
 def test_kit_cv_shows_the_cut_points_and_the_rounded_scores_and_a_metric_other_than_qwk_has_neither(
