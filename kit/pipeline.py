@@ -343,7 +343,7 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
-    if result.ensemble.cutpoints is not None:  # qwk: the fold scores are of cut-points chosen on the other folds
+    if getattr(result.ensemble, "cutpoints", None) is not None:  # qwk: fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         lines.append(f"qwk cut-points (the full fit's; each fold's chosen on the other folds): {cuts}")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]

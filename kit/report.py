@@ -66,7 +66,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "rows": plan.rows,  # a CV on this many training rows drawn at random; 0: every row
         "data": result.data or None,  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint)
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
-        "cutpoints": result.ensemble.cutpoints,  # qwk: the ensemble's cut-points for the full fit (kit.cutpoints)
+        "cutpoints": getattr(result.ensemble, "cutpoints", None),  # qwk: the full fit's (kit.cutpoints)
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
