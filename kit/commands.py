@@ -117,6 +117,7 @@ def _plan(args, here: bool = True):
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
+    cutpoints = comp.metric == "qwk" and comp.training.get("cutpoints", True)  # only qwk's labels are cut
     _check_device(args.device, here, getattr(args, "gpu", False))
     return Plan(
         models=models,
@@ -134,6 +135,7 @@ def _plan(args, here: bool = True):
         patience=patience,
         ensemble=ensemble,
         rows=_rows(args),
+        cutpoints=cutpoints,
     )
 
 
@@ -170,7 +172,9 @@ def _training(args, comp):
     """The competition's [training] table with the flags given on top, as a kit.train.Training."""
     from kit.train import Training
 
-    table = {k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience", "ensemble")}  # the Plan's
+    table = {
+        k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience", "ensemble", "cutpoints")
+    }  # the Plan's
     for flag, key in TRAINING_FLAGS.items():
         value = getattr(args, flag, None)
         if value is None:

@@ -4,6 +4,7 @@ so that both write byte-identical files from the same settings."""
 from __future__ import annotations
 
 import math
+import statistics
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -133,7 +134,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         result, y = run_cv(comp, spec, train, test, plan, quiet, importance=importance)
         result.data = data_fingerprint(comp, data_dir)
-        return result, y
+        return with_cutpoints(result, y, plan), y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
     kept, split = cv_cache.load(comp.slug, split_key, keys)
     if importance:  # the kept split's folds still serve
@@ -170,8 +171,19 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result.data = data_fingerprint(comp, data_dir)
     if importance:
         result.importance = trained.importance
-    cv_cache.save(comp.slug, split_key, keys, result)
-    return result, y
+    cv_cache.save(comp.slug, split_key, keys, result)  # as trained: cut-points are chosen again from the folds
+    return with_cutpoints(result, y, plan), y
+
+
+def with_cutpoints(result, y, plan):
+    """The CVResult with, where the plan cuts qwk's labels (kit.cutpoints), each model's and the ensemble's fold
+    scores those of cut-points chosen on the other folds, and the full fit's cut-points chosen on every fold."""
+    from kit import cutpoints
+
+    if plan.cutpoints and cutpoints.applies(result.task):
+        for model in (*result.models.values(), result.ensemble):
+            cutpoints.tune(model, y, result.folds, result.task, plan.repeats)
+    return result
 
 
 def data_fingerprint(comp, data_dir: Path) -> str:
@@ -186,7 +198,7 @@ def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
     model's adds its name and its own settings (Plan.settings), so another model or ensemble changes neither.
     """
     facts = _run_facts(comp, spec, plan, data_dir)
-    facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in ("models", "ensemble", "training")}
+    facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in ("models", "ensemble", "training", "cutpoints")}
     split_key = _digest(facts)
     return split_key, {name: _digest({"split": split_key, name: plan.settings(name)}) for name in plan.models}
 
@@ -248,6 +260,10 @@ def make_submission(
     test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
+    if result.ensemble.cutpoints is not None:  # qwk: the labels the cut-points chosen on every fold give
+        from kit.cutpoints import labelled, ladder
+
+        test_pred = labelled(task, test_pred, result.ensemble.cutpoints, ladder(task, y)[0])
     text = submission_text(comp, task, test_ids, test_pred)
     check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
     sidecar = run_facts(comp, spec, plan, data_dir, result) | {
@@ -334,6 +350,12 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
+    if getattr(result.ensemble, "cutpoints", None) is not None:  # qwk: fold scores of cut-points chosen elsewhere
+        cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
+        lines.append(f"qwk cut-points (the full fit's; each fold's chosen on the other folds): {cuts}")
+        rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
+        plain = "each value rounded" if result.task.kind == "regression" else "the most probable class"
+        lines.append(f"without them ({plain}): {', '.join(rounded)}")
     targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
