@@ -54,10 +54,8 @@ def fit(score: torch.Tensor, y: torch.Tensor, start: list[float]) -> list[float]
     """
     cuts, k = list(start), len(start) + 1
     s, order = score.double().sort(stable=True)  # (n,): each cut-point is then a place in the sorted rows
-    ones = torch.nn.functional.one_hot(y.long()[order], k).double()  # (n, k)
-    below = torch.cat(
-        [torch.zeros(1, k, dtype=torch.float64), ones.cumsum(0)]
-    )  # (n + 1, k) true classes of the first j
+    ones = torch.eye(k, dtype=torch.float64)[y.long()[order]]  # (n, k) each row's true class as a 0/1 row
+    below = torch.cat([torch.zeros(1, k, dtype=torch.float64), ones.cumsum(0)])  # (n + 1, k) classes of the first j
     splits = torch.nonzero(s[1:] > s[:-1])[:, 0] + 1  # places between two distinct scores: j rows below, n - j above
     ends = [int(j) for j in torch.searchsorted(s, torch.tensor(cuts, dtype=torch.float64))]  # rows below each cut
     for _ in range(PASSES):
@@ -137,7 +135,7 @@ def labelled(task: Task, pred: torch.Tensor, cuts: list[float], first: float) ->
     given = cut(score_of(task, pred), cuts)  # (n,)
     if task.kind == "regression":
         return (given.double() + first).to(pred.dtype)
-    return torch.nn.functional.one_hot(given, pred.shape[1]).to(pred.dtype)  # (n, k)
+    return torch.eye(pred.shape[1], dtype=pred.dtype)[given]  # (n, k) a 1 at each row's class
 
 
 def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> None:
