@@ -36,3 +36,33 @@ def test_help_imports_no_heavy_package():
 @pytest.mark.parametrize("command", _commands())
 def test_each_commands_help_imports_no_heavy_package(command):
     assert _heavy_imports(command, "--help") == []
+
+
+def _uses(tree, dotted: str) -> bool:
+    """Whether the code (not its comments or strings) imports `dotted` or reads it as an attribute chain."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(n == dotted or n.startswith(dotted + ".") for n in names):
+                return True
+        if isinstance(node, ast.Attribute) and ast.unparse(node).startswith(dotted):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("banned", ["torch.nn", "torch.optim", "sklearn"])
+def test_kit_uses_no_torch_nn_no_torch_optim_and_no_scikit_learn(banned):
+    """The models are raw tensors with a written-out step, and the folds kit's own (kit.folds)."""
+    import ast
+    from pathlib import Path
+
+    import kit
+
+    users = [
+        path.name
+        for path in sorted(Path(kit.__file__).parent.glob("*.py"))
+        if _uses(ast.parse(path.read_text()), banned)
+    ]
+    assert users == []
