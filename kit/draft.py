@@ -424,9 +424,9 @@ def _ordinal_alternative(kind: str, metric: str, values: list[str]) -> list[str]
     if kind != "multiclass" or not METRICS[metric].ordered or not all(_whole(v) for v in values):
         return []
     return [
-        f'# task = "regression"  # or learn the rating as a number, rounded to the nearest whole one for {metric} (then '
-        "drop [submission] labels): on five synthetic wine-quality sets (ratings 3-8, 2,056 rows) the ensemble's CV "
-        "rose 0.005 to 0.024, its test score -0.012 to +0.017"
+        f'# task = "regression"  # or learn the rating as a number, cut into whole ones for {metric} (then drop '
+        "[submission] labels): on five synthetic wine-quality sets (ratings 3-8, 2,056 rows), both rounded, the "
+        "ensemble's CV rose 0.005 to 0.024, its test score -0.012 to +0.017"
     ]
 
 
