@@ -61,7 +61,9 @@ class RecipeSpec:
     # text column -> n: a 0/1 column COLUMN_WORD for each of the n words in the most fit rows (kit.recipe._words)
     words: dict = field(default_factory=dict)
     level_order: dict = field(default_factory=dict)  # column -> levels listed first, in this order
-    scale: str = "max"  # "max": divide by the largest absolute training value; "standard": (x - mean) / std; "none"
+    # "max": divide by the largest absolute training value; "standard": (x - mean) / std; "standard_numbers": that for
+    # the numeric features only, the 0/1 features of one_hot and words left 0/1; "none"
+    scale: str = "max"
     infinite: str = "refuse"  # inf/-inf in a column read: "refuse" stops the run; "missing" reads them as gaps
     id: str | None = None  # the competition's id column: count and target_mean tell fit rows by it
     target: str | None = None  # the competition's target column: target_mean learns from it
@@ -240,7 +242,7 @@ class RecipeTable:
     one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
     words: dict[Name, PositiveInt] = field(default_factory=dict)
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
-    scale: Literal["max", "standard", "none"] = "max"
+    scale: Literal["max", "standard", "standard_numbers", "none"] = "max"
     infinite: Literal["refuse", "missing"] = "refuse"
 
 

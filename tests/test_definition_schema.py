@@ -129,7 +129,7 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (
             ("recipes", "plus", "scale"),
             "min",
-            r'\[recipes.plus\] scale must be one of "max", "standard" or "none", not "min"',
+            r'\[recipes.plus\] scale must be one of "max", "standard", "standard_numbers" or "none", not "min"',
         ),
         (("recipes", "plus", "sum", "FamilySize"), ["SibSp", float("nan")], r"sum.FamilySize\[1\] must be a finite"),
         (("recipes", "plus", "target_mean", "TicketRate", "prior_weight"), -1.0, "prior_weight must be at least 0"),

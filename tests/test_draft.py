@@ -63,6 +63,7 @@ def test_whole_numbers_with_a_few_values_are_drafted_one_hot_as_a_guess_and_a_0_
     recipe = raw["recipes"]["base"]
     assert recipe["one_hot"] == ["hour", "season"]
     assert recipe["numeric"] == ["holiday", "temp"]
+    assert recipe["scale"] == "standard_numbers"  # the numbers standardised, the hours' 0/1 features left 0/1
     one_hot_line = next(line for line in text.splitlines() if line.startswith("one_hot = "))
     assert "hour, season: whole numbers with few values, guessed to be codes" in one_hot_line
     assert main(["recipe", "show", "-c", "bikes", "--data-dir", str(tmp_path / "data")]) == 0

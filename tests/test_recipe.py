@@ -398,6 +398,26 @@ def test_standard_scaling_centres_and_divides_by_the_training_spread(titanic_dir
     assert torch.equal(apply_recipe(spec, state, train), x)
 
 
+def test_standard_numbers_scales_the_numbers_as_standard_does_and_leaves_0_1_features_0_1(titanic_dir):
+    from dataclasses import replace
+
+    from kit.recipe import fit_apply
+
+    comp = load_competition("titanic")
+    plus = comp.recipe("plus")
+    train, test = read_train_test(comp, titanic_dir, plus)
+    standard, numbers_only = (replace(plus, scale=s) for s in ("standard", "standard_numbers"))
+    _, x_standard = fit_apply(standard, train)
+    state, x = fit_apply(numbers_only, train)
+    k = len(plus.numeric)
+    assert len(plus.one_hot) and x.shape[1] > k
+    assert torch.equal(x[:, :k], x_standard[:, :k])  # the numbers: the same bytes as "standard"
+    assert set(x[:, k:].unique().tolist()) == {0.0, 1.0}  # the one-hot features: 0 and 1, as made
+    assert not set(x_standard[:, k:].unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(apply_recipe(numbers_only, state, train), x)
+    assert set(apply_recipe(numbers_only, state, test)[:, k:].unique().tolist()) <= {0.0, 1.0}
+
+
 @pytest.mark.parametrize("rows", [5, 64, 1000])
 @pytest.mark.parametrize("shape", [(1, 3), (999, 1), (1000, 2), (4097, 57), (20000, 3)])
 def test_column_mean_std_by_blocks_gives_numpys_bytes(monkeypatch, rows, shape):
