@@ -164,7 +164,7 @@ STEPS = (
         "The recipe is refit on each training fold, each model trains there (several seeds, averaged) and "
         "predicts the held-out fold. The ensemble {ensemble}, scored fold by "
         "fold like the models ({metric}). Then every model is trained on all training rows to predict the test set.",
-        ("kit.validation",),
+        ("kit.folds", "kit.validation"),
     ),
     Step(
         "6. The submission",
