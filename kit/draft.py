@@ -54,7 +54,10 @@ CODES = range(3, 25)
 # An hour's demand peaks twice a day: no line, so still one-hot. A line through 3 or 4 means (a class, a season)
 # says little. A multiclass's class rates are shares, held between 0 and 1, so there each need only rise or only fall
 # along the values: scikit-learn's digits (8x8 pixels of 0-16, 1,198 training rows, the draft's folds and plan; the
-# ensemble) drafted 0.8681 with every pixel one-hot, 0.9007 with the 40 whose rates do so as numbers.
+# ensemble) drafted 0.8681 with every pixel one-hot, 0.9007 with the 40 whose rates do so as numbers. Where the
+# target hardly moves along them (UNORDERED_SIGNAL), one-hot would spend a feature a value on noise: numbers too
+# (digits' 5 such pixels: 0.9624 -> 0.9691, its 0/1 features left 0/1; no draft of Titanic, Spaceship Titanic or
+# three 300,000-row synthetic sets holds one).
 LINE_VALUES = 5
 LINE_LEFT = 0.25
 # A number of 0 or more is drafted as log(1 + x) when its top 1 % lies 20 times past its median, or its skewness
@@ -534,7 +537,8 @@ def _recipe(
     option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
     unordered = []  # whole numbers of many values drafted as codes because their target mean says so (_unordered)
-    lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along_a_line)
+    lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along)
+    flat = []  # ... because the target barely moves along them (_along)
     y = _target_numbers(train[target], kind, positive)  # (rows,), (rows, classes) or None
     for col in train.columns:
         if col in (id_col, target) or col not in test.columns:
@@ -565,9 +569,13 @@ def _recipe(
             if len(distinct) <= 1:
                 skipped.append(f"{col} (one value)")
                 continue
-            if len(distinct) in CODES and (distinct % 1 == 0).all() and _along_a_line(series, y):
+            along = _along(series, y) if len(distinct) in CODES and (distinct % 1 == 0).all() else None
+            if along == "line":
                 numeric.append(col)  # a count or a score: its target mean follows a line (see LINE_VALUES)
                 lined.append(col)
+            elif along == "flat":
+                numeric.append(col)  # the target barely moves along it: one-hot would spend a feature a value on noise
+                flat.append(col)
             elif len(distinct) in CODES and (distinct % 1 == 0).all():
                 codes.append(col)  # whole numbers with few values: codes, not amounts (see CODES)
                 one_hot.append(col)
@@ -692,6 +700,11 @@ def _recipe(
     # a rate is a feature as drafted (a multiclass rate a column per class, NEW_CLASS); a count waits on its line
     numeric += [c for new in rates for c in ([f"{new}_{k}" for k in classes] if classes else [new])]
     waiting = {new: f"{col}'s count, a category of {many[col]:,} levels" for new, col in counted.items()}
+    if flat:
+        lines.append(
+            f"# {', '.join(flat)}: whole numbers with few values, along which the target hardly moves beyond chance: "
+            "numbers, not codes (one_hot would spend a feature on each value)."
+        )
     if lined:
         along = "each class's rate only rises or only falls" if classes else "the target mean follows a line"
         lines.append(
@@ -844,7 +857,7 @@ def _code_numbers(col: str, distinct) -> bool:
 
 
 def _target_numbers(target, kind: str, positive: str | None):
-    """The target as numbers for _unordered and _along_a_line: a binary's 1 for the positive label (True/1/yes, or
+    """The target as numbers for _unordered and _along: a binary's 1 for the positive label (True/1/yes, or
     positive), a regression's values, a multiclass's 0/1 per class (rows, classes); None for other tasks."""
     import pandas as pd
 
@@ -898,9 +911,11 @@ def _monotone(values, weights):
     return np.concatenate([np.full(n, total / weight) for total, weight, n in pools])
 
 
-def _along_a_line(series, y) -> bool:
-    """Whether whole numbers of few values act as amounts by the target (see LINE_VALUES): its mean moves along
-    them beyond chance, and a straight line through the values' means leaves little of that movement.
+def _along(series, y) -> str | None:
+    """How the target moves along whole numbers of few values (see LINE_VALUES), where enough rows tell: "line",
+    beyond chance and along a straight line through the values' means (an amount); "flat", hardly beyond chance
+    (one-hot would spend a feature on each value for noise); "codes", beyond chance and not along a line; None when
+    too few of the values have enough rows to tell.
 
     y: (rows,), or (rows, classes) for a multiclass, whose classes' rates count together: their movements beyond
     chance, and what is left by a curve through each, are summed. A class's rate is a share, held between 0 and 1,
@@ -910,14 +925,14 @@ def _along_a_line(series, y) -> bool:
     import pandas as pd
 
     if y is None:
-        return False
+        return None
     y = y.reshape(len(y), -1)  # (rows, targets)
     frame = pd.DataFrame(y).assign(x=series.to_numpy()).dropna()
     grouped = frame.groupby("x")  # values sorted
     count = grouped.size()
     kept = count[count >= MANY_RARE_BELOW].index
     if len(kept) < LINE_VALUES or count[kept].sum() < SHARED_ROWS * len(frame):
-        return False
+        return None
     counts = count[kept].to_numpy(float)  # (values,)
     share = counts / counts.sum()  # (values,) each value's weight: its rows
     x = kept.to_numpy(float)  # (values,)
@@ -935,7 +950,9 @@ def _along_a_line(series, y) -> bool:
         else:  # (values,) the weighted least-squares line
             line = np.polyval(np.polyfit(x, means, 1, w=np.sqrt(share)), x)
         left += float((share * (means - line) ** 2).sum()) - noise
-    return spread > UNORDERED_SIGNAL * chance and left <= LINE_LEFT * spread
+    if spread <= UNORDERED_SIGNAL * chance:
+        return "flat"
+    return "line" if left <= LINE_LEFT * spread else "codes"
 
 
 def _wordy(series) -> bool:

@@ -632,7 +632,7 @@ def test_whole_numbers_of_few_values_whose_target_mean_follows_a_line_are_drafte
 
 def grades(folder: Path) -> Path:
     """A multiclass set: intensity (0-16) makes class a likelier and c less along it, in curves (shares, not lines),
-    and hour (0-11) makes b likely at 3 and 8 only. Returns the folder."""
+    hour (0-11) makes b likely at 3 and 8 only, and dial (0-9) changes nothing. Returns the folder."""
     import numpy as np
 
     rng = np.random.default_rng(7)
@@ -642,7 +642,8 @@ def grades(folder: Path) -> Path:
     b = np.where(np.isin(hour, [3, 8]), 0.6, 0.1)  # (n,) peaks twice
     draw = rng.random(n)
     label = np.where(draw < b, "b", np.where(rng.random(n) < a, "a", "c"))
-    frame = pd.DataFrame({"id": range(n), "intensity": intensity, "hour": hour, "grade": label})
+    dial = rng.integers(0, 10, n)
+    frame = pd.DataFrame({"id": range(n), "intensity": intensity, "hour": hour, "dial": dial, "grade": label})
     return _first_3000_train(frame, folder)
 
 
@@ -652,6 +653,7 @@ def test_a_multiclass_whole_number_column_whose_class_rates_each_rise_or_fall_is
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "grades", grades(tmp_path / "data"))
     assert raw["task"] == "multiclass"
     base = raw["recipes"]["base"]
-    assert base["numeric"] == ["intensity"]  # its rates are S-curves, not lines: an amount still
+    assert base["numeric"] == ["intensity", "dial"]  # its rates are S-curves, not lines: an amount still
     assert base["one_hot"] == ["hour"]  # b's rate goes up and down twice: codes
     assert "# intensity: whole numbers with few values, but each class's rate only rises or only falls along" in text
+    assert "# dial: whole numbers with few values, along which the target hardly moves beyond chance" in text
