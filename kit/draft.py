@@ -294,17 +294,17 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     # target_mean counts True/1/yes as the positive class; other labels are named in its table
     flags = all(v.lower() in TRUE | FALSE for v in values)
     positive = values[-1] if kind == "binary" and not flags else None
-    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive, metric)
+    # an original set's gaps are filled too, so the draft runs once its extra line is uncommented (cirrhosis.csv
+    # has "NA"s in columns train and test fill in every row)
+    extra = [_read(p, low_memory=False) for p in _extra_paths(files, data_dir, train, id_col, target)]
+    recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive, metric, extra)
     lines += ["", *recipe]
     notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
 
 
-def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: str) -> list[str]:
-    """Commented [files] extra (and [extra] labels) for the other CSVs of data_dir that hold the target and most of
-    train's feature columns, such as the original dataset a Playground competition was made from: adding its rows
-    is the user's call. Its labels are drafted when its target's values differ from train's and pair with them
-    one-to-one in sorted order; otherwise a comment says to write them."""
+def _extra_paths(files: dict, data_dir: Path, train, id_col: str, target) -> list[Path]:
+    """The other CSVs of data_dir that hold the target and most of train's feature columns (an original set)."""
     targets = target if isinstance(target, list) else [target]
     features = [c for c in train.columns if c != id_col and c not in targets]
     found = []
@@ -314,6 +314,15 @@ def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: 
         header = set(_read(path, nrows=0).columns)
         if set(targets) <= header and 2 * sum(c in header for c in features) > len(features):
             found.append(path)
+    return found
+
+
+def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: str) -> list[str]:
+    """Commented [files] extra (and [extra] labels) for the other CSVs of data_dir that hold the target and most of
+    train's feature columns, such as the original dataset a Playground competition was made from: adding its rows
+    is the user's call. Its labels are drafted when its target's values differ from train's and pair with them
+    one-to-one in sorted order; otherwise a comment says to write them."""
+    found = _extra_paths(files, data_dir, train, id_col, target)
     if not found:
         return []
     names = [p.name for p in found]
@@ -514,11 +523,20 @@ def _sample_holds_ranked(files: dict, data_dir: Path, labels: list[str]) -> bool
 
 
 def _recipe(
-    train, test, id_col: str, target: str, files: dict, kind: str, positive: str | None = None, metric: str = ""
+    train,
+    test,
+    id_col: str,
+    target: str,
+    files: dict,
+    kind: str,
+    positive: str | None = None,
+    metric: str = "",
+    extra: list | None = None,
 ):
     """(the [recipes.base] table, one step per line, from the type of each input column; the columns left
     out because they hold no value to learn from or to apply to, each with why; notes on the columns whose
-    draft needs a look: numbers with a few tokens, and categories with many levels)."""
+    draft needs a look: numbers with a few tokens, and categories with many levels). `extra`: the frames of the
+    original sets drafted as extra, whose gaps are filled as train's and test's are."""
     import pandas as pd
 
     from kit.values import as_number
@@ -554,6 +572,7 @@ def _recipe(
             number[col] = form
             series = as_number(series, col, **form)
         gaps = bool(series.isna().any() or test[col].isna().any())
+        gaps = gaps or any(col in frame and frame[col].isna().any() for frame in extra or ())  # extra rows' gaps
         distinct = series.dropna().unique()
         lowered = {str(v).lower() for v in distinct}
         median = False  # gaps take the median (numbers with fractions) rather than the mode

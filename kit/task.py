@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,8 @@ METRIC_ALIASES = {
     "auc": "roc_auc",
     "auroc": "roc_auc",
     "cross_entropy": "log_loss",
+    "crossentropy": "log_loss",
+    "area_under_the_roc_curve": "roc_auc",
     "logistic_loss": "log_loss",
     **dict.fromkeys(("map@3", "map3", "mapk", "map_3"), "map_at_3"),
     # scikit-learn's names, as a user coming from its metrics writes them
@@ -106,6 +109,7 @@ METRIC_ALIASES = {
     "root_mean_squared_log_error": "rmsle",
     "mean_absolute_error": "mae",
     "matthews_corrcoef": "mcc",
+    "matthews_correlation_coefficient": "mcc",
     **dict.fromkeys(("quadratic_weighted_kappa", "cohen_kappa", "cohen_kappa_score", "kappa"), "qwk"),
     "r2_score": "r2",
     "mean_absolute_percentage_error": "mape",
@@ -127,6 +131,8 @@ RANKED = 3
 def closest_metric(name: str) -> str | None:
     """The metric of kit's that an unknown name most likely means (roc_auc for auc), or None when none is close."""
     name = name.lower().replace("-", "_").replace(" ", "_")
+    # Kaggle's Evaluation pages name the task too ("multi-class logarithmic loss"): the metric is what follows it
+    name = re.sub(r"^(multi_?class|multi|binary|categorical)_(?=.)", "", name)
     return METRIC_ALIASES.get(name) or next(iter(difflib.get_close_matches(name, METRICS, n=1)), None)
 
 

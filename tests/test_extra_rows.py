@@ -217,3 +217,19 @@ def test_kit_new_drafts_no_labels_when_the_original_writes_the_target_as_train_d
     (folder / "original.csv").write_text(text)
     drafted = new(tmp_path, monkeypatch, capsys, folder)
     assert '# extra = ["original.csv"]' in drafted and "labels = {" not in drafted.split("[submission]")[0]
+
+
+def test_kit_new_fills_the_gaps_an_original_set_alone_has_so_uncommented_it_runs(tmp_path, monkeypatch, capsys):
+    folder = playground(tmp_path / "data")  # train and test have no gap; the original, like cirrhosis.csv, has "NA"s
+    lines = (folder / "original.csv").read_text().splitlines()
+    for i in (1, 5, 9):
+        x1, _, color, target = lines[i].split(",")
+        lines[i] = ",".join([x1, "NA", "NA" if i == 5 else color, target])
+    (folder / "original.csv").write_text("\n".join(lines) + "\n")
+    text = new(tmp_path, monkeypatch, capsys, folder)
+    recipe = tomllib.loads(text)["recipes"]["base"]
+    assert recipe["fill_median"] == ["x2"] and recipe["fill_constant"] == {"color": "missing"}
+    uncommented = text.replace("# extra = ", "extra = ").replace("# [extra]", "[extra]").replace("# labels", "labels")
+    (tmp_path / "competitions" / "play.toml").write_text(uncommented)
+    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "each fold also trained on 60 extra rows (original.csv)" in out

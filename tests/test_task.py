@@ -96,6 +96,13 @@ def test_regression_metrics_match_sklearn():
         ("mean_absolute_error", "mae"),
         ("roc_auc_score", "roc_auc"),
         ("spearman", None),
+        # as Kaggle's Evaluation pages word them (Playground's cirrhosis: "the multi-class logarithmic loss")
+        ("multi-class logarithmic loss", "log_loss"),
+        ("Multi-class log loss", "log_loss"),
+        ("multiclass logloss", "log_loss"),
+        ("binary_crossentropy", "log_loss"),
+        ("area under the ROC curve", "roc_auc"),
+        ("Matthews correlation coefficient", "mcc"),
     ],
 )
 def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, closest):
