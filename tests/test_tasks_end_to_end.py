@@ -1,6 +1,7 @@
 """Every kind of competition, end to end, as a user meets it: binary scored by ROC AUC, multiclass scored by
-log loss (one probability column per class) and by accuracy (one label column), and regression scored by
-RMSE. Each is a small competition built here from one of scikit-learn's bundled data sets, served by the
+log loss (one probability column per class), by accuracy and by MCC (one label column), by QWK (ordered classes
+that are numbers) and by MAP@3 (three labels ranked in one cell), and regression scored by RMSE and by SMAPE
+(learned in log space). Each is a small competition built here from one of scikit-learn's bundled data sets, served by the
 fake Kaggle server (which scores with scikit-learn), and taken through `kit new` -> `kit cv` on the draft ->
 `kit fetch` -> `kit cv` -> `kit submission` -> `kit submit --wait`, whose public score must be the server's
 score of that very file, printed beside the CV score. Then the pre-flight check by task, and splits by task.
@@ -26,7 +27,7 @@ from kit import KitError
 from kit.cli import main
 from kit.competition import load_competition, read_csv, row_groups, target_tensor, task_of
 from kit.submission import check_submission
-from kit.task import make_task
+from kit.task import METRICS, make_task
 from kit.train import Training
 from kit.validation import Plan, split_indices
 
@@ -52,6 +53,12 @@ CASES = {
         Case("wine-logloss", "wine", "cultivar", "log_loss", True, ("class_a", "class_b", "class_c"), True),
         Case("iris-accuracy", "iris", "species", "accuracy", False, ("setosa", "versicolor", "virginica")),
         Case("diabetes-rmse", "diabetes", "progression", "rmse", True),
+        # the other shapes a submission takes: labels scored otherwise than by accuracy, values in log space, ordered
+        # classes that are numbers (10 after 9, not before 8 as text sorts them), labels ranked in one cell
+        Case("wine-mcc", "wine", "cultivar", "mcc", True, ("class_a", "class_b", "class_c")),
+        Case("diabetes-smape", "diabetes", "progression", "smape", True),
+        Case("digits-qwk", "digits", "grade", "qwk", True, tuple(str(k) for k in range(1, 11))),
+        Case("wine-map3", "wine", "cultivar", "map_at_3", True, ("class_a", "class_b", "class_c"), sample="class_a"),
     )
 }
 
@@ -150,7 +157,8 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     path = tmp_path / "work" / out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert (sidecar["task"], sidecar["metric"]) == (kind, case.metric)
-    assert sidecar.get("labels") == (sorted(case.classes) or None)
+    in_order = (lambda v: float(v)) if METRICS[case.metric].ordered else None  # qwk's classes: as numbers
+    assert sidecar.get("labels") == (sorted(case.classes, key=in_order) or None)
     chosen = sidecar["chosen_epochs"]
     assert sorted(chosen) == ["deep", "linear", "nn"] and all(1 <= n <= 120 for n in chosen.values())
     header = path.read_text().splitlines()[0]
