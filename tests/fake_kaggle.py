@@ -429,8 +429,8 @@ class FakeKaggle:
         columns: tuple[str, ...] | None = None,
         metric: str = "accuracy",
     ) -> None:
-        """`solution` maps id -> label (or value; multilabel: {target column: "0" or "1"}); `columns` is the header a submission must have, if given;
-        `metric` scores it (see score_submission)."""
+        """`solution` maps id -> label (or value; multilabel: {target column: "0" or "1"}); `columns` is the
+        header a submission must have, if given; `metric` scores it (see score_submission)."""
         self.competitions[slug] = _Competition(slug, zip_bytes, solution, rules_accepted, columns, metric)
 
     def add_dataset(self, ref: str, zip_bytes: bytes) -> None:

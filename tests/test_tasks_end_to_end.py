@@ -1,10 +1,11 @@
-"""Every kind of competition, end to end, as a user meets it: binary scored by ROC AUC, multiclass scored by
+"""Every kind of competition, end to end, as a user meets it: binary scored by ROC AUC; multiclass scored by
 log loss (one probability column per class), by accuracy and by MCC (one label column), by QWK (ordered classes
-that are numbers) and by MAP@3 (three labels ranked in one cell), and regression scored by RMSE and by SMAPE
-(learned in log space). Each is a small competition built here from one of scikit-learn's bundled data sets, served by the
-fake Kaggle server (which scores with scikit-learn), and taken through `kit new` -> `kit cv` on the draft ->
-`kit fetch` -> `kit cv` -> `kit submission` -> `kit submit --wait`, whose public score must be the server's
-score of that very file, printed beside the CV score. Then the pre-flight check by task, and splits by task.
+that are numbers) and by MAP@3 (three labels ranked in one cell); regression scored by RMSE, by SMAPE (learned in
+log space) and by QWK (whole numbers). Each is a small competition built here from one of scikit-learn's bundled
+data sets, served by the fake Kaggle server (which scores with scikit-learn), and taken through `kit new` ->
+`kit cv` on the draft -> `kit fetch` -> `kit cv` -> `kit submission` -> `kit submit --wait`, whose public score
+must be the server's score of that very file, printed beside the CV score. Then the pre-flight check by task, and
+splits by task.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Case:
     classes: tuple = ()  # the target's values by sklearn's class index; () for regression
     per_class: bool = False  # the sample submission holds one probability column per class
     sample: str = ""  # the sample submission's prediction cell (by default, the first class)
+    band: int = 0  # regression: the target as whole numbers, each value divided by this and rounded down (a rating)
 
 
 CASES = {
@@ -54,9 +56,10 @@ CASES = {
         Case("iris-accuracy", "iris", "species", "accuracy", False, ("setosa", "versicolor", "virginica")),
         Case("diabetes-rmse", "diabetes", "progression", "rmse", True),
         # the other shapes a submission takes: labels scored otherwise than by accuracy, values in log space, ordered
-        # classes that are numbers (10 after 9, not before 8 as text sorts them), labels ranked in one cell
+        # classes that are numbers (10 after 9, not after 1 as text sorts them), labels ranked in one cell
         Case("wine-mcc", "wine", "cultivar", "mcc", True, ("class_a", "class_b", "class_c")),
         Case("diabetes-smape", "diabetes", "progression", "smape", True),
+        Case("diabetes-qwk", "diabetes", "band", "qwk", True, band=10),  # 2 to 34: a regression of whole numbers
         Case("digits-qwk", "digits", "grade", "qwk", True, tuple(str(k) for k in range(1, 11))),
         Case("wine-map3", "wine", "cultivar", "map_at_3", True, ("class_a", "class_b", "class_c"), sample="class_a"),
     )
@@ -70,6 +73,8 @@ def write_competition(case: Case, folder: Path) -> dict[str, str]:
 
     data = getattr(datasets, f"load_{case.dataset}")()
     y = [case.classes[int(t)] for t in data.target] if case.classes else [f"{t:g}" for t in data.target]
+    if case.band:
+        y = [str(int(t // case.band)) for t in data.target]
     ids = [f"{case.slug[:4]}-{i:04d}" for i in range(len(y))]
     features = [[f"{v:.6g}" for v in row] for row in data.data.tolist()]
     test_rows = [i for i in range(len(y)) if i % 3 == 0]
