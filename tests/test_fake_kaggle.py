@@ -572,10 +572,11 @@ def test_smape_is_kaggles_percent_with_a_row_of_two_zeros_scoring_zero():
 
 
 def test_map_at_3_is_kaggles_mean_average_precision_of_the_first_three_labels_named():
-    solution = {"1": "a", "2": "b", "3": "c", "4": "d", "5": "a", "6": "d"}
-    # ranks 1, 2, 3, unnamed; "a" named after a repeated "b" is still third; a fourth label is not scored
-    sent = ["a b c", "a b c", "a b c", "a b c", "b b a", "a b c d"]
-    expected = (1 + 1 / 2 + 1 / 3 + 0 + 1 / 3 + 0) / 6
+    solution = {"1": "a", "2": "b", "3": "c", "4": "d", "5": "a", "6": "d", "7": "c"}
+    # ranks 1, 2, 3, unnamed; "a" named after a repeated "b" is still third; a fourth label is not scored; the true
+    # label named twice counts once
+    sent = ["a b c", "a b c", "a b c", "a b c", "b b a", "a b c d", "c c a"]
+    expected = (1 + 1 / 2 + 1 / 3 + 0 + 1 / 3 + 0 + 1) / 7
     assert _scored("map_at_3", _sent(sent), solution) == round(expected, 5)
 
 
