@@ -17,6 +17,8 @@ import csv
 import datetime as dt
 import io
 import json
+import math
+import re
 import secrets
 import threading
 import time
@@ -35,6 +37,10 @@ LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 PUBLIC = "http://localhost"
 
 _SUBMIT_RPCS = {"StartSubmissionUpload", "CreateSubmission", "upload"}
+
+# What Kaggle holds of a competition's test rows: id -> label or value, or for a multilabel task
+# id -> {target column: "0" or "1"}.
+Solution = dict[str, str] | dict[str, dict[str, str]]
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:
@@ -71,7 +77,7 @@ class _Fault:
 class _Competition:
     slug: str
     zip_bytes: bytes
-    solution: dict[str, str] | None
+    solution: Solution | None
     rules_accepted: bool
     columns: tuple[str, ...] | None
     metric: str = "accuracy"
@@ -123,14 +129,17 @@ class _Submission:
 
 
 def score_submission(
-    content: bytes, solution: dict[str, str] | None, columns: tuple[str, ...] | None, metric: str = "accuracy"
+    content: bytes, solution: Solution | None, columns: tuple[str, ...] | None, metric: str = "accuracy"
 ) -> tuple[str, str | None, str | None]:
     """(status, publicScore, errorDescription) for an uploaded CSV, scored by the competition's metric to 5 places.
 
-    Kaggle's side is played by scikit-learn's metrics, so a test that compares the public score with kit's
-    CV score compares two independent implementations. Labels are compared as exact strings: "1.0" is
-    wrong where the solution says "1". Probability files: binary ones hold the positive class's probability
-    (the positive class is the larger of the solution's two labels); multiclass ones one column per class.
+    Kaggle's side is played by scikit-learn's metrics (smape and map_at_3 written out by Kaggle's definitions), so
+    a test that compares the public score with kit's CV score compares two independent implementations. Labels are
+    compared as exact strings: "1.0" is wrong where the solution says "1"; qwk's labels must be whole numbers
+    written as such ("2", not "2.0"), ordered as numbers. Probability files: binary ones hold the positive class's
+    probability (the positive class is the larger of the solution's two labels, f1's positive class too);
+    multiclass ones one column per class; multilabel ones (a solution of {target column: 0 or 1} per id) one
+    column per target. A metric the server cannot score is an ERROR naming it, never a score.
     """
     try:
         text = content.decode("utf-8-sig")
@@ -156,24 +165,70 @@ def score_submission(
             f"found {len(ids)} rows, {missing} ids missing and {extra} unexpected."
         )
         return "ERROR", None, error
+    if metric not in SCORED:
+        return "ERROR", None, f"The fake server cannot score metric {metric!r}; it scores {', '.join(SCORED)}."
     if metric == "accuracy":
         hits = sum(solution[r[0]] == r[1] for r in body)
         return "COMPLETE", f"{hits / len(solution):.5f}", None
     try:
         return "COMPLETE", f"{_sklearn_score(metric, header, body, solution):.5f}", None
     except ValueError as e:
-        return "ERROR", None, f"Submission could not be scored: {e}"
+        return "ERROR", None, f"Submission could not be scored by {metric}: {e}"
 
 
-def _sklearn_score(metric: str, header: list[str], body: list[list[str]], solution: dict[str, str]) -> float:
+# The metrics the server scores, by what a submission's cells after the id hold.
+ON_LABELS = ("accuracy", "balanced_accuracy", "f1", "f1_micro", "f1_macro", "mcc", "qwk")  # one label
+ON_VALUES = ("rmse", "rmsle", "mae", "medae", "r2", "mape", "smape")  # one number
+ON_PROBABILITIES = ("roc_auc", "log_loss")  # one per class (binary: the positive one's) or per target column
+ON_RANKED = ("map_at_3",)  # up to 3 labels separated by spaces, best first
+SCORED = ON_LABELS + ON_VALUES + ON_PROBABILITIES + ON_RANKED
+
+
+def _sklearn_score(metric: str, header: list[str], body: list[list[str]], solution: Solution) -> float:
     from sklearn import metrics as skm
 
     truth = [solution[r[0]] for r in body]
-    values = [[float(v) for v in r[1:]] for r in body]  # ValueError for a label where a number belongs
-    if metric in ("rmse", "mae", "rmsle"):
-        y, p = [float(t) for t in truth], [v[0] for v in values]
-        scorer = {"rmse": skm.root_mean_squared_error, "mae": skm.mean_absolute_error}
-        return scorer[metric](y, p) if metric in scorer else skm.root_mean_squared_log_error(y, p)
+    if metric in ON_PROBABILITIES:
+        return _probability_score(skm, metric, header, body, truth, solution)
+    if len(header) != 2:
+        raise ValueError(f"it scores one prediction column after the id, not {len(header) - 1}")
+    pred = [r[1] for r in body]
+    if metric in ON_VALUES:
+        y, p = _numbers(truth), _numbers(pred)
+        if metric == "smape":  # Kaggle's: 100 * mean(|F - A| / ((|A| + |F|) / 2)), a row where both are 0 scoring 0
+            ratios = [0.0 if a == f == 0 else abs(f - a) / ((abs(a) + abs(f)) / 2) for a, f in zip(y, p)]
+            return 100 * sum(ratios) / len(ratios)
+        return {
+            "rmse": skm.root_mean_squared_error,
+            "rmsle": skm.root_mean_squared_log_error,
+            "mae": skm.mean_absolute_error,
+            "medae": skm.median_absolute_error,
+            "r2": skm.r2_score,
+            "mape": skm.mean_absolute_percentage_error,
+        }[metric](y, p)
+    if metric == "map_at_3":
+        return sum(_average_precision_at_3(t, cell.split()) for t, cell in zip(truth, pred)) / len(truth)
+    if metric == "qwk":  # ordered classes: whole numbers, ordered as numbers
+        return skm.cohen_kappa_score(_whole_numbers(truth), _whole_numbers(pred), weights="quadratic")
+    if metric == "f1":
+        return skm.f1_score(truth, pred, pos_label=max(set(solution.values())))
+    if metric in ("f1_micro", "f1_macro"):
+        return skm.f1_score(truth, pred, average=metric.removeprefix("f1_"))
+    return {"balanced_accuracy": skm.balanced_accuracy_score, "mcc": skm.matthews_corrcoef}[metric](truth, pred)
+
+
+def _probability_score(skm, metric: str, header: list[str], body: list[list[str]], truth: list, solution) -> float:
+    """roc_auc or log_loss of a binary, multiclass or multilabel probability file."""
+    values = [_numbers(r[1:]) for r in body]
+    if isinstance(truth[0], dict):  # multilabel: each target column scored on its own, the mean over columns
+        targets = header[1:]
+        if sorted(targets) != sorted(truth[0]):
+            raise ValueError(f"its columns after the id must be the targets {', '.join(truth[0])}")
+        scores = []
+        for c, target in enumerate(targets):
+            y, p = [_flag(t[target]) for t in truth], [v[c] for v in values]
+            scores.append(skm.log_loss(y, p, labels=[0, 1]) if metric == "log_loss" else skm.roc_auc_score(y, p))
+        return sum(scores) / len(scores)
     if len(header) > 2:  # one probability column per class
         classes = header[1:]
         if metric == "log_loss":
@@ -182,6 +237,47 @@ def _sklearn_score(metric: str, header: list[str], body: list[list[str]], soluti
     positive = max(set(solution.values()))
     y, p = [t == positive for t in truth], [v[0] for v in values]
     return skm.log_loss(y, p, labels=[False, True]) if metric == "log_loss" else skm.roc_auc_score(y, p)
+
+
+def _numbers(cells: list[str]) -> list[float]:
+    """Cells as finite floats; ValueError naming the first that is not one."""
+    bad = next((c for c in cells if not _finite(c)), None)
+    if bad is not None:
+        raise ValueError(f"{bad!r} is not a finite number")
+    return [float(c) for c in cells]
+
+
+def _finite(cell: str) -> bool:
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def _whole_numbers(cells: list[str]) -> list[int]:
+    """qwk's labels as ints; ValueError for one not written as a whole number ("2.0" included)."""
+    bad = next((c for c in cells if not re.fullmatch(r"-?[0-9]+", c)), None)
+    if bad is not None:
+        raise ValueError(f"{bad!r} is not a whole number; qwk scores ordered classes written as whole numbers")
+    return [int(c) for c in cells]
+
+
+def _flag(value: str) -> int:
+    """A multilabel solution's cell, 0 or 1."""
+    if value not in ("0", "1"):
+        raise ValueError(f"the solution holds {value!r} where a multilabel target holds 0 or 1")
+    return int(value)
+
+
+def _average_precision_at_3(truth: str, named: list[str]) -> float:
+    """Kaggle's AP@3 of one row with one true label: the first 3 labels named, each a hit's precision at its rank
+    counted once (a label named twice counts at its first place); the row's score is 1, 1/2, 1/3 or 0."""
+    score, hits = 0.0, 0
+    for i, label in enumerate(named[:3]):
+        if label == truth and label not in named[:i]:
+            hits += 1
+            score += hits / (i + 1)
+    return score
 
 
 def _rules_message(slug: str, rpc: str) -> str:
@@ -328,13 +424,13 @@ class FakeKaggle:
         self,
         slug: str,
         zip_bytes: bytes,
-        solution: dict[str, str] | None = None,
+        solution: Solution | None = None,
         rules_accepted: bool = True,
         columns: tuple[str, ...] | None = None,
         metric: str = "accuracy",
     ) -> None:
-        """`solution` maps id -> label (or value); `columns` is the header a submission must have, if given;
-        `metric` scores it (see score_submission)."""
+        """`solution` maps id -> label (or value; multilabel: {target column: "0" or "1"}); `columns` is the
+        header a submission must have, if given; `metric` scores it (see score_submission)."""
         self.competitions[slug] = _Competition(slug, zip_bytes, solution, rules_accepted, columns, metric)
 
     def add_dataset(self, ref: str, zip_bytes: bytes) -> None:

@@ -464,3 +464,147 @@ def test_the_fake_server_scores_by_the_competitions_metric():
     assert float(score) == round(log_loss(["a", "c"], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], labels=["a", "b", "c"]), 5)
     status, _, error = score_submission(b"id,y\n1,0\n2,1\n3,yes\n4,0\n", solution, ("id", "y"), "roc_auc")
     assert status == "ERROR" and "could not be scored" in error
+
+
+# ---- every metric kit supports, scored as scikit-learn (or Kaggle's written definition) scores it ---------------
+
+LABELS = {"1": "a", "2": "b", "3": "c", "4": "a", "5": "b", "6": "c"}
+LABELS_SENT = ["a", "b", "b", "a", "c", "c"]
+VALUES = {"1": "100", "2": "50", "3": "0", "4": "7.5"}
+VALUES_SENT = [110.0, 40.0, 0.0, 5.0]
+
+
+def _sent(cells: list) -> bytes:
+    """A submission file of header id,y holding one cell per id 1, 2, ..., in order."""
+    return ("id,y\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells, start=1))).encode()
+
+
+def _scored(metric: str, content: bytes, solution: dict, columns=("id", "y")) -> float:
+    from fake_kaggle import score_submission
+
+    status, score, error = score_submission(content, solution, columns, metric)
+    assert status == "COMPLETE", error
+    return float(score)
+
+
+def test_the_fake_server_scores_every_metric_kit_supports():
+    from fake_kaggle import SCORED
+
+    from kit.task import METRICS
+
+    assert sorted(SCORED) == sorted(METRICS)
+
+
+@pytest.mark.parametrize(
+    ("metric", "oracle"),
+    [
+        ("balanced_accuracy", lambda skm, y, p: skm.balanced_accuracy_score(y, p)),
+        ("f1_micro", lambda skm, y, p: skm.f1_score(y, p, average="micro")),
+        ("f1_macro", lambda skm, y, p: skm.f1_score(y, p, average="macro")),
+        ("mcc", lambda skm, y, p: skm.matthews_corrcoef(y, p)),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")  # balanced accuracy's, of the miss "A"
+def test_a_label_metric_of_several_classes_is_scikit_learns_of_the_exact_strings(metric, oracle):
+    from sklearn import metrics as skm
+
+    expected = oracle(skm, list(LABELS.values()), LABELS_SENT)
+    assert _scored(metric, _sent(LABELS_SENT), LABELS) == round(expected, 5)
+    # "A" is not "a": a label written otherwise is a miss, as accuracy counts it
+    miss = ["A", *LABELS_SENT[1:]]
+    assert _scored(metric, _sent(miss), LABELS) == round(oracle(skm, list(LABELS.values()), miss), 5)
+    assert _scored(metric, _sent(miss), LABELS) < _scored(metric, _sent(LABELS_SENT), LABELS)
+
+
+def test_binary_f1_is_the_f1_of_the_larger_label():
+    from sklearn.metrics import f1_score
+
+    solution = {"1": "no", "2": "yes", "3": "yes", "4": "no", "5": "yes"}
+    sent = ["no", "yes", "no", "yes", "yes"]
+    expected = f1_score(list(solution.values()), sent, pos_label="yes")
+    assert _scored("f1", _sent(sent), solution) == round(expected, 5) == 0.66667
+
+
+def test_qwk_is_cohens_quadratic_kappa_of_whole_numbers_ordered_as_numbers_and_2_0_is_refused():
+    from fake_kaggle import score_submission
+    from sklearn.metrics import cohen_kappa_score
+
+    solution = {"1": "8", "2": "9", "3": "10", "4": "8", "5": "10", "6": "9"}
+    sent = ["8", "10", "10", "9", "10", "8"]
+    expected = cohen_kappa_score([8, 9, 10, 8, 10, 9], [8, 10, 10, 9, 10, 8], weights="quadratic")
+    assert _scored("qwk", _sent(sent), solution) == round(expected, 5)
+    # ordered as text, 10 would come before 8 and 9: a different (wrong) score
+    as_text = cohen_kappa_score(list(solution.values()), sent, weights="quadratic")
+    assert round(as_text, 5) != round(expected, 5)
+    status, score, error = score_submission(_sent(["8.0", *sent[1:]]), solution, ("id", "y"), "qwk")
+    assert (status, score) == ("ERROR", None) and "'8.0' is not a whole number" in error
+
+
+@pytest.mark.parametrize(
+    ("metric", "oracle"),
+    [
+        ("rmse", "root_mean_squared_error"),
+        ("rmsle", "root_mean_squared_log_error"),
+        ("mae", "mean_absolute_error"),
+        ("medae", "median_absolute_error"),
+        ("r2", "r2_score"),
+    ],
+)
+def test_a_metric_of_values_is_scikit_learns(metric, oracle):
+    from sklearn import metrics as skm
+
+    expected = getattr(skm, oracle)([float(v) for v in VALUES.values()], VALUES_SENT)
+    assert _scored(metric, _sent(VALUES_SENT), VALUES) == round(expected, 5)
+
+
+def test_mape_is_scikit_learns_fraction():
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    solution = {"1": "100", "2": "50", "3": "8"}
+    expected = mean_absolute_percentage_error([100, 50, 8], [110, 40, 6])
+    assert _scored("mape", _sent([110, 40, 6]), solution) == round(expected, 5) == round((0.1 + 0.2 + 0.25) / 3, 5)
+
+
+def test_smape_is_kaggles_percent_with_a_row_of_two_zeros_scoring_zero():
+    # |F - A| / ((|A| + |F|) / 2) row by row: 10 / 105, 10 / 45, 0 (both 0), 2.5 / 6.25
+    expected = 100 * (10 / 105 + 10 / 45 + 0 + 2.5 / 6.25) / 4
+    assert _scored("smape", _sent(VALUES_SENT), VALUES) == round(expected, 5)
+
+
+def test_map_at_3_is_kaggles_mean_average_precision_of_the_first_three_labels_named():
+    solution = {"1": "a", "2": "b", "3": "c", "4": "d", "5": "a", "6": "d", "7": "c"}
+    # ranks 1, 2, 3, unnamed; "a" named after a repeated "b" is still third; a fourth label is not scored; the true
+    # label named twice counts once
+    sent = ["a b c", "a b c", "a b c", "a b c", "b b a", "a b c d", "c c a"]
+    expected = (1 + 1 / 2 + 1 / 3 + 0 + 1 / 3 + 0 + 1) / 7
+    assert _scored("map_at_3", _sent(sent), solution) == round(expected, 5)
+
+
+@pytest.mark.parametrize("metric", ["roc_auc", "log_loss"])
+def test_a_multilabel_file_scores_the_mean_over_target_columns_whatever_their_order(metric):
+    from sklearn import metrics as skm
+
+    truth = {"p": [1, 0, 1, 0], "q": [0, 0, 1, 1]}
+    probs = {"p": [0.8, 0.3, 0.4, 0.35], "q": [0.2, 0.6, 0.7, 0.9]}
+    solution = {str(i): {t: str(truth[t][i - 1]) for t in truth} for i in range(1, 5)}
+    content = ("id,q,p\n" + "".join(f"{i},{probs['q'][i - 1]},{probs['p'][i - 1]}\n" for i in range(1, 5))).encode()
+    scorer = skm.roc_auc_score if metric == "roc_auc" else skm.log_loss
+    expected = (scorer(truth["p"], probs["p"]) + scorer(truth["q"], probs["q"])) / 2
+    assert _scored(metric, content, solution, ("id", "q", "p")) == round(expected, 5)
+
+
+@pytest.mark.parametrize(
+    ("metric", "content", "solution", "why"),
+    [
+        ("spearman", _sent(VALUES_SENT), VALUES, "cannot score metric 'spearman'"),  # never scored as something else
+        ("mcc", b"id,a,b,c\n" + b"".join(b"%d,0.2,0.3,0.5\n" % i for i in range(1, 7)), LABELS, "one prediction col"),
+        ("r2", _sent(["high", 40, 0, 5]), VALUES, "'high' is not a finite number"),
+        ("smape", _sent(["nan", 40, 0, 5]), VALUES, "'nan' is not a finite number"),
+        ("rmsle", _sent([-2, 40, 0, 5]), VALUES, "could not be scored by rmsle"),
+    ],
+)
+def test_a_file_the_metric_cannot_score_is_an_error_naming_why(metric, content, solution, why):
+    from fake_kaggle import score_submission
+
+    status, score, error = score_submission(content, solution, None, metric)
+    assert (status, score) == ("ERROR", None) and why in error

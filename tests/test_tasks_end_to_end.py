@@ -1,9 +1,11 @@
-"""Every kind of competition, end to end, as a user meets it: binary scored by ROC AUC, multiclass scored by
-log loss (one probability column per class) and by accuracy (one label column), and regression scored by
-RMSE. Each is a small competition built here from one of scikit-learn's bundled data sets, served by the
-fake Kaggle server (which scores with scikit-learn), and taken through `kit new` -> `kit cv` on the draft ->
-`kit fetch` -> `kit cv` -> `kit submission` -> `kit submit --wait`, whose public score must be the server's
-score of that very file, printed beside the CV score. Then the pre-flight check by task, and splits by task.
+"""Every kind of competition, end to end, as a user meets it: binary scored by ROC AUC; multiclass scored by
+log loss (one probability column per class), by accuracy and by MCC (one label column), by QWK (ordered classes
+that are numbers) and by MAP@3 (three labels ranked in one cell); regression scored by RMSE, by SMAPE (learned in
+log space) and by QWK (whole numbers); multilabel scored by log loss (one probability per target column). Each is
+a small competition built here from one of scikit-learn's bundled data sets, served by the fake Kaggle server
+(which scores with scikit-learn), and taken through `kit new` -> `kit cv` on the draft -> `kit fetch` -> `kit cv`
+-> `kit submission` -> `kit submit --wait`, whose public score must be the server's score of that very file,
+printed beside the CV score. Then the pre-flight check by task, and splits by task.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import REPO, shared_data
-from fake_kaggle import FakeKaggle, fake_kaggle_fixture, score_submission, zip_of  # noqa: F401 (the fixture)
+from fake_kaggle import FakeKaggle, Solution, fake_kaggle_fixture, score_submission, zip_of  # noqa: F401 (fixture)
 from test_kaggle import Run, one_error
 
 from kit import KitError
 from kit.cli import main
 from kit.competition import load_competition, read_csv, row_groups, target_tensor, task_of
 from kit.submission import check_submission
-from kit.task import make_task
+from kit.task import METRICS, make_task
 from kit.train import Training
 from kit.validation import Plan, split_indices
 
@@ -43,6 +45,14 @@ class Case:
     classes: tuple = ()  # the target's values by sklearn's class index; () for regression
     per_class: bool = False  # the sample submission holds one probability column per class
     sample: str = ""  # the sample submission's prediction cell (by default, the first class)
+    band: int = 0  # regression: the target as whole numbers, each value divided by this and rounded down (a rating)
+    flags: tuple = ()  # multilabel: the target columns, one per class by sklearn's class index, 1 where it is the class
+
+    @property
+    def kind(self) -> str:
+        if self.flags:
+            return "multilabel"
+        return "regression" if not self.classes else "binary" if len(self.classes) == 2 else "multiclass"
 
 
 CASES = {
@@ -52,32 +62,48 @@ CASES = {
         Case("wine-logloss", "wine", "cultivar", "log_loss", True, ("class_a", "class_b", "class_c"), True),
         Case("iris-accuracy", "iris", "species", "accuracy", False, ("setosa", "versicolor", "virginica")),
         Case("diabetes-rmse", "diabetes", "progression", "rmse", True),
+        # the other shapes a submission takes: labels scored otherwise than by accuracy, values in log space, ordered
+        # classes that are numbers (10 after 9, not before 8 as text sorts them), labels ranked in one cell
+        Case("wine-mcc", "wine", "cultivar", "mcc", True, ("class_a", "class_b", "class_c")),
+        Case("diabetes-smape", "diabetes", "progression", "smape", True),
+        Case("diabetes-qwk", "diabetes", "band", "qwk", True, band=10),  # 2 to 34: a regression of whole numbers
+        Case("wine-qwk", "wine", "grade", "qwk", True, ("8", "9", "10")),
+        Case("wine-map3", "wine", "cultivar", "map_at_3", True, ("class_a", "class_b", "class_c"), sample="class_a"),
+        Case("wine-flags", "wine", "cultivar", "log_loss", True, flags=("is_a", "is_b", "is_c")),  # multilabel
     )
 }
 
 
-def write_competition(case: Case, folder: Path) -> dict[str, str]:
+def write_competition(case: Case, folder: Path) -> Solution:
     """train.csv, test.csv and sample_submission.csv of the case in folder, with string ids; every third row
-    is a test row. Returns the solution: test id -> true value, as Kaggle holds it."""
+    is a test row. Returns the solution: test id -> true value (multilabel: {target: 0 or 1}), as Kaggle holds it."""
     from sklearn import datasets
 
     data = getattr(datasets, f"load_{case.dataset}")()
     y = [case.classes[int(t)] for t in data.target] if case.classes else [f"{t:g}" for t in data.target]
+    if case.band:
+        y = [str(int(t // case.band)) for t in data.target]
     ids = [f"{case.slug[:4]}-{i:04d}" for i in range(len(y))]
     features = [[f"{v:.6g}" for v in row] for row in data.data.tolist()]
     test_rows = [i for i in range(len(y)) if i % 3 == 0]
     train_rows = [i for i in range(len(y)) if i % 3]
+    if case.flags:
+        y = [[str(int(t == k)) for k in range(len(case.flags))] for t in data.target]
+    targets = list(case.flags) or [case.target]
     classes = sorted(case.classes)
-    header = ["id", *classes] if case.per_class else ["id", case.target]
+    header = ["id", *classes] if case.per_class else ["id", *targets]
     cells = ["0.333333"] * len(classes) if case.per_class else [case.sample or (classes or ["100"])[0]]
+    cells = ["0.5"] * len(case.flags) if case.flags else cells
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(
         folder / "train.csv",
-        ["id", *data.feature_names, case.target],
-        [[ids[i], *features[i], y[i]] for i in train_rows],
+        ["id", *data.feature_names, *targets],
+        [[ids[i], *features[i], *([y[i]] if not case.flags else y[i])] for i in train_rows],
     )
     _write_csv(folder / "test.csv", ["id", *data.feature_names], [[ids[i], *features[i]] for i in test_rows])
     _write_csv(folder / "sample_submission.csv", header, [[ids[i], *cells] for i in test_rows])
+    if case.flags:
+        return {ids[i]: dict(zip(case.flags, y[i])) for i in test_rows}
     return {ids[i]: y[i] for i in test_rows}
 
 
@@ -87,7 +113,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.write_text(out.getvalue())
 
 
-def serve(server: FakeKaggle, case: Case, folder: Path) -> dict[str, str]:
+def serve(server: FakeKaggle, case: Case, folder: Path) -> Solution:
     """Build the case's files in folder and let the fake server hold them, scoring by the case's metric."""
     solution = write_competition(case, folder)
     files = {name: (folder / name).read_bytes() for name in ("train.csv", "test.csv", "sample_submission.csv")}
@@ -125,13 +151,13 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     local(tmp_path, monkeypatch, capsys, "new", slug, "--data-dir", str(tmp_path / "download"), *metric)
     definition = tmp_path / "work" / "competitions" / f"{slug}.toml"
     drafted = tomllib.loads(definition.read_text())
-    kind = "regression" if not case.classes else "binary" if len(case.classes) == 2 else "multiclass"
+    kind = case.kind
     assert (drafted["task"], drafted["metric"]) == (kind, case.metric)
     assert ("a guess" in definition.read_text()) != case.given
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--data-dir", str(tmp_path / "download"), "--quiet")
     assert header_of(table)[:3] == ["model", case.metric, "folds"]
     assert "chosen epochs: full fit (each fold)" in table  # the draft chooses them by CV
-    assert f"split={'kfold' if kind == 'regression' else 'stratified'} 5 folds" in table
+    assert f"split={'stratified' if kind in ('binary', 'multiclass') else 'kfold'} 5 folds" in table
 
     # the user settles on a configuration in [run]; fetch, cv, submission and submit follow it
     assert drafted["training"] == {
@@ -150,7 +176,9 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     path = tmp_path / "work" / out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert (sidecar["task"], sidecar["metric"]) == (kind, case.metric)
-    assert sidecar.get("labels") == (sorted(case.classes) or None)
+    in_order = (lambda v: float(v)) if METRICS[case.metric].ordered else None  # qwk's classes: as numbers
+    assert sidecar.get("labels") == (sorted(case.classes, key=in_order) or None)
+    assert sidecar.get("targets") == (list(case.flags) or None)
     chosen = sidecar["chosen_epochs"]
     assert sorted(chosen) == ["deep", "linear", "nn"] and all(1 <= n <= 120 for n in chosen.values())
     header = path.read_text().splitlines()[0]
@@ -437,7 +465,7 @@ def test_the_readmes_definition_of_each_task_runs_on_its_test_competition(tmp_pa
     assert sorted(examples) == ["log_loss", "rmse", "roc_auc"]
     (tmp_path / "work").mkdir()
     for case in CASES.values():
-        if case.metric in examples:
+        if case.metric in examples and tomllib.loads(examples[case.metric])["task"] == case.kind:
             write_competition(case, tmp_path / case.slug)
             (tmp_path / f"{case.slug}.toml").write_text(examples[case.metric])
             args = ["cv", "-c", str(tmp_path / f"{case.slug}.toml"), "--data-dir", str(tmp_path / case.slug)]
