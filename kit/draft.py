@@ -56,8 +56,8 @@ CODES = range(3, 25)
 # along the values: scikit-learn's digits (8x8 pixels of 0-16, 1,198 training rows, the draft's folds and plan; the
 # ensemble) drafted 0.8681 with every pixel one-hot, 0.9007 with the 40 whose rates do so as numbers. Where the
 # target hardly moves along them (UNORDERED_SIGNAL), one-hot would spend a feature a value on noise: numbers too
-# (digits' 5 such pixels: 0.9624 -> 0.9691, its 0/1 features left 0/1; no draft of Titanic, Spaceship Titanic or
-# three 300,000-row synthetic sets holds one).
+# (digits' 5 such pixels: 0.9624 -> 0.9691, its 0/1 features left 0/1; no draft of the two shipped competitions
+# or of three 300,000-row synthetic sets holds one).
 LINE_VALUES = 5
 LINE_LEFT = 0.25
 # A number of 0 or more is drafted as log(1 + x) when its top 1 % lies 20 times past its median, or its skewness
@@ -741,7 +741,7 @@ def _recipe(
     # column far from zero (a year, a price around 5e4) into a sliver near 1, where Adam's steps move it little.
     # The 0/1 features are left 0/1 (as scikit-learn's one-hot encoder beside a standard scaler leaves them): drafts,
     # the ensemble, with them standardised and left 0/1: digits 0.9007 and 0.9624, Titanic 0.8148 and 0.8231 (5 folds x
-    # 3 repeats), Spaceship 0.7921 and 0.7928, a 300,000-row synthetic set 0.7186 and 0.7188.
+    # 3 repeats), an 8,693-row binary set 0.7921 and 0.7928, a 300,000-row synthetic set 0.7186 and 0.7188.
     lines.append(
         'scale = "standard_numbers"  # centre each number feature on its training mean, divide by its spread; '
         '0/1 features stay 0/1 ("standard": those too; "max": divide by the largest)'
