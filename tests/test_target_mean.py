@@ -198,7 +198,8 @@ def test_kit_new_drafts_a_many_level_category_as_its_target_rate_and_kit_cv_runs
     folder = shops(tmp_path / "data", target)
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "shops", folder)
     assert made in text.splitlines()
-    assert "shop" not in raw["recipes"]["base"].get("rare", {}) and "shop" not in raw["recipes"]["base"].get("one_hot", [])
+    base = raw["recipes"]["base"]
+    assert "shop" not in base.get("rare", {}) and "shop" not in base.get("one_hot", [])
     assert raw["recipes"]["base"]["numeric"][-len(features) :] == features  # features as drafted
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
