@@ -639,9 +639,9 @@ def _recipe(
                 "between any two: codes."
             )
         lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option)
-        if (
-            train[col].value_counts().median() < MANY_RARE_BELOW
-        ):  # a few rows a level: perhaps an id, such as a customer's
+        # a few rows a level for the typical row (not the typical level: 300 rare colours beside 13 common ones
+        # are no customer ids): perhaps an id, such as a customer's
+        if train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW:
             lines += [
                 f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",

@@ -460,6 +460,22 @@ def test_a_category_of_few_rows_a_level_is_drafted_as_its_count_with_a_hint_to_k
     assert "validation" not in raw
 
 
+def test_a_category_whose_rows_mostly_hold_common_levels_gets_no_hint_to_keep_its_rows_together(
+    tmp_path, monkeypatch, capsys
+):
+    # a car's colour: 5 common colours in 9 rows of 10, 200 rare shades of 1-2 rows each in the rest, so the median
+    # level has 1 row while the median row's colour has hundreds: a colour is no customer whose rows belong together
+    folder = tmp_path / "data"
+    folder.mkdir()
+    common = ["Black", "White", "Gray", "Silver", "Blue"]
+    colour = [common[i % 5] if i % 10 else f"Shade {i // 10 % 200}" for i in range(3000)]
+    rows = [[i, colour[i], i % 7, 1000 + 3.7 * (i % 97) + 50 * (colour[i] == "Black")] for i in range(3000)]
+    _write_split(folder, ["id", "ext_col", "size", "price"], rows, 2400)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "cars", folder)
+    assert "ext_col_rate" in raw["recipes"]["base"]["numeric"]  # many levels, drafted as its rate
+    assert "belong together" not in text and "validation" not in raw
+
+
 def orders(folder: Path) -> Path:
     """A regression of sales by an item, as whole numbers: item_id (40 items, each in 40 training rows) shifts the
     target by its own amount, unrelated to its number; age (60 values) and count (45 values) are amounts, and
