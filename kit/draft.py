@@ -131,6 +131,13 @@ SHORT_TEXT = 30  # characters, the median over the levels
 WORDS = 30
 WORDY = 3  # words a row, the median, for a text to be read as words
 MANY_RARE_BELOW = 30
+# Numbers with a unit inside a text ("172.0HP 1.6L 4 Cylinder Engine Gasoline Fuel") are features words lose ("172",
+# "0hp"): the draft comments an `extract` of each unit held by UNIT_ROWS of the rows with UNIT_VALUES distinct
+# numbers or more (a horsepower and a size, not "24V"), at most UNITS of them.
+UNIT_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([A-Za-z]{1,3})\b")
+UNIT_ROWS = 0.1
+UNIT_VALUES = 5
+UNITS = 3
 # A text column whose cells are numbers but for a few distinct tokens ("?", "n/a") in a few rows is numbers with
 # markers for gaps, not text: the draft names the tokens.
 FEW_TOKENS = 5  # distinct texts that are not numbers, at most
@@ -654,6 +661,22 @@ def _recipe(
     if skipped:
         lines.append(f"# Not used: {', '.join(skipped)}; `extract` or `split` can turn text into features.")
     told = []  # notes for the user, one sentence each
+    for col in train.columns:
+        if col in (id_col, target) or col not in test.columns or col in number:
+            continue
+        if pd.api.types.is_numeric_dtype(train[col]) or not (units := _unit_numbers(train[col])):
+            continue
+        news = {u: _new_name(f"{col}_{u}", train.columns) for u in units}
+        seen = ", ".join(f"{ex} in {share:.0%}" for ex, share in units.values())
+        pulls = ", ".join(
+            f"{new} = {{ from = {json.dumps(col)}, pattern = '(\\d+(?:\\.\\d+)?){u}\\b' }}" for u, new in news.items()
+        )
+        lines += [
+            f"# {col} holds numbers with a unit in its text ({seen} of rows); as numbers (a row without one a gap):",
+            f"# extract = {{ {pulls} }}",
+            f"# fill_median = {_list(list(news.values()))}, is_missing for its gaps, and each in numeric.",
+        ]
+        told.append(f"{col} holds numbers with units ({', '.join(units)}): its comment says how to extract them")
     for col, form in number.items():
         if form.get("missing"):
             tokens = ", ".join(json.dumps(t) for t in form["missing"])
@@ -666,9 +689,9 @@ def _recipe(
                 "between any two: codes."
             )
         lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option)
-        if (
-            train[col].value_counts().median() < MANY_RARE_BELOW
-        ):  # a few rows a level: perhaps an id, such as a customer's
+        # a few rows a level for the typical row (not the typical level: 300 rare colours beside 13 common ones
+        # are no customer ids): perhaps an id, such as a customer's
+        if train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW:
             lines += [
                 f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
@@ -972,6 +995,31 @@ def _along(series, y) -> str | None:
     if spread <= UNORDERED_SIGNAL * chance:
         return "flat"
     return "line" if left <= LINE_LEFT * spread else "codes"
+
+
+def _unit_numbers(series) -> dict:
+    """Numbers written with a unit inside a text column ("172.0HP 1.6L 4 Cylinder Engine"): unit -> (an example,
+    the share of rows holding it), for units in UNIT_ROWS of the rows or more with UNIT_VALUES distinct numbers or
+    more (a horsepower, not the "24V" of a few engines), most common first; as words they are noise ("0hp")."""
+    import numpy as np
+
+    from kit.values import text_codes
+
+    codes, names = text_codes(series)
+    rows = np.bincount(codes[codes >= 0], minlength=len(names))  # (n_distinct,) rows holding each text
+    found = {}  # unit -> [rows, numbers seen, first example]
+    for text, n in zip(names, rows):
+        for number, unit in {(m.group(1), m.group(2)) for m in UNIT_NUMBER.finditer(text)}:
+            seen = found.setdefault(unit, [0, set(), number + unit])
+            seen[0] += int(n)
+            seen[1].add(float(number))
+    total = max(int(rows.sum()), 1)
+    kept = [
+        (u, r / total, ex)
+        for u, (r, values, ex) in found.items()
+        if r >= UNIT_ROWS * total and len(values) >= UNIT_VALUES
+    ]
+    return {u: (ex, share) for u, share, ex in sorted(kept, key=lambda k: (-k[1], k[0]))[:UNITS]}
 
 
 def _wordy(series) -> bool:

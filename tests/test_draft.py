@@ -460,6 +460,52 @@ def test_a_category_of_few_rows_a_level_is_drafted_as_its_count_with_a_hint_to_k
     assert "validation" not in raw
 
 
+def test_a_category_whose_rows_mostly_hold_common_levels_gets_no_hint_to_keep_its_rows_together(
+    tmp_path, monkeypatch, capsys
+):
+    # a car's colour: 5 common colours in 9 rows of 10, 200 rare shades of 1-2 rows each in the rest, so the median
+    # level has 1 row while the median row's colour has hundreds: a colour is no customer whose rows belong together
+    folder = tmp_path / "data"
+    folder.mkdir()
+    common = ["Black", "White", "Gray", "Silver", "Blue"]
+    colour = [common[i % 5] if i % 10 else f"Shade {i // 10 % 200}" for i in range(3000)]
+    rows = [[i, colour[i], i % 7, 1000 + 3.7 * (i % 97) + 50 * (colour[i] == "Black")] for i in range(3000)]
+    _write_split(folder, ["id", "ext_col", "size", "price"], rows, 2400)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "cars", folder)
+    assert "ext_col_rate" in raw["recipes"]["base"]["numeric"]  # many levels, drafted as its rate
+    assert "belong together" not in text and "validation" not in raw
+
+
+def test_numbers_with_units_inside_a_text_get_a_commented_extract_that_reads_them(tmp_path, monkeypatch, capsys):
+    # a car's engine as Kaggle's used-car sets write it: a horsepower in half the rows, a size in litres in all,
+    # valves ("24V") in a few forms only; the words alone would make "172" and "0hp" flags
+    folder = tmp_path / "data"
+    folder.mkdir()
+    forms = ["{hp}.0HP {l}L 4 Cylinder Engine Gasoline Fuel", "{l}L V6 24V PDI DOHC Twin Turbo", "{l}L I4 16V GDI"]
+    engine = [forms[i % 3].format(hp=150 + i % 97, l=1.0 + i % 40 / 10) for i in range(3000)]
+    rows = [[i, engine[i], 1000 + 3.7 * (i % 97) + 20 * (i % 40)] for i in range(3000)]
+    _write_split(folder, ["id", "engine", "price"], rows, 2400)
+    _, text, err = new(tmp_path, monkeypatch, capsys, "cars", folder)
+    assert "engine holds numbers with units (L, HP): its comment says how to extract them" in err
+    pulls = next(line for line in text.splitlines() if line.startswith("# extract = "))
+    assert "engine_L" in pulls and "engine_HP" in pulls and "engine_V" not in pulls  # 2 valve counts: no feature
+    recipe = "\n".join(
+        [
+            "[recipes.units]",
+            pulls.removeprefix("# "),
+            'fill_median = ["engine_L", "engine_HP"]',
+            'numeric = ["engine_L", "engine_HP"]',
+            'scale = "none"',
+        ]
+    )
+    definition = tmp_path / "competitions" / "cars.toml"
+    definition.write_text(definition.read_text() + "\n" + recipe + "\n")
+    assert main(["recipe", "show", "-c", "cars", "--recipe", "units", "--data-dir", str(folder)]) == 0
+    shown = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert shown["engine_L"][2:] == ["1", "4.9"]  # min and max: the litres read as numbers
+    assert shown["engine_HP"][2:] == ["150", "246"]
+
+
 def orders(folder: Path) -> Path:
     """A regression of sales by an item, as whole numbers: item_id (40 items, each in 40 training rows) shifts the
     target by its own amount, unrelated to its number; age (60 values) and count (45 values) are amounts, and

@@ -98,6 +98,22 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     assert sidecar["inputs"]["train.csv"] == sums["train.csv"]
 
 
+def test_a_submission_that_replaces_an_earlier_one_of_its_name_says_so(titanic_dir, tmp_path, monkeypatch, capsys):
+    # the default name says recipe, models, split and seeds: a run with another learning rate writes over it
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    fast = ["--data-dir", str(titanic_dir), "--models", "linear", "--folds", "2", "--epochs", "3", "--quiet"]
+    assert main(["submission", *fast]) == 0
+    assert "replaced" not in capsys.readouterr().err  # a new file
+    assert main(["submission", *fast]) == 0
+    assert "replaced" not in capsys.readouterr().err  # the same bytes again
+    assert main(["submission", *fast, "--lr", "0.001"]) == 0
+    err = capsys.readouterr().err
+    assert ".csv replaced a file of the same name made with other settings or data" in err
+    assert "pass --out NAME.csv to keep each run's file" in err
+
+
 def _float_ids(data: Path) -> None:
     """test.csv with each PassengerId written 81.0 where gender_submission.csv writes 81."""
     lines = (data / "test.csv").read_text().splitlines(keepends=True)
