@@ -359,20 +359,22 @@ def write_submission(args) -> Path:
     out = _out_path(args, comp, spec, plan)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
-    # the default name holds the recipe, models, split and seeds, not the training (--lr, --epochs) or the data:
-    # another run of those writes over an earlier file of its name, which the user should hear of
-    before = out.read_bytes() if not args.out and out.is_file() else None
+    if not args.out:
+        # the default name holds the recipe, models, split and seeds, not the training (--lr, --epochs) or the data:
+        # a run of other settings or data gets a name of its own, and the earlier file stays as it was
+        from kit.competition import input_hashes
+        from kit.pipeline import run_config
+        from kit.submission import unclaimed_path
+
+        taken, out = out, unclaimed_path(out, run_config(spec, plan), input_hashes(comp, data_dir))
+        if out != taken:
+            print(f"kit: note: {taken} holds a run of other settings or data, so this one is {out.name}; pass "
+                  "--out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     _notes_on_training(plan, result)
-    if before is not None and out.read_bytes() != before:
-        print(
-            f"kit: note: {out} replaced a file of the same name made with other settings or data (runs.json keeps "
-            "its run); pass --out NAME.csv to keep each run's file",
-            file=sys.stderr,
-        )
     return out
 
 

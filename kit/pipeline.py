@@ -305,14 +305,15 @@ def run_facts(comp, spec, plan, data_dir: Path, result) -> dict:
         "git_commit": git_commit(),
         "competition": comp.slug,
         **result.task.describe(),
-        "config": {
-            "plan": asdict(plan),
-            "recipe": asdict(spec),
-            "models": {m: plan.settings(m) for m in plan.models},
-        },
+        "config": run_config(spec, plan),
         "cv": cv_summary,
         "inputs": input_hashes(comp, data_dir),
     }
+
+
+def run_config(spec, plan) -> dict:
+    """The configuration a sidecar records: the plan, the recipe and each model's resolved settings."""
+    return {"plan": asdict(plan), "recipe": asdict(spec), "models": {m: plan.settings(m) for m in plan.models}}
 
 
 def decimals(scores) -> int:

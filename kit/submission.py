@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import math
@@ -271,6 +272,23 @@ def read_sidecar(csv_path: Path) -> dict | None:
         return json.loads(side.read_text())
     except (OSError, ValueError):
         return None
+
+
+def unclaimed_path(out: Path, config: dict, inputs: dict) -> Path:
+    """`out`, unless a submission there was made with another configuration or from other input files: then
+    out's name with a short hash of this run's configuration and inputs, the same for the same run every time.
+
+    A default name says only the recipe, models, split and seeds, so another learning rate would otherwise write
+    over an earlier run's file (perhaps the one sent to Kaggle). A rerun of the same settings and data keeps the
+    name: its bytes are the same."""
+    made = read_sidecar(out) if out.exists() else None
+    if made is None:
+        return out  # nothing there, or not a submission (check_out_path refuses to replace that)
+    this = json.loads(json.dumps({"config": config, "inputs": inputs}))  # as the sidecar holds it: lists, not tuples
+    if {"config": made.get("config"), "inputs": made.get("inputs")} == this:
+        return out
+    digest = hashlib.sha256(json.dumps(this, sort_keys=True).encode()).hexdigest()[:8]
+    return out.with_name(f"{out.stem}-{digest}{out.suffix}")
 
 
 def git_commit() -> str | None:

@@ -98,20 +98,28 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     assert sidecar["inputs"]["train.csv"] == sums["train.csv"]
 
 
-def test_a_submission_that_replaces_an_earlier_one_of_its_name_says_so(titanic_dir, tmp_path, monkeypatch, capsys):
-    # the default name says recipe, models, split and seeds: a run with another learning rate writes over it
+def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_default_name(
+    titanic_dir, tmp_path, monkeypatch, capsys
+):
+    # the default name says recipe, models, split and seeds: another learning rate used to write over it
     from kit.cli import main
 
     monkeypatch.chdir(tmp_path)
     fast = ["--data-dir", str(titanic_dir), "--models", "linear", "--folds", "2", "--epochs", "3", "--quiet"]
+    folder = tmp_path / "submissions" / "titanic"
     assert main(["submission", *fast]) == 0
-    assert "replaced" not in capsys.readouterr().err  # a new file
-    assert main(["submission", *fast]) == 0
-    assert "replaced" not in capsys.readouterr().err  # the same bytes again
+    first = {p.name: p.read_bytes() for p in folder.glob("plus_*")}  # the CSV, its sidecar and plots
+    assert main(["submission", *fast]) == 0  # the same run again: the same name, the same bytes
+    assert "holds a run of other settings" not in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.glob("plus_*")} == first
     assert main(["submission", *fast, "--lr", "0.001"]) == 0
     err = capsys.readouterr().err
-    assert ".csv replaced a file of the same name made with other settings or data" in err
-    assert "pass --out NAME.csv to keep each run's file" in err
+    assert "holds a run of other settings or data, so this one is plus_linear_stratified2_seeds5-" in err
+    assert {p.name: p.read_bytes() for p in folder.glob("plus_*") if p.name in first} == first  # untouched
+    second = sorted(p.name for p in folder.glob("plus_*-*.csv"))
+    assert len(second) == 1
+    assert main(["submission", *fast, "--lr", "0.001"]) == 0  # that run again: its own name again
+    assert sorted(p.name for p in folder.glob("plus_*-*.csv")) == second
 
 
 def _float_ids(data: Path) -> None:
