@@ -3,7 +3,6 @@ so that both write byte-identical files from the same settings."""
 
 from __future__ import annotations
 
-import math
 import statistics
 import sys
 from dataclasses import asdict
@@ -33,6 +32,7 @@ from kit.submission import (
     submission_text,
     write_submission,
 )
+from kit.table import decimals
 from kit.validation import CVResult, cross_validate, fit_full
 
 
@@ -314,13 +314,6 @@ def run_facts(comp, spec, plan, data_dir: Path, result) -> dict:
 def run_config(spec, plan) -> dict:
     """The configuration a sidecar records: the plan, the recipe and each model's resolved settings."""
     return {"plan": asdict(plan), "recipe": asdict(spec), "models": {m: plan.settings(m) for m in plan.models}}
-
-
-def decimals(scores) -> int:
-    """Decimal places that show scores to about five significant digits: 4 for an accuracy (0.8485), 3 for an
-    RMSE of 55.218, none for one of 219,799 (four places there are noise, and they push the columns apart)."""
-    largest = max((abs(s) for s in scores if math.isfinite(s)), default=0.0)
-    return 4 if largest < 1 else max(0, 4 - int(math.floor(math.log10(largest))))
 
 
 def format_cv(comp, spec, plan, result) -> str:

@@ -15,7 +15,7 @@ from kit.competition import sha256_file
 from kit.fixes import worded
 from kit.paths import runs_path
 from kit.submission import write_atomic
-from kit.table import aligned
+from kit.table import aligned, decimals
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
@@ -158,8 +158,13 @@ def format_against_last(diff: dict, metric: str) -> str:
     when = diff["time"][:16].replace("T", " ") + " UTC" if diff["time"] else "an older kit"
     if not diff["changed"] and then == now:
         return f"the same configuration and CV score as the last CV ({when})"
-    models = [f"{m} {a:.4f} -> {b:.4f}" for m, (a, b) in diff["models"].items() if f"{a:.4f}" != f"{b:.4f}"]
-    line = f"against the last CV ({when}): {metric} {then:.4f} -> {now:.4f}, {diff['verdict']}"
+    places = decimals([then, now, *(s for pair in diff["models"].values() for s in pair)])  # 0.7168, 55.218, 44815
+    models = [
+        f"{m} {a:.{places}f} -> {b:.{places}f}"
+        for m, (a, b) in diff["models"].items()
+        if f"{a:.{places}f}" != f"{b:.{places}f}"
+    ]
+    line = f"against the last CV ({when}): {metric} {then:.{places}f} -> {now:.{places}f}, {diff['verdict']}"
     line += f" ({', '.join(models)})" if models else ""
     changed = "; ".join(diff["changed"]) or "nothing in the configuration (so the data, the definition or kit)"
     return f"{line}\n  changed: {changed}"

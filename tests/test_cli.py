@@ -290,7 +290,8 @@ def test_the_cv_table_names_the_epochs_chosen_for_the_full_fit_and_each_fold(
 def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned(scores, places):
     from types import SimpleNamespace
 
-    from kit.pipeline import decimals, format_cv
+    from kit.pipeline import format_cv
+    from kit.table import decimals
 
     assert decimals(scores) == places
     run = SimpleNamespace(

@@ -288,6 +288,19 @@ def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic
     assert "the same configuration and CV score as the last CV (" in capsys.readouterr().out
 
 
+def test_the_comparison_shows_scores_to_about_five_significant_digits():
+    """An RMSE of 44,815 was shown as 44815.4500 -> 45009.8831."""
+    from kit.report import format_against_last
+
+    diff = {"time": "2026-11-28T09:00:00+00:00", "ensemble": [44815.45, 45009.8831], "verdict": "worse",
+            "models": {"nn": [45100.2, 45300.7]}, "changed": ["recipe base -> plus"]}  # fmt: skip
+    assert format_against_last(diff, "rmse").splitlines()[0] == (
+        "against the last CV (2026-11-28 09:00 UTC): rmse 44815 -> 45010, worse (nn 45100 -> 45301)"
+    )
+    diff |= {"ensemble": [0.71684, 0.71862], "models": {}, "verdict": "better"}
+    assert "accuracy 0.7168 -> 0.7186, better" in format_against_last(diff, "accuracy")
+
+
 def test_what_changed_names_an_edited_recipe_epochs_patience_and_a_sample():
     from kit.report import RUN_DEFAULTS, what_changed
 
