@@ -131,6 +131,8 @@ SHORT_TEXT = 30  # characters, the median over the levels
 WORDS = 30
 WORDY = 3  # words a row, the median, for a text to be read as words
 MANY_RARE_BELOW = 30
+SEEN_TEST = 0.5  # the share of test rows whose value of a many-level column is seen in training, above which
+# its rows are no new customers to keep in one fold
 # Numbers with a unit inside a text ("172.0HP 1.6L 4 Cylinder Engine Gasoline Fuel") are features words lose ("172",
 # "0hp"): the draft comments an `extract` of each unit held by UNIT_ROWS of the rows with UNIT_VALUES distinct
 # numbers or more (a horsepower and a size, not "24V"), at most UNITS of them.
@@ -688,10 +690,16 @@ def _recipe(
                 f"# {col} holds whole numbers, but its target mean jumps between neighbouring values as much as "
                 "between any two: codes."
             )
-        lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option)
+        written = "whole numbers named as codes" if pd.api.types.is_numeric_dtype(train[col]) else "short texts"
+        lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option, written)
         # a few rows a level for the typical row (not the typical level: 300 rare colours beside 13 common ones
         # are no customer ids): perhaps an id, such as a customer's
-        if train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW:
+        seen = test[col].dropna().isin(set(train[col].dropna())).mean() if test[col].notna().any() else 0.0
+        if train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW and seen >= SEEN_TEST:
+            # the test rows are mostly of the training set's values (Playground's CustomerId): no new customers,
+            # so random folds score as the test will and a group split would score it lower than it is
+            lines.append(f"# {files['test']}'s rows hold {col} values seen in training ({seen:.0%}): random folds fit.")
+        elif train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW:
             lines += [
                 f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
@@ -1048,10 +1056,12 @@ def _many_levels(series) -> bool:
     return bool(shared >= SHARED_ROWS and short and not dates)
 
 
-def _category_note(col: str, levels: int, where: str | None, columns, option: str = "") -> list[str]:
+def _category_note(
+    col: str, levels: int, where: str | None, columns, option: str = "", written: str = "short texts"
+) -> list[str]:
     """Comment lines for a category with many levels: the steps that turn it into features, in the recipe's syntax
     (option: target_mean's options for the task), and where the line to uncomment is (see SHARED_ROWS); where None,
-    the draft uses its target rate."""
+    the draft uses its target rate; written: what its values are, as the note names them."""
     count = _new_name(f"{col}_count", columns)
     rate = _new_name(f"{col}_rate", columns)
     how = (
@@ -1060,7 +1070,7 @@ def _category_note(col: str, levels: int, where: str | None, columns, option: st
         else "Drafted as its level's target rate: each training row's from the other rows of its level."
     )
     return [
-        f"# {col}: a category of {levels:,} levels (short texts, most seen in several rows), not free text.",
+        f"# {col}: a category of {levels:,} levels ({written}, most seen in several rows), not free text.",
         f"# {how} Steps that fit it: one_hot with rare (its levels in fewer than N rows",
         f"# as one), count (how many training rows share its level: count = {{ {_key(count)} = {json.dumps(col)} }}),",
         "# target_mean (its level's target rate, or mean for a regression; the draft's pick where it wrote one):",

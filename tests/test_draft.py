@@ -703,3 +703,19 @@ def test_a_multiclass_whole_number_column_whose_class_rates_each_rise_or_fall_is
     assert base["one_hot"] == ["hour"]  # b's rate goes up and down twice: codes
     assert "# intensity: whole numbers with few values, but each class's rate only rises or only falls along" in text
     assert "# dial: whole numbers with few values, along which the target hardly moves beyond chance" in text
+
+
+def test_a_customer_number_the_test_rows_share_with_training_is_named_as_numbers_and_gets_no_hint_to_group_it(
+    tmp_path, monkeypatch, capsys
+):
+    # Playground's bank churn: an 8-digit CustomerId repeated over rows, and the test rows of the same customers, so
+    # random folds score as the test will; a group split would hold out customers the test set never holds out
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [[i, 15565701 + (i * 7) % 150, 30 + i % 40, int(i % 5 == 0)] for i in range(800)]  # 4 rows a customer
+    _write_split(folder, ["id", "CustomerId", "Age", "Exited"], rows, 600)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "churn", folder, "--metric", "roc_auc")
+    assert "CustomerId_rate" in raw["recipes"]["base"]["numeric"]
+    assert "# CustomerId: a category of 150 levels (whole numbers named as codes, most seen in several rows)" in text
+    assert "short texts" not in text and "belong together" not in text and "validation" not in raw
+    assert "# test.csv's rows hold CustomerId values seen in training (100%): random folds fit." in text
