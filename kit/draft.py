@@ -774,8 +774,8 @@ def _recipe(
     # the ensemble, with them standardised and left 0/1: digits 0.9007 and 0.9624, Titanic 0.8148 and 0.8231 (5 folds x
     # 3 repeats), an 8,693-row binary set 0.7921 and 0.7928, a 300,000-row synthetic set 0.7186 and 0.7188.
     lines.append(
-        'scale = "standard_numbers"  # centre each number feature on its training mean, divide by its spread; '
-        '0/1 features stay 0/1 ("standard": those too; "max": divide by the largest)'
+        'scale = "standard_numbers"  # centre each numeric feature on its training mean, divide by its spread; '
+        'one_hot and words features stay 0/1 ("standard": those too; "max": divide by the largest)'
     )
     if later := _later_dates(train, test, dates):
         col, (fit_end, test_start), block, gap, n_times = later
