@@ -695,11 +695,12 @@ def _recipe(
         # a few rows a level for the typical row (not the typical level: 300 rare colours beside 13 common ones
         # are no customer ids): perhaps an id, such as a customer's
         seen = test[col].dropna().isin(set(train[col].dropna())).mean() if test[col].notna().any() else 0.0
-        if train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW and seen >= SEEN_TEST:
+        few_a_level = train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW
+        if few_a_level and seen >= SEEN_TEST:
             # the test rows are mostly of the training set's values (Playground's CustomerId): no new customers,
             # so random folds score as the test will and a group split would score it lower than it is
             lines.append(f"# {files['test']}'s rows hold {col} values seen in training ({seen:.0%}): random folds fit.")
-        elif train[col].map(train[col].value_counts()).median() < MANY_RARE_BELOW:
+        elif few_a_level:
             lines += [
                 f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
