@@ -359,7 +359,7 @@ def write_submission(args) -> Path:
     out = _out_path(args, comp, spec, plan)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
-    if not args.out:
+    if not args.out and out.exists():
         # the default name holds the recipe, models, split and seeds, not the training (--lr, --epochs) or the data:
         # a run of other settings or data gets a name of its own, and the earlier file stays as it was
         from kit.competition import input_hashes
