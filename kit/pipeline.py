@@ -156,11 +156,11 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
         states = split["recipe_states"]
         fit_seconds = 0.0  # no model trained now
         models = {name: kept[name] for name in plan.models}
-    if kept and not quiet:
+    # said before the others train, so the wait is explained; when nothing trains, the table says it at once
+    if kept and to_train and not quiet:
         reused = ", ".join(name for name in plan.models if name in kept)
-        also = f"; {', '.join(to_train)} trained now" if to_train else ""
         print(f"kit: the CV of {reused} is reused from an earlier run of the same data, recipe, split and "
-              f"settings{also}", file=sys.stderr)  # fmt: skip
+              f"settings; {', '.join(to_train)} trained now", file=sys.stderr)  # fmt: skip
     if to_train == plan.models:  # every model trained now: the ensemble run_cv made is this one (2 s of a "select")
         combined = trained.ensemble
     else:
