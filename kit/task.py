@@ -133,6 +133,10 @@ def closest_metric(name: str) -> str | None:
     name = name.lower().replace("-", "_").replace(" ", "_")
     # Kaggle's Evaluation pages name the task too ("multi-class logarithmic loss"): the metric is what follows it
     name = re.sub(r"^(multi_?class|multi|binary|categorical)_(?=.)", "", name)
+    # and RMSLE in words ("root mean squared logarithmic error", "RMSE between the logarithm of the predicted value
+    # and the logarithm of the observed"), which difflib took to rmse ("rmse log") or to nothing
+    if re.search(r"rmse|mean_squared", name) and "log" in name:
+        return "rmsle"
     return METRIC_ALIASES.get(name) or next(iter(difflib.get_close_matches(name, METRICS, n=1)), None)
 
 

@@ -101,7 +101,11 @@ def test_a_metric_is_matched_in_any_case_on_the_command_line_and_in_a_definition
 
 @pytest.mark.parametrize(
     ("given", "fix"),
-    [("auc", "pass --metric roc_auc if that is the one you meant"), ("spearman", "pass --metric one of them")],
+    [
+        ("auc", "pass --metric roc_auc if that is the one you meant"),
+        ("spearman", "pass --metric one of them"),
+        ("root mean squared logarithmic error", "pass --metric rmsle if that is the one you meant"),
+    ],
 )
 def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_closest_and_nothing_is_written(
     given, fix, tmp_path, monkeypatch, capsys
@@ -719,3 +723,64 @@ def test_a_customer_number_the_test_rows_share_with_training_is_named_as_numbers
     assert "# CustomerId: a category of 150 levels (whole numbers named as codes, most seen in several rows)" in text
     assert "short texts" not in text and "belong together" not in text and "validation" not in raw
     assert "# test.csv's rows hold CustomerId values seen in training (100%): random folds fit." in text
+
+
+def house_prices(folder: Path, target) -> Path:
+    """A house-price competition: 400 training and 100 test rows of an area and a quality, the target
+    target(area, quality, noise) per row. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    area, quality, noise = rng.lognormal(7.2, 0.3, 500), rng.integers(1, 11, 500), rng.normal(0, 1, 500)
+    frame = pd.DataFrame({"Id": range(1, 501), "area": area.round(), "quality": quality})
+    frame["price"] = np.round(target(area, quality, noise), 2)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame[:400].to_csv(folder / "train.csv", index=False)
+    frame[400:].drop(columns="price").to_csv(folder / "test.csv", index=False)
+    frame[400:][["Id"]].assign(price=100000).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_a_guessed_metric_for_a_positive_right_skewed_target_is_rmsle_and_says_why(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    log_normal = house_prices(
+        tmp_path / "homes", lambda a, q, z: np.exp(11 + 0.1 * q + 0.5 * np.log(a / 1300) + 0.6 * z)
+    )
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "homes", log_normal)
+    assert (raw["task"], raw["metric"]) == ("regression", "rmsle")  # the models learn log(1 + price)
+    line = next(line for line in text.splitlines() if line.startswith("metric = "))
+    assert "a guess: price is 0 or more and right-skewed (skewness " in line and "set the metric" in line
+    assert "kit: note: metric rmsle is a guess: price is 0 or more and right-skewed" in err
+    assert 'set metric = "rmse"' in err
+    # a target near symmetric, or one below 0, keeps rmse; a metric given is the user's word
+    for work in ("b", "c", "d"):
+        (tmp_path / work).mkdir()
+    symmetric = house_prices(tmp_path / "flat", lambda a, q, z: 150000 + 10000 * q + 20000 * z)
+    raw, _, err = new(tmp_path / "b", monkeypatch, capsys, "flat", symmetric)
+    assert raw["metric"] == "rmse" and "rmsle" not in err
+    below = house_prices(tmp_path / "below", lambda a, q, z: np.exp(11 + 0.6 * z) - 30000)
+    raw, _, _ = new(tmp_path / "c", monkeypatch, capsys, "below", below)
+    assert raw["metric"] == "rmse"
+    raw, _, err = new(tmp_path / "d", monkeypatch, capsys, "homes", log_normal, "--metric", "rmse")
+    assert raw["metric"] == "rmse" and "guess" not in err
+
+
+def test_whole_numbers_mostly_0_with_every_other_value_rare_are_drafted_as_0_or_not_0_not_as_codes(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    n = 300
+    pool = [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 512, 648, 576, 0, 480, 0, 738, 0, 555, 0][i % 30]
+            for i in range(n)]  # fmt: skip
+    rows = pd.DataFrame({"id": range(n), "pool": [p if i < 30 or p == 0 else 0 for i, p in enumerate(pool)],
+                         "month": [1 + i % 12 for i in range(n)], "y": [float(i % 17) for i in range(n)]})  # fmt: skip
+    rows[:240].to_csv(folder / "train.csv", index=False)
+    rows[240:].drop(columns="y").to_csv(folder / "test.csv", index=False)
+    rows[240:][["id", "y"]].to_csv(folder / "sample_submission.csv", index=False)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pools", folder, "--metric", "rmse")
+    assert "pool" in raw["recipes"]["base"]["one_hot"] and raw["recipes"]["base"]["rare"]["pool"] == 10
+    comment = next(line for line in text.splitlines() if line.startswith("one_hot = ")).split("#", 1)[1]
+    assert "pool: mostly 0, each other value in fewer than 10 rows: a 0/1 of not 0" in comment
+    assert "month: whole numbers with few values, guessed to be codes" in comment  # a code stays a code

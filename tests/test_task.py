@@ -103,6 +103,12 @@ def test_regression_metrics_match_sklearn():
         ("binary_crossentropy", "log_loss"),
         ("area under the ROC curve", "roc_auc"),
         ("Matthews correlation coefficient", "mcc"),
+        # RMSLE in words, as House Prices' page words it: difflib took "rmse log" to rmse, which trains on the values
+        ("root mean squared logarithmic error", "rmsle"),
+        ("RMSE between the logarithm of the predicted value and the logarithm of the observed", "rmsle"),
+        ("rmse log", "rmsle"),
+        ("mean_squared_log_error", "rmsle"),
+        ("root mean squared error", "rmse"),
     ],
 )
 def test_an_unknown_metric_name_leads_to_the_metric_it_most_likely_means(name, closest):
