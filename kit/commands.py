@@ -15,7 +15,7 @@ from pathlib import Path
 from kit import KitError, paths
 from kit.competition import MODEL_NAMES
 from kit.fixes import worded
-from kit.task import STRATIFIED
+from kit.task import STRATIFIED, cuts_labels
 
 SEED_LIMIT = 2**32  # torch and scikit-learn take seeds 0 <= seed < 2**32
 
@@ -117,7 +117,8 @@ def _plan(args, here: bool = True):
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
-    cutpoints = comp.metric == "qwk" and comp.training.get("cutpoints", True)  # only qwk's labels are cut
+    # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
+    cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
     _check_device(args.device, here, getattr(args, "gpu", False))
     return Plan(
         models=models,

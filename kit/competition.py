@@ -189,7 +189,8 @@ class Training:
     patience: int = field(default=0, metadata={"min": 0})
     # the ensemble: "mean" of the models, or "select": weights chosen on the folds' predictions (kit.ensemble)
     ensemble: Literal["mean", "select"] = "mean"
-    # qwk: each label cut from a score by cut-points tuned on the folds' predictions (kit.cutpoints); false: rounded
+    # qwk, and a binary scored by f1, balanced_accuracy, mcc or f1_macro: each label cut from a score by cut-points
+    # (a binary's threshold) tuned on the folds' predictions (kit.cutpoints); false: rounded, or cut at 0.5
     cutpoints: bool = True
 
 

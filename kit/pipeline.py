@@ -260,7 +260,7 @@ def make_submission(
     test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
-    if result.ensemble.cutpoints is not None:  # qwk: the labels the cut-points chosen on every fold give
+    if result.ensemble.cutpoints is not None:  # the labels the cut-points chosen on every fold give
         from kit.cutpoints import labelled, ladder
 
         test_pred = labelled(task, test_pred, result.ensemble.cutpoints, ladder(task, y)[0])
@@ -344,12 +344,14 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
-    if getattr(result.ensemble, "cutpoints", None) is not None:  # qwk: fold scores of cut-points chosen elsewhere
+    if getattr(result.ensemble, "cutpoints", None) is not None:  # fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
-        lines.append(f"qwk cut-points (the full fit's; each fold's chosen on the other folds): {cuts}")
+        kind = result.task.kind
+        what = f"{comp.metric} threshold" if kind == "binary" else f"{comp.metric} cut-points"
+        lines.append(f"{what} (the full fit's; each fold's chosen on the other folds): {cuts}")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
-        plain = "each value rounded" if result.task.kind == "regression" else "the most probable class"
-        lines.append(f"without them ({plain}): {', '.join(rounded)}")
+        plain = {"regression": "each value rounded", "binary": "cut at 0.5"}.get(kind, "the most probable class")
+        lines.append(f"without {'it' if kind == 'binary' else 'them'} ({plain}): {', '.join(rounded)}")
     targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())

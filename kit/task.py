@@ -53,6 +53,10 @@ class Metric:
     # error, for a metric of absolute errors: squared error chases the outliers they forgive)
     loss: str = "task"
     ordered: bool = False  # its classes have an order, and a miss counts by how far apart they are (class_order)
+    # binary: its best cut of the positive class's probability is seldom 0.5 (F1 trades precision for recall, the
+    # others weigh the classes apart), so the labels are cut at a threshold tuned on out-of-fold rows (kit.cutpoints);
+    # accuracy's is 0.5 for calibrated probabilities, and tuning it would only fit noise
+    threshold: bool = False
 
     def score(self, pred, y) -> float:
         """The metric of predictions (in the task's form) against the target tensor."""
@@ -65,15 +69,15 @@ METRICS = {
     m.name: m
     for m in (
         Metric("accuracy", True, ("binary", "multiclass"), "label"),
-        Metric("balanced_accuracy", True, ("binary", "multiclass"), "label"),
-        Metric("f1", True, ("binary",), "label"),
+        Metric("balanced_accuracy", True, ("binary", "multiclass"), "label", threshold=True),
+        Metric("f1", True, ("binary",), "label", threshold=True),
         # micro F1 of one label a row is accuracy; macro F1 the mean of each class's F1
         Metric("f1_micro", True, ("binary", "multiclass"), "label"),
-        Metric("f1_macro", True, ("binary", "multiclass"), "label"),
-        Metric("mcc", True, ("binary", "multiclass"), "label"),  # Matthews correlation coefficient
+        Metric("f1_macro", True, ("binary", "multiclass"), "label", threshold=True),
+        Metric("mcc", True, ("binary", "multiclass"), "label", threshold=True),  # Matthews correlation coefficient
         # quadratic weighted kappa; a regression's values are rounded to whole numbers, its labels (an ordinal target
         # learned as a number, the common trick: the models' squared error counts a miss by its distance, as qwk does)
-        Metric("qwk", True, ("binary", "multiclass", "regression"), "label", ordered=True),
+        Metric("qwk", True, ("binary", "multiclass", "regression"), "label", ordered=True, threshold=True),
         # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
         Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
@@ -126,6 +130,15 @@ LOG_SPACE = ("mape", "smape")
 SUM_TOLERANCE = 0.01
 # How many labels a "ranked" cell names, best first: MAP@3's three.
 RANKED = 3
+
+
+def cuts_labels(kind: str, metric: str) -> bool:
+    """Whether a task's labels are cut from a score at cut-points tuned on out-of-fold rows (kit.cutpoints): qwk's
+    between ordered classes (a multiclass or a regression's whole numbers), a binary's threshold where its metric's
+    best one is seldom 0.5 (Metric.threshold)."""
+    if kind == "binary":
+        return METRICS[metric].threshold
+    return metric == "qwk" and kind in ("multiclass", "regression")
 
 
 def closest_metric(name: str) -> str | None:

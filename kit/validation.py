@@ -64,7 +64,7 @@ class Plan:
     patience: int = 0  # choosing epochs, stop once curves and loss have not improved for this many epochs; 0: never
     ensemble: str = "mean"  # "mean" of the models, or "select": weights chosen by CV (kit.ensemble)
     rows: int = 0  # a CV on this many training rows drawn at random (kit.pipeline.sample_rows); 0: every row
-    cutpoints: bool = False  # qwk: labels cut from a score by cut-points tuned on out-of-fold rows (kit.cutpoints)
+    cutpoints: bool = False  # labels cut from a score by cut-points tuned on out-of-fold rows (kit.cutpoints)
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
@@ -194,7 +194,7 @@ class ModelResult:
     chosen_epochs: int | None = None  # with choose_epochs: the epochs the full-data fit trains
     weights: dict | None = None  # the ensemble with weights chosen (kit.ensemble): model -> the full fit's weight
     fold_weights: list = field(default_factory=list)  # ... and per fold, model -> its weight there
-    cutpoints: list | None = None  # qwk with cut-points (kit.cutpoints): the full fit's, on the scores' scale
+    cutpoints: list | None = None  # labels cut (kit.cutpoints): the full fit's cut-points, on the scores' scale
     fold_cutpoints: list = field(default_factory=list)  # ... and per fold, chosen on the other folds
     rounded_scores: list = field(default_factory=list)  # ... and per fold, the score with rounding instead
 

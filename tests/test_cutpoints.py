@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,104 @@ def test_kit_cv_shows_the_cut_points_and_the_rounded_scores_and_a_metric_other_t
     path.write_text(path.read_text().replace('metric = "qwk"', 'metric = "accuracy"'))
     out = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--json"))
     assert "cutpoints" not in out["ensemble"] and "cut-points" not in json.dumps(out)
+
+
+# ---- a binary task's threshold ---------------------------------------------------------------------------------------
+
+BINARY_F1 = make_task("binary", "f1", ("0", "1"), ("id", "y"))
+
+
+def rare_positives(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(probabilities, 0/1 target): a positive class in about a fifth of the rows, its probabilities mostly below 0.5,
+    as a model trained on log loss gives them: F1 at 0.5 finds too few positives."""
+    gen = torch.Generator().manual_seed(seed)
+    latent = torch.randn(n, generator=gen, dtype=torch.float64)
+    y = (latent + 0.8 * torch.randn(n, generator=gen, dtype=torch.float64) > 0.9).double()
+    return torch.sigmoid(1.5 * latent - 1.8), y
+
+
+@pytest.mark.parametrize("metric", ["f1", "f1_macro", "balanced_accuracy", "mcc", "qwk"])
+def test_the_binary_search_scores_candidates_as_kit_metrics_does(metric):
+    import kit.metrics
+
+    gen = torch.Generator().manual_seed(2)
+    c = torch.randint(0, 30, (8, 2, 2), generator=gen).double()
+    c[0, 1] = 0  # no positive row: F1 has nothing to find, balanced accuracy one class
+    c[1, :, 1] = 0  # nothing given positive: MCC undefined
+    for matrix, value in zip(c, cutpoints.SCORERS[metric](c)):
+        y = torch.repeat_interleave(torch.arange(4) // 2, matrix.flatten().long())
+        given = torch.repeat_interleave(torch.arange(4) % 2, matrix.flatten().long()).double()
+        assert value.item() == pytest.approx(getattr(kit.metrics, metric)(given, y.double()), abs=1e-12)
+
+
+def test_a_binary_f1_task_cuts_at_a_threshold_below_one_half_where_positives_are_rare_and_scores_more():
+    score, y = rare_positives(3000, 0)
+    assert cutpoints.applies(BINARY_F1) and not cutpoints.applies(
+        make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    )
+    first, k = cutpoints.ladder(BINARY_F1, y)
+    assert cutpoints.midpoints(first, k) == [0.5]
+    (threshold,) = cutpoints.fit(score, y.long(), [0.5], "f1")
+    assert threshold < 0.45
+    tuned = cutpoints.labelled(BINARY_F1, score.float(), [threshold], first)
+    assert BINARY_F1.score(tuned, y) > BINARY_F1.score(score.float(), y) + 0.02
+    assert BINARY_F1.cells(tuned) == [["1" if p >= threshold else "0"] for p in score.tolist()]
+
+
+def test_each_binary_fold_s_threshold_is_chosen_on_the_other_folds_and_the_0_5_scores_are_kept():
+    score, y = rare_positives(800, 1)
+    folds = [(torch.tensor([], dtype=torch.long), torch.arange(f, 800, 4)) for f in range(4)]
+    result = ModelResult(score.float(), torch.zeros(1), [0.0] * 4, fold_preds=[score[v].float() for _, v in folds])
+    cutpoints.tune(result, y, folds, BINARY_F1)
+    assert result.rounded_scores == [BINARY_F1.score(score[v].float(), y[v]) for _, v in folds]
+    others = held_out_sets(4)[1]
+    rows = torch.cat([folds[g][1] for g in others])
+    chosen = cutpoints.fit(torch.cat([result.fold_preds[g] for g in others]), y[rows].long(), [0.5], "f1")
+    assert result.fold_cutpoints[1] == chosen
+    assert statistics.fmean(result.fold_scores) > statistics.fmean(result.rounded_scores)
+
+
+def _edible_competition(tmp_path: Path, metric: str, training: str = "") -> None:
+    """The mushroom playground (e/p, p the positive) scored by `metric`, in tmp_path/competitions/play.toml."""
+    write_playground(tmp_path / "data", "edible", n=400)
+    text = definition(
+        "play", "binary", metric, f'[recipes.base]\nnumeric = ["x1", "x2"]\none_hot = ["shade"]\n{training}'
+    )
+    text = text.replace('target = "y"', 'target = "edible"').replace('["id", "y"]', '["id", "edible"]')
+    (tmp_path / "competitions").mkdir(exist_ok=True)
+    (tmp_path / "competitions" / "play.toml").write_text(text)
+
+
+def test_a_binary_f1_submission_writes_labels_cut_at_the_threshold_chosen_on_every_fold(tmp_path, monkeypatch, capsys):
+    from kit import pipeline
+
+    _edible_competition(tmp_path, "f1")
+    seen = {}
+    fit_full = pipeline.fit_full
+
+    def recording(*args, **kwargs):
+        seen["test_pred"], state = fit_full(*args, **kwargs)
+        return seen["test_pred"], state
+
+    monkeypatch.setattr(pipeline, "fit_full", recording)
+    args = ("submission", "-c", "play", "--data-dir", "data", "--folds", "3", "--epochs", "30", "--quiet")
+    kit(tmp_path, monkeypatch, capsys, *args, "--out", "sub.csv")
+    sidecar = json.loads((tmp_path / "sub.json").read_text())
+    (threshold,) = sidecar["cv"]["ensemble"]["cutpoints"]
+    with open(tmp_path / "sub.csv", newline="") as f:
+        cells = [row["edible"] for row in csv.DictReader(f)]
+    assert cells == ["p" if p >= threshold else "e" for p in seen["test_pred"].double().tolist()]
+    assert sidecar["config"]["plan"]["cutpoints"] is True and "rounded" in sidecar["cv"]["ensemble"]
+    out = kit(tmp_path, monkeypatch, capsys, *args[:-1], "--out", "again.csv")  # the CV kept: chosen again alike
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "sub.csv").read_bytes()
+    out = kit(tmp_path, monkeypatch, capsys, "cv", *args[1:-1])
+    assert f"f1 threshold (the full fit's; each fold's chosen on the other folds): {threshold:.2f}" in out
+    assert "without it (cut at 0.5): linear 0." in out
+
+
+def test_cutpoints_false_cuts_a_binary_f1_task_at_one_half(tmp_path, monkeypatch, capsys):
+    _edible_competition(tmp_path, "f1", "\n[training]\ncutpoints = false\n")
+    args = ("submission", "-c", "play", "--data-dir", "data", "--folds", "3", "--epochs", "30", "--quiet")
+    kit(tmp_path, monkeypatch, capsys, *args, "--out", "half.csv")
+    sidecar = json.loads((tmp_path / "half.json").read_text())
+    assert "cutpoints" not in sidecar["cv"]["ensemble"] and sidecar["config"]["plan"]["cutpoints"] is False

@@ -784,3 +784,25 @@ def test_whole_numbers_mostly_0_with_every_other_value_rare_are_drafted_as_0_or_
     comment = next(line for line in text.splitlines() if line.startswith("one_hot = ")).split("#", 1)[1]
     assert "pool: mostly 0, each other value in fewer than 10 rows: a 0/1 of not 0" in comment
     assert "month: whole numbers with few values, guessed to be codes" in comment  # a code stays a code
+
+
+def posts(folder: Path) -> Path:
+    """Posts of 1,000 training rows: `post` holds 5 words every row says, one of 80 topics (12 or 13 rows each, more
+    than 1 % of the rows) that set the target, and a word of its own; `notes` 6 of 400 words (15 rows each) and one
+    of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(1200):
+        post = f"the cat sat on mat t{i % 80} u{i}"
+        notes = " ".join(f"n{(i * 6 + j) % 400}" for j in range(6)) + f" x{i}"
+        rows.append([i, post, notes, int(i % 80 < 30)])
+    return _write_split(folder, ["id", "post", "notes", "target"], rows, 1000)
+
+
+def test_free_text_is_drafted_with_every_word_held_by_1_percent_of_the_rows_within_30_to_300(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "posts", posts(tmp_path / "data"))
+    # post: its 5 common words and 80 topics, not the 30 commonest (which would hold 25 topics of 80); notes: capped
+    assert raw["recipes"]["base"]["words"] == {"post": 85, "notes": 300}
+    assert "a 0/1 feature per word in 1% of the training rows or more (30 to 300" in text
