@@ -216,7 +216,7 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     files = find_files(data_dir)
     train = _read(Path(data_dir) / files["train"], low_memory=False)
     test = _read(Path(data_dir) / files["test"], low_memory=False)  # all of it: a column may be empty
-    columns, id_col, target = _submission_columns(files, data_dir, train, test)
+    columns, id_col, target, row_ids = _submission_columns(files, data_dir, train, test)
     multilabel = isinstance(target, list)  # several two-valued target columns (see _submission_columns)
     values = [] if multilabel else sorted({_text(v) for v in train[target].dropna()})
     given = metric is not None
@@ -238,7 +238,16 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
         f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
         f"id = {json.dumps(id_col)}  # the id column of test.csv and the submission",
-        f"target = {json.dumps(target)}  # the column{'s' if multilabel else ''} to predict in train.csv",
+        *(
+            [
+                f"row_ids = {row_ids}  # {files['train']} and {files['test']} have no {id_col} column: a row's id is "
+                f"its row number, from {row_ids}, as {files['sample_submission']} numbers the test rows"
+            ]
+            if row_ids is not None
+            else []
+        ),
+        f"target = {json.dumps(target)}  # the column{'s' if multilabel else ''} to predict in train.csv"
+        + (f" (the submission writes it {columns[1]})" if not multilabel and columns[1] != target else ""),
         f'task = "{kind}"  # {why}: binary, multiclass, multilabel or regression',
         *_ordinal_alternative(kind, metric, values),
         f'metric = "{metric}"  # '
@@ -483,16 +492,22 @@ def _refuse_amounts(values: list[str], target: str, metric: str | None) -> None:
     raise KitError(f"{what}, more than any classification has classes; write the definition by hand.")
 
 
-def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[str], str, str | list[str]]:
-    """(submission columns, id column, target column or, multilabel, columns) from the sample submission, else
-    from train vs test."""
+def _submission_columns(files: dict, data_dir: Path, train, test):
+    """(submission columns, id column, target column or, multilabel, columns, the first row number when train and test
+    have no id column and the sample submission numbers the test rows instead, else None) from the sample
+    submission, else from train vs test."""
     only_in_train = [c for c in train.columns if c not in test.columns]
+    row_ids = None
     if "sample_submission" in files:
         columns = list(_read(Path(data_dir) / files["sample_submission"], nrows=0).columns)
         id_col = columns[0]
         target = columns[1] if len(columns) == 2 else (only_in_train[0] if len(only_in_train) == 1 else None)
+        if isinstance(target, str) and target not in train.columns:  # the sample's Label for train's label
+            target = next((c for c in only_in_train if str(c).lower() == target.lower()), target)
         if len(columns) > 2 and all(c in train.columns and train[c].nunique() == 2 for c in columns[1:]):
             target = columns[1:]  # each a yes/no target of train: a multilabel task
+        if id_col not in train.columns and id_col not in test.columns:
+            row_ids = _row_numbers(Path(data_dir) / files["sample_submission"], id_col, len(test))
     else:
         id_col = train.columns[0]
         target = only_in_train[0] if len(only_in_train) == 1 else None
@@ -502,9 +517,22 @@ def _submission_columns(files: dict, data_dir: Path, train, test) -> tuple[list[
             f"cannot tell the target column of {files['train']} (columns only in train: {only_in_train}); "
             "write the definition by hand."
         )
-    if id_col not in train.columns or id_col not in test.columns:
-        raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}.")
-    return columns, id_col, target
+    if row_ids is None and (id_col not in train.columns or id_col not in test.columns):
+        numbered = " and the sample's ids are not the test rows' numbers" if id_col not in test.columns else ""
+        raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}{numbered}.")
+    return columns, id_col, target, row_ids
+
+
+def _row_numbers(path: Path, id_col: str, test_rows: int) -> int | None:
+    """The first of the sample submission's ids when they number the test rows in order (0, 1, 2, ... or 1, 2, 3,
+    ...), one per row of the test file; else None."""
+    import numpy as np
+
+    ids = _read(path, usecols=[id_col], dtype=str)[id_col]
+    for start in (1, 0):
+        if len(ids) == test_rows and (ids.to_numpy() == np.arange(start, start + test_rows).astype(str)).all():
+            return start
+    return None
 
 
 def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) -> bool:
