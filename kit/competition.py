@@ -557,7 +557,10 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
 def with_row_ids(comp: Competition, frame, path: Path):
     """`frame` with its id column made of the row numbers, as text (comp.row_ids, comp.row_ids + 1, ...), when the
     definition says the files have none ([row_ids]); else `frame` itself."""
+    import warnings
+
     import numpy as np
+    import pandas as pd
 
     if comp.row_ids is None:
         return frame
@@ -566,7 +569,9 @@ def with_row_ids(comp: Competition, frame, path: Path):
             f"{path} has a column {comp.id}, and row_ids says its rows are numbered instead; drop row_ids from "
             "the definition to use the column."
         )
-    frame.insert(0, comp.id, np.arange(comp.row_ids, comp.row_ids + len(frame)).astype(str).astype(object))
+    with warnings.catch_warnings():  # a frame of many columns: see kit.recipe._run_steps
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        frame.insert(0, comp.id, np.arange(comp.row_ids, comp.row_ids + len(frame)).astype(str).astype(object))
     return frame
 
 
@@ -689,9 +694,13 @@ def _infinite_cells(frame, columns: list[str]):
     def infinite(column) -> np.ndarray:  # (n,) bool
         return np.isinf(pd.to_numeric(column, errors="coerce").astype("float64").to_numpy())
 
-    cells = np.zeros((len(frame), len(columns)), dtype=bool)
+    # columns first, so that each column's answer is one contiguous write (strided, they took 4.4 s of a 42,000-row,
+    # 784-column file's 10.9 s check on a loaded 2-core machine)
+    cells = np.zeros((len(columns), len(frame)), dtype=bool).T  # (n_rows, n_columns)
     for j, col in enumerate(columns):
         column = frame[col]
+        if pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue  # whole numbers hold no inf: nothing to read (the pixels of an image, 784 columns)
         if pd.api.types.is_numeric_dtype(column):
             cells[:, j] = infinite(column)
         else:

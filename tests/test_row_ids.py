@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from kit import KitError
+from kit import KitError, competition
 from kit.cli import main
-from kit.competition import load_competition
+from kit.competition import load_competition, with_row_ids
 from kit.submit import preflight
 
 FAST = ["--models", "linear", "--folds", "2", "--epochs", "2", "--seeds", "1", "--quiet"]
@@ -113,3 +115,20 @@ def test_row_ids_is_0_or_1(tmp_path):
     )
     with pytest.raises(KitError, match="row_ids must be at most 1, not 2"):
         load_competition(str(path))
+
+
+@pytest.mark.filterwarnings("error::pandas.errors.PerformanceWarning")
+def test_a_wide_file_is_numbered_without_pandas_warning_of_its_many_columns(tmp_path):
+    folder = numbered(tmp_path / "data")
+    path = folder / "wide.csv"
+    pd.DataFrame({f"pixel{i}": [0, i] for i in range(150)}).to_csv(path, index=False)
+    comp = replace(load_competition_of(tmp_path, folder), files={"train": "train.csv", "test": "wide.csv"})
+    assert competition.test_ids(comp, folder) == ["1", "2"]
+    assert with_row_ids(comp, pd.read_csv(path), path)["ImageId"].tolist() == ["1", "2"]
+
+
+def load_competition_of(tmp_path: Path, folder: Path):
+    """The definition `kit new` drafts for the files in folder, loaded."""
+    code = main(["new", "digits", "--data-dir", str(folder), "--out", str(tmp_path / "digits.toml")])
+    assert code == 0
+    return load_competition(str(tmp_path / "digits.toml"))
