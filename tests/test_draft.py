@@ -719,3 +719,38 @@ def test_a_customer_number_the_test_rows_share_with_training_is_named_as_numbers
     assert "# CustomerId: a category of 150 levels (whole numbers named as codes, most seen in several rows)" in text
     assert "short texts" not in text and "belong together" not in text and "validation" not in raw
     assert "# test.csv's rows hold CustomerId values seen in training (100%): random folds fit." in text
+
+
+def pages(folder: Path) -> Path:
+    """Pixels on a page: ink is 0 in 70 % of rows and 1-255 elsewhere (no long tail above 0), spend is 0 in 65 % and
+    log-normal elsewhere (money), edge is 0 but in 12 rows of 4 values (a pixel at the page's edge). Returns the
+    folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 3600
+    digit = rng.integers(0, 3, n)
+    ink = np.where(rng.random(n) < 0.3, rng.integers(1, 256, n), 0)
+    spend = np.where(rng.random(n) < 0.35, rng.lognormal(6, 1.5, n).round(), 0)
+    edge = np.zeros(n, dtype=int)
+    edge[rng.choice(n, 12, replace=False)] = rng.integers(1, 5, 12)
+    frame = pd.DataFrame({"id": range(n), "ink": ink, "spend": spend, "edge": edge, "digit": digit})
+    return _first_3000_train(frame, folder)
+
+
+def test_numbers_that_are_0_in_most_rows_are_logs_only_when_their_values_above_0_are_long_tailed(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pages", pages(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert base["log1p"] == {"Logspend": "spend"}  # money that most rows leave at 0: logs still
+    assert "ink" in base["numeric"]  # a pixel's ink, 1 to 255 on a 0 page: a number as it is
+
+
+def test_whole_numbers_of_few_values_all_but_one_of_them_rare_are_numbers_not_codes(tmp_path, monkeypatch, capsys):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pages", pages(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert "edge" in base["numeric"] and "one_hot" not in base  # one-hot would pool 1-4 into one 0/1 feature
+    assert "# edge: whole numbers with few values, each but one in fewer than 10 rows: numbers, not codes" in text
+    fast = ["cv", "-c", "pages", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
+    assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
