@@ -74,7 +74,7 @@ SKEWED = 2.0
 # A number that is 0 in most rows has 0 as its median, so the test above took any such column as long-tailed: 393 of
 # the 784 pixels of a 42,000-row digit set (ink of 1 to 255 on a 0 page), whose values above 0 lie 1.3 to 3.6 times
 # their median at their top 1 % (skewness -0.9 to 1.9). There the values above 0 are judged: a spend that most rows
-# leave at 0 is long-tailed in them too (Spaceship Titanic's five: skewness 4.0 to 8.5, still drafted as logs).
+# leave at 0 is long-tailed in them too (the five spends of the second shipped competition: skewness 4.0 to 8.5, still logs).
 # On the digit set (5 folds) the nn with the 393 as numbers 0.9836 against 0.9828 as logs: the same within the folds'
 # spread, for a recipe of half the steps.
 # A number drafted as it is gets `clip` (kept within its 1 % and 99 % quantiles) when a value lies further past
@@ -249,7 +249,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         "# Every value below is a starting point: check the task, the metric and the recipe.",
         f'slug = "{slug}"  # the competition\'s name on Kaggle: kaggle.com/competitions/{slug}',
         f'title = "{slug.replace("-", " ").title()}"  # shown in reports and as the notebook\'s title',
-        f"id = {json.dumps(id_col)}  # the id column of test.csv and the submission",
+        f"id = {json.dumps(id_col)}  # the id column of "
+        + ("the submission" if row_ids is not None else "test.csv and the submission"),
         *(
             [
                 f"row_ids = {row_ids}  # {files['train']} and {files['test']} have no {id_col} column: a row's id is "

@@ -55,6 +55,7 @@ def test_kit_new_drafts_row_ids_when_the_sample_numbers_the_test_rows_and_the_ta
     raw, text = draft(tmp_path, monkeypatch, capsys, numbered(tmp_path / "data"))
     assert (raw["id"], raw["row_ids"], raw["target"]) == ("ImageId", 1, "label")
     assert raw["submission"]["columns"] == ["ImageId", "Label"]
+    assert 'id = "ImageId"  # the id column of the submission\n' in text
     assert "train.csv and test.csv have no ImageId column: a row's id is its row number, from 1" in text
     assert "(the submission writes it Label)" in text
 
