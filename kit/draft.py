@@ -74,7 +74,8 @@ SKEWED = 2.0
 # A number that is 0 in most rows has 0 as its median, so the test above took any such column as long-tailed: 393 of
 # the 784 pixels of a 42,000-row digit set (ink of 1 to 255 on a 0 page), whose values above 0 lie 1.3 to 3.6 times
 # their median at their top 1 % (skewness -0.9 to 1.9). There the values above 0 are judged: a spend that most rows
-# leave at 0 is long-tailed in them too (the five spends of the second shipped competition: skewness 4.0 to 8.5, still logs).
+# leave at 0 is long-tailed in them too (the five spends of the second shipped competition: skewness 4.0 to 8.5,
+# still logs).
 # On the digit set (5 folds) the nn with the 393 as numbers 0.9836 against 0.9828 as logs: the same within the folds'
 # spread, for a recipe of half the steps.
 # A number drafted as it is gets `clip` (kept within its 1 % and 99 % quantiles) when a value lies further past
