@@ -53,6 +53,7 @@ class Competition:
     extra: tuple = ()  # [files] extra: CSVs of more training rows (a Playground's original set), never validated
     extra_labels: dict = field(default_factory=dict)  # [extra] labels: an extra file's target value -> train's
     extra_dataset: str = ""  # [extra] dataset: the Kaggle dataset (owner/name) the extra files come from
+    row_ids: int | None = None  # train and test have no id column: a row's id is its row number, from this
 
     @property
     def targets(self) -> tuple:
@@ -226,6 +227,9 @@ class Definition:
     files: Files = field(metadata={"section": True})
     recipes: dict[Name, RecipeTable] = field(metadata={"section": True, "min_len": 1})
     title: str = None  # default: the slug
+    # train and test have no id column: each row's id is its row number in its file counting from this (0 or 1),
+    # as a sample submission that numbers the test rows 1, 2, 3, ... writes it
+    row_ids: int = field(default=None, metadata={"min": 0, "max": 1})
     task: Literal[TASKS] = "binary"
     metric: Literal[tuple(METRICS)] = None  # default: accuracy for classification, rmse for regression
     recipe: Name = None  # the recipe used when --recipe is not given; default: the first of [recipes]
@@ -340,6 +344,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         extra=extra,
         extra_labels=dict(raw.get("extra", {}).get("labels", {})),
         extra_dataset=raw.get("extra", {}).get("dataset", ""),
+        row_ids=raw.get("row_ids"),
     )
 
 
@@ -536,8 +541,9 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     """
     inputs = recipe.input_columns()
     train_path, test_path = data_file(comp, data_dir, "train"), data_file(comp, data_dir, "test")
-    train = read_csv(train_path, [comp.id, *comp.targets, *inputs], comp.id)
-    test = read_csv(test_path, [comp.id, *inputs], comp.id)
+    ids = [] if comp.row_ids is not None else [comp.id]  # numbered by with_row_ids instead
+    train = with_row_ids(comp, read_csv(train_path, [*ids, *comp.targets, *inputs], comp.id), train_path)
+    test = with_row_ids(comp, read_csv(test_path, [*ids, *inputs], comp.id), test_path)
     for name, frame in (("train", train), ("test", test)):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
@@ -547,6 +553,36 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     for frame, path in ((train, train_path), (test, test_path)):
         refuse_infinite(frame, path, inputs, comp.id, 'or add infinite = "missing" to the recipe to read them as gaps')
     return with_extra_rows(comp, data_dir, recipe, train), test
+
+
+def with_row_ids(comp: Competition, frame, path: Path):
+    """`frame` with its id column made of the row numbers, as text (comp.row_ids, comp.row_ids + 1, ...), when the
+    definition says the files have none ([row_ids]); else `frame` itself."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    if comp.row_ids is None:
+        return frame
+    if comp.id in frame.columns:  # two sources of ids: which one Kaggle scores by is not for kit to guess
+        raise KitError(
+            f"{path} has a column {comp.id}, and row_ids says its rows are numbered instead; drop row_ids from "
+            "the definition to use the column."
+        )
+    with warnings.catch_warnings():  # a frame of many columns: see kit.recipe._run_steps
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        frame.insert(0, comp.id, np.arange(comp.row_ids, comp.row_ids + len(frame)).astype(str).astype(object))
+    return frame
+
+
+def test_ids(comp: Competition, data_dir: Path) -> list[str]:
+    """The test file's ids as text: its id column, or, numbered by row ([row_ids]), its row numbers."""
+    path = data_file(comp, data_dir, "test")
+    if comp.row_ids is None:
+        return read_csv(path, [comp.id], comp.id)[comp.id].tolist()
+    first = read_csv(path, [], comp.id, usecols=[0])  # the rows are counted, one column is enough
+    return with_row_ids(comp, first, path)[comp.id].tolist()
 
 
 # Ids of the extra files' rows: extra:<file>:<line>. No competition row may have one (read_train_test refuses it),
@@ -659,9 +695,13 @@ def _infinite_cells(frame, columns: list[str]):
     def infinite(column) -> np.ndarray:  # (n,) bool
         return np.isinf(pd.to_numeric(column, errors="coerce").astype("float64").to_numpy())
 
-    cells = np.zeros((len(frame), len(columns)), dtype=bool)
+    # columns first, so that each column's answer is one contiguous write (strided, they took 4.4 s of a 42,000-row,
+    # 784-column file's 10.9 s check on a loaded 2-core machine)
+    cells = np.zeros((len(columns), len(frame)), dtype=bool).T  # (n_rows, n_columns)
     for j, col in enumerate(columns):
         column = frame[col]
+        if pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue  # whole numbers hold no inf: nothing to read (the pixels of an image, 784 columns)
         if pd.api.types.is_numeric_dtype(column):
             cells[:, j] = infinite(column)
         else:

@@ -65,12 +65,11 @@ def training_targets(comp, data_dir: Path, ids: list[str]) -> list[list[str]]:
     """Each training row's target cells exactly as the training file writes them (1, not 1.0), in file order."""
     import pandas as pd
 
-    from kit.competition import data_file
+    from kit.competition import data_file, with_row_ids
 
     wanted = {comp.id, *comp.targets}
-    frame = pd.read_csv(
-        data_file(comp, data_dir, "train"), dtype=str, keep_default_na=False, usecols=wanted.__contains__
-    )
+    path = data_file(comp, data_dir, "train")
+    frame = with_row_ids(comp, pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted.__contains__), path)
     if frame[comp.id].tolist() != ids:  # the file changed under the run
         raise KitError(f"{comp.files['train']} changed while kit read it; run again.")
     return frame[list(comp.targets)].values.tolist()

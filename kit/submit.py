@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from kit import KitError, ledger
-from kit.competition import Competition, data_file, read_csv, read_task, sha256_file
+from kit.competition import Competition, read_task, sha256_file, test_ids
 from kit.kaggle_client import SentError
 from kit.paths import notebook_output_dir
 from kit.submission import check_sample_ids, check_submission, interrupts_deferred, ranked_shortfall, read_sidecar
@@ -54,10 +54,10 @@ def preflight(comp: Competition, path: Path, data_dir: Path) -> str:
     except UnicodeDecodeError:
         raise KitError(f"{path} is not UTF-8 text; write the submission as a plain CSV.") from None
     task = read_task(comp, data_dir)
-    test = read_csv(data_file(comp, data_dir, "test"), [comp.id], comp.id)
+    ids = test_ids(comp, data_dir)
     try:
-        check_sample_ids(comp, data_dir, test[comp.id].tolist())
-        check_submission(comp, task, text, test[comp.id].tolist())
+        check_sample_ids(comp, data_dir, ids)
+        check_submission(comp, task, text, ids)
     except KitError as e:
         raise KitError(f"{path.name} was not sent: {e}", e.fix, **e.values) from None
     if note := ranked_shortfall(task, text):

@@ -139,6 +139,15 @@ def test_infinite_cells_read_each_distinct_value_as_the_whole_column_reads_it(ce
         assert _infinite_cells(frame, ["x", "n"]).tolist() == [[bool(v), False] for v in whole]
 
 
+def test_whole_number_columns_are_not_read_again_for_inf(monkeypatch):
+    read = []
+    to_numeric = pd.to_numeric
+    monkeypatch.setattr(pd, "to_numeric", lambda column, **kw: read.append(column.name) or to_numeric(column, **kw))
+    frame = pd.DataFrame({"pixel0": [0, 255, 3], "flag": [True, False, True], "x": [0.5, np.inf, 1.0]})
+    assert _infinite_cells(frame, ["pixel0", "flag", "x"]).tolist() == [[False] * 3, [False, False, True], [False] * 3]
+    assert read == ["x"]  # 784 pixel columns of whole numbers cost nothing
+
+
 def test_an_inf_among_the_levels_of_a_text_column_is_refused_naming_its_row(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text("id,Colour,Size\n1,red,2\n2,blue,3\n3,inf,4\n4,red,-inf\n5,-Infinity,5\n")

@@ -766,9 +766,7 @@ def test_a_guessed_metric_for_a_positive_right_skewed_target_is_rmsle_and_says_w
     assert raw["metric"] == "rmse" and "guess" not in err
 
 
-def test_whole_numbers_mostly_0_with_every_other_value_rare_are_drafted_as_0_or_not_0_not_as_codes(
-    tmp_path, monkeypatch, capsys
-):
+def test_whole_numbers_mostly_0_with_every_other_value_rare_are_numbers_not_codes(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "pools"
     folder.mkdir()
     n = 300
@@ -780,9 +778,10 @@ def test_whole_numbers_mostly_0_with_every_other_value_rare_are_drafted_as_0_or_
     rows[240:].drop(columns="y").to_csv(folder / "test.csv", index=False)
     rows[240:][["id", "y"]].to_csv(folder / "sample_submission.csv", index=False)
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "pools", folder, "--metric", "rmse")
-    assert "pool" in raw["recipes"]["base"]["one_hot"] and raw["recipes"]["base"]["rare"]["pool"] == 10
+    # one-hot would pool a pool's rare areas into one 0/1 feature: the area itself says more
+    assert "pool" in raw["recipes"]["base"]["numeric"] and "pool" not in raw["recipes"]["base"]["one_hot"]
+    assert "# pool: whole numbers with few values, each but one in fewer than 10 rows: numbers, not codes" in text
     comment = next(line for line in text.splitlines() if line.startswith("one_hot = ")).split("#", 1)[1]
-    assert "pool: mostly 0, each other value in fewer than 10 rows: a 0/1 of not 0" in comment
     assert "month: whole numbers with few values, guessed to be codes" in comment  # a code stays a code
 
 
@@ -806,3 +805,38 @@ def test_free_text_is_drafted_with_every_word_held_by_1_percent_of_the_rows_with
     # post: its 5 common words and 80 topics, not the 30 commonest (which would hold 25 topics of 80); notes: capped
     assert raw["recipes"]["base"]["words"] == {"post": 85, "notes": 300}
     assert "a 0/1 feature per word in 1% of the training rows or more (30 to 300" in text
+
+
+def pages(folder: Path) -> Path:
+    """Pixels on a page: ink is 0 in 70 % of rows and 1-255 elsewhere (no long tail above 0), spend is 0 in 65 % and
+    log-normal elsewhere (money), edge is 0 but in 12 rows of 4 values (a pixel at the page's edge). Returns the
+    folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 3600
+    digit = rng.integers(0, 3, n)
+    ink = np.where(rng.random(n) < 0.3, rng.integers(1, 256, n), 0)
+    spend = np.where(rng.random(n) < 0.35, rng.lognormal(6, 1.5, n).round(), 0)
+    edge = np.zeros(n, dtype=int)
+    edge[rng.choice(n, 12, replace=False)] = rng.integers(1, 5, 12)
+    frame = pd.DataFrame({"id": range(n), "ink": ink, "spend": spend, "edge": edge, "digit": digit})
+    return _first_3000_train(frame, folder)
+
+
+def test_numbers_that_are_0_in_most_rows_are_logs_only_when_their_values_above_0_are_long_tailed(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pages", pages(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert base["log1p"] == {"Logspend": "spend"}  # money that most rows leave at 0: logs still
+    assert "ink" in base["numeric"]  # a pixel's ink, 1 to 255 on a 0 page: a number as it is
+
+
+def test_whole_numbers_of_few_values_all_but_one_of_them_rare_are_numbers_not_codes(tmp_path, monkeypatch, capsys):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pages", pages(tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert "edge" in base["numeric"] and "one_hot" not in base  # one-hot would pool 1-4 into one 0/1 feature
+    assert "# edge: whole numbers with few values, each but one in fewer than 10 rows: numbers, not codes" in text
+    fast = ["cv", "-c", "pages", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
+    assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged

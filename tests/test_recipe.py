@@ -459,3 +459,17 @@ def test_what_a_state_holds_per_training_row_is_counted_for_records_and_the_stat
     assert slim == {"fit_ids_kept": 3, "target_mean": {"r": {"prior": 0.5, "groups": {"k": 1.0}, "fit_rows_kept": 1}}}
     assert state["fit_ids"] == ["a", "b", "c"] and "fit_rows" in state["target_mean"]["r"]  # not changed
     assert without_per_row(slim) == slim  # a kept CV's state, saved again
+
+
+@pytest.mark.filterwarnings("error::pandas.errors.PerformanceWarning")
+def test_a_recipe_adds_columns_to_a_wide_file_without_a_warning_per_column(tmp_path):
+    # pandas reads a CSV as a block per column and warns at every column added past 100 blocks: 784 pixels' log1p
+    # printed thousands of lines
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({f"p{i}": [0, i, 2 * i] for i in range(150)}).to_csv(path, index=False)
+    frame = pd.read_csv(path, low_memory=False)
+    spec = parse_recipe(
+        "t", {"log1p": {f"L{i}": f"p{i}" for i in range(150)}, "numeric": [f"L{i}" for i in range(150)]}
+    )
+    state = fit_recipe(spec, frame)
+    assert apply_recipe(spec, state, frame).shape == (3, 150)
