@@ -84,7 +84,7 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
         raise KitError(
             f'recipe {spec.name} has unknown scale {spec.scale!r}; use "max", "standard", "standard_numbers" or "none".'
         )
-    return state, _scaled(spec, state, matrix)
+    return state, _scaled(spec, state, matrix, train)
 
 
 # Rows per block of `column_mean_std`: its float64 temporaries are 4 MB for 57 features, where numpy's
@@ -131,7 +131,7 @@ def _running_sum(matrix: np.ndarray, buffer: np.ndarray, fill) -> np.ndarray:
 
 def apply_recipe(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> torch.Tensor:
     """Features of `frame` as a float32 tensor (n_rows, n_features) in the training column order."""
-    return _scaled(spec, state, unscaled_features(spec, state, frame))
+    return _scaled(spec, state, unscaled_features(spec, state, frame), frame)
 
 
 def unscaled_features(spec: RecipeSpec, state: dict, frame: pd.DataFrame, gaps: set | None = None) -> np.ndarray:
@@ -155,23 +155,37 @@ def scale_into(state: dict, matrix: np.ndarray, out: torch.Tensor) -> torch.Tens
     return torch.div(x, torch.tensor(state["scale"], dtype=torch.float32), out=out)
 
 
-def _scaled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> torch.Tensor:
-    check_filled(spec, state, matrix)
+def _scaled(spec: RecipeSpec, state: dict, matrix: np.ndarray, frame=None) -> torch.Tensor:
+    check_filled(spec, state, matrix, frame)
     x = torch.from_numpy(matrix)  # (n, n_features) float32, sharing the array's memory
     if "shift" in state:  # scale = "standard": centred first
         x.sub_(torch.tensor(state["shift"], dtype=torch.float32))
     return x.div_(torch.tensor(state["scale"], dtype=torch.float32))
 
 
-def check_filled(spec: RecipeSpec, state: dict, matrix: np.ndarray) -> None:
-    """One clear sentence when a feature still has missing values after the recipe's fills."""
+def check_filled(spec: RecipeSpec, state: dict, matrix: np.ndarray, frame=None) -> None:
+    """One clear sentence when a feature still has missing values after the recipe's fills; given the rows the
+    matrix was made from, it names the first row that has one, so the user knows which file to look in."""
     gaps = np.isnan(matrix).any(axis=0)  # (n_features,)
     if gaps.any():
-        col = state["columns"][int(np.flatnonzero(gaps)[0])]
+        j = int(np.flatnonzero(gaps)[0])
+        where = ""
+        if spec.id is not None and frame is not None and spec.id in frame.columns:
+            where = f" ({_row_named(spec, frame[spec.id].iloc[int(np.flatnonzero(np.isnan(matrix[:, j]))[0])])})"
         raise KitError(
-            f"feature {col} has missing values that recipe {spec.name} does not fill; "
+            f"feature {state['columns'][j]} has missing values{where} that recipe {spec.name} does not fill; "
             "add its column (or those it is made from) to fill_mode, fill_median, fill_constant or fill_group."
         )
+
+
+def _row_named(spec: RecipeSpec, row_id) -> str:
+    """A row by where the user finds it: an extra file's line (kit.competition's extra ids), else its id."""
+    from kit.competition import EXTRA_ID
+
+    if isinstance(row_id, str) and row_id.startswith(EXTRA_ID):
+        name, line = row_id[len(EXTRA_ID) :].rsplit(":", 1)
+        return f"the first on line {line} of {name}, an extra file"
+    return f"the first in the row whose {spec.id} is {row_id}"
 
 
 def feature_names(state: dict) -> list[str]:

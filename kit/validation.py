@@ -512,7 +512,7 @@ class _FoldData:
             encoding, gaps = self.test_cache.pop(pending[0], (None, set()))
             if encoding is None:
                 encoding = unscaled_features(spec, first, test, gaps)
-                check_filled(spec, first, encoding)
+                check_filled(spec, first, encoding, test)
                 release_freed_memory()
             folds = [f for f in pending if same_encoding(first, self.states[f], gaps)]
             pending = [f for f in pending if f not in folds]
@@ -578,7 +578,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if len(states) == 1:  # the first state's test encoding now: a fill the test rows lack stops the run early
             gaps = set()
             encoding = unscaled_features(spec, state, test, gaps)  # (n_test, width) float32
-            check_filled(spec, state, encoding)
+            check_filled(spec, state, encoding, test)
             if encoding.nbytes <= TEST_CACHE_BYTES:  # a large one is made again after training, not held through it
                 cache[0] = (encoding, gaps)
             del encoding

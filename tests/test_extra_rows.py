@@ -233,3 +233,14 @@ def test_kit_new_fills_the_gaps_an_original_set_alone_has_so_uncommented_it_runs
     (tmp_path / "competitions" / "play.toml").write_text(uncommented)
     out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
     assert "each fold also trained on 60 extra rows (original.csv)" in out
+
+
+def test_a_gap_only_the_extra_file_has_is_named_by_its_file_and_line(tmp_path, monkeypatch, capsys):
+    folder = playground(tmp_path / "data")
+    lines = (folder / "original.csv").read_text().splitlines()
+    x1, rest = lines[4].split(",", 1)
+    lines[4] = "," + rest  # line 5 of the file: x1 left empty
+    (folder / "original.csv").write_text("\n".join(lines) + "\n")
+    define(tmp_path)
+    err = refused(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "feature x1 has missing values (the first on line 5 of original.csv, an extra file)" in err

@@ -102,6 +102,9 @@ def test_unfilled_missing_values_are_a_clear_error():
     state = fit_recipe(spec, pd.DataFrame({"a": [1.0, 2.0]}))
     with pytest.raises(KitError, match="does not fill; add its column"):
         apply_recipe(spec, state, pd.DataFrame({"a": [np.nan]}))
+    named = RecipeSpec(name="bare", numeric=("a",), id="id")  # with an id, the first row with a gap is named
+    with pytest.raises(KitError, match=r"feature a has missing values \(the first in the row whose id is 7\) that"):
+        apply_recipe(named, state, pd.DataFrame({"id": [5, 7, 9], "a": [1.0, np.nan, np.nan]}))
 
 
 def test_negative_and_all_zero_columns_scale_safely():
