@@ -52,6 +52,7 @@ class Competition:
     validation: dict = field(default_factory=dict)  # [validation]: group (a column), group_pattern
     extra: tuple = ()  # [files] extra: CSVs of more training rows (a Playground's original set), never validated
     extra_labels: dict = field(default_factory=dict)  # [extra] labels: an extra file's target value -> train's
+    extra_columns: dict = field(default_factory=dict)  # [extra] columns: an extra file's column name -> train's
     extra_dataset: str = ""  # [extra] dataset: the Kaggle dataset (owner/name) the extra files come from
     row_ids: int | None = None  # train and test have no id column: a row's id is its row number, from this
 
@@ -139,6 +140,8 @@ class Extra:
 
     # their target's values -> train's, as text, such as { Yes = "1", No = "0" }
     labels: dict[Name, Name] = None
+    # their column names -> train's, where they spell a column otherwise: { Shucked_weight = "Whole weight.1" }
+    columns: dict[Name, Name] = None
     # the Kaggle dataset that holds them, owner/name as in kaggle.com/datasets/owner/name: `kit fetch` downloads
     # them from it and a Kaggle notebook attaches it
     dataset: DatasetRef = None
@@ -325,6 +328,9 @@ def _parse(raw: dict, path: Path) -> Competition:
     extra = tuple(files.pop("extra", ()))
     if "extra" in raw and not extra:
         raise SchemaError("[extra] says how the extra files write their target, and [files] names no extra file")
+    renamed = raw.get("extra", {}).get("columns", {})
+    if twice := sorted({n for n in renamed.values() if list(renamed.values()).count(n) > 1}):
+        raise SchemaError(f"[extra] columns names {twice[0]} for more than one column; each of train's once")
     return Competition(
         slug=raw["slug"],
         title=raw.get("title", raw["slug"]),
@@ -343,6 +349,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         validation=dict(validation),
         extra=extra,
         extra_labels=dict(raw.get("extra", {}).get("labels", {})),
+        extra_columns=dict(renamed),
         extra_dataset=raw.get("extra", {}).get("dataset", ""),
         row_ids=raw.get("row_ids"),
     )
@@ -436,13 +443,20 @@ def _fetched(path: Path) -> bool:
 
 def _the_file_has(name: str, columns) -> str:
     """What a message adds for a near miss of a column name (case, a space, a typo): `(the file has Soil Type)`
-    after a space, else nothing. Another case alone first: "ID" and id are too short for difflib to call close."""
+    after a space, else nothing. Another case alone first, then other punctuation: "ID" and id, or X_2 and x2, are
+    too short for difflib to call close."""
     import difflib
+    import re
 
     names = [str(c) for c in columns]
     by_case = {c.lower(): c for c in names}
+    squeezed = {re.sub(r"[^0-9a-z]", "", c.lower()): c for c in names}  # x_2 for x2, "Whole weight" for Whole_weight
     close = (
-        [by_case[name.lower()]] if name.lower() in by_case else difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        [by_case[name.lower()]]
+        if name.lower() in by_case
+        else [squeezed[key]]
+        if (key := re.sub(r"[^0-9a-z]", "", name.lower())) in squeezed and key
+        else difflib.get_close_matches(name, names, n=1, cutoff=0.75)
     )
     return f" (the file has {close[0]})" if close else ""
 
@@ -592,8 +606,8 @@ EXTRA_ID = "extra:"
 
 def with_extra_rows(comp: Competition, data_dir: Path, recipe: RecipeSpec, train):
     """The training frame with the rows of [files] extra after the competition's own, each file in turn: the
-    recipe's input columns and the target (mapped by [extra] labels), ids extra:<file>:<line>, other columns
-    missing. Without extra files, `train` itself."""
+    recipe's input columns and the target (named as train names them by [extra] columns, the target's values mapped
+    by [extra] labels), ids extra:<file>:<line>, other columns missing. Without extra files, `train` itself."""
     import pandas as pd
 
     if not comp.extra:
@@ -612,7 +626,7 @@ def with_extra_rows(comp: Competition, data_dir: Path, recipe: RecipeSpec, train
             raise KitError(f"{path}, an extra file of [files] extra, is missing", fix="fetch", slug=comp.slug)
         if not path.is_file():
             raise KitError(f"{path}, an extra file of [files] extra, is missing; add it or drop it from the list.")
-        extra = read_csv(path, [*comp.targets, *inputs], comp.id)
+        extra = _extra_columns(comp, read_csv(path, [], comp.id), [*comp.targets, *inputs], path)
         extra[comp.id] = _extra_ids(name, len(extra))  # its own ids, if it has any, may be the competition's
         refuse_infinite(extra, path, list(comp.targets), comp.id)
         if recipe.infinite == "missing":
@@ -623,6 +637,37 @@ def with_extra_rows(comp: Competition, data_dir: Path, recipe: RecipeSpec, train
             rows[column] = _extra_targets(comp, train, extra, column, path)
         frames.append(rows)
     return pd.concat(frames, ignore_index=True)
+
+
+def _extra_columns(comp: Competition, extra, required: list[str], path: Path):
+    """An extra file's frame with its columns named as train names them ([extra] columns); KitError naming the first
+    column the file lacks, or a column it would hold twice."""
+    renamed = {theirs: ours for theirs, ours in comp.extra_columns.items() if theirs in extra.columns}
+    if clash := [ours for ours in renamed.values() if ours in extra.columns and ours not in renamed]:
+        raise KitError(
+            f"[extra] columns renames a column of {path} to {clash[0]}, which the file already holds; "
+            "rename only one of them."
+        )
+    extra = extra.rename(columns=renamed)
+    missing = [c for c in dict.fromkeys(required) if c not in extra.columns]
+    if missing:
+        told = ", ".join(c + _the_file_has(c, extra.columns) for c in missing)
+        near = {c: _the_file_has(c, extra.columns)[len(" (the file has ") : -1] for c in missing}
+        ours = next((c for c in missing if near[c]), missing[0])  # the example: a near miss if there is one
+        raise KitError(
+            f"{path}, an extra file, lacks the column(s) {told}; where it writes one under another name, map that "
+            f'name to train\'s in [extra] columns, such as {{ {_toml_key(near[ours] or "THEIR_NAME")} = "{ours}" }}, '
+            "else add it to the file or leave the column out of the recipe."
+        )
+    return extra
+
+
+def _toml_key(name: str) -> str:
+    """A TOML key as a definition would write it: bare when it can be, quoted otherwise."""
+    import json
+    import re
+
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
 
 
 def _extra_ids(name: str, n: int) -> list[str]:

@@ -354,33 +354,68 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
     positive = values[-1] if kind == "binary" and not flags else None
     # an original set's gaps are filled too, so the draft runs once its extra line is uncommented (cirrhosis.csv
     # has "NA"s in columns train and test fill in every row)
-    extra = [_read(p, low_memory=False) for p in _extra_paths(files, data_dir, train, id_col, target)]
+    extra = [
+        _read(p, low_memory=False).rename(columns=by_name | by_place)
+        for p, (by_name, by_place) in _extra_files(files, data_dir, train, id_col, target).items()
+    ]
     recipe, left_out, told = _recipe(train, test, id_col, target, files, kind, positive, metric, extra)
     lines += ["", *recipe]
     notes += [f"{col} is left out of the recipe: {why}" for col, why in left_out] + told
     return "\n".join(lines) + "\n", notes
 
 
-def _extra_paths(files: dict, data_dir: Path, train, id_col: str, target) -> list[Path]:
-    """The other CSVs of data_dir that hold the target and most of train's feature columns (an original set)."""
+def _extra_files(files: dict, data_dir: Path, train, id_col: str, target) -> dict[Path, tuple[dict, dict]]:
+    """The other CSVs of data_dir that hold the target and most of train's feature columns under train's names, or
+    names that differ but for case, spaces and punctuation (an original set), each with the columns it names
+    otherwise, by name and by place (theirs -> train's, _paired_columns)."""
     targets = target if isinstance(target, list) else [target]
     features = [c for c in train.columns if c != id_col and c not in targets]
-    found = []
+    found = {}
     for path in sorted(Path(data_dir).glob("*.csv")):
         if path.name in files.values():
             continue
-        header = set(_read(path, nrows=0).columns)
-        if set(targets) <= header and 2 * sum(c in header for c in features) > len(features):
-            found.append(path)
+        header = [str(c) for c in _read(path, nrows=0).columns]
+        by_name, by_place = _paired_columns(header, features, targets, id_col)
+        named = {by_name.get(c, c) for c in header}
+        if set(targets) <= named and 2 * sum(c in named for c in features) > len(features):
+            found[path] = by_name, by_place
     return found
 
 
+def _squeezed(name: str) -> str:
+    """A column name without case, spaces or punctuation: Whole_weight and "Whole weight" read alike."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _paired_columns(header: list[str], columns: list[str], targets: list[str], id_col: str) -> tuple[dict, dict]:
+    """An extra file's columns that are train's under another name, theirs -> train's, in two dicts: by name, the
+    one that is train's name but for case, spaces and punctuation (Whole_weight for "Whole weight"); by place, where
+    the two files list as many feature columns, a column left unpaired in the same place as one of train's (an
+    original set's Shucked_weight where the competition writes "Whole weight.1")."""
+    wanted = [*columns, *targets]
+    theirs = [c for c in header if c not in wanted and c != id_col]
+    by_name = {}
+    for ours in (c for c in wanted if c not in header):
+        same = [t for t in theirs if _squeezed(t) == _squeezed(ours) and t not in by_name]
+        if len(same) == 1:
+            by_name[same[0]] = ours
+    their_columns = [c for c in header if c != id_col and by_name.get(c, c) not in targets]
+    by_place = {}
+    if len(their_columns) == len(columns):
+        taken = {*header, *by_name.values()}
+        for t, ours in zip(their_columns, columns, strict=True):
+            if t in theirs and t not in by_name and ours not in taken:
+                by_place[t] = ours
+    return by_name, by_place
+
+
 def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: str) -> list[str]:
-    """Commented [files] extra (and [extra] labels) for the other CSVs of data_dir that hold the target and most of
-    train's feature columns, such as the original dataset a Playground competition was made from: adding its rows
-    is the user's call. Its labels are drafted when its target's values differ from train's and pair with them
-    one-to-one in sorted order; otherwise a comment says to write them."""
-    found = _extra_paths(files, data_dir, train, id_col, target)
+    """Commented [files] extra (and [extra] columns and labels) for the other CSVs of data_dir that hold the target
+    and most of train's feature columns, such as the original dataset a Playground competition was made from:
+    adding its rows is the user's call. Columns it names otherwise are paired with train's (_paired_columns). Its
+    labels are drafted when its target's values differ from train's and pair with them one-to-one in sorted order;
+    otherwise a comment says to write them."""
+    found = _extra_files(files, data_dir, train, id_col, target)
     if not found:
         return []
     names = [p.name for p in found]
@@ -392,24 +427,50 @@ def _extra_lines(files: dict, data_dir: Path, train, id_col: str, target, kind: 
         "files and attaches it to a notebook",
         f"# extra = {_list(names)}",
     ]
-    if kind == "regression" or isinstance(target, list):
-        return lines
-    ours = sorted({_text(v) for v in train[target].dropna()})
-    theirs = sorted({_text(v) for p in found for v in _read(p, usecols=[target], low_memory=False)[target].dropna()})
-    if set(theirs) <= set(ours):
-        return lines
-    if len(theirs) == len(ours):
-        pairs = dict(zip(theirs, ours))
-        return lines + [
-            f"# [extra]  # {', '.join(names)} write{'' if len(names) > 1 else 's'} {target} as {', '.join(theirs)}, "
-            f"train as {', '.join(ours)}: paired in sorted order, so check them",
-            f"# labels = {_table(pairs)}",
+    by_name = {theirs: ours for pairs, _ in found.values() for theirs, ours in pairs.items()}
+    by_place = {theirs: ours for _, pairs in found.values() for theirs, ours in pairs.items() if theirs not in by_name}
+    order = [str(c) for p in found for c in _read(p, nrows=0).columns]
+    renamed = {theirs: (by_name | by_place)[theirs] for theirs in dict.fromkeys(order) if theirs in by_name | by_place}
+    writes = f"{', '.join(names)} write{'' if len(names) > 1 else 's'}"
+    table = []
+    if renamed:
+        how = ", and ".join(
+            [*(["by name"] if by_name else []), *([f"{', '.join(by_place)} by place in the file"] if by_place else [])]
+        )
+        table = [
+            f"# [extra]  # {writes} {len(renamed)} of train's columns under other names,",
+            f"# paired {how}: check them",
+            f"# columns = {_table(renamed)}",
         ]
-    return lines + [
-        f"# [extra]  # {', '.join(names)} write{'' if len(names) > 1 else 's'} {target} as {', '.join(theirs[:10])}, "
-        f"train as {', '.join(ours[:10])}: write which of train's values each is",
-        '# labels = { THEIRS = "TRAINS" }',
-    ]
+    if kind == "regression" or isinstance(target, list):
+        return lines + table
+    theirs_target = {ours: theirs for theirs, ours in renamed.items()}.get(target, target)
+    ours = sorted({_text(v) for v in train[target].dropna()})
+    theirs = sorted(
+        {_text(v) for p in found for v in _read(p, usecols=[theirs_target], low_memory=False)[theirs_target].dropna()}
+    )
+    if set(theirs) <= set(ours):
+        return lines + table
+    section = table or ["# [extra]"]
+    if len(theirs) == len(ours):
+        return (
+            lines
+            + section
+            + [
+                f"# {writes} {target} as {', '.join(theirs)}, train as {', '.join(ours)}: paired in sorted order, so "
+                "check them",
+                f"# labels = {_table(dict(zip(theirs, ours)))}",
+            ]
+        )
+    return (
+        lines
+        + section
+        + [
+            f"# {writes} {target} as {', '.join(theirs[:10])}, train as {', '.join(ours[:10])}: write which of train's "
+            "values each is",
+            '# labels = { THEIRS = "TRAINS" }',
+        ]
+    )
 
 
 def _long_tailed(series, n_distinct: int) -> bool:

@@ -229,6 +229,7 @@ def _run_facts(comp, spec, plan, data_dir: Path) -> dict:
             comp.files,
             comp.validation,
             comp.extra_labels,
+            *([comp.extra_columns] if comp.extra_columns else []),  # only where set: other runs keep their keys
         ],
         "recipe": asdict(spec),
         "plan": asdict(plan),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import tomllib
 from pathlib import Path
 
@@ -244,3 +245,66 @@ def test_a_gap_only_the_extra_file_has_is_named_by_its_file_and_line(tmp_path, m
     define(tmp_path)
     err = refused(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
     assert "feature x1 has missing values (the first on line 5 of original.csv, an extra file)" in err
+
+
+def spelled_otherwise(folder: Path) -> None:
+    """original.csv with x2 written X_2 and color written shade (as an original set's Shucked_weight is a
+    Playground's "Whole weight.1"), in the same places."""
+    lines = (folder / "original.csv").read_text().splitlines()
+    (folder / "original.csv").write_text("\n".join(["x1,X_2,shade,target", *lines[1:]]) + "\n")
+
+
+LABELS = '[extra]\nlabels = { Yes = "1", No = "0" }'
+
+
+def test_an_extra_file_that_names_trains_columns_otherwise_is_read_through_extra_columns(tmp_path):
+    folder = playground(tmp_path / "data")
+    spelled_otherwise(folder)
+    comp = load_competition(
+        define(tmp_path, f'extra = ["original.csv"]\n{LABELS}\ncolumns = {{ X_2 = "x2", shade = "color" }}')
+    )
+    train, _ = read_train_test(comp, folder, comp.recipe())
+    original = [line.split(",") for line in (folder / "original.csv").read_text().splitlines()[1:]]
+    assert train["x2"].iloc[120:].tolist() == [float(row[1]) for row in original]
+    assert train["color"].iloc[120:].tolist() == [row[2] for row in original]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ("", "lacks the column(s) color, x2 (the file has X_2); where it writes one under another name, map"),
+        ("", 'name to train\'s in [extra] columns, such as { X_2 = "x2" }'),  # a near miss is the example
+        ('columns = { X_2 = "x2", shade = "x1" }', "renames a column of"),  # the file holds x1 already
+        ('columns = { X_2 = "x2", shade = "x2" }', "[extra] columns names x2 for more than one column"),
+    ],
+)
+def test_an_extra_file_whose_columns_do_not_map_onto_trains_is_one_sentence(
+    tmp_path, monkeypatch, capsys, columns, message
+):
+    folder = playground(tmp_path / "data")
+    spelled_otherwise(folder)
+    define(tmp_path, f'extra = ["original.csv"]\n{LABELS}\n{columns}')
+    err = refused(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert message in err
+
+
+def test_kit_new_pairs_an_extra_files_other_names_by_name_then_by_place_and_uncommented_it_runs(
+    tmp_path, monkeypatch, capsys
+):
+    folder = playground(tmp_path / "data")
+    spelled_otherwise(folder)
+    text = new(tmp_path, monkeypatch, capsys, folder)
+    assert '# extra = ["original.csv"]\n' in text
+    assert "paired by name, and shade by place in the file: check them" in text
+    assert '# columns = { X_2 = "x2", shade = "color" }\n' in text
+    uncommented = re.sub(r"(?m)^# (extra = |\[extra\]|labels = |columns = )", r"\1", text)
+    (tmp_path / "competitions" / "play.toml").write_text(uncommented)
+    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "each fold also trained on 60 extra rows (original.csv)" in out
+
+
+def test_kit_new_takes_no_csv_as_extra_whose_columns_match_trains_by_place_alone(tmp_path, monkeypatch, capsys):
+    folder = playground(tmp_path / "data")
+    lines = (folder / "original.csv").read_text().splitlines()
+    (folder / "original.csv").write_text("\n".join(["a,b,c,target", *lines[1:]]) + "\n")
+    assert "original.csv" not in new(tmp_path, monkeypatch, capsys, folder)

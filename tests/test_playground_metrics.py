@@ -438,3 +438,19 @@ def test_the_competitions_targets_decide_whether_smape_learns_in_logs(tmp_path, 
     assert task_of(comp, train).log_target
     train.loc[train.index[0], comp.target] = -1.5
     assert not task_of(comp, train).log_target
+
+
+@pytest.mark.parametrize(("metric", "training", "loss"), [("mae", "", "mae"), ("medae", "", "mae"),
+                                                          ("mae", 'loss = "task"\n', "task"), ("rmse", "", "task")])  # fmt: skip
+def test_a_metric_set_by_hand_brings_its_loss_unless_the_training_table_names_one(
+    tmp_path, monkeypatch, capsys, metric, training, loss
+):
+    write_playground(tmp_path / "data", "amount")
+    kit(tmp_path, monkeypatch, capsys, "new", "play", "--data-dir", "data", "--metric", "rmse")
+    path = tmp_path / "competitions" / "play.toml"
+    text = path.read_text().replace('metric = "rmse"', f'metric = "{metric}"')  # the user's edit
+    path.write_text(text.replace("[training]\n", f"[training]\n{training}"))
+    kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", "data", "--models", "linear", "--folds", "2",
+        "--epochs", "2", "--quiet")  # fmt: skip
+    runs = json.loads((tmp_path / "submissions" / "play" / "runs.json").read_text())
+    assert runs[-1]["training"]["linear"]["loss"] == loss
