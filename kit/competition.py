@@ -19,6 +19,7 @@ from kit.task import (
     LOG_SPACE,
     METRICS,
     TASKS,
+    WHOLE_CUTS,
     Task,
     closest_metric,
     default_metric,
@@ -792,13 +793,14 @@ def task_of(comp: Competition, train) -> Task:
                     f"recipe {name}'s target_mean {new} lists the class {unknown[0]!r}, which {comp.target} never "
                     f"holds ({', '.join(labels)}); fix the definition."
                 )
-    nonnegative = False
-    if comp.task == "regression" and comp.metric in LOG_SPACE and train is not None:
+    nonnegative = whole = False
+    if comp.task == "regression" and comp.metric in (*LOG_SPACE, *WHOLE_CUTS) and train is not None:
         import pandas as pd
 
-        values = pd.to_numeric(train[comp.target], errors="coerce")  # a value that is no number is refused later
-        nonnegative = bool((values.dropna() >= 0).all())
-    return make_task(comp.task, comp.metric, labels, comp.columns, nonnegative)
+        values = pd.to_numeric(train[comp.target], errors="coerce").dropna()  # a value that is no number: refused later
+        nonnegative = bool((values >= 0).all())
+        whole = bool((values % 1 == 0).all())
+    return make_task(comp.task, comp.metric, labels, comp.columns, nonnegative, whole)
 
 
 def read_task(comp: Competition, data_dir: Path) -> Task:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from kit.task import Task, cuts_labels
+from kit.task import WHOLE_CUTS, Task, cuts_labels
 from kit.train import held_out_sets
 
 PASSES = 20  # coordinate passes at most; a search settles in a few
@@ -38,7 +38,7 @@ CANDIDATES = 256
 def applies(task: Task) -> bool:
     """Whether a task's labels are cut from a score: qwk of a multiclass or of a regression's whole numbers, or a
     binary scored by a metric whose best threshold is seldom 0.5 (kit.task.cuts_labels)."""
-    return cuts_labels(task.kind, task.metric.name)
+    return cuts_labels(task.kind, task.metric.name) and (task.metric.name not in WHOLE_CUTS or task.whole)
 
 
 def midpoints(first: float, k: int) -> list[float]:
@@ -146,7 +146,13 @@ def _mcc(c: torch.Tensor) -> torch.Tensor:
 
 
 # The metrics a cut-point search can maximise, each over (m, k, k) confusion matrices (rows: true, columns: given)
-SCORERS = {"qwk": _kappas, "f1": _f1, "f1_macro": _f1_macro, "balanced_accuracy": _balanced_accuracy, "mcc": _mcc}
+SCORERS = {
+    "qwk": _kappas,
+    "f1": _f1,
+    "f1_macro": _f1_macro,
+    "balanced_accuracy": _balanced_accuracy,
+    "mcc": _mcc,
+}
 
 
 # ---- a task's predictions --------------------------------------------------------------------------------------------
@@ -202,7 +208,7 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
 
     def chosen_on(fold_ids: list[int]) -> list[float]:
         start = midpoints(first, k)
-        if not fold_ids:
+        if not fold_ids or metric in WHOLE_CUTS:  # mae: rounded, not searched (see WHOLE_CUTS)
             return start
         return fit(torch.cat([scores[g] for g in fold_ids]), torch.cat([truth[g] for g in fold_ids]), start, metric)
 

@@ -349,10 +349,15 @@ def format_cv(comp, spec, plan, result) -> str:
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         kind = result.task.kind
         what = f"{comp.metric} threshold" if kind == "binary" else f"{comp.metric} cut-points"
-        lines.append(f"{what} (the full fit's; each fold's chosen on the other folds): {cuts}")
+        if result.task.whole:  # cut-points at n.5: no choice to show
+            lines.append(f"{comp.metric} of each value rounded to a whole number, as every training target is one")
+        else:
+            lines.append(f"{what} (the full fit's; each fold's chosen on the other folds): {cuts}")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
         plain = {"regression": "each value rounded", "binary": "cut at 0.5"}.get(kind, "the most probable class")
-        lines.append(f"without {'it' if kind == 'binary' else 'them'} ({plain}): {', '.join(rounded)}")
+        without = "without it" if kind == "binary" else "without them"
+        without = "not rounded" if result.task.whole else f"{without} ({plain})"
+        lines.append(f"{without}: {', '.join(rounded)}")
     targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())

@@ -302,3 +302,45 @@ def test_cutpoints_false_cuts_a_binary_f1_task_at_one_half(tmp_path, monkeypatch
     kit(tmp_path, monkeypatch, capsys, *args, "--out", "half.csv")
     sidecar = json.loads((tmp_path / "half.json").read_text())
     assert "cutpoints" not in sidecar["cv"]["ensemble"] and sidecar["config"]["plan"]["cutpoints"] is False
+
+
+# ---- mae of whole-number targets: each value rounded ----------------------------------------------------------------
+
+
+def test_mae_of_whole_number_targets_rounds_each_fold_s_values_and_keeps_the_values_as_predicted_beside():
+    task = make_task("regression", "mae", (), ("id", "y"), whole=True)
+    assert cutpoints.applies(task) and not cutpoints.applies(make_task("regression", "mae", (), ("id", "y")))
+    assert not cutpoints.applies(make_task("regression", "rmse", (), ("id", "y"), whole=True))  # a mean: not whole
+    result, y, folds = _folded(2)
+    cutpoints.tune(result, y, folds, task)
+    assert result.cutpoints == cutpoints.midpoints(3.0, 6) == result.fold_cutpoints[0]  # rounded, not searched
+    rounded = [(p.double().round() - y[v].double()).abs().mean().item() for p, (_, v) in zip(result.fold_preds, folds)]
+    assert result.fold_scores == pytest.approx(rounded, abs=1e-12)
+    as_predicted = [(p.double() - y[v].double()).abs().mean().item() for p, (_, v) in zip(result.fold_preds, folds)]
+    assert result.rounded_scores == pytest.approx(as_predicted, abs=1e-6)
+
+
+def _counted_competition(tmp_path: Path, target: str) -> None:
+    """The playground's `target` (rating: whole numbers 0-10; amount: two decimals) as a regression scored by mae."""
+    write_playground(tmp_path / "data", target, n=400)
+    text = definition("play", "regression", "mae", '[recipes.base]\nnumeric = ["x1", "x2"]\none_hot = ["shade"]\n')
+    text = text.replace('target = "y"', f'target = "{target}"').replace('["id", "y"]', f'["id", "{target}"]')
+    (tmp_path / "competitions").mkdir(exist_ok=True)
+    (tmp_path / "competitions" / "play.toml").write_text(text)
+
+
+@pytest.mark.parametrize("target", ["rating", "amount"])
+def test_an_mae_submission_of_whole_number_targets_writes_whole_numbers_and_one_of_decimals_its_values(
+    target, tmp_path, monkeypatch, capsys
+):
+    _counted_competition(tmp_path, target)
+    args = ("submission", "-c", "play", "--data-dir", "data", "--folds", "3", "--epochs", "30", "--quiet")
+    out = kit(tmp_path, monkeypatch, capsys, *args, "--out", "sub.csv")
+    with open(tmp_path / "sub.csv", newline="") as f:
+        values = [float(row[target]) for row in csv.DictReader(f)]
+    sidecar = json.loads((tmp_path / "sub.json").read_text())
+    whole = target == "rating"
+    assert all(v.is_integer() for v in values) == whole
+    assert ("mae of each value rounded to a whole number, as every training target is one" in out) == whole
+    assert ("not rounded: linear " in out) == whole
+    assert ("cutpoints" in sidecar["cv"]["ensemble"]) == whole
