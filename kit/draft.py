@@ -290,7 +290,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
             else []
         ),
         f"target = {json.dumps(target)}  # the column{'s' if multilabel else ''} to predict in train.csv"
-        + (f" (the submission writes it {columns[1]})" if not multilabel and columns[1] != target else ""),
+        # the sample's one target column in another case (Label for label), never a class's column (Status_C)
+        + (f" (the submission writes it {columns[1]})" if len(columns) == 2 and columns[1] != target else ""),
         f'task = "{kind}"  # {why}: binary, multiclass, multilabel or regression',
         *_ordinal_alternative(kind, metric, values),
         f'metric = "{metric}"  # '

@@ -180,8 +180,10 @@ def test_a_sample_with_a_prefixed_column_per_class_drafts_a_definition_whose_fil
     with (folder / "sample_submission.csv").open("w", newline="") as f:
         header = ["id", "Status_C", "Status_CL", "Status_D"]
         csv.writer(f).writerows([header, *([r[0], "0.628", "0.034", "0.338"] for r in rows[60:])])
-    raw, _, _ = new(tmp_path, monkeypatch, capsys, "cirrhosis", folder)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "cirrhosis", folder)
     assert (raw["task"], raw["metric"]) == ("multiclass", "log_loss")
+    # the target's line names no class's column as the target's ("the submission writes it Status_C")
+    assert 'target = "Status"  # the column to predict in train.csv\n' in text
     assert raw["submission"]["columns"] == header
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["submission", "-c", "cirrhosis", *fast]) == 0, capsys.readouterr().err
