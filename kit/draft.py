@@ -296,7 +296,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         *_ordinal_alternative(kind, metric, values),
         f'metric = "{metric}"  # '
         + (
-            f"a guess{': ' + why_metric if why_metric else ''}: set the metric the competition is scored by "
+            f"a guess{': ' + why_metric + ', so the models learn its logarithm' if why_metric else ''}: set the "
+            "metric the competition is scored by "
             f"({', '.join(choices)})"
             if not given
             else "the metric the competition is scored by"
