@@ -864,3 +864,32 @@ def test_whole_numbers_of_few_values_all_but_one_of_them_rare_are_numbers_not_co
     assert "# edge: whole numbers with few values, each but one in fewer than 10 rows: numbers, not codes" in text
     fast = ["cv", "-c", "pages", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
+
+
+def test_a_train_of_500_input_columns_is_drafted_wider_nets_at_a_lower_learning_rate_and_one_of_499_keeps_the_presets(
+    tmp_path, monkeypatch, capsys
+):
+    for width in (500, 499):  # pixels: 500 input columns besides the id and the label
+        folder = tmp_path / f"data{width}"
+        folder.mkdir()
+        pixels = {f"pixel{j}": [(i * 7 + j) % 5 * 50 for i in range(60)] for j in range(width)}
+        train = pd.DataFrame({"id": range(60), "label": [i % 3 for i in range(60)], **pixels})
+        train[:40].to_csv(folder / "train.csv", index=False)
+        train[40:].drop(columns="label").to_csv(folder / "test.csv", index=False)
+        train[40:][["id", "label"]].to_csv(folder / "sample_submission.csv", index=False)
+        raw, text, _ = new(tmp_path, monkeypatch, capsys, f"pixels{width}", folder)
+        build = build_parser()
+        plan = _plan(build.parse_args(["cv", "-c", f"pixels{width}", "--data-dir", str(folder)]))
+        nn, deep = plan.settings("nn"), plan.settings("deep")
+        if width == 500:
+            assert raw["training"]["hidden"] == {"nn": [128], "deep": [128, 128]} and raw["training"]["lr"] == 0.001
+            assert "500 input columns: 32 units a layer left a 784-pixel digit set at 0.9879" in text
+            assert (nn["hidden"], deep["hidden"], nn["lr"], plan.settings("linear")["lr"]) == (
+                (128,),
+                (128, 128),
+                0.001,
+                0.001,
+            )
+        else:
+            assert "hidden" not in raw["training"] and "lr" not in raw["training"]
+            assert (nn["hidden"], deep["hidden"], nn["lr"]) == ((32,), (32, 32), 0.01)  # the preset's
