@@ -82,12 +82,36 @@ def test_a_column_with_no_value_in_test_is_left_out_of_the_recipe_and_kit_new_sa
 
 def test_the_draft_chooses_each_models_epochs_by_cv_with_patience_and_says_why(tmp_path, monkeypatch, capsys):
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"))
-    assert raw["training"] == {"choose_epochs": True, "patience": 10, "ensemble": "select"}
+    drafted = {"choose_epochs": True, "patience": 10, "ensemble": "select", "epochs": 300}  # 360 rows: few steps
+    assert raw["training"] == drafted
     assert "A fixed 100 epochs can overfit" in text and "improved for 10 epochs" in text
-    assert load_competition("bikes").training == {"choose_epochs": True, "patience": 10, "ensemble": "select"}
+    assert load_competition("bikes").training == drafted
     build = build_parser()
     plan = _plan(build.parse_args(["cv", "-c", "bikes", "--data-dir", str(tmp_path / "data")]))
     assert plan.choose_epochs and plan.patience == 10 and plan.ensemble == "select"  # the plan the draft runs with
+
+
+def test_a_small_train_is_drafted_300_epochs_as_its_epochs_are_few_steps_and_a_larger_one_keeps_the_presets(
+    tmp_path, monkeypatch, capsys
+):
+    for rows in (5 * 1024, 5 * 1024 + 1):  # 5 folds of the first learn from 4,096 rows: 4 steps of 1,024 an epoch
+        folder = tmp_path / f"data{rows}"
+        folder.mkdir()
+        x = [(i * 37) % 101 / 10 for i in range(rows + 100)]
+        pd.DataFrame({"id": range(rows), "x": x[:rows], "y": [2 * v + i % 3 for i, v in enumerate(x[:rows])]}).to_csv(
+            folder / "train.csv", index=False
+        )
+        pd.DataFrame({"id": range(rows, rows + 100), "x": x[rows:]}).to_csv(folder / "test.csv", index=False)
+        pd.DataFrame({"id": range(rows, rows + 100), "y": 0.0}).to_csv(folder / "sample_submission.csv", index=False)
+        raw, text, _ = new(tmp_path, monkeypatch, capsys, f"line{rows}", folder)
+        build = build_parser()
+        plan = _plan(build.parse_args(["cv", "-c", f"line{rows}", "--data-dir", str(folder)]))
+        if rows == 5 * 1024:
+            assert raw["training"]["epochs"] == 300 and "5,120 rows are 1-4 steps an epoch" in text
+            assert {plan.settings(m)["epochs"] for m in ("linear", "nn", "deep")} == {300}
+        else:
+            assert "epochs" not in raw["training"]
+            assert {plan.settings(m)["epochs"] for m in ("linear", "nn", "deep")} == {100}  # the preset's
 
 
 @pytest.mark.parametrize("given", ["RMSLE", "Rmsle", "rmsle"])
@@ -845,3 +869,32 @@ def test_whole_numbers_of_few_values_all_but_one_of_them_rare_are_numbers_not_co
     )
     fast = ["cv", "-c", "pages", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
+
+
+def test_a_train_of_500_input_columns_is_drafted_wider_nets_at_a_lower_learning_rate_and_one_of_499_keeps_the_presets(
+    tmp_path, monkeypatch, capsys
+):
+    for width in (500, 499):  # pixels: 500 input columns besides the id and the label
+        folder = tmp_path / f"data{width}"
+        folder.mkdir()
+        pixels = {f"pixel{j}": [(i * 7 + j) % 5 * 50 for i in range(60)] for j in range(width)}
+        train = pd.DataFrame({"id": range(60), "label": [i % 3 for i in range(60)], **pixels})
+        train[:40].to_csv(folder / "train.csv", index=False)
+        train[40:].drop(columns="label").to_csv(folder / "test.csv", index=False)
+        train[40:][["id", "label"]].to_csv(folder / "sample_submission.csv", index=False)
+        raw, text, _ = new(tmp_path, monkeypatch, capsys, f"pixels{width}", folder)
+        build = build_parser()
+        plan = _plan(build.parse_args(["cv", "-c", f"pixels{width}", "--data-dir", str(folder)]))
+        nn, deep = plan.settings("nn"), plan.settings("deep")
+        if width == 500:
+            assert raw["training"]["hidden"] == {"nn": [128], "deep": [128, 128]} and raw["training"]["lr"] == 0.001
+            assert "500 input columns: 32 units a layer left a 784-pixel digit set at 0.9879" in text
+            assert (nn["hidden"], deep["hidden"], nn["lr"], plan.settings("linear")["lr"]) == (
+                (128,),
+                (128, 128),
+                0.001,
+                0.001,
+            )
+        else:
+            assert "hidden" not in raw["training"] and "lr" not in raw["training"]
+            assert (nn["hidden"], deep["hidden"], nn["lr"]) == ((32,), (32, 32), 0.01)  # the preset's
