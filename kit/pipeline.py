@@ -339,7 +339,7 @@ def format_cv(comp, spec, plan, result) -> str:
     for name, r in rows:
         epochs = f"   {chosen[name]} ({'/'.join(map(str, r.epochs))})" if name in chosen else ""
         if epochs and plan.patience and r.valid_scores:
-            epochs += f" of {len(r.valid_scores[0])}"
+            epochs += f" of {max(map(len, r.valid_scores))}"  # the longest a fold trained: each stops on its own
         lines.append(f"{name:<12}{cells[name]:>{score_width}}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows

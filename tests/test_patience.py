@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 import torch
 from conftest import shared_data, titanic_with_training
 
 from kit.cli import main
+from kit.pipeline import format_cv
 from kit.task import METRICS, Task
 from kit.train import Training, best_epoch, fit, held_out_best_epochs
 
@@ -125,12 +127,16 @@ def test_a_group_of_folds_that_stopped_early_does_not_cut_the_others_epochs_shor
     task = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
     training = Training(epochs=80, lr=0.05, batch_size=64)
     plan = Plan(split="time", folds=3, training=training, choose_epochs=True, patience=3, models=("nn",))
-    r = cross_validate(spec, frame, frame.iloc[:10], y, plan, task, groups=list(range(n))).models["nn"]
+    result = cross_validate(spec, frame, frame.iloc[:10], y, plan, task, groups=list(range(n)))
+    r = result.models["nn"]
     lengths = [len(c) for c in r.valid_scores]
     assert lengths[0] < lengths[1] == lengths[2]  # the lone first fold stopped on its own curve, early
     flat = flat_after_stop([torch.tensor(c, dtype=torch.float64) for c in r.valid_scores])
     assert r.epochs == held_out_best_epochs(flat, task)[0] and r.chosen_epochs == best_epoch(flat, task)
     assert r.epochs[0] > lengths[0]  # chosen on the others' longer curves: trained again to there
+    row = next(line for line in format_cv(SimpleNamespace(slug="t", metric="accuracy"), spec, plan, result).splitlines()
+               if line.startswith("nn "))  # fmt: skip
+    assert row.endswith(f" of {max(lengths)}")  # how far the longest curve went, not the first fold's
 
 
 def test_patience_comes_from_the_flag_then_the_definition_and_is_recorded(synthetic_dir, tmp_path, monkeypatch, capsys):
