@@ -71,6 +71,13 @@ def define(tmp_path: Path, extra: str = 'extra = ["original.csv"]\n[extra]\nlabe
 FAST = ["--models", "linear", "--folds", "3", "--epochs", "3", "--quiet"]
 
 
+def uncommented_cv(tmp_path: Path, monkeypatch, capsys, text: str) -> str:
+    """The draft `text` with its extra lines uncommented, as a user would, then `kit cv` on it: its output."""
+    uncommented = re.sub(r"(?m)^# (extra = |\[extra\]|labels = |columns = )", r"\1", text)
+    (tmp_path / "competitions" / "play.toml").write_text(uncommented)
+    return kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(tmp_path / "data"), *FAST)
+
+
 def test_the_extra_rows_follow_the_competitions_with_their_labels_mapped_and_ids_of_their_own(tmp_path):
     folder = playground(tmp_path / "data")
     comp = load_competition(define(tmp_path))
@@ -197,10 +204,9 @@ def test_kit_new_drafts_an_original_set_as_extra_commented_with_its_labels_and_u
     assert "extra" not in tomllib.loads(text)["files"]  # the user's call
     assert '# extra = ["original.csv"]\n' in text and "notes.csv" not in text.split("[submission]")[0]
     assert '# labels = { No = "0", Yes = "1" }\n' in text
-    uncommented = text.replace("# extra = ", "extra = ").replace("# [extra]", "[extra]").replace("# labels", "labels")
-    (tmp_path / "competitions" / "play.toml").write_text(uncommented)
-    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
-    assert "each fold also trained on 60 extra rows (original.csv)" in out
+    assert "each fold also trained on 60 extra rows (original.csv)" in uncommented_cv(
+        tmp_path, monkeypatch, capsys, text
+    )
 
 
 def test_kit_new_asks_for_the_labels_when_they_do_not_pair_with_trains(tmp_path, monkeypatch, capsys):
@@ -297,10 +303,9 @@ def test_kit_new_pairs_an_extra_files_other_names_by_name_then_by_place_and_unco
     assert '# extra = ["original.csv"]\n' in text
     assert "paired by name, and shade by place in the file: check them" in text
     assert '# columns = { X_2 = "x2", shade = "color" }\n' in text
-    uncommented = re.sub(r"(?m)^# (extra = |\[extra\]|labels = |columns = )", r"\1", text)
-    (tmp_path / "competitions" / "play.toml").write_text(uncommented)
-    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
-    assert "each fold also trained on 60 extra rows (original.csv)" in out
+    assert "each fold also trained on 60 extra rows (original.csv)" in uncommented_cv(
+        tmp_path, monkeypatch, capsys, text
+    )
 
 
 def test_kit_new_takes_no_csv_as_extra_whose_columns_match_trains_by_place_alone(tmp_path, monkeypatch, capsys):
