@@ -23,6 +23,7 @@ from kit.competition import (
 from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
+from kit.recipe import unseen_levels
 from kit.submission import (
     check_out_path,
     check_sample_ids,
@@ -278,6 +279,14 @@ def make_submission(
         print(
             f"kit: note: {comp.files['sample_submission']} is not in {data_dir}, so the submission's header and ids "
             "are checked against the definition and the test file only",
+            file=sys.stderr,
+        )
+    if unseen := unseen_levels(spec, state, test):  # silently all 0 otherwise: say how many rows it touches
+        levels = "; ".join(f"{col} {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}: {rows:,} rows"
+                           for col, (rows, names) in unseen.items())  # fmt: skip
+        print(
+            f"kit: note: test rows hold levels training never saw, whose one-hot features are all 0 ({levels}); "
+            "rare = { COLUMN = 10 } in the recipe pools them with the rare levels instead",
             file=sys.stderr,
         )
     if oof is not None:

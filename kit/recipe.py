@@ -188,6 +188,25 @@ def _row_named(spec: RecipeSpec, row_id) -> str:
     return f"the first in the row whose {spec.id} is {row_id}"
 
 
+def unseen_levels(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> dict[str, tuple[int, list[str]]]:
+    """{column: (rows, levels)} for each one-hot column that `frame` holds as it is read (no step makes or renames
+    it, `rare` does not pool it): the rows holding a level the fit never saw, whose one-hot features are all 0, and
+    those levels, most rows first. Columns with none are left out."""
+    changed = set(spec.produced()) | set(spec.replace) | set(spec.rare)
+    found = {}
+    for col in spec.one_hot:
+        if col in changed or col not in frame.columns:
+            continue
+        codes, names = text_codes(frame[col])
+        seen = set(state["levels"][col])
+        new = [i for i, name in enumerate(names) if name not in seen]
+        if new:
+            counts = np.bincount(codes[codes >= 0], minlength=len(names))
+            new.sort(key=lambda i: (-counts[i], i))
+            found[col] = (int(counts[new].sum()), [names[i] for i in new])
+    return found
+
+
 def feature_names(state: dict) -> list[str]:
     return list(state["columns"])
 

@@ -476,3 +476,37 @@ def test_a_recipe_adds_columns_to_a_wide_file_without_a_warning_per_column(tmp_p
     )
     state = fit_recipe(spec, frame)
     assert apply_recipe(spec, state, frame).shape == (3, 150)
+
+
+def test_unseen_levels_counts_the_rows_of_levels_the_fit_never_saw_and_skips_columns_a_step_pools_or_makes():
+    from kit.recipe import unseen_levels
+
+    spec = RecipeSpec(name="u", one_hot=("shade", "size"), rare={"size": 2})
+    train = pd.DataFrame({"shade": ["a", "b", "a", "b"], "size": ["s", "m", "s", "m"]})
+    test = pd.DataFrame({"shade": ["a", "c", "d", "c", None], "size": ["xl", "s", "m", "s", "m"]})
+    state = fit_recipe(spec, train)
+    # c in 2 rows, then d; a gap is no level; size's unseen xl becomes "rare", a level the fit learned
+    assert unseen_levels(spec, state, test) == {"shade": (3, ["c", "d"])}
+    assert unseen_levels(spec, state, train) == {}
+
+
+def test_a_submission_says_how_many_test_rows_hold_a_level_training_never_saw(tmp_path, monkeypatch, capsys):
+    from conftest import definition
+    from test_playground_metrics import write_playground
+
+    from kit.cli import main
+
+    write_playground(tmp_path / "data", "edible", n=200)
+    path = tmp_path / "data" / "test.csv"
+    lines = path.read_text().splitlines()
+    lines[1:4] = [line.rsplit(",", 1)[0] + ",z" for line in lines[1:4]]  # shade z: in no training row
+    path.write_text("\n".join(lines) + "\n")
+    text = definition("play", "binary", "accuracy", '[recipes.base]\nnumeric = ["x1", "x2"]\none_hot = ["shade"]\n')
+    (tmp_path / "competitions").mkdir()
+    (tmp_path / "competitions" / "play.toml").write_text(text.replace('target = "y"', 'target = "edible"').replace(
+        '["id", "y"]', '["id", "edible"]'))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "-c", "play", "--data-dir", "data", "--models", "linear", "--folds", "2", "--epochs", "2"]
+    assert main([*args, "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "test rows hold levels training never saw, whose one-hot features are all 0 (shade z: 3 rows)" in err
