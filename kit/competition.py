@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from kit import KitError
 from kit.recipe_spec import RecipeSpec, RecipeTable, _regex_with_group, parse_recipe
-from kit.schema import Name, Place, PositiveInt, Rule, SchemaError, check, show
+from kit.schema import Name, Place, PositiveInt, Rule, SchemaError, check, show, toml_key
 from kit.task import (
     LOG_SPACE,
     METRICS,
@@ -657,18 +657,10 @@ def _extra_columns(comp: Competition, extra, required: list[str], path: Path):
         ours = next((c for c in missing if near[c]), missing[0])  # the example: a near miss if there is one
         raise KitError(
             f"{path}, an extra file, lacks the column(s) {told}; where it writes one under another name, map that "
-            f'name to train\'s in [extra] columns, such as {{ {_toml_key(near[ours] or "THEIR_NAME")} = "{ours}" }}, '
+            f'name to train\'s in [extra] columns, such as {{ {toml_key(near[ours] or "THEIR_NAME")} = "{ours}" }}, '
             "else add it to the file or leave the column out of the recipe."
         )
     return extra
-
-
-def _toml_key(name: str) -> str:
-    """A TOML key as a definition would write it: bare when it can be, quoted otherwise."""
-    import json
-    import re
-
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
 
 
 def _extra_ids(name: str, n: int) -> list[str]:

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from kit import KitError
+from kit.schema import toml_key
 from kit.task import (
     METRICS,
     RANKED,
@@ -930,7 +931,7 @@ def _recipe(
         lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
     if rates:
         table = ", ".join(
-            f"{_key(new)} = {{ by = {_list([col])}, centre = true{option} }}" for new, col in rates.items()
+            f"{toml_key(new)} = {{ by = {_list([col])}, centre = true{option} }}" for new, col in rates.items()
         )
         what = {"multiclass": "rate of each class", "regression": "mean target"}.get(kind, "rate of the positive class")
         lines.append(f"target_mean = {{ {table} }}  # the level's {what}, never a training row's own label")
@@ -1294,9 +1295,9 @@ def _category_note(
     return [
         f"# {col}: a category of {levels:,} levels ({written}, most seen in several rows), not free text.",
         f"# {how} Steps that fit it: one_hot with rare (its levels in fewer than N rows",
-        f"# as one), count (how many training rows share its level: count = {{ {_key(count)} = {json.dumps(col)} }}),",
+        f"# as one), count (how many training rows share its level: count = {{ {toml_key(count)} = {json.dumps(col)} }}),",
         "# target_mean (its level's target rate, or mean for a regression; the draft's pick where it wrote one):",
-        f"# target_mean = {{ {_key(rate)} = {{ by = {_list([col])}, centre = true{option} }} }};",
+        f"# target_mean = {{ {toml_key(rate)} = {{ by = {_list([col])}, centre = true{option} }} }};",
         "# a column count or target_mean makes is a feature once it is in numeric.",
     ]
 
@@ -1365,7 +1366,7 @@ def _list(items) -> str:
 
 
 def _table(mapping: dict) -> str:
-    parts = [f"{_key(k)} = {_value(v)}" for k, v in mapping.items()]
+    parts = [f"{toml_key(k)} = {_value(v)}" for k, v in mapping.items()]
     return "{ " + ", ".join(parts) + " }"
 
 
@@ -1376,8 +1377,3 @@ def _value(value) -> str:
     if isinstance(value, dict):
         return _table(value)
     return str(value) if isinstance(value, int) else json.dumps(value)
-
-
-def _key(name: str) -> str:
-    """A TOML key: bare when it can be, quoted otherwise (a column named "Annual Income")."""
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)

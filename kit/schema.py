@@ -65,8 +65,8 @@ class Place:
         return Place((*self.header, key), ()) if section else Place(self.header, (*self.keys, key))
 
     def __str__(self) -> str:
-        keys = "".join(f"[{k}]" if isinstance(k, int) else f".{_key(k)}" for k in self.keys).lstrip(".")
-        header = f"[{'.'.join(_key(k) for k in self.header)}]" if self.header else ""
+        keys = "".join(f"[{k}]" if isinstance(k, int) else f".{toml_key(k)}" for k in self.keys).lstrip(".")
+        header = f"[{'.'.join(toml_key(k) for k in self.header)}]" if self.header else ""
         return " ".join(p for p in (header, keys) if p) or "the top level"
 
 
@@ -193,13 +193,13 @@ def show(value, limit: int = 60) -> str:
     elif isinstance(value, list):
         text = "[" + ", ".join(show(v, limit) for v in value) + "]"
     elif isinstance(value, dict):
-        text = "{ " + ", ".join(f"{_key(k)} = {show(v, limit)}" for k, v in value.items()) + " }"
+        text = "{ " + ", ".join(f"{toml_key(k)} = {show(v, limit)}" for k, v in value.items()) + " }"
     else:
         text = " ".join(str(value).split())  # numbers, dates
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _key(key: str) -> str:
+def toml_key(key: str) -> str:
     """A key as TOML writes it: bare when it can be, quoted otherwise."""
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _quote(key)
 
@@ -220,7 +220,7 @@ def _unknown(place: Place, key: str, known) -> None:
 
     close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.75)  # fill_medain: fill_median
     meant = f" (did you mean {close[0]}?)" if close else ""
-    _fail(place, f"has unknown key {_key(key)}{meant}; known: {', '.join(known)}")
+    _fail(place, f"has unknown key {toml_key(key)}{meant}; known: {', '.join(known)}")
 
 
 def _fail(place: Place, reason: str):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kit import KitError
+from kit.schema import toml_key
 
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 # Object columns whose values factorize safely: no two values of different types compare equal there.
@@ -85,7 +86,7 @@ def as_number(
         where = f", at {ids.name} {ids.loc[bad.index[0]]}" if ids is not None else ""
         value = bad.iloc[0]
         form = _written_form(value.strip()) if isinstance(value, str) else None
-        key = col if re.fullmatch(r"[A-Za-z0-9_-]+", col) else json.dumps(col)  # as TOML writes the key
+        key = toml_key(col)  # as TOML writes the key
         how = f"read it with the recipe's number step: number = {{ {key} = {form} }}"
         if form is None:  # a token: perhaps a gap's marker
             how = (
