@@ -699,16 +699,18 @@ def cmd_drift(args) -> int:
     comp = load_competition(args.competition)
     spec = _recipe(args, comp)
     without = tuple(dict.fromkeys(c.strip() for c in (args.without or "").split(",") if c.strip()))
-    features = (*spec.numeric, *spec.one_hot, *spec.words)
+    features = tuple(dict.fromkeys((*spec.numeric, *spec.piecewise, *spec.one_hot, *spec.words)))
     if unknown := [c for c in without if c not in features]:  # checked before any data is read
-        if column := next((c for c in (*spec.one_hot, *spec.words) if unknown[0].startswith(f"{c}_")), None):
+        if column := next(
+            (c for c in (*spec.piecewise, *spec.one_hot, *spec.words) if unknown[0].startswith(f"{c}_")), None
+        ):
             raise KitError(
                 f"--without names {unknown[0]}, one of the columns {column} makes; the recipe leaves out whole "
                 f"columns, so pass --without {column}"
             )
         raise KitError(
             f"--without names {unknown[0]}, which is not a feature column of recipe {spec.name} "
-            f"({', '.join(features)}); name columns of its numeric, one_hot or words"
+            f"({', '.join(features)}); name columns of its numeric, piecewise, one_hot or words"
         )
     if not [c for c in features if c not in without]:
         raise KitError(f"--without leaves recipe {spec.name} no feature columns; leave one in")

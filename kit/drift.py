@@ -79,6 +79,7 @@ def without_target(spec):
             log1p={k: v for k, v in spec.log1p.items() if k not in made_from_target},
             equals={k: v for k, v in spec.equals.items() if k not in made_from_target},
             numeric=keep(spec.numeric),
+            piecewise={k: v for k, v in spec.piecewise.items() if k not in made_from_target},
             one_hot=keep(spec.one_hot),
             words={k: v for k, v in spec.words.items() if k not in made_from_target},
         ),
@@ -109,6 +110,7 @@ def adversarial(
         spec = replace(
             spec,
             numeric=tuple(c for c in spec.numeric if c not in without),
+            piecewise={k: v for k, v in spec.piecewise.items() if k not in without},
             one_hot=tuple(c for c in spec.one_hot if c not in without),
             words={k: v for k, v in spec.words.items() if k not in without},
         )

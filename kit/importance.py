@@ -18,6 +18,10 @@ SEED = 2022
 def column_groups(spec, state: dict) -> list[tuple[str, list[int]]]:
     """(recipe column, the positions of the features it makes) in feature order, from a fold's learned state."""
     groups, j = [(c, [i]) for i, c in enumerate(spec.numeric)], len(spec.numeric)
+    for col in spec.piecewise:
+        width = len(state["piecewise"][col]) - 1
+        groups.append((col, list(range(j, j + width))))
+        j += width
     for col in spec.one_hot:
         width = len(state["levels"][col])
         groups.append((col, list(range(j, j + width))))
@@ -26,7 +30,11 @@ def column_groups(spec, state: dict) -> list[tuple[str, list[int]]]:
         width = len(state.get("words", {}).get(col, ()))
         groups.append((col, list(range(j, j + width))))
         j += width
-    return [(name, positions) for name, positions in groups if positions]  # a one-hot of no level makes nothing
+    # A column both numeric and piecewise is shuffled as one: its number and its bins, as the row holds them.
+    merged: dict[str, list[int]] = {}
+    for name, positions in groups:
+        merged.setdefault(name, []).extend(positions)
+    return [(name, positions) for name, positions in merged.items() if positions]  # a one-hot of no level makes nothing
 
 
 def permutation_drops(predict_rows, x_valid: torch.Tensor, fold_ids: list, lengths: list, score, groups: list) -> dict:

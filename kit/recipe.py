@@ -51,6 +51,8 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
         first = [v for v in spec.level_order.get(col, ()) if v in seen]
         levels[col] = first + [v for v in seen if v not in first]
     state["levels"] = levels
+    if spec.piecewise:  # only then: a recipe without it keeps the state (and the bytes) it had
+        state["piecewise"] = {col: _edges(frame[col], col, n) for col, n in spec.piecewise.items()}
     tokens = {col: _word_sets(frame[col]) for col in spec.words}  # for the vocabulary, then the features
     if spec.words:  # only then: a recipe without words keeps the state (and the bytes) it had
         state["words"] = {col: _vocabulary(*tokens[col], n) for col, n in spec.words.items()}
@@ -76,7 +78,7 @@ def fit_apply(spec: RecipeSpec, train: pd.DataFrame) -> tuple[dict, torch.Tensor
             # The 0/1 features stay 0/1: standardised, a level in 1 % of the rows reads 9.9 where it is held, and
             # one-hot columns of many such levels outweighed the numbers (scikit-learn's digits drafted 0.9007
             # with them standardised, 0.9624 with them left 0/1; kit.draft writes this scale)
-            for j in range(len(spec.numeric), len(columns)):
+            for j in range(number_features(spec, state), len(columns)):
                 state["shift"][j], state["scale"][j] = 0.0, 1.0
     elif spec.scale == "none":
         state["scale"] = [1.0] * len(columns)
@@ -525,13 +527,48 @@ def _word_flags(codes: np.ndarray, sets: list[set], vocabulary: list[str]) -> np
     return table[codes]  # code -1 takes the last row: no word
 
 
+# ---- piecewise ------------------------------------------------------------------------------
+
+
+def _edges(series: pd.Series, col: str, n: int) -> list[float]:
+    """The n + 1 quantiles of the fit rows' values (0, 1/n, ..., 1), repeats dropped: the bins' edges."""
+    values = as_number(series, col).to_numpy(dtype="float64", na_value=np.nan)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        raise KitError(f"column {col} has no values in the training rows to cut into bins; drop it from piecewise.")
+    return [plain(float(e)) for e in np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))]
+
+
+def _pieces(series: pd.Series, col: str, edges: list[float]) -> np.ndarray:
+    """(n, bins) float64: bin k is 0 below its lower edge, 1 above its upper one, the fraction of the way between.
+
+    A value thus reads as the bins it has filled: a net gets a step at every quantile to weigh on its own,
+    where a single number column gives it one slope (Gorishniy et al., 2022, "On Embeddings for Numerical
+    Features in Tabular Deep Learning"). A gap stays a gap: the fills must fill it first.
+    """
+    x = as_number(series, col).to_numpy(dtype="float64", na_value=np.nan)[:, None]  # (n, 1)
+    lower, upper = np.array(edges[:-1]), np.array(edges[1:])  # (bins,) each
+    return np.clip((x - lower) / (upper - lower), 0.0, 1.0)
+
+
+def piecewise_columns(spec: RecipeSpec, state: dict) -> list[str]:
+    """The features of piecewise, COLUMN_binK for each learned bin, in order."""
+    edges = state.get("piecewise", {})
+    return [f"{col}_bin{k}" for col in spec.piecewise for k in range(len(edges[col]) - 1)]
+
+
+def number_features(spec: RecipeSpec, state: dict) -> int:
+    """How many features lead the table as numbers (numeric's and piecewise's); the 0/1 features follow."""
+    return len(spec.numeric) + len(piecewise_columns(spec, state))
+
+
 # ---- features --------------------------------------------------------------------------------
 
 
 def _features(
     filled: pd.DataFrame, spec: RecipeSpec, state: dict, coded: dict | None = None, tokens: dict | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Numeric columns, then one 0/1 column per learned level (an unseen level is all zeros), then one 0/1
+    """Numeric columns, then the piecewise bins of each number, then one 0/1 column per learned level (an unseen level is all zeros), then one 0/1
     column per learned word of each `words` column.
 
     coded: col -> `text_codes(filled[col])` for the one-hot columns, and tokens: col -> `_word_sets(filled[col])`
@@ -542,7 +579,8 @@ def _features(
     once per column.
     """
     levels, vocabulary = state["levels"], state.get("words", {})
-    columns = list(spec.numeric) + [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
+    columns = list(spec.numeric) + piecewise_columns(spec, state)
+    columns += [f"{col}_{level}" for col in spec.one_hot for level in levels[col]]
     columns += [f"{col}_{w}" for col in spec.words for w in vocabulary[col]]
     matrix = np.empty((len(filled), len(columns)), dtype="float32")  # (n, n_features)
     numbers = np.empty((len(spec.numeric), len(filled)), dtype="float32")  # (n_numeric, n), columns first
@@ -551,6 +589,10 @@ def _features(
     matrix[:, : len(numbers)] = numbers.T
     del numbers
     j = len(spec.numeric)
+    for col in spec.piecewise:
+        block = _pieces(filled[col], col, state["piecewise"][col])  # (n, bins) float64
+        matrix[:, j : j + block.shape[1]] = block
+        j += block.shape[1]
     # One-hot: the block zeroed, then one 1.0 written per row that holds a learned level, straight into the
     # flat matrix (6x faster than comparing every row with every level).
     matrix[:, j : j + sum(len(levels[col]) for col in spec.one_hot)] = 0.0

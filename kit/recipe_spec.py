@@ -57,6 +57,9 @@ class RecipeSpec:
     ratio: dict = field(default_factory=dict)  # new column -> (numerator, denominator)
     log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
     numeric: tuple = ()  # numeric feature columns, in output order
+    # number column -> n: its piecewise-linear encoding, columns COLUMN_bin0.. cut at n + 1 training quantiles
+    # (kit.recipe._piecewise), after the numeric features
+    piecewise: dict = field(default_factory=dict)
     one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
     # text column -> n: a 0/1 column COLUMN_WORD for each of the n words in the most fit rows (kit.recipe._words)
     words: dict = field(default_factory=dict)
@@ -86,7 +89,7 @@ class RecipeSpec:
         e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
         e += [("ratio", r, (new,)) for new, r in self.ratio.items()]
         e += [("log1p", (source,), (new,)) for new, source in self.log1p.items()]
-        e += [(step, (c,), ()) for step in ("numeric", "one_hot", "words") for c in getattr(self, step)]
+        e += [(step, (c,), ()) for step in ("numeric", "piecewise", "one_hot", "words") for c in getattr(self, step)]
         return e
 
     def produced(self) -> list[str]:
@@ -239,6 +242,7 @@ class RecipeTable:
     )
     log1p: dict[Name, Name] = field(default_factory=dict)
     numeric: list[Name] = field(default_factory=list, metadata={"unique": True})
+    piecewise: dict[Name, PositiveInt] = field(default_factory=dict)
     one_hot: list[Name] = field(default_factory=list, metadata={"unique": True})
     words: dict[Name, PositiveInt] = field(default_factory=dict)
     level_order: dict[Name, list[str | float]] = field(default_factory=dict)
@@ -315,6 +319,7 @@ def parse_recipe(
         ratio=ratio,
         log1p=dict(raw.get("log1p", {})),
         numeric=tuple(raw.get("numeric", ())),
+        piecewise=dict(raw.get("piecewise", {})),
         one_hot=tuple(raw.get("one_hot", ())),
         words=dict(raw.get("words", {})),
         level_order={k: tuple(str(v) for v in vs) for k, vs in raw.get("level_order", {}).items()},
@@ -324,7 +329,7 @@ def parse_recipe(
         target=target,
     )
     as_numbers = {c for c in spec.numeric if c not in spec.log1p} | set(spec.log1p.values()) | set(spec.fill_median)
-    as_numbers |= {c for r in spec.row.values() for c in r["columns"]}
+    as_numbers |= {c for r in spec.row.values() for c in r["columns"]} | set(spec.piecewise)
     pooled = sorted(set(spec.rare) & as_numbers)
     if pooled:  # rare turns a column's levels into text ("rare"), which no number step can read
         raise SchemaError(
@@ -362,7 +367,7 @@ def parse_recipe(
     for a, b in (("fill_mode", "fill_group"), ("fill_median", "fill_mode"), ("fill_median", "fill_group")):
         if fills[a] & fills[b]:
             raise SchemaError(f"recipe {name} lists a column in both {a} and {b}; keep one")
-    if not spec.numeric and not spec.one_hot and not spec.words:  # the models would have no input at all
+    if not (spec.numeric or spec.piecewise or spec.one_hot or spec.words):  # the models would have no input at all
         raise SchemaError(
             f"recipe {name} makes no features; list the columns it feeds the models in numeric or one_hot"
         )

@@ -19,7 +19,7 @@ from kit.table import aligned, decimals
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
-LATER_STEPS = ("number", "is_missing", "words", "clip", "row")
+LATER_STEPS = ("number", "is_missing", "words", "clip", "row", "piecewise")
 
 
 def recipe_hash(spec) -> str:

@@ -154,12 +154,13 @@ def test_without_target_drops_what_is_made_from_the_rate_and_keeps_the_rest():
         ratio={"per_rate": ("x", "rate"), "x_per_z": ("x", "z")},
         log1p={"log_rate": "rate", "log_x": "x"},
         numeric=("x", "rate", "per_rate", "x_per_z", "log_rate", "log_x"),
+        piecewise={"rate": 4, "x": 4},
         one_hot=("c",),
         target="y",
     )
     kept, left_out = without_target(spec)
     assert left_out == ("rate", "per_rate", "log_rate")
-    assert kept.numeric == ("x", "x_per_z", "log_x")
+    assert kept.numeric == ("x", "x_per_z", "log_x") and kept.piecewise == {"x": 4}
     assert kept.target_mean == {} and set(kept.ratio) == {"x_per_z"} and set(kept.log1p) == {"log_x"}
     assert without_target(kept) == (kept, ())
 

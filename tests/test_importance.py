@@ -87,6 +87,10 @@ def test_column_groups_follow_the_features_each_recipe_column_makes():
     spec = RecipeSpec(name="r", numeric=("a", "b"), one_hot=("c", "d"), words={"text": 3})
     state = {"levels": {"c": ["x", "y", "z"], "d": []}, "words": {"text": ["good", "bad"]}}
     assert column_groups(spec, state) == [("a", [0]), ("b", [1]), ("c", [2, 3, 4]), ("text", [5, 6])]
+    # a number's piecewise bins are shuffled with it, as one column; a number only binned is its bins
+    spec = RecipeSpec(name="r", numeric=("a", "b"), piecewise={"b": 2, "e": 3}, one_hot=("c",))
+    state = {"levels": {"c": ["x"]}, "piecewise": {"b": [0.0, 1.0, 2.0], "e": [0.0, 1.0, 2.0, 3.0]}}
+    assert column_groups(spec, state) == [("a", [0]), ("b", [1, 2, 3]), ("e", [4, 5, 6]), ("c", [7])]
 
 
 def test_a_column_is_shuffled_only_among_its_own_folds_rows_and_put_back():

@@ -199,6 +199,53 @@ def test_clip_takes_two_quantiles_in_order(table, words):
         recipe(**table)
 
 
+def test_piecewise_cuts_a_number_at_the_fit_rows_quantiles_and_fills_each_bin_between_its_edges():
+    spec = recipe(fill_median=["Age"], numeric=["Age"], piecewise={"Age": 2}, one_hot=["Port"])
+    state = fit_recipe(spec, rows(Age=[0.0, 1.0, 2.0, 3.0, np.nan, 4.0], Port=list("SSCCQS")))
+    assert state["piecewise"] == {"Age": [0.0, 2.0, 4.0]}  # the 0, 1/2 and 1 quantiles, the gap left out
+    # the bins follow the numbers and come before the one-hot levels
+    assert state["columns"] == ["Age", "Age_bin0", "Age_bin1", "Port_C", "Port_Q", "Port_S"]
+    got = features(spec, state, rows("test", Age=[-5.0, 1.0, 3.0, 10.0, np.nan], Port=list("SSSSS")))
+    assert got["Age_bin0"] == [0.0, 0.5, 1.0, 1.0, 1.0]  # a test row keeps the training edges: nothing refits
+    assert got["Age_bin1"] == [0.0, 0.0, 0.5, 1.0, 0.0]  # the gap took the training median, 2, before the bins
+    assert json.loads(json.dumps(state)) == state
+
+
+def test_piecewise_drops_repeated_edges_so_a_column_of_mostly_zeros_gets_fewer_bins():
+    spend = [0.0] * 7 + [10.0, 20.0, 40.0]
+    spec = recipe(piecewise={"Spend": 4})
+    state = fit_recipe(spec, rows(Spend=spend))
+    edges = np.unique(np.quantile(spend, [0, 0.25, 0.5, 0.75, 1])).tolist()
+    assert state["piecewise"]["Spend"] == edges == [0.0, 7.5, 40.0]
+    assert state["columns"] == ["Spend_bin0", "Spend_bin1"]
+    assert features(spec, state, rows("test", Spend=[0.0, 7.5, 23.75]))["Spend_bin1"] == [0.0, 0.0, 0.5]
+
+
+def test_piecewise_bins_are_numbers_to_the_scale_and_a_gap_is_the_fills_to_fill():
+    spec = recipe(piecewise={"x": 2}, one_hot=["c"], scale="standard_numbers")
+    state = fit_recipe(spec, rows(x=[0.0, 1.0, 2.0, 3.0], c=list("abab")))
+    assert state["shift"][:2] != [0.0, 0.0] and state["shift"][2:] == [0.0, 0.0]  # the bins centred, one-hot not
+    with pytest.raises(KitError, match="feature x_bin0 has missing values .* add its column"):
+        apply_recipe(spec, state, rows("test", x=[1.0, np.nan], c=list("ab")))
+    with pytest.raises(KitError, match="column x has no values in the training rows to cut into bins"):
+        fit_recipe(spec, rows(x=[np.nan, np.nan], c=list("ab")))
+
+
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"piecewise": {"x": 0}}, "piecewise.x"),
+        (
+            {"piecewise": {"x": 4}, "rare": {"x": 3}, "one_hot": ["x"]},
+            "pools x's levels with rare and reads it as numbers",
+        ),
+    ],
+)
+def test_piecewise_takes_a_count_of_bins_of_a_number(table, words):
+    with pytest.raises(SchemaError, match=re.escape(words)):
+        recipe(**table)
+
+
 def test_row_takes_each_rows_statistic_across_columns_skipping_gaps():
     spec = recipe(
         row={
