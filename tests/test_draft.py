@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import tomllib
 from pathlib import Path
 
@@ -898,3 +899,44 @@ def test_a_train_of_500_input_columns_is_drafted_wider_nets_at_a_lower_learning_
         else:
             assert "hidden" not in raw["training"] and "lr" not in raw["training"]
             assert (nn["hidden"], deep["hidden"], nn["lr"]) == ((32,), (32, 32), 0.01)  # the preset's
+
+
+def steps(folder: Path, rows: int) -> Path:
+    """A binary competition whose target steps at a quantile of `x`: x of many values, a long-tailed amount, a code
+    `k` of 4 values and a 0/1 flag. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = rows + 200
+    x = [(i * 37) % 997 / 10 for i in range(n)]
+    amount = [round(math.exp((i * 53) % 1000 / 100), 2) for i in range(n)]  # 1 to 22,000, long-tailed
+    frame = pd.DataFrame(
+        {"id": range(n), "x": x, "amount": amount, "k": [i % 4 for i in range(n)], "flag": [i % 2 for i in range(n)]}
+    )
+    frame["y"] = ((frame["x"] > 70) ^ (frame["k"] == 2)).astype(int)
+    frame[:rows].to_csv(folder / "train.csv", index=False)
+    frame[rows:].drop(columns="y").to_csv(folder / "test.csv", index=False)
+    frame[rows:][["id"]].assign(y=0).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_numbers_of_many_values_are_drafted_piecewise_bins_from_2000_rows_and_left_commented_outside(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "steps", steps(tmp_path / "steps", 2_000))
+    recipe = raw["recipes"]["base"]
+    # x and the log of amount (a log by its source's values); not the code k (4 values) nor the flag
+    assert "Logamount" in recipe["numeric"] and "k" not in recipe["numeric"]
+    assert recipe["piecewise"] == {"x": 8, "Logamount": 8}
+    assert "8 bins cut at its training quantiles" in text
+    assert main(["cv", "-c", "steps", "--data-dir", str(tmp_path / "steps"), "--epochs", "2", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["recipe", "show", "-c", "steps", "--data-dir", str(tmp_path / "steps")]) == 0
+    assert "\nx_bin7 " in capsys.readouterr().out  # the draft's bins are features the models get
+
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "fewer", steps(tmp_path / "fewer", 1_999))
+    assert "piecewise" not in raw["recipes"]["base"]
+    assert "# piecewise = { x = 8, Logamount = 8 }  # not drafted below 2,000 training rows" in text
+
+    monkeypatch.setattr("kit.draft.PIECEWISE_ROWS", (2_000, 2_000))  # as if 2,000 rows were 100,000
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "larger", steps(tmp_path / "larger", 2_000))
+    assert "piecewise" not in raw["recipes"]["base"] and "# piecewise = {" in text
+    assert "not drafted from 2,000 training rows: twice the training time and memory" in text
