@@ -940,3 +940,45 @@ def test_numbers_of_many_values_are_drafted_piecewise_bins_from_2000_rows_and_le
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "larger", steps(tmp_path / "larger", 2_000))
     assert "piecewise" not in raw["recipes"]["base"] and "# piecewise = {" in text
     assert "not drafted from 2,000 training rows: twice the training time and memory" in text
+
+
+def cabins(folder: Path) -> Path:
+    """Passengers whose cabin is a compound code deck/number/side (a few missing), beside a date written with
+    slashes and a code only 90 % of whose values have two parts. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "cabin": [None if i % 50 == 0 else f"{'ABCDEFG'[i % 7]}/{i // 2}/{'PS'[i % 2]}" for i in range(n)],
+            "when": [f"{1 + i % 28:02d}/{1 + i % 12:02d}/2026" for i in range(n)],
+            "mixed": [f"{i}/{i % 7}" if i % 10 else f"{i}" for i in range(n)],
+            "y": [int(i % 2 == 0 or i % 7 == 3) for i in range(n)],
+        }
+    )
+    frame[:300].to_csv(folder / "train.csv", index=False)
+    frame[300:].drop(columns="y").to_csv(folder / "test.csv", index=False)
+    frame[300:][["id"]].assign(y=0).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_a_compound_code_is_drafted_as_its_parts_each_by_its_type_and_a_date_or_a_loose_code_is_not(
+    tmp_path, monkeypatch, capsys
+):
+    folder = cabins(tmp_path / "cabins")
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "cabins", folder)
+    assert "cabin holds codes of 3 parts split by /: drafted as cabin_1, cabin_2, cabin_3 (`split`)" in err
+    recipe = raw["recipes"]["base"]
+    assert recipe["split"] == {"cabin": {"sep": "/", "into": ["cabin_1", "cabin_2", "cabin_3"]}}
+    assert {"cabin_1", "cabin_3"} <= set(recipe["one_hot"]) and "cabin_2" in recipe["numeric"]  # deck, side; number
+    assert "cabin_2" in recipe["fill_median"] and recipe["fill_constant"]["cabin_1"] == "missing"  # its gaps
+    assert (
+        "when" in recipe["date"] and "Not used: mixed (300 distinct texts)" in text
+    )  # a date stays a date; 90 % is loose
+    words = shops(tmp_path / "shops", lambda i: i % 2)  # remarks "visit 4: the customer asked ...": words, not codes
+    assert "split" not in new(tmp_path, monkeypatch, capsys, "shops", words)[0]["recipes"]["base"]
+    assert main(["cv", "-c", "cabins", "--data-dir", str(folder), "--epochs", "2", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["recipe", "show", "-c", "cabins", "--data-dir", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert all(f"\n{f} " in shown for f in ("cabin_1_A", "cabin_2", "cabin_3_S"))
