@@ -187,6 +187,10 @@ FEW_ROWS_EPOCHS = 300
 # time (18 -> 32 s) and peak memory (0.94 -> 2.0 GB). More than PIECEWISE_MAX such numbers (pixels) would be thousands
 # of bins.
 PIECEWISE_BINS = 8
+# Whole-number classes read as a rating (and the draft notes kappa) when the commonest holds RATING_PEAK times the
+# share of an even split or more: wine qualities 3-8 peak at 5 and 6 (40 % each of 6 classes), a digit's 10 classes
+# hold about 10 % each.
+RATING_PEAK = 1.3
 # A text column of more than MAX_LEVELS values, nearly all of which (SPLIT_SHARE of the rows) hold no space and split on
 # one of SPLIT_SEPARATORS into the same 2 to SPLIT_MAX parts, is a compound code (a cabin "B/0/P": deck / number /
 # side): the draft splits it (`split`) and drafts each part by its own type, where the whole would be left out as an
@@ -313,7 +317,14 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
             f"metric rmsle is a guess: {why_metric}, so the models learn log(1 + {target}); if the competition "
             'scores the values themselves, set metric = "rmse"'
         )
-    if not given and kind == "multiclass" and len(values) > 2 and all(_whole(v) for v in values):
+    shares = train[target].dropna().map(_text).value_counts(normalize=True) if kind == "multiclass" else None
+    if (
+        not given
+        and kind == "multiclass"
+        and len(values) > 2
+        and all(_whole(v) for v in values)
+        and shares.max() >= RATING_PEAK / len(values)  # a rating's middle classes are common; digits 0-9 are not
+    ):
         ordered = sorted(values, key=float)
         notes.append(  # a rating's classes say nothing of its metric: accuracy is the guess, kappa as common
             f"{target}'s classes are whole numbers ({ordered[0]} to {ordered[-1]}), as a rating's are: if the "

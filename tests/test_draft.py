@@ -679,6 +679,16 @@ def test_a_guessed_metric_for_classes_that_are_whole_numbers_notes_kappa(tmp_pat
     (tmp_path / "given").mkdir()
     _, _, err = new(tmp_path / "given", monkeypatch, capsys, "wines", folder, "--metric", "accuracy")
     assert "rating" not in err  # the metric given is the user's word
+    digits = [[i, f"{rng.gauss(0, 1):.3f}", i % 10] for i in range(400)]  # classes 0-9, about as common each
+    (tmp_path / "digits").mkdir()
+    _, _, err = new(
+        tmp_path / "digits",
+        monkeypatch,
+        capsys,
+        "digits",
+        _write_split(tmp_path / "digits", ["Id", "ink", "label"], digits, 300),
+    )
+    assert "rating" not in err
 
 
 def floods(folder: Path) -> Path:
