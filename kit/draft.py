@@ -187,6 +187,9 @@ FEW_ROWS_EPOCHS = 300
 # time (18 -> 32 s) and peak memory (0.94 -> 2.0 GB). More than PIECEWISE_MAX such numbers (pixels) would be thousands
 # of bins.
 PIECEWISE_BINS = 8
+PIECEWISE_VALUES = 20
+PIECEWISE_ROWS = (2_000, 100_000)  # drafted from the first, up to the second
+PIECEWISE_MAX = 64
 # Whole-number classes read as a rating (and the draft notes kappa) when the commonest holds RATING_PEAK times the
 # share of an even split or more: wine qualities 3-8 peak at 5 and 6 (40 % each of 6 classes), a digit's 10 classes
 # hold about 10 % each.
@@ -198,9 +201,6 @@ RATING_PEAK = 1.3
 SPLIT_SEPARATORS = ("/", "|", ":", ";")
 SPLIT_SHARE = 0.99
 SPLIT_MAX = 4
-PIECEWISE_VALUES = 20
-PIECEWISE_ROWS = (2_000, 100_000)  # drafted from the first, up to the second
-PIECEWISE_MAX = 64
 # A train of WIDE_COLUMNS input columns or more (pixels) gets nets of WIDE_HIDDEN units a layer and lr WIDE_LR: with
 # 32 units and lr 0.01 a 42,000-row set of 784 pixels (a digit proxy; 5 folds, the draft's plan) scored accuracy
 # 0.9879 (nn 0.9836, deep 0.9809; linear 0.8061) against scikit-learn's MLPClassifier's 0.9941; 128 units and lr 0.001
