@@ -142,11 +142,15 @@ SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$")  # as written; not `paid`, `humid`
 # Whole numbers of many values under another name (a sales channel stored as 152.0) are codes too when the data says
 # so: the target's mean moves between their values far beyond chance (UNORDERED_SIGNAL times the variance chance
-# gives a value's mean), and between neighbouring values as much as between any two (more than half of that
-# spread), where an amount's (an age's) moves along them. Only values of MANY_RARE_BELOW rows or more are compared,
+# gives a value's mean, each value weighed by its rows), and each value's mean stands apart from the midpoint of its
+# neighbours' (by more than half that spread, weighed alike), where an amount's (an age's) bends slowly along them. Only values of MANY_RARE_BELOW rows or more are compared,
 # and only where they hold SHARED_ROWS of the rows. On a trial's 400,000-row insurance set (binary, AUC; 155
 # channels) the channel as a number gave the draft 0.9187, as its target rate 0.9305 (scikit-learn's one-hot
-# LogisticRegression 0.9285, HistGradientBoosting with categories 0.9296).
+# LogisticRegression 0.9285, HistGradientBoosting with categories 0.9296). Each value is weighed by its rows: a
+# trial's 120,000-row set (146 channels, three of them holding 73 % of the rows, 100 of 30-300 rows) read 2.4x
+# chance unweighed, so the channel stayed a number (the draft's AUC 0.8943, HistGradientBoosting's 0.8992), and
+# 84x weighed: as its rate 0.9006. Apart from their neighbours' midpoint, codes measured 0.9-1.7 of the spread (the
+# trial's regions and channels, a test's channels), ages 0.006 and less.
 UNORDERED_SIGNAL = 3.0
 SHORT_TEXT = 30  # characters, the median over the levels
 # Free text (mostly distinct texts of several words a row: descriptions, names, reviews) is drafted as a flag for each
@@ -1179,10 +1183,20 @@ def _unordered(col: str, series, distinct, y, unordered: list) -> bool:
     stats = stats[stats["count"] >= MANY_RARE_BELOW]
     if len(stats) <= CODES[-1] or stats["count"].sum() < SHARED_ROWS * len(frame):
         return False
-    chance = float((stats["var"] / stats["count"]).mean())  # the variance chance alone gives a value's mean
-    spread = float(stats["mean"].var()) - chance  # the variance of the values' means beyond chance
-    rough = float((np.diff(stats["mean"].to_numpy()) ** 2).mean()) / 2 - chance  # of neighbours' differences
-    if spread > UNORDERED_SIGNAL * chance and rough > spread / 2:
+    # Each value weighed by its rows, as _along does: a few channels that hold most rows tell more than a hundred
+    # small ones whose means are mostly noise (weighed alike, those drowned the signal).
+    share = (stats["count"] / stats["count"].sum()).to_numpy()  # (values,)
+    means = stats["mean"].to_numpy()  # (values,)
+    chance = (stats["var"] / stats["count"]).to_numpy()  # (values,) the variance chance alone gives a value's mean
+    noise = float((share * chance).sum())
+    signal = float((share * (means - (share * means).sum()) ** 2).sum()) - noise  # the spread beyond chance
+    # Each mean against the midpoint of its neighbours' (an end's one neighbour): along an amount (an age) the means
+    # bend slowly and it is chance's size; between codes each mean stands apart, as far as from any other value's.
+    left, right = np.r_[means[1], means[:-1]], np.r_[means[1:], means[-2]]  # (values,) each value's neighbours
+    chance_left, chance_right = np.r_[chance[1], chance[:-1]], np.r_[chance[1:], chance[-2]]
+    apart = (means - (left + right) / 2) ** 2 - chance - (chance_left + chance_right) / 4  # (values,) beyond chance
+    rough = float((share * apart).sum())
+    if signal > UNORDERED_SIGNAL * noise and rough > signal / 2:
         unordered.append(col)
         return True
     return False

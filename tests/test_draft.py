@@ -644,6 +644,33 @@ def test_whole_numbers_whose_target_rate_jumps_between_neighbours_are_drafted_as
     assert main(["cv", "-c", "insurance", "--data-dir", str(tmp_path / "data"), "--epochs", "2", "--quiet"]) == 0
 
 
+def test_a_few_codes_holding_most_rows_make_whole_numbers_codes_though_a_hundred_small_ones_are_noise(
+    tmp_path, monkeypatch, capsys
+):
+    # Playground's sales channels: three hold 70 % of the rows with rates of their own, 60 small ones all
+    # near the mean. Weighed alike, the small ones' noise hid the three (the channel was drafted a number).
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    big, small = [152, 26, 124], [c for c in range(1, 64) if c != 26][:60]
+    channel = np.concatenate([np.repeat(big, 1400), np.repeat(small, 30), np.repeat(big, 300)]).astype(float)
+    rng.shuffle(channel[:6000])  # (6900,) the first 6,000 rows train
+    rate = {152: 0.04, 26: 0.30, 124: 0.18} | {c: 0.16 + rng.normal(0, 0.02) for c in small}
+    age = rng.integers(20, 80, len(channel))  # (6900,) 60 values: the rate rises along it, an amount
+    p = np.array([rate[int(c)] for c in channel]) + (age - 20) / 400
+    frame = pd.DataFrame({"id": range(len(channel)), "channel": channel, "age": age})
+    frame["Response"] = (rng.random(len(channel)) < p).astype(int)
+    data = tmp_path / "data"
+    data.mkdir()
+    frame.iloc[:6000].to_csv(data / "train.csv", index=False)
+    frame.iloc[6000:, :-1].to_csv(data / "test.csv", index=False)
+    frame.iloc[6000:][["id"]].assign(Response=0.5).to_csv(data / "sample_submission.csv", index=False)
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "insurance", data)
+    base = raw["recipes"]["base"]
+    assert base["target_mean"] == {"channel_rate": {"by": ["channel"], "centre": True}}
+    assert base["numeric"] == ["age", "channel_rate"]
+
+
 def test_a_number_with_entry_errors_far_past_the_rest_is_drafted_clipped_and_cv_runs_on_it(
     tmp_path, monkeypatch, capsys
 ):
