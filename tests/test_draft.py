@@ -805,6 +805,39 @@ def house_prices(folder: Path, target) -> Path:
     return folder
 
 
+def houses(folder: Path) -> Path:
+    """2,400 house prices that grow by a share for each share of living area (skewness about 1, not long-tailed),
+    a basement area that is 0 in a third of the rows, and a build year. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 2400
+    living = np.exp(rng.normal(7.2, 0.35, n)).round()  # (n,)
+    basement = np.where(rng.random(n) < 0.35, 0.0, (living * rng.uniform(0.4, 0.9, n)).round())  # (n,)
+    year = rng.integers(1900, 2010, n)  # (n,)
+    price = np.exp(4.0 + 1.0 * np.log(living) + 0.0004 * basement + 0.004 * (year - 1900) + rng.normal(0, 0.1, n))
+    frame = pd.DataFrame({"Id": range(n), "living": living, "basement": basement, "year": year})
+    frame["price"] = price.round()
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:2000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[2000:, :-1].to_csv(folder / "test.csv", index=False)
+    frame.iloc[2000:][["Id"]].assign(price=100000).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("metric", ["rmsle", "rmse"])
+def test_under_rmsle_a_number_the_log_target_follows_in_logs_is_drafted_as_logs(tmp_path, monkeypatch, capsys, metric):
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "houses", houses(tmp_path / "data"), "--metric", metric)
+    recipe = raw["recipes"]["base"]
+    if metric == "rmsle":  # the living area; not the basement's, with its zeros, nor the year
+        assert recipe["log1p"] == {"Logliving": "living"}
+        assert recipe["numeric"][:3] == ["Logliving", "basement", "year"]
+        assert "living: the log target follows the logarithm more closely" in text
+    else:  # scored on the values, a number is logged only when long-tailed
+        assert "log1p" not in recipe
+        assert recipe["numeric"][:3] == ["living", "basement", "year"]
+
+
 def test_a_guessed_metric_for_a_positive_right_skewed_target_is_rmsle_and_says_why(tmp_path, monkeypatch, capsys):
     import numpy as np
 
