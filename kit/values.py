@@ -92,6 +92,14 @@ def as_number(
             how = (
                 f"if it marks a gap, read it as one: number = {{ {key} = {{ missing = [{json.dumps(str(value))}] }} }}"
             )
+        levels = bad.drop_duplicates()
+        if len(levels) >= 2 and 2 * len(bad) > texts.notna().sum():  # mostly texts of several kinds: a scale's levels
+            shown = ", ".join(repr(v) for v in levels.iloc[:3]) + (", ..." if len(levels) > 3 else "")
+            example = ", ".join(f"{toml_key(str(v))} = {i}" for i, v in enumerate(levels.iloc[:2], start=1))
+            raise KitError(
+                f"column {col} holds text levels ({shown}), not numbers{where}; list it in one_hot, or give each "
+                f"level a number in its order first: replace = {{ {key} = {{ {example} }} }}."
+            )
         raise KitError(f"column {col} holds {value!r}, which is not a number{where}; fix the file, or {how}.")
     return numbers
 

@@ -186,6 +186,20 @@ def test_fill_median_reads_its_column_as_numbers_and_refuses_text():
     )
 
 
+def test_a_scale_of_text_levels_read_as_numbers_says_to_one_hot_or_number_them_not_to_read_a_gap():
+    # A house's quality, Ex/Gd/TA: calling a level a gap would throw the scale away.
+    spec = recipe(numeric=["ExterQual"])
+    with pytest.raises(KitError) as e:
+        fit_recipe(spec, rows(ExterQual=["Gd", "TA", "Ex", "TA", "Gd", "Fa"]))
+    assert str(e.value) == (
+        "column ExterQual holds text levels ('Gd', 'TA', 'Ex', ...), not numbers, at id train0; list it in one_hot, "
+        "or give each level a number in its order first: replace = { ExterQual = { Gd = 1, TA = 2 } }."
+    )
+    spec = recipe(replace={"ExterQual": {"Fa": 1, "TA": 2, "Gd": 3, "Ex": 4}}, numeric=["ExterQual"])
+    train = rows(ExterQual=["Gd", "TA", "Ex", "TA"])
+    assert features(spec, fit_recipe(spec, train), train)["ExterQual"] == [3, 2, 4, 2]
+
+
 def test_fill_median_of_a_column_with_no_training_value_is_one_sentence():
     spec = recipe(fill_median=["Age"], numeric=["Age"])
     with pytest.raises(KitError, match="column Age has no values in the training rows, so it has no median"):
