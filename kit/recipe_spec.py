@@ -63,7 +63,8 @@ class RecipeSpec:
     one_hot: tuple = ()  # categorical columns, one 0/1 column per training level
     # text column -> n: a 0/1 column COLUMN_WORD for each of the n words in the most fit rows (kit.recipe._words)
     words: dict = field(default_factory=dict)
-    level_order: dict = field(default_factory=dict)  # column -> its one-hot columns listed first, in this order (no scale: replace gives levels numbers)
+    # column -> its one-hot columns listed first, in this order (no scale of the levels: replace gives them numbers)
+    level_order: dict = field(default_factory=dict)
     # "max": divide by the largest absolute training value; "standard": (x - mean) / std; "standard_numbers": that for
     # the numeric features only, the 0/1 features of one_hot and words left 0/1; "none"
     scale: str = "max"
