@@ -108,12 +108,18 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
     then = last.get("model_means") if isinstance(last.get("model_means"), dict) else {}
     models = {m: [then[m], run["model_means"][m]] for m in run["models"] if isinstance(then.get(m), int | float)}
     sign = 1 if greater_is_better else -1
-    better = sign * (run["cv_mean"] - last["cv_mean"])
+
+    def verdict(then: float, now: float) -> str:
+        better = sign * (now - then)
+        return "better" if better > 0 else "worse" if better < 0 else "the same"
+
     return {
         "time": last["time"],
         "ensemble": [last["cv_mean"], run["cv_mean"]],
         "models": models,
-        "verdict": "better" if better > 0 else "worse" if better < 0 else "the same",
+        "verdict": verdict(last["cv_mean"], run["cv_mean"]),
+        # each model's own: an ensemble that gained may hold a model that lost
+        "model_verdicts": {m: verdict(a, b) for m, (a, b) in models.items()},
         "changed": what_changed(last, _complete(run)),
     }
 
@@ -153,14 +159,16 @@ def what_changed(last: dict, run: dict) -> list[str]:
 
 def format_against_last(diff: dict, metric: str) -> str:
     """Two lines: `against the last CV (2026-11-28 03:20 UTC): accuracy 0.7168 -> 0.7186, better (nn 0.7154 ->
-    0.7174)` and `  changed: recipe base -> drafted; deep lr 0.01 -> 0.02`; one when nothing changed."""
+    0.7174 better, deep 0.7161 -> 0.7140 worse)` and `  changed: recipe base -> drafted; deep lr 0.01 -> 0.02`; one
+    when nothing changed."""
     then, now = diff["ensemble"]
     when = diff["time"][:16].replace("T", " ") + " UTC" if diff["time"] else "an older kit"
     if not diff["changed"] and then == now:
         return f"the same configuration and CV score as the last CV ({when})"
     places = decimals([then, now, *(s for pair in diff["models"].values() for s in pair)])  # 0.7168, 55.218, 44815
+    verdicts = diff.get("model_verdicts", {})  # a run log of an older kit has none
     models = [
-        f"{m} {a:.{places}f} -> {b:.{places}f}"
+        f"{m} {a:.{places}f} -> {b:.{places}f}" + (f" {verdicts[m]}" if m in verdicts else "")
         for m, (a, b) in diff["models"].items()
         if f"{a:.{places}f}" != f"{b:.{places}f}"
     ]

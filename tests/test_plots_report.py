@@ -276,6 +276,8 @@ def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic
     assert diff["verdict"] == (
         "better" if better else "worse" if runs[1]["cv_mean"] < runs[0]["cv_mean"] else "the same"
     )
+    then, now = diff["models"]["linear"]
+    assert diff["model_verdicts"] == {"linear": "better" if now > then else "worse" if now < then else "the same"}
 
     assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--recipe", "article"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -296,6 +298,11 @@ def test_the_comparison_shows_scores_to_about_five_significant_digits():
             "models": {"nn": [45100.2, 45300.7]}, "changed": ["recipe base -> plus"]}  # fmt: skip
     assert format_against_last(diff, "rmse").splitlines()[0] == (
         "against the last CV (2026-11-28 09:00 UTC): rmse 44815 -> 45010, worse (nn 45100 -> 45301)"
+    )
+    diff |= {"models": {"nn": [45100.2, 45300.7], "deep": [46000.0, 45000.0]}}
+    diff |= {"model_verdicts": {"nn": "worse", "deep": "better"}}  # each model's own, whatever the ensemble's
+    assert format_against_last(diff, "rmse").splitlines()[0].endswith(
+        "worse (nn 45100 -> 45301 worse, deep 46000 -> 45000 better)"
     )
     diff |= {"ensemble": [0.71684, 0.71862], "models": {}, "verdict": "better"}
     assert "accuracy 0.7168 -> 0.7186, better" in format_against_last(diff, "accuracy")
