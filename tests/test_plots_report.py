@@ -301,8 +301,10 @@ def test_the_comparison_shows_scores_to_about_five_significant_digits():
     )
     diff |= {"models": {"nn": [45100.2, 45300.7], "deep": [46000.0, 45000.0]}}
     diff |= {"model_verdicts": {"nn": "worse", "deep": "better"}}  # each model's own, whatever the ensemble's
-    assert format_against_last(diff, "rmse").splitlines()[0].endswith(
-        "worse (nn 45100 -> 45301 worse, deep 46000 -> 45000 better)"
+    assert (
+        format_against_last(diff, "rmse")
+        .splitlines()[0]
+        .endswith("worse (nn 45100 -> 45301 worse, deep 46000 -> 45000 better)")
     )
     diff |= {"ensemble": [0.71684, 0.71862], "models": {}, "verdict": "better"}
     assert "accuracy 0.7168 -> 0.7186, better" in format_against_last(diff, "accuracy")
