@@ -1006,10 +1006,10 @@ def test_numbers_of_many_values_are_drafted_piecewise_bins_from_2000_rows_and_le
     assert "piecewise" not in raw["recipes"]["base"]
     assert "# piecewise = { x = 8, Logamount = 8 }  # not drafted below 2,000 training rows" in text
 
-    monkeypatch.setattr("kit.draft.PIECEWISE_ROWS", (2_000, 2_000))  # as if 2,000 rows were 100,000
+    monkeypatch.setattr("kit.draft.PIECEWISE_ROWS", (2_000, 2_000))  # as if 2,000 rows were 200,000
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "larger", steps(tmp_path / "larger", 2_000))
     assert "piecewise" not in raw["recipes"]["base"] and "# piecewise = {" in text
-    assert "not drafted from 2,000 training rows: twice the training time and memory" in text
+    assert "not drafted at 2,000 training rows or more: twice the training time and memory" in text
 
 
 def cabins(folder: Path) -> Path:
