@@ -815,7 +815,9 @@ def target_tensor(comp: Competition, task: Task, train):
 
 def _target_values(comp: Competition, task: Task, train, column: str) -> list[str]:
     """One target column's values as the submission would write them; KitError at the first empty or unknown one."""
-    values = train[column].map(label, na_action="ignore")
+    from kit.values import map_distinct  # pandas and numpy: not for every command's start
+
+    values = map_distinct(train[column], label)  # label once per distinct value, not once per row
     missing = values.isna().to_numpy().nonzero()[0]
     if len(missing):
         raise KitError(
@@ -875,7 +877,9 @@ def row_groups(comp: Competition, train) -> list[str] | None:
     if column not in train:
         has = _the_file_has(column, train.columns)
         raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] group names{has}.")
-    values = train[column].map(label, na_action="ignore")
+    from kit.values import map_distinct  # pandas and numpy: not for every command's start
+
+    values = map_distinct(train[column], label)  # label once per distinct value, not once per row
     pattern = comp.validation.get("group_pattern")
     if pattern:
         values = values.str.extract(pattern, expand=False)  # the first (group); no match is missing
