@@ -271,7 +271,8 @@ def _check_target_mean(recipes: dict, task: str, raw: dict) -> None:
             if "classes" not in t and task == "multiclass":
                 raise SchemaError(
                     f"{place}: a multiclass target_mean makes one rate per class, so it needs classes, the labels "
-                    f"as the target writes them, such as classes = {show(list(labels or ['a', 'b']), 200)}"
+                    f"as the target writes them, such as classes = {show(list(labels or ['a', 'b']), 200)} (or "
+                    "[submission] labels, which it takes when it names none)"
                 )
             unknown = [c for c in t.get("classes", ()) if labels and c not in labels]
             if unknown:
@@ -297,7 +298,8 @@ def _parse(raw: dict, path: Path) -> Competition:
         )
     task = raw.get("task", "multilabel" if targets else "binary")
     single = None if targets else raw["target"]  # target_mean learns from one column; multilabel refuses it below
-    recipes = {name: parse_recipe(name, spec, raw["id"], single, task) for name, spec in raw["recipes"].items()}
+    labels = tuple(raw.get("submission", {}).get("labels", ()))  # a multiclass target_mean's classes by default
+    recipes = {name: parse_recipe(name, spec, raw["id"], single, task, labels) for name, spec in raw["recipes"].items()}
     for name, spec in recipes.items():
         read = [t for t in targets or () if t in spec.input_columns()]
         if read:

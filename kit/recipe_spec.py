@@ -269,10 +269,25 @@ def _names(value) -> tuple:
 
 
 def parse_recipe(
-    name: str, raw: dict, id_column: str | None = None, target: str | None = None, task: str = "binary"
+    name: str,
+    raw: dict,
+    id_column: str | None = None,
+    target: str | None = None,
+    task: str = "binary",
+    labels: tuple = (),
 ) -> RecipeSpec:
-    """One [recipes.NAME] table as a RecipeSpec, checked against RecipeTable and then as a whole."""
+    """One [recipes.NAME] table as a RecipeSpec, checked against RecipeTable and then as a whole.
+
+    labels: a multiclass competition's [submission] labels: a target_mean without classes makes a rate of each.
+    A multiclass target_mean's name in numeric stands for its columns (NAME_class, in its classes' order)."""
     check(raw, RecipeTable, Place(("recipes", name)))
+    if task == "multiclass" and raw.get("target_mean"):
+        means = {new: t | {"classes": list(labels)} if labels and "classes" not in t else t
+                 for new, t in raw["target_mean"].items()}  # fmt: skip
+        rates = {new: [f"{new}_{c}" for c in t["classes"]] for new, t in means.items() if "classes" in t}  # by class
+        raw = raw | {"target_mean": means}
+        if "numeric" in raw:
+            raw = raw | {"numeric": [c for col in raw["numeric"] for c in rates.get(col, [col])]}
     split = {col: {"sep": s["sep"], "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
     extract = {new: {"from": e["from"], "pattern": e["pattern"]} for new, e in raw.get("extract", {}).items()}
     fill_group = {

@@ -144,13 +144,21 @@ PLACE = "competition definition bad.toml: [recipes.plus] target_mean.TicketRate:
         ("binary", "accuracy", {"log1p": True}, "log1p averages a regression's target, and titanic is a binary task"),
         ("regression", "rmse", {"classes": ["1"]}, "classes is for a multiclass task, and titanic is a regression "
          "task; drop it"),
-        ("multiclass", "accuracy", {}, "a multiclass target_mean makes one rate per class, so it needs classes, the "
-         'labels as the target writes them, such as classes = ["0", "1"]'),
         ("multiclass", "accuracy", {"classes": ["1", "2"]}, 'classes lists "2", none of the [submission] labels (0, 1)'),
     ],
 )  # fmt: skip
 def test_each_task_takes_its_own_options_and_a_mistake_is_one_sentence_naming_the_entry(task, metric, entry, says):
     assert refusal(titanic_as(task, metric, **entry)) == PLACE + says + "; fix the file."
+
+
+def test_a_multiclass_target_mean_without_classes_makes_a_rate_of_each_submission_label_and_its_name_their_columns():
+    # A user's soil x crop rates of 7 fertilizers: the classes and 7 column names were typed out by hand.
+    raw = titanic_as("multiclass", "accuracy")  # TicketRate without classes, its name in numeric; labels 0 and 1
+    spec = parse_definition(raw, Path("ok.toml")).recipe("plus")
+    assert spec.target_mean["TicketRate"]["classes"] == ("0", "1")
+    assert [c for c in spec.numeric if c.startswith("TicketRate")] == ["TicketRate_0", "TicketRate_1"]
+    del raw["submission"]["labels"]  # no labels to take: the classes are named
+    assert "a multiclass target_mean makes one rate per class, so it needs classes" in refusal(raw)
 
 
 def test_a_regression_and_a_multiclass_target_mean_load():
