@@ -149,16 +149,16 @@ SHARED_ROWS = 0.8  # the share of rows whose level is seen in other rows too
 # folds 0.8839 -> 0.5408.
 CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$")  # as written; not `paid`, `humid`
 # Whole numbers of many values under another name (a sales channel stored as 152.0) are codes too when the data says
-# so: the target's mean moves between their values far beyond chance (UNORDERED_SIGNAL times the variance chance
-# gives a value's mean, each value weighed by its rows), and each value's mean stands apart from the midpoint of its
+# so: the target's mean moves between their values far beyond chance (UNORDERED_SIGNAL times the variance chance gives
+# a value's mean, each value weighed by its rows), and each value's mean stands apart from the midpoint of its
 # neighbours' (by more than half that spread, weighed alike), where an amount's (an age's) bends slowly along them.
 # Only values of MANY_RARE_BELOW rows or more are compared, and only where they hold SHARED_ROWS of the rows. On a
 # trial's 400,000-row insurance set (binary, AUC; 155 channels) the channel as a number gave the draft 0.9187, as its
-# target rate 0.9305 (scikit-learn's one-hot LogisticRegression 0.9285, HistGradientBoosting with categories 0.9296). Each value is weighed by its rows: a
-# trial's 120,000-row set (146 channels, three of them holding 73 % of the rows, 100 of 30-300 rows) read 2.4x
-# chance unweighed, so the channel stayed a number (the draft's AUC 0.8943, HistGradientBoosting's 0.8992), and
-# 84x weighed: as its rate 0.9006. Apart from their neighbours' midpoint, codes measured 0.9-1.7 of the spread (the
-# trial's regions and channels, a test's channels), ages 0.006 and less.
+# target rate 0.9305 (scikit-learn's one-hot LogisticRegression 0.9285, HistGradientBoosting with categories 0.9296).
+# Each value is weighed by its rows: a trial's 120,000-row set (146 channels, three of them holding 73 % of the rows,
+# 100 of 30-300 rows) read 2.4x chance unweighed, so the channel stayed a number (the draft's AUC 0.8943,
+# HistGradientBoosting's 0.8992), and 84x weighed: as its rate 0.9006. Apart from their neighbours' midpoint, codes
+# measured 0.9-1.7 of the spread (the trial's regions and channels, a test's channels), ages 0.006 and less.
 UNORDERED_SIGNAL = 3.0
 SHORT_TEXT = 30  # characters, the median over the levels
 # Free text (mostly distinct texts of several words a row: descriptions, names, reviews) is drafted as a flag for each
