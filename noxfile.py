@@ -82,7 +82,9 @@ def env(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (needs ../shared/data or KIT_SHARED)."""
     _install(session, "test")
-    session.run("pytest", *session.posargs)
+    # one worker per core (pytest-xdist): most tests wait on a `python -m kit` of their own, one core each;
+    # arguments after -- come last, so -- -n 0 runs them in one process
+    session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session

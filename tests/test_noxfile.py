@@ -96,6 +96,16 @@ def test_a_warm_environment_installs_nothing_until_pyproject_or_kit_torch_change
     assert install_env() == [("torch==2.12.0",), ("-e", ".")]
 
 
+def test_the_tests_spread_over_the_cores_and_the_users_arguments_come_last(sessions, project):
+    location = project / ".nox" / "tests"
+    location.mkdir(parents=True)
+    session = FakeSession(location, location)
+    sessions["tests"](session)
+    assert session.runs == [("pytest", "-n", "auto", "--extra")]  # `-- -n 0` would then override the workers
+    installed = [name for args in session.installs for name in args]
+    assert any(name.startswith("pytest-xdist") for name in installed)  # -n needs the plugin in the test group
+
+
 def test_nox_does_not_log_that_uv_is_missing(project):
     # --no-venv --no-install: nothing is created or installed, but nox still probes for uv.
     env = {k: v for k, v in os.environ.items() if k != "UV"} | {"PATH": str(Path(sys.executable).parent)}
