@@ -173,9 +173,8 @@ def _training(args, comp):
     """The competition's [training] table with the flags given on top, as a kit.train.Training."""
     from kit.train import Training
 
-    table = {
-        k: v for k, v in comp.training.items() if k not in ("choose_epochs", "patience", "ensemble", "cutpoints")
-    }  # the Plan's
+    planned = ("choose_epochs", "patience", "ensemble", "cutpoints")  # the Plan's
+    table = {k: v for k, v in comp.training.items() if k not in (*planned, "log_target")}  # log_target: the Task's
     for flag, key in TRAINING_FLAGS.items():
         value = getattr(args, flag, None)
         if value is None:

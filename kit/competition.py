@@ -197,6 +197,10 @@ class Training:
     # qwk, and a binary scored by f1, balanced_accuracy, mcc or f1_macro: each label cut from a score by cut-points
     # (a binary's threshold) tuned on the folds' predictions (kit.cutpoints); false: rounded, or cut at 0.5
     cutpoints: bool = True
+    # regression: the models learn log(1 + target) and predict back with expm1, scaled to the mean by a factor chosen
+    # on the folds' predictions where the metric is rmse or r2 (kit.smearing): for a skewed target of prices or
+    # counts whose errors grow with it. Default: in logs for rmsle always, for mape and smape when no target is < 0
+    log_target: bool = None
 
 
 @dataclass(frozen=True)
@@ -794,7 +798,8 @@ def task_of(comp: Competition, train) -> Task:
         values = pd.to_numeric(train[comp.target], errors="coerce").dropna()  # a value that is no number: refused later
         nonnegative = bool((values >= 0).all())
         whole = bool((values % 1 == 0).all())
-    return make_task(comp.task, comp.metric, labels, comp.columns, nonnegative, whole)
+    log_target = comp.training.get("log_target")  # None: the metric's default
+    return make_task(comp.task, comp.metric, labels, comp.columns, nonnegative, whole, log_target)
 
 
 def read_task(comp: Competition, data_dir: Path) -> Task:

@@ -178,12 +178,16 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
 
 def with_cutpoints(result, y, plan):
     """The CVResult with, where the plan cuts qwk's labels (kit.cutpoints), each model's and the ensemble's fold
-    scores those of cut-points chosen on the other folds, and the full fit's cut-points chosen on every fold."""
-    from kit import cutpoints
+    scores those of cut-points chosen on the other folds, and the full fit's cut-points chosen on every fold; where
+    a log target is scored by squared errors (kit.smearing), those of values scaled back to the mean alike."""
+    from kit import cutpoints, smearing
 
     if plan.cutpoints and cutpoints.applies(result.task):
         for model in (*result.models.values(), result.ensemble):
             cutpoints.tune(model, y, result.folds, result.task, plan.repeats)
+    if smearing.applies(result.task):
+        for model in (*result.models.values(), result.ensemble):
+            smearing.tune(model, y, result.folds, result.task, plan.repeats)
     return result
 
 
@@ -231,6 +235,8 @@ def _run_facts(comp, spec, plan, data_dir: Path) -> dict:
             comp.validation,
             comp.extra_labels,
             *([comp.extra_columns] if comp.extra_columns else []),  # only where set: other runs keep their keys
+            # the space the models learn in (it changes every target): only where set, as above
+            *([{"log_target": comp.training["log_target"]}] if "log_target" in comp.training else []),
         ],
         "recipe": asdict(spec),
         "plan": asdict(plan),
@@ -262,6 +268,10 @@ def make_submission(
     test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
+    if result.ensemble.scale is not None:  # a log target's values scaled by the factor chosen on every fold
+        from kit.smearing import scaled
+
+        test_pred = scaled(test_pred, result.ensemble.scale)
     if result.ensemble.cutpoints is not None:  # the labels the cut-points chosen on every fold give
         from kit.cutpoints import labelled, ladder
 
@@ -367,6 +377,13 @@ def format_cv(comp, spec, plan, result) -> str:
         without = "without it" if kind == "binary" else "without them"
         without = "not rounded" if result.task.whole else f"{without} ({plain})"
         lines.append(f"{without}: {', '.join(rounded)}")
+    if getattr(result.ensemble, "scale", None) is not None:  # fold scores of factors chosen elsewhere
+        lines.append(
+            f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} (the full fit's factor; "
+            "each fold's chosen on the other folds)"
+        )
+        unscaled = [f"{name} {statistics.fmean(r.unscaled_scores):.{places}f}" for name, r in rows if r.unscaled_scores]
+        lines.append(f"unscaled (the median): {', '.join(unscaled)}")
     targets = getattr(result, "per_target", None)  # multilabel: which targets the mean hides
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())

@@ -67,6 +67,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "data": result.data or None,  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint)
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
         "cutpoints": getattr(result.ensemble, "cutpoints", None),  # qwk: the full fit's (kit.cutpoints)
+        "log_target": bool(result.task.log_target) if result.task else None,  # a regression learned in logs
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
@@ -86,7 +87,7 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
-                "split_seed": None, "cutpoints": None}  # fmt: skip
+                "split_seed": None, "cutpoints": None, "log_target": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
@@ -149,6 +150,8 @@ def what_changed(last: dict, run: dict) -> list[str]:
     differs("patience", last["patience"], run["patience"])
     differs("ensemble", last["ensemble"], run["ensemble"])
     differs("cut-points", "tuned" if last["cutpoints"] else "none", "tuned" if run["cutpoints"] else "none")
+    if last["log_target"] is not None and run["log_target"] is not None:  # an older kit logged neither
+        differs("learned in logs", last["log_target"], run["log_target"])
     if last["training_hash"] != run["training_hash"] and isinstance(last["training"], dict):
         for model in [m for m in run["models"] if m in last["training"]]:
             before, after = last["training"][model], run["training"][model]

@@ -125,6 +125,9 @@ METRIC_ALIASES = {
 # rmsle's always do: squared error on the values themselves lets the largest targets decide. A user's
 # 250,000-row sales set (4 time folds, linear and nn, out-of-fold): smape 62.77 on the values, 47.13 in logs.
 LOG_SPACE = ("mape", "smape")
+# Metrics of squared errors, best met by the mean: a regression learned in logs (log_target) has its values scaled back
+# to the mean (kit.smearing), as the exp of a mean of logs is a median.
+SQUARED = ("rmse", "r2")
 # How far from 1 a multiclass row's probabilities may sum (Kaggle rescales each row by its sum): rounded to 3
 # decimals, 10 classes stray up to 0.005.
 SUM_TOLERANCE = 0.01
@@ -267,6 +270,11 @@ class Task:
             if self.metric.name == "rmsle" and (y < 0).any():
                 # Kaggle's RMSLE refuses a negative value (log(1 + x) would take it to -1 and below)
                 raise KitError(f"{file} column {column} has values below 0, which rmsle cannot score; fix the file.")
+            if self.log_target and (y < 0).any():  # log(1 + y) is no number below -1, and bends sharply near it
+                raise KitError(
+                    f"{file} column {column} has values below 0, which the models cannot learn in logs; fix the file "
+                    "or drop log_target."
+                )
             if self.metric.submits == "label" and not bool((y == y.round()).all()):  # qwk of labels that are numbers
                 bad = next(v for v in values if not float(v).is_integer())
                 raise KitError(
@@ -436,19 +444,31 @@ def is_number(text: str) -> bool:
 
 
 def make_task(
-    kind: str, metric: str, labels: tuple, columns: tuple, nonnegative: bool = False, whole: bool = False
+    kind: str,
+    metric: str,
+    labels: tuple,
+    columns: tuple,
+    nonnegative: bool = False,
+    whole: bool = False,
+    log_target: bool | None = None,
 ) -> Task:
     """The Task of a competition: its kind, metric, labels and submission columns (id first).
     nonnegative: a regression's training targets are all 0 or more (a metric of LOG_SPACE then learns in it).
     whole: a regression's training targets are all whole numbers (a metric of WHOLE_CUTS then cuts its values).
+    log_target: a regression's models learn in logs (True) or on the target's scale (False); None: the metric's way.
 
     Raises KitError when the submission's columns cannot hold what the metric needs.
     """
     check_task_and_metric(kind, metric)
     m = METRICS[metric]
     labels = class_order(metric, kind, labels)
+    if log_target is not None and kind != "regression":
+        raise KitError(f"log_target learns a regression's values in logs, and this is a {kind} task; drop it.")
+    if log_target is False and metric == "rmsle":
+        raise KitError("rmsle scores the errors of logs, so its models always learn in logs; drop log_target = false.")
     if kind == "regression":
-        log_target = metric == "rmsle" or (metric in LOG_SPACE and nonnegative)
+        if log_target is None:
+            log_target = metric == "rmsle" or (metric in LOG_SPACE and nonnegative)
         return Task(kind, m, log_target=log_target, whole=whole and metric in WHOLE_CUTS)
     if kind == "multilabel":  # labels: the target columns; the submission holds each one's probability
         if sorted(map(str, columns[1:])) != sorted(labels):

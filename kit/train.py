@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
+from kit import smearing
 from kit.batched import (
     RUN_ROWS,
     absolute_error_rows,
@@ -411,8 +412,10 @@ class _Curves:
             pred[:, part] = mean
         self.losses[:, :, epoch] = total / self.mask.sum(dim=1).clamp(min=1)[:, None]  # as masked_mean gives
         pred = pred.cpu()
+        # a log target's values are scaled back to its mean after CV (kit.smearing): its curves score them so
+        score = smearing.score_when_scaled if smearing.applies(self.task) else type(self.task).score
         for f, n in enumerate(self.n_rows):
-            self.scores[f, epoch] = self.task.score(pred[f, :n], self.y_cpu[f, :n])
+            self.scores[f, epoch] = score(self.task, pred[f, :n], self.y_cpu[f, :n])
 
     def stalled(self, epoch: int, patience: int, held_out: list[list[int]] | None = None) -> bool:
         """True once neither the curves an epoch count is chosen from nor the validation loss has improved

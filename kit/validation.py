@@ -197,6 +197,9 @@ class ModelResult:
     cutpoints: list | None = None  # labels cut (kit.cutpoints): the full fit's cut-points, on the scores' scale
     fold_cutpoints: list = field(default_factory=list)  # ... and per fold, chosen on the other folds
     rounded_scores: list = field(default_factory=list)  # ... and per fold, the score with rounding instead
+    scale: float | None = None  # a log target scaled back to its mean (kit.smearing): the full fit's factor
+    fold_scales: list = field(default_factory=list)  # ... and per fold, chosen on the other folds
+    unscaled_scores: list = field(default_factory=list)  # ... and per fold, the score of the unscaled values
 
     @property
     def mean(self) -> float:
@@ -217,6 +220,9 @@ class ModelResult:
         if self.cutpoints is not None:
             rounded = {"fold_scores": self.rounded_scores, "mean": statistics.fmean(self.rounded_scores)}
             out |= {"cutpoints": self.cutpoints, "fold_cutpoints": self.fold_cutpoints, "rounded": rounded}
+        if self.scale is not None:
+            unscaled = {"fold_scores": self.unscaled_scores, "mean": statistics.fmean(self.unscaled_scores)}
+            out |= {"scale": self.scale, "fold_scales": self.fold_scales, "unscaled": unscaled}
         return out
 
 

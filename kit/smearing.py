@@ -1,0 +1,71 @@
+"""Smearing: a log target's values scaled back to its mean by one factor, tuned on out-of-fold rows.
+
+A regression whose models learn log(1 + y) (kit.task.Task.log_target) predicts back with expm1, and the exp of a
+mean of logs is a median, not a mean: where the errors in logs have a spread s, the mean is about exp(s^2 / 2) times
+the median (Duan's smearing estimate; 1.11 for s = 0.45). rmse and r2 score squared errors, which the mean meets
+best, so each model's values are multiplied by one factor, the least-squares fit of the targets on them:
+c = sum(p y) / sum(p p) over out-of-fold rows, p = expm1(prediction). The other metrics keep the median: mae's best
+value is one, rmsle's errors are taken in logs, and mape's and smape's best values lie below the mean.
+
+Chosen on the rows it is then scored on, the factor would flatter the CV, as ensemble weights and cut-points would.
+So `tune` gives each fold the factor chosen on the other folds of its own repeat (kit.train.held_out_sets), keeps
+the fold's unscaled score beside it, and chooses the full fit's on every fold; the submission's values are its test
+predictions scaled by it (kit.pipeline.make_submission). The values stay in the space the models learn in,
+log(1 + c expm1(prediction)), which Task.score and Task.cells read as usual.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from kit.task import SQUARED, Task
+
+
+def applies(task: Task) -> bool:
+    """Whether a task's values are scaled back to the mean: a regression learned in logs, scored by squared errors."""
+    return task.kind == "regression" and task.log_target and task.metric.name in SQUARED
+
+
+def factor(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """The least-squares factor c of expm1(y) on expm1(pred) (both in logs); 1.0 when no positive one exists."""
+    p, t = pred.double().expm1(), y.double().expm1()
+    c = float((p * t).sum()) / max(float((p * p).sum()), 1e-300)
+    return c if c > 0 else 1.0  # a factor of 0 or less would predict no value at all: keep the median
+
+
+def scaled(pred: torch.Tensor, c: float) -> torch.Tensor:
+    """Predictions in logs whose values are c times those of `pred`: log(1 + c expm1(pred)), in pred's dtype."""
+    return torch.log1p(c * pred.double().expm1()).to(pred.dtype)
+
+
+def score_when_scaled(task: Task, pred: torch.Tensor, y: torch.Tensor) -> float:
+    """The metric of pred's values scaled by the factor fitted on these same rows: what the validation curves that
+    choose a model's epochs (kit.train) compare. The unscaled values' curve favours the epochs whose median lies
+    nearest the mean, not the best model: on a trial of used-car prices linear's peaked at its first epoch."""
+    return task.score(scaled(pred, factor(pred, y)), y)
+
+
+def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> None:
+    """The factor for one model's (or the ensemble's) CV result (kit.validation.ModelResult), in place: each fold's
+    chosen on the other folds of its repeat and scored on its own rows, the full fit's on every fold.
+
+    The unscaled scores move to `unscaled_scores`; `fold_scores` become the scaled ones; `scale` (the full fit's)
+    and `fold_scales` record the choice. A result without per-fold predictions keeps what it has; a single fold has
+    no other fold to choose on, and keeps the factor 1.
+    """
+    from kit.train import held_out_sets  # kit.train scores its curves with this module
+
+    if not result.fold_preds or len(result.fold_preds) != len(folds):
+        return
+    truth = [y[valid_idx] for _, valid_idx in folds]
+
+    def chosen_on(fold_ids: list[int]) -> float:
+        if not fold_ids:
+            return 1.0
+        return factor(torch.cat([result.fold_preds[g] for g in fold_ids]), torch.cat([truth[g] for g in fold_ids]))
+
+    held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
+    result.fold_scales = [chosen_on(ids) for ids in held_out]
+    result.scale = chosen_on(list(range(len(folds)))) if len(folds) > 1 else 1.0
+    result.unscaled_scores = list(result.fold_scores)
+    result.fold_scores = [task.score(scaled(p, c), t) for p, c, t in zip(result.fold_preds, result.fold_scales, truth)]
