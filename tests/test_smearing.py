@@ -192,3 +192,29 @@ def test_the_run_against_the_last_names_log_target_as_the_change(tmp_path, monke
     _competition(tmp_path, "[training]\nlog_target = true\n")
     out = kit(tmp_path, monkeypatch, capsys, "cv", *ARGS, "--epochs", "3")
     assert "learned in logs False -> True" in out
+
+
+@pytest.mark.parametrize("skewed", [True, False])
+def test_kit_new_averages_a_skewed_target_s_rates_in_logs_and_a_symmetric_one_s_as_values(
+    skewed, tmp_path, monkeypatch, capsys
+):
+    rng = random.Random(0)
+    level = {f"m{i:02d}": rng.gauss(0, 0.5) for i in range(60)}  # many levels: drafted as their rates
+    train, test, sample = [["id", "model", "y"]], [["id", "model"]], [["id", "y"]]
+    for i in range(2000):
+        model = rng.choice(sorted(level))
+        noise = level[model] + rng.gauss(0, 0.6)
+        y = math.exp(9 + noise) if skewed else 100 + 10 * noise
+        if i % 4 == 0:
+            test.append([str(i), model])
+            sample.append([str(i), "0"])
+        else:
+            train.append([str(i), model, f"{y:.2f}"])
+    (tmp_path / "data").mkdir()
+    write_tables(tmp_path / "data", {"train.csv": train, "test.csv": test, "sample_submission.csv": sample})
+    kit(tmp_path, monkeypatch, capsys, "new", "cars", "--data-dir", "data", "--metric", "rmse")
+    draft = (tmp_path / "competitions" / "cars.toml").read_text()
+    recipe = draft[draft.index("[recipes.base]") :]
+    assert 'target_mean = { model_rate = { by = ["model"]' in recipe
+    assert ("log1p = true" in recipe) == skewed
+    assert ("# log_target = true" in draft) == skewed
