@@ -50,8 +50,8 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
     chosen on the other folds of its repeat and scored on its own rows, the full fit's on every fold.
 
     The unscaled scores move to `unscaled_scores`; `fold_scores` become the scaled ones; `scale` (the full fit's)
-    and `fold_scales` record the choice. A result without per-fold predictions keeps what it has; a single fold has
-    no other fold to choose on, and keeps the factor 1.
+    and `fold_scales` record the choice. A result without per-fold predictions keeps what it has; a single fold (the
+    random split) has no other fold to choose on, so its score keeps the factor 1, and the full fit takes its rows'.
     """
     from kit.train import held_out_sets  # kit.train scores its curves with this module
 
@@ -66,6 +66,9 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
 
     held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
     result.fold_scales = [chosen_on(ids) for ids in held_out]
-    result.scale = chosen_on(list(range(len(folds)))) if len(folds) > 1 else 1.0
+    result.scale = chosen_on(list(range(len(folds))))  # one fold too: the submission's rows are none of its own
     result.unscaled_scores = list(result.fold_scores)
-    result.fold_scores = [task.score(scaled(p, c), t) for p, c, t in zip(result.fold_preds, result.fold_scales, truth)]
+    result.fold_scores = [
+        task.score(scaled(p, c), t) if c != 1.0 else unscaled  # 1: nothing scaled, not even float rounding
+        for p, c, t, unscaled in zip(result.fold_preds, result.fold_scales, truth, result.unscaled_scores)
+    ]

@@ -68,6 +68,15 @@ def test_each_fold_is_scored_with_the_factor_chosen_on_the_other_folds_and_the_f
     assert {"scale", "fold_scales", "unscaled"} <= set(result.summary())
 
 
+def test_a_single_fold_scores_unscaled_and_the_full_fit_takes_the_factor_of_its_rows():
+    result, y, folds = _folded(n_folds=4)
+    one = [folds[0]]
+    single = ModelResult(result.oof, result.test_pred, result.fold_scores[:1], fold_preds=result.fold_preds[:1])
+    smearing.tune(single, y, one, PRICES)
+    assert single.fold_scales == [1.0] and single.fold_scores == single.unscaled_scores  # no other fold to choose on
+    assert single.scale == smearing.factor(result.fold_preds[0], y[folds[0][1]]) > 1
+
+
 def test_a_fold_s_own_rows_never_choose_its_factor():
     result, y, folds = _folded()
     other, moved = _folded()[0], y.clone()
