@@ -117,6 +117,21 @@ def refused(tmp_path: Path, monkeypatch, capsys, *args: str) -> str:
     return err
 
 
+def record_full_fit(monkeypatch) -> dict:
+    """Patch kit.pipeline.fit_full to record the full fit's test predictions, before any cut or scale, as
+    seen["test_pred"]; returns `seen`."""
+    from kit import pipeline
+
+    seen, fit_full = {}, pipeline.fit_full
+
+    def recording(*args, **kwargs):
+        seen["test_pred"], state = fit_full(*args, **kwargs)
+        return seen["test_pred"], state
+
+    monkeypatch.setattr(pipeline, "fit_full", recording)
+    return seen
+
+
 def write_tables(folder: Path, tables: dict) -> None:
     """Each {file name: rows} as a CSV in folder, "\n" line ends (the bytes the same on every system)."""
     import csv

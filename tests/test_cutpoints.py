@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import definition, kit
+from conftest import definition, kit, record_full_fit
 from test_playground_metrics import write_playground
 
 from kit import cutpoints
@@ -137,20 +137,13 @@ def test_the_submission_cuts_the_full_fit_s_predictions_at_the_cut_points_chosen
     import kit.pipeline
 
     _rating_competition(tmp_path, task)
-    seen = {}
-    fit_full = kit.pipeline.fit_full
-
-    def recording(*args, **kwargs):
-        seen["test_pred"], state = fit_full(*args, **kwargs)
-        return seen["test_pred"], state
-
+    seen = record_full_fit(monkeypatch)
     with_cutpoints = kit.pipeline.with_cutpoints
 
     def tuned(result, y, plan):
         seen["result"], seen["y"] = with_cutpoints(result, y, plan), y
         return seen["result"]
 
-    monkeypatch.setattr(kit.pipeline, "fit_full", recording)
     monkeypatch.setattr(kit.pipeline, "with_cutpoints", tuned)
     cells, sidecar = _submission(tmp_path, monkeypatch, capsys, "sub.csv")
     ensemble = seen["result"].ensemble
@@ -270,17 +263,8 @@ def _edible_competition(tmp_path: Path, metric: str, training: str = "") -> None
 
 
 def test_a_binary_f1_submission_writes_labels_cut_at_the_threshold_chosen_on_every_fold(tmp_path, monkeypatch, capsys):
-    from kit import pipeline
-
     _edible_competition(tmp_path, "f1")
-    seen = {}
-    fit_full = pipeline.fit_full
-
-    def recording(*args, **kwargs):
-        seen["test_pred"], state = fit_full(*args, **kwargs)
-        return seen["test_pred"], state
-
-    monkeypatch.setattr(pipeline, "fit_full", recording)
+    seen = record_full_fit(monkeypatch)
     args = ("submission", "-c", "play", "--data-dir", "data", "--folds", "3", "--epochs", "30", "--quiet")
     kit(tmp_path, monkeypatch, capsys, *args, "--out", "sub.csv")
     sidecar = json.loads((tmp_path / "sub.json").read_text())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import definition, kit, refused, write_tables
+from conftest import definition, kit, record_full_fit, refused, write_tables
 
 from kit import smearing
 from kit.task import make_task
@@ -117,18 +117,9 @@ ARGS = ("-c", "prices", "--data-dir", "data", "--folds", "4", "--epochs", "40", 
 
 
 def test_a_log_target_cvs_and_submits_values_scaled_by_the_factor_chosen_on_every_fold(tmp_path, monkeypatch, capsys):
-    from kit import pipeline
-
     _prices(tmp_path / "data")
     _competition(tmp_path, "[training]\nlog_target = true\n")
-    seen = {}
-    fit_full = pipeline.fit_full
-
-    def recording(*args, **kwargs):
-        seen["test_pred"], state = fit_full(*args, **kwargs)
-        return seen["test_pred"], state
-
-    monkeypatch.setattr(pipeline, "fit_full", recording)
+    seen = record_full_fit(monkeypatch)
     table = kit(tmp_path, monkeypatch, capsys, "cv", *ARGS)
     assert "values learned in logs, scaled back to the mean by" in table and "unscaled (the median):" in table
     kit(tmp_path, monkeypatch, capsys, "submission", *ARGS, "--out", "sub.csv")
