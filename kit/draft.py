@@ -438,10 +438,13 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
         ]
     if kind == "regression" and metric in SQUARED and (skews := _skewed_target(train[target])):
         lines += [
-            f"# {target} is 0 or more and right-skewed (skewness {skews[0]:.1f}, {skews[1]:.1f} in logs). Learned in logs,",
-            "# scaled back to the mean, a trial's 150,000 used-car prices (errors that grow with the price) gained",
-            "# (RMSE 82,048 -> 81,873, hidden rows' 84,322 -> 84,203); a target whose errors keep one size lost",
-            "# (826 -> 1,039). Try it, and keep it if CV improves:",
+            f"# {target} is 0 or more and right-skewed (skewness {skews[0]:.1f}, {skews[1]:.1f} in logs). "
+            "Learned in logs and",
+            "# scaled back to the mean, a trial's 150,000 used-car prices (errors that grow with the price) "
+            "gained (RMSE",
+            "# 82,048 -> 81,873, hidden rows' 84,322 -> 84,203); a target whose errors keep one size lost "
+            "(826 -> 1,039).",
+            "# Try it, and keep it if CV improves:",
             "# log_target = true  # the models learn log(1 + target); values scaled by a factor chosen on the folds",
         ]
     from kit.values import FALSE, TRUE

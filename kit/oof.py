@@ -1,12 +1,13 @@
 """Out-of-fold predictions as a file, and a multilabel task's score per target.
 
-The OOF file (`kit cv --oof PATH.csv`, `kit submission --oof PATH.csv`) holds what CV predicted of each training
-row it validated, so that a user with a metric kit does not know can score the folds themselves: the id, then each
+The OOF file (`kit cv --oof PATH.csv`, `kit submission --oof PATH.csv`) holds what CV predicted of each training row
+it validated, so that a user with a metric kit does not know can score the folds themselves: the id, then each
 model's prediction and the ensemble's in the task's form (binary: the positive class's probability; multiclass and
-multilabel: one column per class or target, `<model>_<class>`; regression: the value on the target's own scale),
-then the target as the training file writes it, in the training file's row order. A row no fold validated (a time
-split's first block, the random split's training rows) has empty cells. A sidecar beside it, as beside a
-submission, says how it was made and marks it as kit's, so that a rerun may replace it and nothing else is.
+multilabel: one column per class or target, `<model>_<class>`; regression: the value on the target's own scale;
+learned in logs and scored by rmse or r2, scaled as CV scored it, kit.smearing), then the target as the training
+file writes it, in the training file's row order. A row no fold validated (a time split's first block, the random
+split's training rows) has empty cells. A sidecar beside it, as beside a submission, says how it was made and marks
+it as kit's, so that a rerun may replace it and nothing else is.
 """
 
 from __future__ import annotations

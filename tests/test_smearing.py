@@ -1,5 +1,6 @@
 """log_target and smearing (kit.smearing): a regression learned in logs, its values scaled back to the mean by a factor
-chosen on out-of-fold rows, each fold's on the other folds only, and the submission's values scaled by the full fit's."""
+chosen on out-of-fold rows, each fold's on the other folds only, and the submission's values scaled by the full
+fit's."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def test_each_fold_is_scored_with_the_factor_chosen_on_the_other_folds_and_the_f
         assert result.fold_scores[f] == PRICES.score(smearing.scaled(result.fold_preds[f], chosen), truth[f])
     assert result.scale == smearing.factor(torch.cat(result.fold_preds), y[torch.cat([v for _, v in folds])])
     assert result.unscaled_scores == unscaled
+    for f, (_, valid) in enumerate(folds):  # the OOF file's values: each row's, scaled by its fold's factor
+        assert torch.equal(result.oof[valid], smearing.scaled(result.fold_preds[f], result.fold_scales[f]))
     assert sum(result.fold_scores) < sum(unscaled)  # the medians scaled toward the means: a smaller rmse
     assert {"scale", "fold_scales", "unscaled"} <= set(result.summary())
 
