@@ -227,6 +227,20 @@ SPLIT_MAX = 4
 WIDE_COLUMNS = 500
 WIDE_HIDDEN = 128
 WIDE_LR = 0.001
+# A pair of categories (one_hot columns or flags) whose cells' target rates differ beyond what the two explain
+# alone is drafted as the pair's rate, a target_mean by both: a linear model adds each one's effect in logits and
+# cannot weigh a cell on its own. The test: on one half of the training rows, the two columns' main effects (in
+# logits for classes, means for a regression) and the cells' rates pulled toward them; on the other half, how much
+# less loss the cells leave, both ways round. Controls (two categories whose effects add in logits, 900 to 100,000
+# rows, effects of spread 0.5 to 2) left 0.05 % to 4 % more loss; the pairs drafted: Titanic's Pclass x Sex 3.1 %
+# less (its draft's CV 0.8197 -> 0.8257, 5 folds x 3), the second shipped competition's deck x CryoSleep 4.4 %
+# (0.8066 -> 0.8076), a trial's fertilizers Soil x Crop 1.1 % (MAP@3 0.3787 -> 0.3874). Only the strongest pair is
+# drafted, and only a pair of PAIR_ROWS training rows a cell or more: fewer make its rates noise.
+PAIR_GAIN = 0.005
+PAIR_ROWS = 20
+PAIR_LEVELS = 30  # a column of more levels is no small category to pair
+PAIR_COLUMNS = 20  # pairs among the first this many such columns: 190 pairs, a pass over the rows each
+PAIR_SMOOTHING = 10.0  # a cell's rate is pulled toward the main effects' as if by this many rows
 SEEN_TEST = 0.5  # the share of test rows whose value of a many-level column is seen in training, above which
 # its rows are no new customers to keep in one fold
 # Numbers with a unit inside a text ("172.0HP 1.6L 4 Cylinder Engine Gasoline Fuel") are features words lose ("172",
@@ -1021,9 +1035,21 @@ def _recipe(
         lines.append(f"fill_median = {_list(fill_median)}  # gaps in numbers take the training rows' median")
     if fill_mode:
         lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
+    # a skewed target's rates are means of logs (option): its effects are asked to add there too, where a count's or
+    # a price's multiply (a trial's hourly counts: hour x day 1.4 % less loss in values, its CV 43.594 -> 43.613)
+    logs = kind == "regression" and metric != "rmsle" and "log1p" in option  # rmsle's y is in logs already
+    if y is not None and (pair := _strongest_pair(train, [*one_hot, *flags], np.log1p(y) if logs else y, kind)):
+        (a, b), gain = pair
+        rates[_new_name(f"{a}_{b}_rate", train.columns)] = (a, b)
+        lines.append(
+            f"# {a} x {b}: the rates of their pairs differ beyond what the two explain alone (on held-out rows "
+            f"{gain:.1%} less loss): drafted as the pair's rate."
+        )
+        told.append(f"{a} and {b} interact: drafted as their pair's rate (target_mean by both)")
     if rates:
         table = ", ".join(
-            f"{toml_key(new)} = {{ by = {_list([col])}, centre = true{option} }}" for new, col in rates.items()
+            f"{toml_key(new)} = {{ by = {_list(list(col) if isinstance(col, tuple) else [col])}, centre = true{option} }}"
+            for new, col in rates.items()
         )
         what = {"multiclass": "rate of each class", "regression": "mean target"}.get(kind, "rate of the positive class")
         lines.append(f"target_mean = {{ {table} }}  # the level's {what}, never a training row's own label")
@@ -1198,6 +1224,91 @@ def _code_numbers(col: str, distinct) -> bool:
     """Whether a column of numbers is codes to draft as a text category is (CODE_NAME): whole numbers, more of them
     than CODES, under a name that says they are codes."""
     return len(distinct) > CODES[-1] and bool((distinct % 1 == 0).all()) and bool(CODE_NAME.search(col))
+
+
+def _strongest_pair(train, columns: list, y, kind: str) -> tuple | None:
+    """((a, b), its gain) for the pair of `columns` (categories of at most PAIR_LEVELS levels, the first PAIR_COLUMNS)
+    whose cells leave the most less held-out loss than their main effects, when that passes PAIR_GAIN; else None."""
+    import numpy as np
+    import pandas as pd
+
+    y = np.asarray(y, dtype=float)
+    y = y[:, None] if y.ndim == 1 else y  # (rows, 1) or (rows, classes)
+    known = ~np.isnan(y).any(axis=1)
+    if kind == "binary":
+        y = np.concatenate([1 - y, y], axis=1)  # two classes, as a softmax of two weighs them
+    codes = {}
+    for col in [c for c in columns if c in train.columns][:PAIR_COLUMNS]:
+        levels = train[col].astype(object).where(train[col].notna(), "\0missing")  # a gap as a level, as filled
+        if 2 <= levels.nunique() <= PAIR_LEVELS:
+            codes[col] = pd.factorize(levels)[0][known]
+    half = np.random.default_rng(0).random(int(known.sum())) < 0.5  # fixed: the same draft every time
+    gains = {
+        (a, b): _pair_gain(codes[a], codes[b], y[known], kind != "regression", half)
+        for i, a in enumerate(codes)
+        for b in list(codes)[i + 1 :]
+        if len(half) >= PAIR_ROWS * (codes[a].max() + 1) * (codes[b].max() + 1)
+    }
+    best = max(gains, key=gains.get, default=None)
+    return (best, gains[best]) if best is not None and gains[best] > PAIR_GAIN else None
+
+
+def _pair_gain(a, b, y, classify: bool, half) -> float:
+    """The share of loss the cells of a x b leave less than the main effects of a and b on held-out rows: fitted on
+    one half of the rows and scored on the other, both ways round, averaged. y: (rows, k) 0/1 per class, or values."""
+    import numpy as np
+
+    n_b = int(b.max()) + 1
+    cells, n_cells = a * n_b + b, (int(a.max()) + 1) * n_b
+    out = []
+    for fit in (half, ~half):
+        rows = np.bincount(cells[fit], minlength=n_cells).astype(float)  # (cells,)
+        sums = np.zeros((n_cells, y.shape[1]))
+        np.add.at(sums, cells[fit], y[fit])
+        main = _main_effects(rows, sums, n_b, classify)  # (cells, k) each cell's rate by the two alone
+        pulled = (sums + PAIR_SMOOTHING * main) / (rows + PAIR_SMOOTHING)[:, None]
+        held, truth = cells[~fit], y[~fit]
+        plain, paired = _loss(main[held], truth, classify), _loss(pulled[held], truth, classify)
+        out.append((plain - paired) / max(plain, 1e-12))
+    return float(np.mean(out))
+
+
+def _loss(rate, truth, classify: bool) -> float:
+    """Log loss of rates (rows, k) against 0/1 per class, or squared error of values; summed over the rows."""
+    import numpy as np
+
+    if classify:
+        return float(-(truth * np.log(np.clip(rate, 1e-9, 1))).sum())
+    return float(((truth - rate) ** 2).sum())
+
+
+def _main_effects(rows, sums, n_b: int, classify: bool):
+    """Each cell's rate (cells, k) when a's and b's effects add: in logits for classes (a softmax fitted by gradient
+    steps on the cells' counts), in means for values (backfitted)."""
+    import numpy as np
+
+    k = sums.shape[1]
+    count, total = rows.reshape(-1, n_b), sums.reshape(-1, n_b, k)  # (n_a, n_b), (n_a, n_b, k)
+    if not classify:
+        mean = total.sum(axis=(0, 1)) / max(count.sum(), 1.0)
+        u, v = np.zeros((count.shape[0], k)), np.zeros((n_b, k))
+        for _ in range(50):  # unequal cells: each effect fitted in turn, given the other
+            u = (total - count[..., None] * (mean + v[None])).sum(1) / (count.sum(1)[:, None] + 1)
+            v = (total - count[..., None] * (mean + u[:, None])).sum(0) / (count.sum(0)[:, None] + 1)
+        return (mean + u[:, None] + v[None]).reshape(-1, k)
+    share, target = count / count.sum(), total / count.sum()
+    base = np.log(total.sum(axis=(0, 1)) / count.sum() + 1e-9)  # (k,) the prior's logits
+    u, v = np.zeros((count.shape[0], k)), np.zeros((n_b, k))
+    for _ in range(300):
+        z = base + u[:, None] + v[None]
+        q = np.exp(z - z.max(-1, keepdims=True))
+        q /= q.sum(-1, keepdims=True)
+        step = share[..., None] * q - target  # the mean cross-entropy's gradient in each cell's logits
+        u -= step.sum(1) / (share.sum(1)[:, None] + 1e-9)  # each level's step by its rows: Newton-like for one class
+        v -= step.sum(0) / (share.sum(0)[:, None] + 1e-9)
+    z = base + u[:, None] + v[None]
+    q = np.exp(z - z.max(-1, keepdims=True))
+    return (q / q.sum(-1, keepdims=True)).reshape(-1, k)
 
 
 def _target_numbers(target, kind: str, positive: str | None):

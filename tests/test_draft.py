@@ -1052,3 +1052,41 @@ def test_a_compound_code_is_drafted_as_its_parts_each_by_its_type_and_a_date_or_
     assert main(["recipe", "show", "-c", "cabins", "--data-dir", str(folder)]) == 0
     shown = capsys.readouterr().out
     assert all(f"\n{f} " in shown for f in ("cabin_1_A", "cabin_2", "cabin_3_S"))
+
+
+def _paired(folder: Path, kind: str, n: int = 4000, seed: int = 0) -> Path:
+    """Two small categories, shop (4 levels) and slot (5), and a binary target: with kind "cells" each pair of levels
+    has a log-odds of its own; with "additive" each level's log-odds adds, however strongly (spread 2)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    shop, slot = rng.integers(0, 4, n), rng.integers(0, 5, n)
+    if kind == "cells":
+        logit = rng.normal(0, 1.5, (4, 5))[shop, slot]
+    else:
+        logit = rng.normal(0, 2, 4)[shop] + rng.normal(0, 2, 5)[slot]
+    frame = pd.DataFrame({"id": np.arange(n), "shop": [f"s{v}" for v in shop], "slot": [f"t{v}" for v in slot]})
+    frame["size"] = rng.normal(0, 1, n).round(3)
+    frame["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    folder.mkdir(parents=True)
+    frame.iloc[: n * 3 // 4].to_csv(folder / "train.csv", index=False)
+    frame.iloc[n * 3 // 4 :].drop(columns="y").to_csv(folder / "test.csv", index=False)
+    frame.iloc[n * 3 // 4 :][["id"]].assign(y=0).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["cells", "additive"])
+def test_a_pair_of_categories_whose_cells_differ_beyond_the_two_alone_is_drafted_as_its_rate(
+    kind, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shops", "--data-dir", str(_paired(tmp_path / "data", kind))]) == 0
+    draft = (tmp_path / "competitions" / "shops.toml").read_text()
+    recipe = tomllib.loads(draft)["recipes"]["base"]
+    paired = {"shop_slot_rate": {"by": ["shop", "slot"], "centre": True}}
+    if kind == "cells":
+        assert recipe["target_mean"] == paired and recipe["numeric"][-1] == "shop_slot_rate"
+        assert "# shop x slot: the rates of their pairs differ beyond what the two explain alone" in draft
+        assert main(["cv", "-c", "shops", "--data-dir", "data", "--folds", "3", "--epochs", "5", "--quiet"]) == 0
+    else:  # effects that add in logits, as a linear model adds them: nothing a pair's rate would add
+        assert "target_mean" not in recipe and "shop_slot_rate" not in draft
