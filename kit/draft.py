@@ -1242,7 +1242,7 @@ def _strongest_pair(train, columns: list, y, kind: str) -> tuple | None:
         levels = train[col].astype(object).where(train[col].notna(), "\0missing")  # a gap as a level, as filled
         if 2 <= levels.nunique() <= PAIR_LEVELS:
             codes[col] = pd.factorize(levels)[0][known]
-    half = np.random.default_rng(0).random(int(known.sum())) < 0.5  # fixed: the same draft every time
+    half = (np.random.default_rng(0).random(int(known.sum())) < 0.5).astype(np.int64)  # fixed: the same draft
     gains = {
         (a, b): _pair_gain(codes[a], codes[b], y[known], kind != "regression", half)
         for i, a in enumerate(codes)
@@ -1255,31 +1255,37 @@ def _strongest_pair(train, columns: list, y, kind: str) -> tuple | None:
 
 def _pair_gain(a, b, y, classify: bool, half) -> float:
     """The share of loss the cells of a x b leave less than the main effects of a and b on held-out rows: fitted on
-    one half of the rows and scored on the other, both ways round, averaged. y: (rows, k) 0/1 per class, or values."""
+    one half of the rows and scored on the other, both ways round, averaged. y: (rows, k) 0/1 per class, or values;
+    half: (rows,) 0 or 1. Every sum is taken once per cell and half, so a pair costs a pass over the rows."""
     import numpy as np
 
-    n_b = int(b.max()) + 1
-    cells, n_cells = a * n_b + b, (int(a.max()) + 1) * n_b
+    n_b, k = int(b.max()) + 1, y.shape[1]
+    n_cells = (int(a.max()) + 1) * n_b
+    bins = (a * n_b + b) * 2 + half  # each cell's rows of each half
+    rows = np.bincount(bins, minlength=2 * n_cells).reshape(n_cells, 2).astype(float)
+
+    def per_bin(values):  # (cells, 2, k) sums of each column
+        return np.stack([np.bincount(bins, values[:, j], 2 * n_cells) for j in range(k)], axis=1).reshape(n_cells, 2, k)
+
+    sums, squares = per_bin(y), None if classify else per_bin(y * y)
     out = []
-    for fit in (half, ~half):
-        rows = np.bincount(cells[fit], minlength=n_cells).astype(float)  # (cells,)
-        sums = np.zeros((n_cells, y.shape[1]))
-        np.add.at(sums, cells[fit], y[fit])
-        main = _main_effects(rows, sums, n_b, classify)  # (cells, k) each cell's rate by the two alone
-        pulled = (sums + PAIR_SMOOTHING * main) / (rows + PAIR_SMOOTHING)[:, None]
-        held, truth = cells[~fit], y[~fit]
-        plain, paired = _loss(main[held], truth, classify), _loss(pulled[held], truth, classify)
+    for fit, held in ((0, 1), (1, 0)):
+        main = _main_effects(rows[:, fit], sums[:, fit], n_b, classify)  # (cells, k) each cell's rate by the two alone
+        pulled = (sums[:, fit] + PAIR_SMOOTHING * main) / (rows[:, fit] + PAIR_SMOOTHING)[:, None]
+        held_out = (rows[:, held], sums[:, held], None if classify else squares[:, held])
+        plain, paired = _loss(main, *held_out), _loss(pulled, *held_out)
         out.append((plain - paired) / max(plain, 1e-12))
     return float(np.mean(out))
 
 
-def _loss(rate, truth, classify: bool) -> float:
-    """Log loss of rates (rows, k) against 0/1 per class, or squared error of values; summed over the rows."""
+def _loss(rate, rows, sums, squares) -> float:
+    """Summed over a half's rows from its sums per cell: log loss of the cells' rates (cells, k) against 0/1 per
+    class (squares None), or squared error of values, sum((y - r)^2) = sum(y^2) - 2 r sum(y) + n r^2."""
     import numpy as np
 
-    if classify:
-        return float(-(truth * np.log(np.clip(rate, 1e-9, 1))).sum())
-    return float(((truth - rate) ** 2).sum())
+    if squares is None:
+        return float(-(sums * np.log(np.clip(rate, 1e-9, 1))).sum())
+    return float((squares - 2 * rate * sums + rows[:, None] * rate * rate).sum())
 
 
 def _main_effects(rows, sums, n_b: int, classify: bool):
@@ -1299,7 +1305,7 @@ def _main_effects(rows, sums, n_b: int, classify: bool):
     share, target = count / count.sum(), total / count.sum()
     base = np.log(total.sum(axis=(0, 1)) / count.sum() + 1e-9)  # (k,) the prior's logits
     u, v = np.zeros((count.shape[0], k)), np.zeros((n_b, k))
-    for _ in range(300):
+    for _ in range(100):  # converged: 300 steps moved a gain by less than 1e-8
         z = base + u[:, None] + v[None]
         q = np.exp(z - z.max(-1, keepdims=True))
         q /= q.sum(-1, keepdims=True)

@@ -1090,3 +1090,24 @@ def test_a_pair_of_categories_whose_cells_differ_beyond_the_two_alone_is_drafted
         assert main(["cv", "-c", "shops", "--data-dir", "data", "--folds", "3", "--epochs", "5", "--quiet"]) == 0
     else:  # effects that add in logits, as a linear model adds them: nothing a pair's rate would add
         assert "target_mean" not in recipe and "shop_slot_rate" not in draft
+
+
+def test_a_skewed_target_whose_two_categories_multiply_is_not_drafted_a_pair(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 4000
+    shop, slot = rng.integers(0, 4, n), rng.integers(0, 5, n)
+    price = np.exp(
+        5 + rng.normal(0, 1, 4)[shop] + rng.normal(0, 1, 5)[slot] + rng.normal(0, 0.3, n)
+    )  # effects multiply
+    frame = pd.DataFrame({"id": np.arange(n), "shop": [f"s{v}" for v in shop], "slot": [f"t{v}" for v in slot]})
+    frame["y"] = price.round(2)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    frame.iloc[:3000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[3000:].drop(columns="y").to_csv(folder / "test.csv", index=False)
+    frame.iloc[3000:][["id"]].assign(y=0).to_csv(folder / "sample_submission.csv", index=False)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "prices", folder, "--metric", "rmse")
+    assert "right-skewed" in text  # in values the cells' means would differ beyond what the two add: in logs, not
+    assert "target_mean" not in raw["recipes"]["base"] and "shop_slot_rate" not in text
