@@ -1040,7 +1040,7 @@ def _recipe(
     logs = kind == "regression" and metric != "rmsle" and "log1p" in option  # rmsle's y is in logs already
     if y is not None and (pair := _strongest_pair(train, [*one_hot, *flags], np.log1p(y) if logs else y, kind)):
         (a, b), gain = pair
-        rates[_new_name(f"{a}_{b}_rate", train.columns)] = (a, b)
+        rates[_new_name(f"{a}_{b}_rate", train.columns)] = [a, b]
         lines.append(
             f"# {a} x {b}: the rates of their pairs differ beyond what the two explain alone (on held-out rows "
             f"{gain:.1%} less loss): drafted as the pair's rate."
@@ -1048,8 +1048,8 @@ def _recipe(
         told.append(f"{a} and {b} interact: drafted as their pair's rate (target_mean by both)")
     if rates:
         table = ", ".join(
-            f"{toml_key(new)} = {{ by = {_list(list(col) if isinstance(col, tuple) else [col])}, centre = true{option} }}"
-            for new, col in rates.items()
+            f"{toml_key(new)} = {{ by = {_list(by if isinstance(by, list) else [by])}, centre = true{option} }}"
+            for new, by in rates.items()  # a column, or a pair's list
         )
         what = {"multiclass": "rate of each class", "regression": "mean target"}.get(kind, "rate of the positive class")
         lines.append(f"target_mean = {{ {table} }}  # the level's {what}, never a training row's own label")
@@ -1305,16 +1305,17 @@ def _main_effects(rows, sums, n_b: int, classify: bool):
     share, target = count / count.sum(), total / count.sum()
     base = np.log(total.sum(axis=(0, 1)) / count.sum() + 1e-9)  # (k,) the prior's logits
     u, v = np.zeros((count.shape[0], k)), np.zeros((n_b, k))
-    for _ in range(100):  # converged: 300 steps moved a gain by less than 1e-8
+
+    def rates():  # (n_a, n_b, k) each cell's softmax of its logits
         z = base + u[:, None] + v[None]
         q = np.exp(z - z.max(-1, keepdims=True))
-        q /= q.sum(-1, keepdims=True)
-        step = share[..., None] * q - target  # the mean cross-entropy's gradient in each cell's logits
+        return q / q.sum(-1, keepdims=True)
+
+    for _ in range(100):  # converged: 300 steps moved a gain by less than 1e-8
+        step = share[..., None] * rates() - target  # the mean cross-entropy's gradient in each cell's logits
         u -= step.sum(1) / (share.sum(1)[:, None] + 1e-9)  # each level's step by its rows: Newton-like for one class
         v -= step.sum(0) / (share.sum(0)[:, None] + 1e-9)
-    z = base + u[:, None] + v[None]
-    q = np.exp(z - z.max(-1, keepdims=True))
-    return (q / q.sum(-1, keepdims=True)).reshape(-1, k)
+    return rates().reshape(-1, k)
 
 
 def _target_numbers(target, kind: str, positive: str | None):

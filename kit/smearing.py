@@ -54,7 +54,8 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
     record the choice. A result without per-fold predictions keeps what it has; a single fold (the
     random split) has no other fold to choose on, so its score keeps the factor 1, and the full fit takes its rows'.
     """
-    from kit.train import held_out_sets  # kit.train scores its curves with this module
+    from kit.train import held_out_sets  # kit.train scores its curves with this module: imported when used
+    from kit.validation import out_of_fold
 
     if not result.fold_preds or len(result.fold_preds) != len(folds):
         return
@@ -69,12 +70,9 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
     result.fold_scales = [chosen_on(ids) for ids in held_out]
     result.scale = chosen_on(list(range(len(folds))))  # one fold too: the submission's rows are none of its own
     result.unscaled_scores = list(result.fold_scores)
-    total, count = torch.zeros_like(result.oof), torch.zeros(len(result.oof))  # as kit.validation averages repeats
-    for p, c, (_, valid_idx) in zip(result.fold_preds, result.fold_scales, folds):
-        total[valid_idx] += scaled(p, c)
-        count[valid_idx] += 1
-    result.oof = torch.where(count > 0, total / count.clamp(min=1), result.oof)  # a row no fold validated stays NaN
+    scaled_preds = [scaled(p, c) for p, c in zip(result.fold_preds, result.fold_scales)]
+    result.oof = out_of_fold(scaled_preds, folds, len(result.oof))
     result.fold_scores = [
-        task.score(scaled(p, c), t) if c != 1.0 else unscaled  # 1: nothing scaled, not even float rounding
-        for p, c, t, unscaled in zip(result.fold_preds, result.fold_scales, truth, result.unscaled_scores)
+        task.score(p, t) if c != 1.0 else unscaled  # 1: nothing scaled, not even float rounding
+        for p, c, t, unscaled in zip(scaled_preds, result.fold_scales, truth, result.unscaled_scores)
     ]

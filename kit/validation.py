@@ -614,15 +614,21 @@ def _put(slot: torch.Tensor, x: torch.Tensor) -> None:
     slot[:, len(x) :] = 0.0
 
 
-def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds, task) -> ModelResult:
-    """Out-of-fold predictions (averaged where repeats validate a row more than once) and fold scores."""
-    shape = (len(y), *fold_preds[0].shape[1:])  # (n_train,) or (n_train, k)
-    total, count = torch.zeros(shape), torch.zeros(len(y))
+def out_of_fold(fold_preds: list, folds, n_rows: int) -> torch.Tensor:
+    """(n_rows[, k]) each row's prediction by the folds that validated it, averaged where repeats validate a row more
+    than once; NaN for a row no fold validated."""
+    shape = (n_rows, *fold_preds[0].shape[1:])  # (n_train,) or (n_train, k)
+    total, count = torch.zeros(shape), torch.zeros(n_rows)
     for pred, (_, valid_idx) in zip(fold_preds, folds):
         total[valid_idx] += pred
         count[valid_idx] += 1
     count = count.view(-1, *[1] * (len(shape) - 1))  # broadcast over classes
-    oof = torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))
+    return torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))
+
+
+def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds, task) -> ModelResult:
+    """Out-of-fold predictions (averaged where repeats validate a row more than once) and fold scores."""
+    oof = out_of_fold(fold_preds, folds, len(y))
     test_pred = torch.stack(test_preds).mean(dim=0)  # (n_test[, k]) mean over folds
     scores = [task.score(pred, y[valid_idx]) for pred, (_, valid_idx) in zip(fold_preds, folds)]
     return ModelResult(oof, test_pred, scores, losses, fold_preds)
