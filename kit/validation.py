@@ -496,9 +496,9 @@ class _FoldData:
     """Every fold's features, stacked per width, ready for `kit.train.fit` and `predict`.
 
     The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
-    (kit.train.fit). Folds of more than kit.batched.RUN_ROWS rows are stored rows-last instead, each
-    fold's rows in an order drawn once (`shuffle_order`, "order" its slots' rows), and handed out as
-    (F, n, width) views: fit then takes its batches as runs of them (shuffled=True). The validation
+    (kit.train.fit). Folds of more than kit.batched.RUN_ROWS rows are stored with each fold's rows in an
+    order drawn once (`shuffle_order`, "order" its slots' rows): fit then takes its batches as runs of
+    them (shuffled=True). The validation
     stacks are stored rows-last, (F, width, m), and handed out as (F, m, width) views: the validation
     curves and predict want rows last for their matmuls (kit.models), and a view already in that
     layout needs no second copy.
@@ -551,7 +551,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     """
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
-    shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own, stored rows last
+    shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own
     order = shuffle_order(len(folds), n_train) if shuffled else None  # (F, n_train)
     states, groups, stacks, cache = [], {}, {}, {}
     for train_idx, valid_idx in folds:
@@ -561,8 +561,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
             stacks[width] = {
-                # (F, n_train_max, width), rows first; (F, width, n_train_max) when shuffled
-                "train": torch.empty(len(folds), *((width, n_train) if shuffled else (n_train, width))),
+                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width), rows first
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
                 "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
@@ -601,7 +600,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         }
         if shuffled:  # every slot, padding spread among the rows: the order's targets come with them (ordered_targets)
             stacks[width] |= {
-                "train": stack["train"][: len(members)].transpose(1, 2),
+                "train": stack["train"][: len(members)],
                 "mask": stack["mask"][: len(members)],
                 "order": stack["order"][: len(members)],
             }
