@@ -93,13 +93,20 @@ def test_a_fold_s_own_rows_never_choose_its_factor():
 # ---- the definition, kit cv and kit submission --------------------------------------------------------------------
 
 
-def _prices(folder: Path, n: int = 600, seed: int = 0, negative: bool = False) -> None:
-    """train.csv, test.csv and sample_submission.csv of prices with errors that grow with them (lognormal)."""
+def _prices(folder: Path, n: int = 600, seed: int = 0, negative: bool = False, errors: str = "lognormal") -> None:
+    """train.csv, test.csv and sample_submission.csv of prices whose effects multiply, with errors that grow with them
+    (lognormal) or that keep one size ("one size"); or ("adding") effects that add, errors that grow."""
     rng = random.Random(seed)
     train, test, sample = [["id", "x1", "shade", "y"]], [["id", "x1", "shade"]], [["id", "y"]]
     for i in range(n):
         x1, shade = rng.gauss(0, 1), rng.choice("abc")
-        price = math.exp(9 + 0.8 * x1 + 0.5 * (shade == "a") + rng.gauss(0, 0.6))
+        if errors == "lognormal":
+            price = math.exp(9 + 0.8 * x1 + 0.5 * (shade == "a") + rng.gauss(0, 0.6))
+        elif errors == "one size":
+            price = max(0.0, 1000 * math.exp(0.8 * x1 + 0.5 * (shade == "a")) + rng.gauss(0, 900))
+        else:  # the effects of a long-tailed size and of the shade add
+            x1 = math.exp(3 + 0.8 * x1)
+            price = (20 * x1 + 300 * (shade == "a")) * math.exp(rng.gauss(0, 0.3))
         cells = [str(i), f"{x1:.4f}", shade]
         if i % 4 == 0:
             test.append(cells)
@@ -180,12 +187,28 @@ def test_kit_new_offers_log_target_for_a_skewed_target_scored_by_rmse_and_the_of
     path = tmp_path / "competitions" / "drafted.toml"
     draft = path.read_text()
     assert "\n# log_target = true  # the models learn log(1 + target)" in draft  # offered, not chosen: CV decides
+    assert "Too few rows to tell which here" in draft  # 450 training rows: the held-out test's shares are noise
     path.write_text(draft.replace("\n# log_target = true", "\nlog_target = true"))
     table = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "drafted", "--data-dir", "data", "--folds", "3", "--quiet")
     assert "values learned in logs, scaled back to the mean by" in table
     write_playground(tmp_path / "symmetric", "amount")  # 50 + 10 x a sum of normals: no tail to learn in logs
     kit(tmp_path, monkeypatch, capsys, "new", "amounts", "--data-dir", "symmetric", "--metric", "rmse")
     assert "log_target" not in (tmp_path / "competitions" / "amounts.toml").read_text()
+
+
+@pytest.mark.parametrize(("errors", "chosen"), [("lognormal", True), ("one size", False), ("adding", False)])
+def test_kit_new_chooses_log_target_where_held_out_rows_find_effects_that_multiply_and_errors_that_grow(
+    tmp_path, monkeypatch, capsys, errors, chosen
+):
+    _prices(tmp_path / "data", n=4000, errors=errors)  # 3,000 training rows
+    kit(tmp_path, monkeypatch, capsys, "new", "drafted", "--data-dir", "data", "--metric", "rmse")
+    draft = (tmp_path / "competitions" / "drafted.toml").read_text()
+    assert ("\nlog_target = true  # the models learn log(1 + target)" in draft) == chosen
+    assert ("\n# log_target = true  # the models learn log(1 + target)" in draft) == (not chosen)
+    said = " ".join(line[2:] for line in draft.splitlines() if line.startswith("# ")).replace("\n", " ")
+    assert "Fitted on half the rows and scored on the other" in said
+    verdict = "effects that multiply and errors that grow with the target. Drop it if CV falls"
+    assert (verdict in said) == chosen and ("not both effects that multiply" in said) == (not chosen)
 
 
 def test_the_run_against_the_last_names_log_target_as_the_change(tmp_path, monkeypatch, capsys):
