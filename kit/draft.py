@@ -1382,43 +1382,44 @@ def _logs_test(train, target: str, id_col: str) -> tuple[float, float]:
         elif values.nunique() <= LOG_LEVELS:
             codes.append(pd.factorize(values.astype(object).where(values.notna(), "\0missing"))[0])
     half = np.random.default_rng(0).random(len(y)) < 0.5  # fixed: the same draft
+    levels = [int(c.max()) + 1 for c in codes]  # every row's: a level the fitting half lacks keeps no effect
     out = []
     for fit in (half, ~half):  # each half's rows fit the effects, the other half's score them
-        fit_codes, y_fit = [c[fit] for c in codes], y[fit]
-        added = _added_effects(fit_codes, y_fit)
-        in_logs = _added_effects(fit_codes, np.log1p(y_fit))
-        scale = (y_fit * np.expm1(in_logs(fit_codes))).sum() / max((np.expm1(in_logs(fit_codes)) ** 2).sum(), 1e-12)
-        fitted = _multiplying_effects(fit_codes, y_fit, np.log(np.maximum(scale * np.expm1(in_logs(fit_codes)), 1e-9)))
-        held, y_held = [c[~fit] for c in codes], y[~fit]
-        logs = scale * np.expm1(in_logs(held))  # scaled back to the mean (kit.smearing)
-        start = np.log(np.maximum(logs, 1e-9))
-        rmse = [float(np.sqrt(((y_held - p) ** 2).mean())) for p in (added(held), logs, np.exp(start + fitted(held)))]
+        fit_codes, y_fit, held = [c[fit] for c in codes], y[fit], [c[~fit] for c in codes]
+        added = _added_effects(fit_codes, levels, y_fit)
+        in_logs = _added_effects(fit_codes, levels, np.log1p(y_fit))
+        logs_fit = np.expm1(in_logs(fit_codes))
+        scale = (y_fit * logs_fit).sum() / max((logs_fit**2).sum(), 1e-12)  # back to the mean (kit.smearing)
+        fitted = _multiplying_effects(fit_codes, levels, y_fit, np.log(np.maximum(scale * logs_fit, 1e-9)))
+        logs = scale * np.expm1(in_logs(held))
+        least_squares = np.exp(np.log(np.maximum(logs, 1e-9)) + fitted(held))
+        rmse = [float(np.sqrt(((y[~fit] - p) ** 2).mean())) for p in (added(held), logs, least_squares)]
         out.append(((rmse[0] - rmse[1]) / rmse[0], (rmse[2] - rmse[1]) / rmse[2]))
     return tuple(float(v) for v in np.mean(out, axis=0))
 
 
-def _added_effects(codes: list, y, sweeps: int = 10):
-    """Effects that add, one per level of each column (codes: each column's level per row), fitted in turn to y;
-    returned as the function that predicts rows from their codes."""
+def _added_effects(codes: list, levels: list, y, sweeps: int = 10):
+    """Effects that add, one per level of each column (codes: each column's level per row; levels: how many it
+    has), fitted in turn to y; returned as the function that predicts rows from their codes."""
     import numpy as np
 
     mean, pred = y.mean(), np.full(len(y), y.mean())
-    effects = [np.zeros(c.max() + 1) for c in codes]
+    effects = [np.zeros(n) for n in levels]
     for _ in range(sweeps):
         for c, effect in zip(codes, effects):
             pred -= effect[c]
             effect[:] = np.bincount(c, y - pred, len(effect)) / (np.bincount(c, minlength=len(effect)) + LOG_SMOOTHING)
             pred += effect[c]
-    return lambda rows: mean + sum(effect[c.clip(max=len(effect) - 1)] for c, effect in zip(rows, effects))
+    return lambda rows: mean + sum(effect[c] for c, effect in zip(rows, effects))
 
 
-def _multiplying_effects(codes: list, y, start, sweeps: int = 10):
+def _multiplying_effects(codes: list, levels: list, y, start, sweeps: int = 10):
     """Effects that multiply the predictions exp(start), fitted in turn by least squares on the values (a
     Gauss-Newton step per column); returned as the function that gives rows' sums of them (logs) from their codes."""
     import numpy as np
 
     eta, pull = start.copy(), LOG_SMOOTHING * y.mean() ** 2
-    effects = [np.zeros(c.max() + 1) for c in codes]
+    effects = [np.zeros(n) for n in levels]
     for _ in range(sweeps):
         for c, effect in zip(codes, effects):
             mu = np.exp(eta)
@@ -1426,7 +1427,7 @@ def _multiplying_effects(codes: list, y, start, sweeps: int = 10):
             step = np.clip(gradient / (curvature + pull), -1, 1)  # at most a factor e a step: far levels converge
             effect += step
             eta += step[c]
-    return lambda rows: sum(effect[c.clip(max=len(effect) - 1)] for c, effect in zip(rows, effects))
+    return lambda rows: sum(effect[c] for c, effect in zip(rows, effects))
 
 
 def _target_numbers(target, kind: str, positive: str | None):

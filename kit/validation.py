@@ -498,10 +498,9 @@ class _FoldData:
     The training stacks are stored rows-first, (F, n, width): mini-batches gather whole rows from them
     (kit.train.fit). Folds of more than kit.batched.RUN_ROWS rows are stored with each fold's rows in an
     order drawn once (`shuffle_order`, "order" its slots' rows): fit then takes its batches as runs of
-    them (shuffled=True). The validation
-    stacks are stored rows-last, (F, width, m), and handed out as (F, m, width) views: the validation
-    curves and predict want rows last for their matmuls (kit.models), and a view already in that
-    layout needs no second copy.
+    them (shuffled=True). The validation stacks are stored rows-last, (F, width, m), and handed out as
+    (F, m, width) views: the validation curves and predict want rows last for their matmuls (kit.models),
+    and a view already in that layout needs no second copy.
     """
 
     states: list  # per fold, the recipe learned on its training rows
