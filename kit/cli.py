@@ -49,13 +49,18 @@ def main(argv: list[str] | None = None) -> int:
         defaulted = isinstance(getattr(args, "competition", None), _Default)
         return args.run(args) or 0
     except KitError as e:
+        yours = _own_definitions() if defaulted else []
+        named = " or ".join(f"-c {slug}" for slug in yours[:3])  # the user drafted their own and forgot -c
         if defaulted and e.fix == "check_columns":  # the user's own files, read as another competition's
-            e = KitError(str(e), fix="check_columns_default", slug=str(DEFAULT_COMPETITION))
+            if yours:
+                e = KitError(str(e), fix="check_columns_yours", slug=str(DEFAULT_COMPETITION), yours=named)
+            else:
+                e = KitError(str(e), fix="check_columns_default", slug=str(DEFAULT_COMPETITION))
         told = sentence(e)
-        if defaulted and e.fix != "check_columns_default" and (yours := _own_definitions()):
-            # the user drafted their own and forgot -c: the error is about a competition they never named
-            told = f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass -c "
-            told += " or -c ".join(yours[:3]) + ")."
+        if yours and e.fix != "check_columns_yours":  # an error about a competition they never named
+            told = (
+                f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass {named})."
+            )
         print(f"error: {told}", file=sys.stderr)
         return e.exit_code  # 3: a submission was sent, what followed failed
     except KeyboardInterrupt as e:

@@ -30,6 +30,8 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     # the same, when no -c was given: the files were read as the default competition's
     "check_columns_default": "no -c was given, so the files were read as the default competition, {slug}: name yours with "
     "-c SLUG (`kit list` shows them; `kit new SLUG --data-dir DIR` drafts a definition)",
+    "check_columns_yours": "no -c was given, so the files were read as the default competition, {slug}: for yours pass "
+    "{yours}",
     "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",

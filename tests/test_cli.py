@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, write_titanic_like
+from conftest import REPO, write_tables, write_titanic_like
 
 from kit.cli import main
 
@@ -492,6 +492,24 @@ def test_an_error_of_the_assumed_competition_names_the_users_own_definitions(tmp
     assert err.endswith("(no -c was given, so titanic was assumed; for yours pass -c bikes or -c sales).\n")
     assert main(["cv", "-c", "titanic", "--models", "linear"]) == 2  # named: no such note
     assert "was assumed" not in capsys.readouterr().err
+
+
+def test_the_users_own_files_read_as_the_assumed_competition_name_the_users_own_definitions(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    write_tables(data, {"train.csv": [["id", "x", "y"], ["1", "2", "0"]], "test.csv": [["id", "x"], ["2", "3"]]})
+    assert main(["cv", "--data-dir", "data", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert "read as the default competition, titanic: name yours with -c SLUG" in err  # no definition of theirs yet
+    (tmp_path / "competitions").mkdir()
+    (tmp_path / "competitions" / "cirrhosis.toml").write_text('slug = "x"\n')
+    assert main(["cv", "--data-dir", "data", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: data/train.csv lacks the column(s) ")
+    assert err.endswith("read as the default competition, titanic: for yours pass -c cirrhosis.\n")
 
 
 def test_kit_new_on_files_saved_with_semicolons_names_the_separator(tmp_path, monkeypatch, capsys):
