@@ -11,7 +11,9 @@ import torch
 import kit.batched as batched
 import kit.train as train
 import kit.validation as validation
+from kit.batched import init_grid
 from kit.competition import load_competition, read_train_test, target_vector
+from kit.models import MODELS, forward, forward_rows_first
 from kit.recipe import apply_recipe
 from kit.task import make_task
 from kit.train import Training, fit
@@ -157,6 +159,7 @@ def test_the_full_fit_puts_large_training_sets_in_one_order_for_every_model(smal
     assert pred.shape == (len(test),) and not torch.isnan(pred).any()
 
 
+@pytest.mark.parametrize("model", ["linear", "deep"])  # deep's activations are rows first (forward_rows_first)
 @pytest.mark.parametrize(
     ("kind", "metric", "labels", "columns"),
     [
@@ -165,7 +168,9 @@ def test_the_full_fit_puts_large_training_sets_in_one_order_for_every_model(smal
         ("multilabel", "roc_auc", ("A", "B"), ("id", "A", "B")),
     ],
 )
-def test_every_task_trains_on_runs_of_its_rows_with_each_rows_own_target(small_runs, kind, metric, labels, columns):
+def test_every_task_trains_on_runs_of_its_rows_with_each_rows_own_target(
+    small_runs, kind, metric, labels, columns, model
+):
     task = make_task(kind, metric, labels, columns)
     gen = torch.Generator().manual_seed(0)
     xs = [torch.randn(n, 4, generator=gen) for n in (90, 87)]
@@ -177,7 +182,7 @@ def test_every_task_trains_on_runs_of_its_rows_with_each_rows_own_target(small_r
         ys = [torch.stack([(x[:, 0] > 0).float(), (x[:, 1] > 0).float()], dim=1) for x in xs]
     x, mask = batched.pad_rows(xs)
     y, _ = batched.pad_rows(ys)
-    settings = Training(epochs=30, batch_size=16, lr=0.05).settings("linear")
+    settings = Training(epochs=30, batch_size=16, lr=0.05).settings(model)
     own = fit(settings, task, x, y, mask, seeds=[1])
     given = fit(settings, task, *batched.shuffle_once(x, y, mask), seeds=[1], shuffled=True)
     assert all(torch.equal(own.params[k], given.params[k]) for k in own.params)
@@ -191,3 +196,32 @@ def test_put_in_order_writes_each_slot_its_rows_features():
     batched.put_in_order(out, x, order)
     for slot, row in enumerate(order.tolist()):
         assert torch.equal(out[slot], x[min(row, 19)])  # a padding slot holds the last row
+
+
+ROWS_FIRST_CASES = [(name, "default", width, n_seeds) for name in ("linear", "nn", "deep")
+                    for width, n_seeds in [(1, 1), (1, 3), (3, 2)]]  # fmt: skip
+ROWS_FIRST_CASES += [(name, "article", 1, n_seeds) for name in ("nn", "deep") for n_seeds in (1, 3)]  # scalar biases
+
+
+@pytest.mark.parametrize(("name", "preset", "width", "n_seeds"), ROWS_FIRST_CASES)
+def test_rows_first_activations_give_forwards_outputs_and_gradients(name, preset, width, n_seeds):
+    gen = torch.Generator().manual_seed(0)
+    n_folds, n, n_in = 2, 50, 5
+    model = MODELS[name]
+    hidden = {"linear": (), "nn": (7,), "deep": (7, 4)}[name]
+    drawn = init_grid(model, n_in, width, list(range(n_seeds)), n_folds, hidden=hidden, preset=preset)
+    params = {k: v.detach() + 0.1 * torch.randn(v.shape, generator=gen) for k, v in drawn.items()}  # folds differ
+    if width == 1 and name == "deep":  # a regression's fixed scale and shift
+        params |= {"scale": torch.rand(n_folds, n_seeds, generator=gen), "shift": torch.rand(n_folds, n_seeds)}
+    x = torch.randn(n_folds, n, n_in, generator=gen)  # rows first
+    grads = []
+    for run in (lambda p: forward(p, x.transpose(1, 2)), lambda p: forward_rows_first(p, x.contiguous())):
+        p = {k: v.clone().requires_grad_(k not in ("scale", "shift")) for k, v in params.items()}
+        z = run(p)
+        assert z.shape == ((n_folds, n_seeds, n) if width == 1 else (n_folds, n_seeds, n, width))
+        (z * torch.linspace(-1, 1, z.numel()).view(z.shape)).sum().backward()  # a different weight on every output
+        grads.append((z.detach(), {k: v.grad for k, v in p.items() if v.requires_grad}))
+    (z0, g0), (z1, g1) = grads
+    torch.testing.assert_close(z1, z0, rtol=1e-5, atol=1e-6)
+    for k in g0:
+        torch.testing.assert_close(g1[k], g0[k], rtol=1e-4, atol=1e-6, msg=k)
