@@ -677,7 +677,9 @@ def cmd_new(args) -> int:
     data_dir = args.data_dir or paths.DATA / args.slug
     if not Path(data_dir).is_dir():
         raise KitError(f"data folder {data_dir} does not exist; pass --data-dir DIR holding the competition's CSVs.")
-    text, notes = draft(args.slug, data_dir, args.metric)
+    # a folder other than data/<slug>/ goes into the definition: later commands need no --data-dir
+    record = args.data_dir is not None and Path(args.data_dir) != paths.DATA / args.slug
+    text, notes = draft(args.slug, data_dir, args.metric, record_folder=record)
     write_atomic(out, text)
     load_competition(str(out))  # a draft kit cannot read is a bug, not something to hand over
     print(out)

@@ -56,6 +56,7 @@ class Competition:
     extra_columns: dict = field(default_factory=dict)  # [extra] columns: an extra file's column name -> train's
     extra_dataset: str = ""  # [extra] dataset: the Kaggle dataset (owner/name) the extra files come from
     row_ids: int | None = None  # train and test have no id column: a row's id is its row number, from this
+    data_dir: str = ""  # the folder of its files when not data/<slug>/ (the definition's data_dir); "": the default
 
     @property
     def targets(self) -> tuple:
@@ -235,6 +236,9 @@ class Definition:
     files: Files = field(metadata={"section": True})
     recipes: dict[Name, RecipeTable] = field(metadata={"section": True, "min_len": 1})
     title: str = None  # default: the slug
+    # the folder of the competition's files, when not data/<slug>/ (kit new writes the folder it drafted from);
+    # relative to the folder kit runs in. --data-dir still overrides it; a Kaggle notebook reads its mounted input
+    data_dir: str = field(default=None, metadata={"min_len": 1})
     # train and test have no id column: each row's id is its row number in its file counting from this (0 or 1),
     # as a sample submission that numbers the test rows 1, 2, 3, ... writes it
     row_ids: int = field(default=None, metadata={"min": 0, "max": 1})
@@ -359,6 +363,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         extra_columns=dict(renamed),
         extra_dataset=raw.get("extra", {}).get("dataset", ""),
         row_ids=raw.get("row_ids"),
+        data_dir=raw.get("data_dir", ""),
     )
 
 
@@ -366,15 +371,18 @@ def _parse(raw: dict, path: Path) -> Competition:
 
 
 def default_data_dir(comp: Competition) -> Path:
-    """data/<slug>/ locally; the mounted /kaggle/input/<slug>/ inside a Kaggle notebook (kit.paths), or with
-    extra files a folder linking them beside the competition's (kit.fetch.kaggle_data_dir)."""
+    """The definition's data_dir, else data/<slug>/, locally; the mounted /kaggle/input/<slug>/ inside a Kaggle
+    notebook (kit.paths), or with extra files a folder linking them beside the competition's
+    (kit.fetch.kaggle_data_dir)."""
     from kit.paths import data_dir, in_kaggle_notebook
 
-    if comp.extra and in_kaggle_notebook():
-        from kit.fetch import kaggle_data_dir
+    if in_kaggle_notebook():
+        if comp.extra:
+            from kit.fetch import kaggle_data_dir
 
-        return kaggle_data_dir(comp)
-    return data_dir(comp.slug)
+            return kaggle_data_dir(comp)
+        return data_dir(comp.slug)
+    return Path(comp.data_dir).expanduser() if comp.data_dir else data_dir(comp.slug)
 
 
 def data_file(comp: Competition, data_dir: Path, role: str) -> Path:

@@ -344,9 +344,10 @@ def _read(path: Path, **options):
     return frame
 
 
-def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, list[str]]:
+def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: bool = False) -> tuple[str, list[str]]:
     """(the text of a definition for the competition whose files are in data_dir, notes for the user:
-    what the draft left out or changed from the files, one sentence each)."""
+    what the draft left out or changed from the files, one sentence each). record_folder: write data_dir into
+    the definition, so that every command reads the files there without --data-dir."""
 
     files = find_files(data_dir)
     train = _read(Path(data_dir) / files["train"], low_memory=False)
@@ -413,6 +414,14 @@ def draft(slug: str, data_dir: Path, metric: str | None = None) -> tuple[str, li
             else "the metric the competition is scored by"
         ),
         'recipe = "base"  # the recipe used when --recipe is not given',
+        *(
+            [
+                f"data_dir = {json.dumps(str(data_dir))}  # where kit new read the files: every command reads them "
+                "there (relative to the folder kit runs in); --data-dir overrides it"
+            ]
+            if record_folder
+            else []
+        ),
         "",
         "[files]  # the competition's files, as the download names them",
     ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 from conftest import shared_data
 
+from kit import KitError
 from kit.cli import main
 
 
@@ -90,3 +92,54 @@ def test_recipe_show_prints_each_feature_and_what_was_learned(tmp_path, monkeypa
     age = next(line for line in out.splitlines() if line.startswith("Age "))
     assert abs(float(age.split()[2])) < 1e-3  # scale = "standard": centred on the training mean
     assert "fill_group: {Age={groups={Master=3.5" in out
+
+
+def test_kit_new_records_a_folder_other_than_data_slug_and_every_command_then_reads_there(
+    tmp_path, monkeypatch, capsys
+):
+    from conftest import write_titanic_like
+
+    write_titanic_like(tmp_path / "downloads" / "mine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mine", "--data-dir", "downloads/mine"]) == 0
+    assert tomllib.loads((tmp_path / "competitions" / "mine.toml").read_text())["data_dir"] == "downloads/mine"
+    capsys.readouterr()
+    assert main(["list"]) == 0
+    mine = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("mine "))
+    assert mine.split()[-1] == "downloads/mine"  # found, not "missing"
+    assert main(["cv", "-c", "mine", "--folds", "2", "--models", "linear", "--epochs", "2", "--quiet"]) == 0
+    assert "ensemble" in capsys.readouterr().out
+    # --data-dir still overrides the definition's folder
+    assert main(["cv", "-c", "mine", "--data-dir", "elsewhere", "--folds", "2", "--models", "linear"]) == 2
+    err = capsys.readouterr().err
+    assert "data folder elsewhere does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("given", [[], ["--data-dir", "data/mine"]])
+def test_kit_new_from_data_slug_writes_no_folder_into_the_definition(given, tmp_path, monkeypatch, capsys):
+    from conftest import write_titanic_like
+
+    write_titanic_like(tmp_path / "data" / "mine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mine", *given]) == 0
+    text = (tmp_path / "competitions" / "mine.toml").read_text()
+    assert "data_dir" not in tomllib.loads(text) and "data_dir" not in text
+
+
+def test_a_kaggle_notebook_reads_its_mounted_input_whatever_the_definitions_data_dir(tmp_path, monkeypatch):
+    from kit.competition import default_data_dir, load_competition
+
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        'slug = "mine"\nid = "PassengerId"\ntarget = "Survived"\ndata_dir = "downloads/mine"\n'
+        '[files]\ntrain = "train.csv"\ntest = "test.csv"\nsample_submission = "s.csv"\n'
+        '[recipes.base]\nnumeric = ["Age"]\n'
+    )
+    comp = load_competition(str(path))
+    assert default_data_dir(comp) == Path("downloads/mine")
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
+    monkeypatch.setenv("KIT_KAGGLE_ROOT", str(tmp_path / "kaggle"))
+    assert default_data_dir(comp) == tmp_path / "kaggle" / "input" / "mine"
+    path.write_text(path.read_text().replace('"downloads/mine"', '""'))
+    with pytest.raises(KitError, match="data_dir"):
+        load_competition(str(path))
