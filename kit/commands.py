@@ -681,11 +681,26 @@ def cmd_new(args) -> int:
     record = args.data_dir is not None and Path(args.data_dir) != paths.DATA / args.slug
     text, notes = draft(args.slug, data_dir, args.metric, record_folder=record)
     write_atomic(out, text)
-    load_competition(str(out))  # a draft kit cannot read is a bug, not something to hand over
+    comp = load_competition(str(out))  # a draft kit cannot read is a bug, not something to hand over
     print(out)
     for note in notes:
         print(f"kit: note: {note}.", file=sys.stderr)
+    print(f"kit: {_drafted(comp, args.metric is None, str(out) if args.out else args.slug)}.", file=sys.stderr)
     return 0
+
+
+def _drafted(comp, metric_guessed: bool, name: str) -> str:
+    """What kit new drafted, in one sentence: the guesses to check (they are the file's comments) and what to run."""
+    spec = comp.recipe()
+    kinds = [
+        (len(spec.numeric), "number", "numbers"),
+        (len(spec.one_hot), "category one-hot", "categories one-hot"),
+        (len(spec.target_mean), "category as its target rate", "categories as their target rates"),
+        (len(spec.words), "text column as its words", "text columns as their words"),
+    ]
+    inputs = ", ".join(f"{n} {one if n == 1 else more}" for n, one, more in kinds if n) or "none"
+    guess = " (a guess: check the competition's Evaluation page)" if metric_guessed else ""
+    return f"drafted a {comp.task} task scored by {comp.metric}{guess}; features: {inputs}; next: kit cv -c {name}"
 
 
 def cmd_drift(args) -> int:

@@ -416,8 +416,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
         'recipe = "base"  # the recipe used when --recipe is not given',
         *(
             [
-                f"data_dir = {json.dumps(str(data_dir))}  # where kit new read the files: every command reads them "
-                "there (relative to the folder kit runs in); --data-dir overrides it"
+                f"data_dir = {json.dumps(str(data_dir))}  # the folder the files were drafted from (relative to the "
+                "folder kit runs in): every command reads them there unless it is given another"
             ]
             if record_folder
             else []

@@ -18,7 +18,14 @@ def test_kit_new_drafts_a_definition_that_kit_cv_runs_unchanged(slug, tmp_path, 
     data = shared_data(slug)
     assert main(["new", slug, "--data-dir", str(data)]) == 0
     path = tmp_path / "competitions" / f"{slug}.toml"
-    assert capsys.readouterr().out.strip() == str(path.relative_to(tmp_path))
+    out, err = capsys.readouterr()
+    assert out.strip() == str(path.relative_to(tmp_path))
+    # its last line says what it guessed, from the file it wrote, and what to run next
+    summary = err.splitlines()[-1]
+    assert summary.startswith("kit: drafted a binary task scored by accuracy (a guess: check the competition's ")
+    assert summary.endswith(f"; next: kit cv -c {slug}.")
+    spec = next(iter(tomllib.loads(path.read_text())["recipes"].values()))
+    assert f"features: {len(spec['numeric'])} numbers, {len(spec['one_hot'])} categories one-hot" in summary
     text = path.read_text()
     raw = tomllib.loads(text)
     assert raw["task"] == "binary" and raw["metric"] == "accuracy"
@@ -35,6 +42,7 @@ def test_kit_new_takes_the_metric_it_is_given_and_refuses_one_that_does_not_fit(
     assert main(["new", "titanic", "--data-dir", str(data), "--metric", "roc_auc"]) == 0
     text = (tmp_path / "competitions" / "titanic.toml").read_text()
     assert tomllib.loads(text)["metric"] == "roc_auc" and "a guess" not in text
+    assert "scored by roc_auc; features: " in capsys.readouterr().err  # given, so not called a guess
     assert main(["new", "other", "--data-dir", str(data), "--metric", "rmse"]) == 2
     assert "does not score a binary task" in capsys.readouterr().err
 
