@@ -699,7 +699,7 @@ def _drafted(comp, metric_guessed: bool, name: str) -> str:
         (len(spec.words), "text column as its words", "text columns as their words"),
     ]
     inputs = ", ".join(f"{n} {one if n == 1 else more}" for n, one, more in kinds if n) or "none"
-    guess = " (a guess: check the competition's Evaluation page)" if metric_guessed else ""
+    guess = " (a guess: see the competition's Evaluation page)" if metric_guessed else ""
     return f"drafted a {comp.task} task scored by {comp.metric}{guess}; features: {inputs}; next: kit cv -c {name}"
 
 

@@ -22,7 +22,7 @@ def test_kit_new_drafts_a_definition_that_kit_cv_runs_unchanged(slug, tmp_path, 
     assert out.strip() == str(path.relative_to(tmp_path))
     # its last line says what it guessed, from the file it wrote, and what to run next
     summary = err.splitlines()[-1]
-    assert summary.startswith("kit: drafted a binary task scored by accuracy (a guess: check the competition's ")
+    assert summary.startswith("kit: drafted a binary task scored by accuracy (a guess: see the competition's ")
     assert summary.endswith(f"; next: kit cv -c {slug}.")
     spec = next(iter(tomllib.loads(path.read_text())["recipes"].values()))
     assert f"features: {len(spec['numeric'])} numbers, {len(spec['one_hot'])} categories one-hot" in summary
