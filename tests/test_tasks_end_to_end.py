@@ -168,6 +168,9 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     }  # in the metric's direction
     assert "ensemble weights (the full fit's" in table  # chosen in the metric's direction too
     text = re.sub(r"(?m)^epochs = 300  #.*$", "epochs = 120", definition.read_text())
+    # the draft reads the files where kit new found them; this user has kit fetch them into data/<slug>/ instead
+    assert drafted["data_dir"] == str(tmp_path / "download")
+    text = re.sub(r"(?m)^data_dir = .*\n", "", text)
     definition.write_text(text + '\n[run]\nmodels = ["linear", "nn", "deep"]\nfolds = 3\nseeds = 1\n')
     assert kit("fetch", "-c", slug).returncode == 0
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--quiet")
