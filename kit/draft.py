@@ -897,6 +897,7 @@ def _recipe(
     lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along)
     flat = []  # ... because the target barely moves along them (_along)
     sparse = []  # ... because all their values but one are rare (_one_common)
+    pooled = []  # whole numbers of few values drafted one-hot whose values but one are rare: in effect a flag
     log_fits = []  # numbers drafted as logs because rmsle's logged target follows their logarithm (_logs_fit)
     y = _target_numbers(train[target], kind, positive)  # (rows,), (rows, classes) or None
     if kind == "regression" and metric == "rmsle":
@@ -944,7 +945,9 @@ def _recipe(
                 numeric.append(col)  # one-hot would pool every value but one: one 0/1 feature (see LINE_VALUES)
                 sparse.append(col)
             elif len(distinct) in CODES and (distinct % 1 == 0).all():
-                codes.append(col)  # whole numbers with few values: codes, not amounts (see CODES)
+                # whole numbers with few values: codes, not amounts (see CODES); or, when every value but one is rare
+                # (a pool's area: 0, or one of a few sizes held once each), one_hot's pooling makes a flag of them
+                (pooled if int((series.value_counts() >= RARE_BELOW).sum()) <= 1 else codes).append(col)
                 one_hot.append(col)
                 if (series.value_counts() < RARE_BELOW).any():
                     rare[col] = RARE_BELOW
@@ -1132,6 +1135,11 @@ def _recipe(
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     lines += _piecewise(train, numeric, log1p)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
+    if pooled:
+        guess += (
+            f"; {', '.join(pooled)}: whole numbers with every value but one in fewer than {RARE_BELOW} rows, so pooled "
+            "into one 0/1 feature of the common value (a flag: has one or not)"
+        )
     waiting = {col: f"a category of {n:,} levels" for col, n in many.items() if col in rare}
     if one_hot or waiting:  # no categories: no line for them
         lines += _array("one_hot", one_hot, f"# one 0/1 feature per level seen in training{guess}", waiting)

@@ -942,6 +942,29 @@ def test_whole_numbers_of_few_values_all_but_one_of_them_rare_are_numbers_not_co
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
 
 
+def test_whole_numbers_of_few_values_all_but_one_rare_in_more_rows_are_one_hot_and_said_to_be_a_flag(
+    tmp_path, monkeypatch, capsys
+):
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 3600
+    pool = np.zeros(n, dtype=int)
+    pool[rng.choice(3000, 30, replace=False)] = np.repeat([480, 512, 519, 555, 576, 648], 5)  # 1 % of the rows
+    hour = rng.integers(0, 6, n)  # codes with every value common, the target up and down along them
+    y = (hour % 3 == 1) ^ (rng.random(n) < 0.2)
+    frame = pd.DataFrame({"id": range(n), "pool": pool, "hour": hour, "y": y.astype(int)})
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "pools", _first_3000_train(frame, tmp_path / "data"))
+    base = raw["recipes"]["base"]
+    assert base["one_hot"] == ["pool", "hour"] and base["rare"] == {"pool": 10}  # one 0/1 feature: the pool or not
+    comment = next(line for line in text.splitlines() if line.startswith("one_hot = ")).split("#", 1)[1]
+    assert "; hour: whole numbers with few values, guessed to be codes;" in comment
+    assert (
+        "pool: whole numbers with every value but one in fewer than 10 rows, so pooled into one 0/1 feature" in comment
+    )
+    assert "pool," not in comment.split("guessed to be codes")[0]  # not called codes
+
+
 def test_a_train_of_500_input_columns_is_drafted_wider_nets_at_a_lower_learning_rate_and_one_of_499_keeps_the_presets(
     tmp_path, monkeypatch, capsys
 ):
