@@ -41,8 +41,37 @@ class _Default(str):
 DEFAULT_COMPETITION = _Default("titanic")  # the competition a command without -c runs
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one sentence naming the command's help, not the top level's usage.
+
+    An option another command takes (`kit cv --metric auc`) is told where that setting lives instead.
+    """
+
+    words: list[str] = []  # the command line being parsed (main sets it): which command an unknown option was given to
+
+    def error(self, message: str):
+        command = self.prog
+        if message.startswith("unrecognized arguments: "):  # raised by the top level, after the command's parser
+            parser, names = self, []  # down the commands named (`kit recipe show`) to the one given the option
+            while name := next((w for w in self.words if w in _subcommands(parser)), None):
+                parser, names = _subcommands(parser)[name], [*names, name]
+            command = " ".join(["kit", *names])
+            given = message.split(": ", 1)[1]
+            hint = ""
+            if "--metric" in given.split() and names[:1] != ["new"]:
+                hint = " (a competition's metric is its definition's metric = ...; `kit new --metric M` drafts it)"
+            message = f"{command} does not take {given}{hint}"
+        self.exit(2, f"error: {message}; `{command} --help` lists what it takes.\n")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict:
+    """A parser's commands by name ({} for a command that has none)."""
+    return next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _Parser.words = list(sys.argv[1:] if argv is None else argv)
     defaulted = False  # no -c given: the default competition was assumed
     try:
         args = parser.parse_args(argv)  # a value kit cannot take (`--metric auc`) is a KitError too
@@ -80,7 +109,7 @@ def _own_definitions() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kit", description="Kaggle competition workflow: data, recipe, from-scratch models, CV, submission."
     )
     parser.add_argument("--version", action="version", version=f"kit {__version__}")

@@ -520,3 +520,21 @@ def test_kit_new_on_files_saved_with_semicolons_names_the_separator(tmp_path, mo
     assert main(["new", "mine", "--data-dir", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert "separates its columns with ';'" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("words", "told"),
+    [
+        (["cv", "--metric", "auc"], "kit cv does not take --metric auc (a competition's metric is its definition's "),
+        (["recipe", "show", "--nope"], "kit recipe show does not take --nope; `kit recipe show --help` lists"),
+        (["cv", "--folds", "x"], "argument --folds: invalid int value: 'x'; `kit cv --help` lists what it takes."),
+        (["cvv"], "invalid choice: 'cvv'"),
+    ],
+)
+def test_a_usage_mistake_is_one_sentence_naming_the_commands_help(words, told, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(words)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and told in err, err
+    assert "usage:" not in err
