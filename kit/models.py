@@ -17,8 +17,8 @@ Two ways to draw them:
 tensor has leading (fold, seed) axes (F, S, ...), and a single model is a grid of one. Rows sit on
 the last axis, because MKL multiplies (units, rows) blocks several times faster than (rows, units)
 ones when a layer is only 10 or 20 units wide; `forward_rows_first` keeps them first, for the large batches
-of a deep net, whose (rows, 32) x (32, 32) products are the faster ones (kit.train). It returns raw outputs (logits, or values): the task's
-link (kit.task) turns them into predictions.
+of a deep net, whose (rows, 32) x (32, 32) products are the faster ones (kit.train). It returns raw
+outputs (logits, or values): the task's link (kit.task) turns them into predictions.
 """
 
 from __future__ import annotations

@@ -297,11 +297,14 @@ def _fit(
     )
     if runs:
         fold_rows = mask.sum(dim=1)  # (F,)
-        # activations rows first where a hidden layer of 16 units or more feeds another (kit.models.
-        # forward_rows_first). Measured on 240,000-row folds (BENCHMARKS.md, "Seventeenth pass"): an epoch of deep
-        # (32 x 32) took 15-20 % less, a step of 16 x 16 7 % less, 64 x 64 13 %, but 10 x 10 (the article's) 28 %
-        # more; nn's and linear's (products to 32 units or to one output) as long or longer, and so did forward
-        # passes alone (the curves, predict), so they keep rows last
+        # x is stored rows first: each batch is rows side by side, as the first layer's weight gradient reads them
+        # (x_batch.T @ grad). Measured on 240,000-row folds (BENCHMARKS.md, "Sixteenth pass"), an epoch of nn took
+        # 25 % less and deep 15 % less than with rows-last storage.
+        # The activations too where a hidden layer of 16 units or more feeds another (kit.models.forward_rows_first).
+        # Measured on the same folds ("Seventeenth pass"): an epoch of deep (32 x 32) took 15-20 % less, a step of
+        # 16 x 16 7 % less, 64 x 64 13 %, but 10 x 10 (the article's) 28 % more; nn's and linear's (products to 32
+        # units or to one output) as long or longer, and so did forward passes alone (the curves, predict), so they
+        # keep rows last.
         rows_first = len(settings.hidden) >= 2 and min(settings.hidden) >= 16
     elif mini:
         # Batches gather whole rows (n_in floats side by side) from one (F * n, n_in) table: gathering
@@ -315,9 +318,6 @@ def _fit(
             raise KeyboardInterrupt
         if runs:
             for start, stop in epoch_runs(n_max, batch, gens[0]):
-                # x is stored rows first: each batch is rows side by side, as the first layer's weight gradient reads
-                # them (x_batch.T @ grad). Measured on 240,000-row folds (BENCHMARKS.md, "Sixteenth pass"), an epoch
-                # of nn took 25 % less and deep 15 % less than with rows-last storage.
                 xb, rows_mask = run_of(x, start, stop, 1), run_of(mask, start, stop, 1)  # (F, b, n_in), (F, b)
                 z = forward_rows_first(params, xb) if rows_first else forward(params, xb.transpose(1, 2))  # (F, S, b)
                 loss = _loss(settings, task, z, run_of(y, start, stop, 1), rows_mask)  # (F, S)
