@@ -225,3 +225,18 @@ def test_rows_first_activations_give_forwards_outputs_and_gradients(name, preset
     torch.testing.assert_close(z1, z0, rtol=1e-5, atol=1e-6)
     for k in g0:
         torch.testing.assert_close(g1[k], g0[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "rows_first"), [((32, 32), True), ((16, 16), True), ((10, 10), False), ((32,), False)]
+)
+def test_large_folds_keep_activations_rows_first_only_where_a_wide_hidden_layer_feeds_another(
+    small_runs, monkeypatch, hidden, rows_first
+):
+    calls = []
+    real = train.forward_rows_first
+    monkeypatch.setattr(train, "forward_rows_first", lambda *a: calls.append(1) or real(*a))
+    x, y, mask = _blocks([90, 87])
+    model = "deep" if len(hidden) > 1 else "nn"
+    fit(Training(epochs=2, batch_size=16, hidden={model: list(hidden)}).settings(model), TASK, x, y, mask, seeds=[1])
+    assert bool(calls) == rows_first  # measured: 10 x 10 and nn's one layer are faster rows last
