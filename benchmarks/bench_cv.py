@@ -167,7 +167,7 @@ def time_one_by_one(grid, repeats: int, device, article_update: bool = True) -> 
     """Seconds per run of the same fits in the article's style: `fit` once per fold and seed (grids of one).
 
     article_update: each parameter stepped on its own, `p -= lr * p.grad`, as the article writes it; else
-    kit's own step (kit.optim), which updates every parameter in one call per line.
+    kit's own step (kit.optim), which updates every parameter (one block) in one call per line.
     """
     import torch
 
@@ -181,21 +181,28 @@ def time_one_by_one(grid, repeats: int, device, article_update: bool = True) -> 
             for seed in seeds:
                 fit(settings, _binary(), x[None], y[None], torch.ones(1, len(y), device=x.device), seeds=[seed])
 
-    kit_step = kit.train.step
-    kit.train.step = _article_step if article_update else kit_step
+    kit_init_state, kit_step = kit.train.init_state, kit.train.step
+
+    def init_state_each(opt, params: dict) -> tuple[dict, dict]:
+        params, state = kit_init_state(opt, params)
+        state["each"] = [p for p in params.values() if p.requires_grad]  # for the article's update, one by one
+        return params, state
+
+    if article_update:
+        kit.train.init_state, kit.train.step = init_state_each, _article_step
     try:
         return _timed(train, repeats, device)
     finally:
-        kit.train.step = kit_step
+        kit.train.init_state, kit.train.step = kit_init_state, kit_step
 
 
-def _article_step(opt, params: dict, state: dict) -> None:
+def _article_step(opt, state: dict) -> None:
     """The article's update: plain gradient descent, one parameter at a time (the article preset's optimiser)."""
     import torch
 
     assert opt.name == "sgd" and not opt.weight_decay, "the article's loop trains with plain gradient descent"
     with torch.no_grad():
-        for p in params.values():
+        for p in state["each"]:
             p.sub_(p.grad * opt.lr)
             p.grad.zero_()
 

@@ -284,7 +284,7 @@ def _fit(
     if task.kind == "regression" and settings.preset == "default":
         params |= _target_scale(y, mask, len(seeds))
     opt = settings.opt()
-    state = init_state(opt, params)
+    params, state = init_state(opt, params)  # trainable tensors now views into one block: see kit.optim
     gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
@@ -322,13 +322,13 @@ def _fit(
                 z = forward_rows_first(params, xb) if rows_first else forward(params, xb.transpose(1, 2))  # (F, S, b)
                 loss = _loss(settings, task, z, run_of(y, start, stop, 1), rows_mask)  # (F, S)
                 loss.sum().backward()
-                step(opt, params, state)
+                step(opt, state)
                 losses[:, :, epoch] += loss.detach() * (rows_mask.sum(dim=1) / fold_rows)[:, None]
         elif not mini:
             loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
             # The models share no parameter, so the gradient of the sum is each model's own gradient.
             loss.sum().backward()
-            step(opt, params, state)
+            step(opt, state)
             losses[:, :, epoch] = loss.detach()  # kept on the device: no sync per epoch
         else:
             index, batch_mask = batch_order(n_rows, batch, gens, x.device)
@@ -341,7 +341,7 @@ def _fit(
                 xb = xb.transpose(1, 2)  # (F, n_in, per_batch)
                 loss = _loss(settings, task, forward(params, xb), _rows_of(y, rows), rows_mask)  # (F, S)
                 loss.sum().backward()
-                step(opt, params, state)
+                step(opt, state)
                 losses[:, :, epoch] += loss.detach() * shares[:, b, None]
             del index, batch_mask, rows, rows_mask  # before the next epoch's are made
         if curves is not None:

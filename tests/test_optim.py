@@ -46,10 +46,11 @@ def test_each_step_equals_torch_optim_on_the_same_gradients(case):
     settings, oracle = CASES[case]
     ours = {k: v.clone().requires_grad_() for k, v in _params(0).items()}
     theirs = {k: v.clone().requires_grad_() for k, v in _params(0).items()}
-    state, reference = init_state(settings, ours), oracle(list(theirs.values()))
+    ours, state = init_state(settings, ours)
+    reference = oracle(list(theirs.values()))
     for t in range(8):
         _loss(ours, t).backward()
-        step(settings, ours, state)
+        step(settings, state)
         reference.zero_grad()
         _loss(theirs, t).backward()
         reference.step()
@@ -60,10 +61,9 @@ def test_each_step_equals_torch_optim_on_the_same_gradients(case):
 
 def test_a_step_zeroes_the_gradients_it_used():
     settings, _ = CASES["adam"]
-    params = {k: v.requires_grad_() for k, v in _params(1).items()}
-    state = init_state(settings, params)
+    params, state = init_state(settings, {k: v.requires_grad_() for k, v in _params(1).items()})
     _loss(params, 0).backward()
-    step(settings, params, state)
+    step(settings, state)
     assert all(torch.count_nonzero(p.grad) == 0 for p in params.values())
     assert state["step"] == 1
 
@@ -73,14 +73,14 @@ def test_a_grid_of_models_steps_as_each_model_alone():
     settings = Optimizer("adam", lr=0.05, weight_decay=0.01)
     singles = [{k: v.clone().requires_grad_() for k, v in _params(s).items()} for s in (3, 4)]
     grid = {k: torch.stack([p[k].detach() for p in singles]).requires_grad_() for k in singles[0]}
-    states = [init_state(settings, p) for p in singles]
-    grid_state = init_state(settings, grid)
+    singles, states = zip(*[init_state(settings, p) for p in singles])
+    grid, grid_state = init_state(settings, grid)
     for t in range(5):
         for p, state in zip(singles, states):
             _loss(p, t).backward()
-            step(settings, p, state)
+            step(settings, state)
         sum(_loss({k: v[i] for k, v in grid.items()}, t) for i in range(2)).backward()
-        step(settings, grid, grid_state)
+        step(settings, grid_state)
     for i, p in enumerate(singles):
         for key in p:
             torch.testing.assert_close(grid[key][i], p[key], rtol=1e-12, atol=1e-12)
@@ -89,3 +89,19 @@ def test_a_grid_of_models_steps_as_each_model_alone():
 def test_an_unknown_optimiser_is_refused():
     with pytest.raises(ValueError, match="not one of sgd, momentum, adam"):
         Optimizer("lbfgs", lr=1.0)
+
+
+def test_the_parameters_train_as_views_of_one_block_and_fixed_tensors_are_left_alone():
+    given = {**_params(5), "scale": torch.tensor([2.0, 3.0], dtype=torch.float64)}  # fixed: no gradient
+    given = {k: v.requires_grad_() if k != "scale" else v for k, v in given.items()}
+    before = {k: v.detach().clone() for k, v in given.items()}
+    params, state = init_state(Optimizer("adam", lr=0.1), given)
+    assert params["scale"] is given["scale"]
+    assert all(torch.equal(params[k], before[k]) for k in before)  # the same values
+    block = state["params"].untyped_storage().data_ptr()
+    assert params["w"].untyped_storage().data_ptr() == params["b"].untyped_storage().data_ptr() == block
+    (_loss(params, 0) * params["scale"].sum()).backward()
+    step(Optimizer("adam", lr=0.1), state)
+    assert not torch.equal(params["w"], before["w"]) and not torch.equal(params["b"], before["b"])
+    assert torch.equal(params["scale"], before["scale"])
+    assert all(torch.equal(given[k], before[k]) for k in before), "the tensors given are not stepped"
