@@ -43,7 +43,7 @@ def init_state(opt: Optimizer, params: dict) -> tuple[dict, dict]:
     elementwise operation on a single tensor rather than one per parameter (the tensors given are
     left as they were). Elementwise updates give the same bytes either way. Measured on the folds of
     an 8,693-row competition (nn and deep, 15 models each, 2,800 steps of 256 rows of 63 inputs;
-    BENCHMARKS.md, "Eighteenth pass"): training took 27.3 s against 29.0 s (medians of 6 alternating
+    BENCHMARKS.md, "Eighteenth pass"): training took 27.4 s against 29.1 s (medians of 6 alternating
     runs), the same bytes out.
     Tensors that do not require a gradient (a target's fixed scale) are kept as they are, never stepped.
     The state: the step count, and zeros shaped like the block (the running direction or mean, and
