@@ -258,8 +258,14 @@ def cmd_cv(args) -> int:
             plan = replace(plan, rows=0)
         else:
             from kit.competition import target_tensor, task_of
+            from kit.recipe import apply_recipe, fit_apply
 
             target_tensor(comp, task_of(comp, train), train)  # every row's target checked, not the sample's alone
+            # and every row's inputs, as a CV of every row reads them: a cell that is no number (a trial's "forty" in
+            # Age, in a row the sample left out) fails here, not in the full run after it. Measured: 0.15 s for
+            # 200,000 + 100,000 rows of 8 columns, 1.1-1.3 s for the 300,000 + 200,000 rows of 25 of bench_scale.
+            state, _ = fit_apply(spec, train)
+            apply_recipe(spec, state, test)
             # no test rows either: a sampled CV's models never make a submission (their keys name the sample)
             train, test = sample_rows(comp, train, plan), test.iloc[:0]
             sampled = f"kit: a CV on {plan.rows:,} of the {full:,} training rows, drawn at random; a submission "
