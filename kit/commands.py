@@ -369,7 +369,7 @@ def write_submission(args) -> Path:
     plan = _plan(args)
     comp = load_competition(args.competition)
     spec = _recipe(args, comp)
-    out = _out_path(args, comp, spec, plan)
+    out = taken = _out_path(args, comp, spec, plan)
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)
     if not args.out and out.exists():
@@ -380,11 +380,11 @@ def write_submission(args) -> Path:
         from kit.submission import unclaimed_path
 
         taken, out = out, unclaimed_path(out, run_config(spec, plan), input_hashes(comp, data_dir))
-        if out != taken:
-            print(f"kit: note: {taken} holds a run of other settings or data, so this one is {out.name}; pass "
-                  "--out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
+    if out != taken:  # said once the file is written: a run refused in a sentence names no file
+        print(f"kit: note: {taken} holds a run of other settings or data, so this one is {out.name}; pass "
+              "--out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     record_run(comp, spec, plan, result, out)
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     _notes_on_training(plan, result)

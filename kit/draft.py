@@ -1111,8 +1111,12 @@ def _recipe(
     if counted:
         lines.append(f"count = {_table(counted)}  # how many training rows share the level (once in numeric)")
     if log1p:
+        # a column logged only because the log target follows its logarithm is no long tail: said so (a trial's
+        # Duration, uniform over 1-30 minutes, was called long-tailed)
+        tailed = len(log_fits) < len(log1p)
         why = f"; {', '.join(log_fits)}: the log target follows the logarithm more closely" if log_fits else ""
-        lines.append(f"log1p = {_table(log1p)}  # long-tailed numbers as log(x + 1){why}")
+        lines.append(f"log1p = {_table(log1p)}  # {'long-tailed ' if tailed else ''}numbers as log(x + 1)"
+                     f"{'' if tailed else ', not long-tailed'}{why}")  # fmt: skip
     # a rate is a feature as drafted (a multiclass rate a column per class, NEW_CLASS); a count waits on its line
     numeric += [c for new in rates for c in ([f"{new}_{k}" for k in classes] if classes else [new])]
     waiting = {new: f"{col}'s count, a category of {many[col]:,} levels" for new, col in counted.items()}

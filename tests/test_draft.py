@@ -832,7 +832,7 @@ def test_under_rmsle_a_number_the_log_target_follows_in_logs_is_drafted_as_logs(
     if metric == "rmsle":  # the living area; not the basement's, with its zeros, nor the year
         assert recipe["log1p"] == {"Logliving": "living"}
         assert recipe["numeric"][:3] == ["Logliving", "basement", "year"]
-        assert "living: the log target follows the logarithm more closely" in text
+        assert "# numbers as log(x + 1), not long-tailed; living: the log target follows the logarithm more" in text
     else:  # scored on the values, a number is logged only when long-tailed
         assert "log1p" not in recipe
         assert recipe["numeric"][:3] == ["living", "basement", "year"]

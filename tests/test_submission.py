@@ -120,6 +120,17 @@ def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_def
     assert len(second) == 1
     assert main(["submission", *fast, "--lr", "0.001"]) == 0  # that run again: its own name again
     assert sorted(p.name for p in folder.glob("plus_*-*.csv")) == second
+    capsys.readouterr()
+    # a run refused in its sentence names no file of its own (a trial: the note of a new name came before the error)
+    data = tmp_path / "broken"
+    data.mkdir()
+    for name in ("train.csv", "gender_submission.csv"):
+        (data / name).write_bytes((titanic_dir / name).read_bytes())
+    (data / "test.csv").write_text((titanic_dir / "test.csv").read_text().replace(",", ";"))  # another separator
+    assert main(["submission", *fast, "--lr", "0.002", "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds a run of other settings" not in err, err
+    assert sorted(p.name for p in folder.glob("plus_*-*.csv")) == second
 
 
 def _float_ids(data: Path) -> None:
