@@ -132,3 +132,23 @@ def test_a_sampled_cv_reads_every_rows_inputs_as_a_full_cv_does(
     error = refused(tmp_path, monkeypatch, capsys, *args)
     assert f"column Age holds 'forty', which is not a number, at PassengerId {frame.loc[row, 'PassengerId']};" in error
     assert trained_models == []
+
+
+def test_a_sampled_cv_against_another_recipe_reads_every_rows_inputs_of_both(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    import pandas as pd
+    from conftest import REPO
+
+    definition = tmp_path / "two.toml"  # Titanic's, with a recipe of Fare alone and one of Age alone
+    recipes = '[recipes.fares]\nnumeric = ["Fare"]\n\n[recipes.ages]\nfill_mode = ["Age"]\nnumeric = ["Age"]\n'
+    definition.write_text((REPO / "competitions" / "titanic.toml").read_text() + "\n" + recipes)
+    frame = pd.read_csv(synthetic_dir / "test.csv", dtype=str, keep_default_na=False)
+    frame.loc[3, "Age"] = "forty"  # a test row: no sampled CV reads it, the other recipe's full run would
+    frame.to_csv(synthetic_dir / "test.csv", index=False)
+    args = ["cv", "-c", str(definition), "--data-dir", str(synthetic_dir), *FAST, "--rows", "30", "--recipe", "fares"]
+    assert kit(tmp_path, monkeypatch, capsys, *args)  # Fare alone: the bad Age is no input of this recipe
+    assert trained_models == [30]
+    error = refused(tmp_path, monkeypatch, capsys, *args, "--against", "ages")
+    assert f"column Age holds 'forty', which is not a number, at PassengerId {frame.loc[3, 'PassengerId']};" in error
+    assert trained_models == [30]
