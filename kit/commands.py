@@ -276,7 +276,10 @@ def cmd_cv(args) -> int:
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name)
-    diff = against_last(last, record_run(comp, spec, plan, result), result.task.greater_is_better)
+    entry = record_run(comp, spec, plan, result)
+    # with --against the paired comparison below is the one asked for: a second one against the last CV (often
+    # the other recipe's own) printed between the tables muddled it
+    diff = None if args.against else against_last(last, entry, result.task.greater_is_better)
     if args.oof:
         write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,

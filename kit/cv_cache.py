@@ -10,6 +10,12 @@ settings, never on the other models or on the ensemble: each model trains as it 
 with the folds and recipe states of its split; a model whose key matches is loaded, not trained, and
 the ensemble is made again from the models of the plan (tested: the same bytes as a fresh run).
 
+A model whose epochs are chosen by CV with patience often stops before its cap (the most epochs it may train):
+its curves stalled at epoch T, and with the same settings every cap of T or more trains the same epochs and
+stops at T again (a cap does not change an epoch it allows). So a kept model whose every curve stopped early is
+reused under any cap at or above where it stopped: raising `epochs` after kit's "CV chose the last epoch" note
+retrains only the models that reached the old cap (tested: the same bytes as a fresh run under the new cap).
+
 One file per competition keeps the last MAX_MODELS models. It holds only tensors and plain data (read
 with torch's weights_only loader), and a file that cannot be read is ignored, never trusted.
 """
@@ -30,28 +36,56 @@ MAX_MODELS = 8  # models kept: a few CVs of three models; 300,000 training and 2
 _MODEL_FIELDS = [f.name for f in fields(ModelResult)]
 
 
-def load(slug: str, split_key: str, keys: dict) -> tuple[dict, dict | None]:
-    """(model -> its kept ModelResult, the split's folds and recipe states or None) for the models of `keys`
-    (model -> key) kept under `split_key`."""
+def load(slug: str, split_key: str, keys: dict, caps: dict | None = None) -> tuple[dict, dict | None, dict]:
+    """(model -> its kept ModelResult, the split's folds and recipe states or None, model -> (the epoch its
+    curves stopped at, the cap they stopped under) for those reused under another cap) for the models of `keys`
+    (model -> (its key, its key less epochs)) kept under `split_key`.
+
+    caps: model -> the most epochs it may train now; a model kept under another cap whose every curve stopped
+    before it, at or below this cap, is reused (see the module docstring)."""
     kept = _read(slug)
     split = kept["splits"].get(split_key)
-    models = {}
-    for name, key in keys.items():
+    models, stopped = {}, {}
+    if split is None:
+        return models, split, stopped
+    for name, (key, family) in keys.items():
         entry = kept["models"].get(key)
+        if entry is None and caps:
+            entry = next((e for e in reversed(kept["models"].values()) if _stopped_within(e, family, caps[name])), None)
+            if entry is not None:
+                stopped[name] = (entry["trained"], entry["cap"])
         try:
-            if split is not None and entry is not None and entry["split"] == split_key:
+            if entry is not None and entry["split"] == split_key:
                 models[name] = ModelResult(**entry["result"])
         except Exception:  # an entry of another layout: trained again
+            stopped.pop(name, None)
             continue
-    return models, split
+    return models, split, stopped
 
 
-def save(slug: str, split_key: str, keys: dict, result) -> None:
-    """Keep every model of `result` (a CVResult) under its key, the latest last; the oldest beyond MAX_MODELS go."""
+def _stopped_within(entry: dict, family: str, cap: int) -> bool:
+    """Whether a kept model of the same settings but epochs stopped before its own cap, and at or below `cap`."""
+    try:
+        return entry.get("family") == family and entry["trained"] < entry["cap"] and entry["trained"] <= cap
+    except Exception:  # an entry of another layout
+        return False
+
+
+def save(slug: str, split_key: str, keys: dict, result, caps: dict) -> None:
+    """Keep every model of `result` (a CVResult) under its key (keys: model -> (key, key less epochs)), the latest
+    last; the oldest beyond MAX_MODELS go. caps: model -> the most epochs it was allowed."""
     kept = _read(slug)
-    for name, key in keys.items():
+    for name, (key, family) in keys.items():
         kept["models"].pop(key, None)  # re-added last: the most recently used
-        kept["models"][key] = {"split": split_key, "result": _plain(result.models[name])}
+        model = result.models[name]
+        kept["models"][key] = {
+            "split": split_key,
+            "result": _plain(model),
+            "family": family,
+            "cap": caps[name],
+            # the most epochs any fold's curve ran: below the cap only where patience stopped every one
+            "trained": max((len(s) for s in model.valid_scores), default=caps[name]),
+        }
     for key in list(kept["models"])[:-MAX_MODELS]:
         del kept["models"][key]
     # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions

@@ -137,7 +137,9 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
         result.data = data_fingerprint(comp, data_dir)
         return with_cutpoints(result, y, plan), y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
-    kept, split = cv_cache.load(comp.slug, split_key, keys)
+    keys = {name: (key, epochs_free_key(split_key, plan, name)) for name, key in keys.items()}
+    caps = {name: plan.settings(name)["epochs"] for name in plan.models}
+    kept, split, stopped = cv_cache.load(comp.slug, split_key, keys, caps)
     if importance:  # the kept split's folds still serve
         kept = {}
     to_train = tuple(name for name in plan.models if name not in kept)
@@ -161,7 +163,9 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if kept and to_train and not quiet:
         reused = ", ".join(name for name in plan.models if name in kept)
         print(f"kit: the CV of {reused} is reused from an earlier run of the same data, recipe, split and "
-              f"settings; {', '.join(to_train)} trained now", file=sys.stderr)  # fmt: skip
+              f"settings{_stopped_note(stopped)}; {', '.join(to_train)} trained now", file=sys.stderr)  # fmt: skip
+    elif stopped and not quiet:
+        print(f"kit: every model's CV is reused{_stopped_note(stopped)}", file=sys.stderr)
     if to_train == plan.models:  # every model trained now: the ensemble run_cv made is this one (2 s of a "select")
         combined = trained.ensemble
     else:
@@ -172,8 +176,16 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result.data = data_fingerprint(comp, data_dir)
     if importance:
         result.importance = trained.importance
-    cv_cache.save(comp.slug, split_key, keys, result)  # as trained: cut-points are chosen again from the folds
+    cv_cache.save(comp.slug, split_key, keys, result, caps)  # as trained: cut-points are chosen again from the folds
     return with_cutpoints(result, y, plan), y
+
+
+def _stopped_note(stopped: dict) -> str:
+    """`` (patience stopped linear at epoch 23 of 100 before, so any cap from 23 trains the same)``, or ""."""
+    if not stopped:
+        return ""
+    said = ", ".join(f"{name} at epoch {trained} of {cap}" for name, (trained, cap) in stopped.items())
+    return f" (patience stopped {said} before, so a cap at or above that trains the same epochs)"
 
 
 def with_cutpoints(result, y, plan):
@@ -206,6 +218,13 @@ def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
     facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in ("models", "ensemble", "training", "cutpoints")}
     split_key = _digest(facts)
     return split_key, {name: _digest({"split": split_key, name: plan.settings(name)}) for name in plan.models}
+
+
+def epochs_free_key(split_key: str, plan, name: str) -> str:
+    """Model `name`'s key less its epochs: under it kit.cv_cache finds a CV whose curves patience stopped before
+    its cap, which any cap at or above where they stopped would repeat."""
+    settings = {k: v for k, v in plan.settings(name).items() if k != "epochs"}
+    return _digest({"split": split_key, "less epochs": {name: settings}})
 
 
 def run_key(comp, spec, plan, data_dir: Path) -> str:

@@ -233,3 +233,45 @@ def test_each_training_rows_own_target_rate_is_counted_not_listed_in_the_sidecar
     (split,) = kept["splits"].values()
     for state, (fit_rows, _) in zip(split["recipe_states"], split["folds"]):
         assert {r["fit_rows_kept"] for r in state["target_mean"].values()} == {len(fit_rows)}
+
+
+# ---- a model that patience stopped before its cap is the CV of any cap at or above where it stopped ----
+
+CHOOSING = ["--models", "linear,nn", "--folds", "3", "--seeds", "2", "--choose-epochs", "--patience", "2", "--json"]
+
+
+def _choosing_cv(data, folder, monkeypatch, capsys, epochs: int) -> tuple[dict, str]:
+    folder.mkdir(exist_ok=True)
+    monkeypatch.chdir(folder)
+    assert main(["cv", "--data-dir", str(data), *CHOOSING, "--epochs", str(epochs)]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    return {k: v for k, v in report.items() if k not in ("fit_seconds", "reused", "against_last")}, err
+
+
+def test_a_higher_cap_reuses_a_model_patience_stopped_below_the_old_one_with_the_bytes_of_a_fresh_cv(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    work = tmp_path / "work"
+    first, _ = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 40)
+    curves = {m: r["epochs_tried"] for m, r in first["models"].items()}  # one group of folds: one length
+    # the test's premise: the article's linear model still improves at 40 epochs, patience stops nn well before
+    assert curves["linear"] == 40 and curves["nn"] < 39, curves
+    again, err = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 60)
+    assert trained_models == [("linear", "nn"), ("linear",)]  # nn is the CV a cap of 60 would train
+    assert f"patience stopped nn at epoch {curves['nn']} of 40 before" in err
+    fresh, _ = _choosing_cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, 60)
+    assert again == fresh
+    # and a submission after each (the CV reused, the full fits trained) writes the same bytes
+    args = ["submission", "--data-dir", str(synthetic_dir), *CHOOSING[:-1], "--epochs", "60", "--out", "sub.csv"]
+    for folder in (work, tmp_path / "fresh"):
+        monkeypatch.chdir(folder)
+        assert main(args) == 0
+    capsys.readouterr()
+    assert len(trained_models) == 3
+    for name in ("sub.csv", "sub.json"):
+        assert (work / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+    # a cap at where nn stopped still reuses it; one below trains it again
+    _choosing_cv(synthetic_dir, work, monkeypatch, capsys, curves["nn"])
+    _choosing_cv(synthetic_dir, work, monkeypatch, capsys, curves["nn"] - 1)
+    assert trained_models[3:] == [("linear",), ("linear", "nn")]

@@ -290,6 +290,24 @@ def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic
     assert "the same configuration and CV score as the last CV (" in capsys.readouterr().out
 
 
+def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir, tmp_path, monkeypatch, capsys):
+    """A new user's trial: after a CV of one recipe, `--against` it printed an "against the last CV" line between
+    the two tables, comparing the same two recipes a second way."""
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--models", "linear", "--quiet"]
+    assert main([*args, "--recipe", "article"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--recipe", "plus", "--against", "article"]) == 0
+    out = capsys.readouterr().out
+    assert "plus vs article, paired on the same 3 folds" in out and "against the last CV" not in out
+    assert main([*args, "--recipe", "plus", "--against", "article", "--json"]) == 0
+    assert "against_last" not in json.loads(capsys.readouterr().out)
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert [r["recipe"] for r in runs] == ["article", "plus", "article", "plus", "article"]  # each CV still logged
+    assert main([*args, "--recipe", "plus"]) == 0  # and the next CV compares with the last of them
+    assert "changed: recipe article -> plus" in capsys.readouterr().out
+
+
 def test_the_comparison_shows_scores_to_about_five_significant_digits():
     """An RMSE of 44,815 was shown as 44815.4500 -> 45009.8831."""
     from kit.report import format_against_last
