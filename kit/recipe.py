@@ -327,9 +327,13 @@ def _boolean(spec, state, out, fitting):
 
 def _is_missing(spec, state, out, fitting):
     """1.0 where the source column has a gap, else 0.0: before the fills, so that the models see where they were
-    (a gap that carries signal, such as a price left out, is otherwise the median)."""
+    (a gap that carries signal, such as a price left out, is otherwise the median). Of several columns: how many
+    of them have a gap in the row (where rows with more gaps differ, as in a survey some skipped)."""
     for new, source in spec.is_missing.items():
-        out[new] = out[source].isna().astype("float64")
+        if isinstance(source, str):
+            out[new] = out[source].isna().astype("float64")
+        else:
+            out[new] = out[list(source)].isna().sum(axis=1).astype("float64")
 
 
 def _rare(spec, state, out, fitting):

@@ -38,7 +38,8 @@ class RecipeSpec:
     number: dict = field(default_factory=dict)
     replace: dict = field(default_factory=dict)  # column -> {value: new value}: listed values renamed in place
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
-    is_missing: dict = field(default_factory=dict)  # new column -> source column: 1.0 where the source has a gap
+    # new column -> source column: 1.0 where the source has a gap; or -> several: how many of them have a gap
+    is_missing: dict = field(default_factory=dict)
     rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
     # column -> (lower, upper) quantiles: its numbers kept within the fit rows' values at them, in place (outliers)
     clip: dict = field(default_factory=dict)
@@ -78,7 +79,7 @@ class RecipeSpec:
         e += [("extract", (x["from"],), (new,)) for new, x in self.extract.items()]
         e += [("date", (c,), tuple(f"{c}_{p}" for p in date_form(d)[0])) for c, d in self.date.items()]
         e += [(step, (c,), ()) for step in ("number", "replace", "boolean") for c in getattr(self, step)]
-        e += [("is_missing", (source,), (new,)) for new, source in self.is_missing.items()]
+        e += [("is_missing", (s,) if isinstance(s, str) else s, (new,)) for new, s in self.is_missing.items()]
         e += [("rare", (c,), ()) for c in self.rare]
         e += [("clip", (c,), ()) for c in self.clip]
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
@@ -224,7 +225,7 @@ class RecipeTable:
     number: dict[Name, NumberForm] = field(default_factory=dict)
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
-    is_missing: dict[Name, Name] = field(default_factory=dict)
+    is_missing: dict[Name, Names] = field(default_factory=dict)
     rare: dict[Name, PositiveInt] = field(default_factory=dict)
     clip: dict[Name, Annotated[list[float], Rule(length=2, means="[lower, upper] quantiles")]] = field(
         default_factory=dict
@@ -320,7 +321,7 @@ def parse_recipe(
         },
         replace={col: {str(k): v for k, v in m.items()} for col, m in raw.get("replace", {}).items()},
         boolean=tuple(raw.get("boolean", ())),
-        is_missing=dict(raw.get("is_missing", {})),
+        is_missing={new: s if isinstance(s, str) else tuple(s) for new, s in raw.get("is_missing", {}).items()},
         rare=dict(raw.get("rare", {})),
         clip={col: tuple(float(q) for q in qs) for col, qs in raw.get("clip", {}).items()},
         fill_constant=dict(raw.get("fill_constant", {})),

@@ -268,6 +268,23 @@ def test_is_missing_flags_each_frames_own_gaps_before_the_fills_fill_them():
     assert recipe_hash(spec) != recipe_hash(recipe(fill_median=["Age"], numeric=["Age"]))
 
 
+def test_is_missing_of_several_columns_counts_each_rows_gaps_among_them():
+    """As in a survey some skipped, or Tabular Playground's Sep 2021 set, where a row's count of gaps was its best
+    single feature."""
+    spec = recipe(
+        is_missing={"Gaps": ["Age", "Fare", "Embarked"]},
+        fill_median=["Age", "Fare"],
+        fill_mode=["Embarked"],
+        numeric=["Gaps"],
+    )
+    train = rows(Age=[20.0, None, None, 5.0], Fare=[None, 1.0, None, 2.0], Embarked=["S", "C", None, "S"])
+    state = fit_recipe(spec, train)
+    assert features(spec, state, train) == {"Gaps": [1, 1, 3, 0]}
+    assert features(spec, state, rows("test", Age=[None], Fare=[None], Embarked=["S"])) == {"Gaps": [2]}
+    # each is a column the recipe reads: the files are checked for it before any step runs
+    assert {"Age", "Fare", "Embarked"} <= set(spec.input_columns())
+
+
 # ---- the schema ----------------------------------------------------------------------------------
 
 
