@@ -1134,3 +1134,34 @@ def test_a_skewed_target_whose_two_categories_multiply_is_not_drafted_a_pair(tmp
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "prices", folder, "--metric", "rmse")
     assert "right-skewed" in text  # in values the cells' means would differ beyond what the two add: in logs, not
     assert "target_mean" not in raw["recipes"]["base"] and "shop_slot_rate" not in text
+
+
+def _survey(folder: Path, gaps_tell: bool) -> Path:
+    """3,000 training rows of 40 numbers, each with gaps in 2 % of the rows (below GAP_FLAG_ROWS: no flag of their
+    own) and in 6 % where the answer is yes, when gaps_tell; else in 4 % of the rows, at random."""
+    import random
+
+    rng = random.Random(7)
+    folder.mkdir(parents=True)
+    rows = []
+    for i in range(4_000):
+        yes = rng.random() < 0.5
+        rate = (0.06 if yes else 0.02) if gaps_tell else 0.04
+        values = ["" if rng.random() < rate else f"{rng.gauss(0, 1):.3f}" for _ in range(40)]
+        rows.append([i, *values, int(yes)])
+    return _write_split(folder, ["id", *(f"q{k}" for k in range(40)), "answer"], rows, 3_000)
+
+
+def test_a_count_of_each_rows_gaps_is_drafted_where_the_target_moves_with_it_and_not_where_gaps_are_random(
+    tmp_path, monkeypatch, capsys
+):
+    raw, text, _ = new(tmp_path / "told", monkeypatch, capsys, "survey", _survey(tmp_path / "told/data", True))
+    recipe = raw["recipes"]["base"]
+    assert recipe["is_missing"] == {"missing_count": [f"q{k}" for k in range(40)]}
+    assert recipe["numeric"][-1] == "missing_count" and recipe["fill_median"] == [f"q{k}" for k in range(40)]
+    assert "# missing_count: how many of these columns have a gap in the row (the target moves with it)" in text
+    fast = ["--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
+    assert main(["cv", "-c", "survey", "--data-dir", str(tmp_path / "told/data"), *fast]) == 0
+
+    raw, _, _ = new(tmp_path / "random", monkeypatch, capsys, "survey", _survey(tmp_path / "random/data", False))
+    assert "is_missing" not in raw["recipes"]["base"]
