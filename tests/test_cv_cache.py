@@ -253,17 +253,17 @@ def test_a_higher_cap_reuses_a_model_patience_stopped_below_the_old_one_with_the
     synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
 ):
     work = tmp_path / "work"
-    first, _ = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 40)
+    first, _ = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 20)
     curves = {m: r["epochs_tried"] for m, r in first["models"].items()}  # one group of folds: one length
-    # the test's premise: the article's linear model still improves at 40 epochs, patience stops nn well before
-    assert curves["linear"] == 40 and curves["nn"] < 39, curves
-    again, err = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 60)
-    assert trained_models == [("linear", "nn"), ("linear",)]  # nn is the CV a cap of 60 would train
-    assert f"patience stopped nn at epoch {curves['nn']} of 40 before" in err
-    fresh, _ = _choosing_cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, 60)
+    # the test's premise: the article's linear model still improves at 20 epochs, patience stops nn well before
+    assert curves["linear"] == 20 and curves["nn"] < 19, curves
+    again, err = _choosing_cv(synthetic_dir, work, monkeypatch, capsys, 30)
+    assert trained_models == [("linear", "nn"), ("linear",)]  # nn is the CV a cap of 30 would train
+    assert f"patience stopped nn at epoch {curves['nn']} of 20 before" in err
+    fresh, _ = _choosing_cv(synthetic_dir, tmp_path / "fresh", monkeypatch, capsys, 30)
     assert again == fresh
     # and a submission after each (the CV reused, the full fits trained) writes the same bytes
-    args = ["submission", "--data-dir", str(synthetic_dir), *CHOOSING[:-1], "--epochs", "60", "--out", "sub.csv"]
+    args = ["submission", "--data-dir", str(synthetic_dir), *CHOOSING[:-1], "--epochs", "30", "--out", "sub.csv"]
     for folder in (work, tmp_path / "fresh"):
         monkeypatch.chdir(folder)
         assert main(args) == 0
