@@ -59,9 +59,24 @@ class _Parser(argparse.ArgumentParser):
             given = message.split(": ", 1)[1]
             hint = ""
             if "--metric" in given.split() and names[:1] != ["new"]:
-                hint = " (a competition's metric is its definition's metric = ...; `kit new --metric M` drafts it)"
+                hint = f" ({_metric_lives(self.words)}; `kit new --metric M` drafts a definition with it)"
             message = f"{command} does not take {given}{hint}"
         self.exit(2, f"error: {message}; `{command} --help` lists what it takes.\n")
+
+
+def _metric_lives(words: list[str]) -> str:
+    """Where the metric of the competition a command line names (-c, else the default) is set: its definition's
+    `metric` line, quoted as it stands where the definition reads."""
+    from kit.competition import load_competition
+
+    given = [w for w in words if w.startswith(("-c=", "--competition="))]
+    named = [b for a, b in zip(words, words[1:]) if a in ("-c", "--competition")]
+    slug = named[-1] if named else given[-1].split("=", 1)[1] if given else str(DEFAULT_COMPETITION)
+    try:
+        comp = load_competition(slug)
+        return f'the metric is {slug}\'s: `metric = "{comp.metric}"` in its definition, {comp.source}'
+    except Exception:  # a competition that does not load: its own error comes once the flag is gone
+        return "a competition's metric is the `metric` line of its definition, competitions/SLUG.toml"
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict:

@@ -408,7 +408,7 @@ def compressed(folder: Path, name: str = "") -> list[str]:
     return [n for n in found if n.lower().startswith(name.lower() + ".")] if name else found
 
 
-def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
+def read_csv(path: Path, required: list[str], id_column: str, usecols=None, made=()):
     """Read a CSV into a DataFrame, ids as strings, with one clear error for any problem.
 
     The whole file is parsed as one piece (low_memory=False): each column's type is inferred from all
@@ -416,8 +416,18 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
     then handed back to the system (`release_freed_memory`): a 300,000-row file then holds about 40 %
     less memory. pandas parsed files of fewer than about 2**20 / columns rows (a few tens of thousands)
     in one piece before too.
+    The header is read first: a column the file lacks is said before the rows are read (8.7 s and 1.4 GB of a
+    trial's 580 MB train.csv). made: the columns the recipe makes, named where a missing one is close to them.
     """
     import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0, usecols=usecols)
+    except Exception:  # the whole read below says what is wrong with the file
+        header = None
+    if header is not None:
+        refuse_other_separator(header, path)
+        _refuse_missing_columns(path, required, header.columns, made)
 
     try:
         frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=True, usecols=usecols, low_memory=False)
@@ -429,16 +439,30 @@ def read_csv(path: Path, required: list[str], id_column: str, usecols=None):
             f"{path} is not a readable CSV ({reason})", fix="download_again" if _fetched(path) else "fix_the_file"
         ) from None
     refuse_other_separator(frame, path)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        told = ", ".join(c + _the_file_has(c, frame.columns) for c in missing)
-        raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
+    _refuse_missing_columns(path, required, frame.columns, made)
     if frame.empty:
         raise KitError(f"{path} has a header but no rows", fix="download_again" if _fetched(path) else "fix_the_file")
     if usecols is None:
         refuse_short_rows(frame, path)
     release_freed_memory()
     return frame
+
+
+def _refuse_missing_columns(path: Path, required: list[str], columns, made=()) -> None:
+    """KitError naming each required column the file lacks, with the near miss the file has or the recipe makes."""
+    missing = [c for c in required if c not in columns]
+    if missing:
+        told = ", ".join(c + (_the_file_has(c, columns) or _the_recipe_makes(c, made)) for c in missing)
+        raise KitError(f"{path} lacks the column(s) {told}", fix="check_columns")
+
+
+def _the_recipe_makes(name: str, made) -> str:
+    """` (the recipe makes NMiss)` for a column read from the file that is a near miss of one a step makes: a name
+    misspelt in `numeric` is read as the file's, so the file is said to lack it."""
+    import difflib
+
+    close = difflib.get_close_matches(name, [str(c) for c in made], n=1, cutoff=0.75)
+    return f" (the recipe makes {close[0]})" if close else ""
 
 
 def refuse_other_separator(frame, path: Path) -> None:
@@ -571,8 +595,9 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     inputs = recipe.input_columns()
     train_path, test_path = data_file(comp, data_dir, "train"), data_file(comp, data_dir, "test")
     ids = [] if comp.row_ids is not None else [comp.id]  # numbered by with_row_ids instead
-    train = with_row_ids(comp, read_csv(train_path, [*ids, *comp.targets, *inputs], comp.id), train_path)
-    test = with_row_ids(comp, read_csv(test_path, [*ids, *inputs], comp.id), test_path)
+    made = recipe.produced()  # a misspelt name of a column a step makes is said to be near it
+    train = with_row_ids(comp, read_csv(train_path, [*ids, *comp.targets, *inputs], comp.id, made=made), train_path)
+    test = with_row_ids(comp, read_csv(test_path, [*ids, *inputs], comp.id, made=made), test_path)
     for name, frame in (("train", train), ("test", test)):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")

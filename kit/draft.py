@@ -289,8 +289,9 @@ GAP_FLAG_ROWS = 0.05
 # of whole numbers of few values: LINE_VALUES counts of MANY_RARE_BELOW rows or more). As in Tabular Playground's Sep
 # 2021 set, whose best single feature the count was: on a trial's synthetic 300,000-row copy (118 numbers, 1.6 % gaps
 # each, ROC AUC) the draft's CV went 0.5443 -> 0.7914 with the count, its hidden test 0.7912 (the generator's own
-# probabilities score 0.7952). Spaceship Titanic's gaps (12 columns, 2 % each) fall at random and are not counted (three
-# counts of 30 rows or more); hand-added, the count cost its main job 0.8153 -> 0.8110 (11 of 15 folds lost).
+# probabilities score 0.7952). An 8,693-row competition's gaps (12 columns, 2 % each) fall at random and are not
+# counted (three counts of 30 rows or more); hand-added, the count cost its main job 0.8153 -> 0.8110 (11 of 15 folds
+# lost).
 TOKEN_ROWS = 0.1  # the share of rows they may hold, at most
 # Numbers written with separators: a text column whose values all read (but for a few tokens) in one of these forms
 # is numbers; on a tie the first: "1,234" reads as a thousand and more, "0,5" and "12,25" with a decimal comma.

@@ -525,7 +525,11 @@ def test_kit_new_on_files_saved_with_semicolons_names_the_separator(tmp_path, mo
 @pytest.mark.parametrize(
     ("words", "told"),
     [
-        (["cv", "--metric", "auc"], "kit cv does not take --metric auc (a competition's metric is its definition's "),
+        (
+            ["cv", "--metric", "auc"],
+            'kit cv does not take --metric auc (the metric is titanic\'s: `metric = "accuracy"` in',
+        ),
+        (["cv", "-c", "nope", "--metric", "auc"], "(a competition's metric is the `metric` line of its definition, "),
         (["recipe", "show", "--nope"], "kit recipe show does not take --nope; `kit recipe show --help` lists"),
         (["cv", "--folds", "x"], "argument --folds: invalid int value: 'x'; `kit cv --help` lists what it takes."),
         (["cvv"], "invalid choice: 'cvv'"),

@@ -311,3 +311,20 @@ def test_a_column_the_file_spells_otherwise_is_named_beside_the_one_asked_for(tm
     with pytest.raises(KitError) as error:  # a short name in another case, which difflib calls far
         read_csv(path, ["ID", "crop"], "ID")
     assert "lacks the column(s) ID (the file has id), crop (the file has Crop)" in str(error.value)
+
+
+def test_a_misspelt_column_a_step_makes_is_named_near_it_before_the_rows_are_read(tmp_path, monkeypatch, capsys):
+    """A new user's trial: `NMis` in numeric, for the NMiss their sum made, was said to be missing from train.csv
+    with no hint, after 8.7 s and 1.4 GB of reading a 580 MB file."""
+    data = write_titanic_like(tmp_path / "data")
+    definition = (REPO / "competitions" / "titanic.toml").read_text()
+    definition += '\n[recipes.typo]\nsum = { NMiss = ["SibSp", "Parch"] }\nnumeric = ["Age", "NMis"]\nscale = "none"\n'
+    (tmp_path / "competitions").mkdir()
+    (tmp_path / "competitions" / "titanic.toml").write_text(definition)
+    real = pd.read_csv
+    reads = []
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: reads.append(k.get("nrows")) or real(*a, **k))
+    code, err = _kit(["cv", "--data-dir", str(data), *FAST, "--recipe", "typo"], tmp_path, monkeypatch, capsys)
+    assert code == 2 and _one_sentence(err)
+    assert "train.csv lacks the column(s) NMis (the recipe makes NMiss)" in err
+    assert reads == [0]  # the header alone was read
