@@ -49,6 +49,12 @@ class _Parser(argparse.ArgumentParser):
 
     words: list[str] = []  # the command line being parsed (main sets it): which command an unknown option was given to
 
+    def __init__(self, *args, **kwargs):
+        # No abbreviations: `--row 0` was taken as --rows and `--epoch` as --epochs, so a script's flags would change
+        # meaning the day a second flag shares their start; a near miss is named instead (error, below)
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):
         command = self.prog
         if message.startswith("unrecognized arguments: "):  # raised by the top level, after the command's parser
@@ -60,8 +66,20 @@ class _Parser(argparse.ArgumentParser):
             hint = ""
             if "--metric" in given.split() and names[:1] != ["new"]:
                 hint = f" ({_metric_lives(self.words)}; `kit new --metric M` drafts a definition with it)"
+            elif near := _near_flags(parser, given.split()):
+                hint = f" (did you mean {near}?)"
             message = f"{command} does not take {given}{hint}"
         self.exit(2, f"error: {message}; `{command} --help` lists what it takes.\n")
+
+
+def _near_flags(parser: argparse.ArgumentParser, given: list[str]) -> str:
+    """The flags of `parser` closest to the unknown ones given (`--row` -> `--rows`), or ""."""
+    import difflib
+
+    known = [s for action in parser._actions for s in action.option_strings if s.startswith("--")]
+    flags = [word.split("=", 1)[0] for word in given if word.startswith("--")]
+    near = [m for f in flags for m in difflib.get_close_matches(f, known, n=1, cutoff=0.75)]
+    return " or ".join(dict.fromkeys(near))
 
 
 def _metric_lives(words: list[str]) -> str:
@@ -286,7 +304,7 @@ class _RowsRefused(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         raise KitError(
             f"kit {parser.prog.split()[-1]} trains on every row: --rows is for kit cv's quick look on a sample; "
-            "drop it here"
+            "drop it here."
         )
 
 

@@ -58,7 +58,6 @@ def _plan(args, here: bool = True):
     here: the plan trains on this machine (so --device cuda needs a GPU here); False for a notebook.
     """
     from kit.competition import load_competition
-    from kit.validation import Plan
 
     comp = load_competition(args.competition)
     run = comp.run
@@ -85,6 +84,7 @@ def _plan(args, here: bool = True):
         raise KitError(f"--seeds and --repeats must be at least 1 (got {seeds} and {repeats}).")
     if args.epochs is not None and args.epochs < 1:
         raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
+    rows = _rows(args)
     if split == "stratified" and comp.task not in STRATIFIED:  # multilabel: scikit-learn cannot stratify it
         raise KitError(
             f"stratified folds need classes, one per row; a {comp.task} task splits with --split kfold (or group)."
@@ -120,6 +120,9 @@ def _plan(args, here: bool = True):
     # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
     cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
     _check_device(args.device, here, getattr(args, "gpu", False))
+    training = _training(args, comp)  # torch is imported from here on (kit.train): a range above is said at once
+    from kit.validation import Plan
+
     return Plan(
         models=models,
         split=split,
@@ -131,11 +134,11 @@ def _plan(args, here: bool = True):
         block=comp.validation.get("block", 0),  # the time split's, from [validation]
         gap=comp.validation.get("gap", 0),
         device=args.device,
-        training=_training(args, comp),
+        training=training,
         choose_epochs=choose_epochs,
         patience=patience,
         ensemble=ensemble,
-        rows=_rows(args),
+        rows=rows,
         cutpoints=cutpoints,
     )
 
@@ -238,12 +241,13 @@ def cmd_cv(args) -> int:
     from dataclasses import replace
 
     from kit.competition import extra_rows, load_competition, read_train_test
+
+    plan = _plan(args)  # first: a flag out of range is said before torch is imported (3 s)
     from kit.pipeline import cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
     from kit.report import against_last, format_against_last, last_run, record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
 
-    plan = _plan(args)
     if args.against:
         load_competition(args.competition).recipe(args.against)  # an unknown name costs no CV
     if args.oof:  # refused before any data is read
@@ -275,7 +279,7 @@ def cmd_cv(args) -> int:
     result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
-    last = last_run(comp.slug, result.task.metric.name)
+    last = last_run(comp.slug, result.task.metric.name, plan.rows)  # the last CV on as many rows
     entry = record_run(comp, spec, plan, result)
     # with --against the paired comparison below is the one asked for: a second one against the last CV (often
     # the other recipe's own) printed between the tables muddled it
@@ -425,7 +429,9 @@ def _notes_on_training(plan, result) -> None:
     # A best epoch among the first few of many: the validation score peaked and fell while the training loss went
     # on down, as steps too long for the data can make it. A hint, not a rule: on a 120,000-row 5-class set whose
     # nets peaked at epochs 6-10 of 100, lr 0.01 -> 0.001 took the ensemble's log loss 1.3341 -> 1.3336 (linear
-    # 1.3404 -> 1.3366, nn 1.3412 -> 1.3404, deep 1.3420 -> 1.3457)
+    # 1.3404 -> 1.3366, nn 1.3412 -> 1.3404, deep 1.3420 -> 1.3457); on five drafts it moved the ensemble -0.0017
+    # to +0.0007 in 2.5-3.5x the training (BENCHMARKS.md, "Twelfth pass"), and a trial's 300,000-row AUC set +0.0004
+    # in CV, the hidden rows' score the same, in 2.4x: the note says the cost
     early = [
         name
         for name, r in result.models.items()
@@ -440,8 +446,8 @@ def _notes_on_training(plan, result) -> None:
         )
         print(
             f"kit: note: CV chose an early epoch ({shown}): the "
-            f"validation score peaked early, and a lower learning rate may score better (--lr {lr / 10:g}, or lr "
-            "in [training])",
+            f"validation score peaked early, and a lower learning rate may score a little better, in 2-3x the "
+            f"training time (--lr {lr / 10:g}, or lr in [training])",
             file=sys.stderr,
         )
 

@@ -95,10 +95,12 @@ SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repea
             "init_seed", "split_seed")  # fmt: skip
 
 
-def last_run(slug: str, metric: str) -> dict | None:
-    """The latest run scored by `metric`, as `_complete` reads it; None before the first."""
-    runs = [r for r in load_runs(slug) if run_metric(r) == metric]
-    return _complete(runs[-1]) if runs else None
+def last_run(slug: str, metric: str, rows: int | None = None) -> dict | None:
+    """The latest run scored by `metric`, as `_complete` reads it; None before the first. rows: only runs on that
+    many rows drawn (0: every row): a CV of 50,000 rows scores other rows than one of every row, and a new user
+    read "worse" between the two as a verdict on the change."""
+    runs = [r for r in map(_complete, load_runs(slug)) if run_metric(r) == metric and rows in (None, r["rows"])]
+    return runs[-1] if runs else None
 
 
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:

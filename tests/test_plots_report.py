@@ -308,6 +308,19 @@ def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir
     assert "changed: recipe article -> plus" in capsys.readouterr().out
 
 
+def test_kit_cv_compares_with_the_last_cv_on_as_many_rows(synthetic_dir, tmp_path, monkeypatch, capsys):
+    """A new user's trial: a CV of every row was called "worse" than the 50,000-row look before it."""
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--models", "linear", "--quiet"]
+    assert main([*args, "--rows", "40"]) == 0
+    assert main([*args, "--lr", "0.05"]) == 0
+    assert "against the last CV" not in capsys.readouterr().out  # the first CV of every row
+    assert main([*args, "--rows", "40", "--lr", "0.05"]) == 0
+    assert "  changed: linear lr 0.01 -> 0.05\n" in capsys.readouterr().out  # against the last look at 40 rows
+    assert main([*args]) == 0
+    assert "  changed: linear lr 0.05 -> 0.01\n" in capsys.readouterr().out  # against the last CV of every row
+
+
 def test_the_comparison_shows_scores_to_about_five_significant_digits():
     """An RMSE of 44,815 was shown as 44815.4500 -> 45009.8831."""
     from kit.report import format_against_last
