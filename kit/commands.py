@@ -378,7 +378,7 @@ def write_submission(args) -> Path:
     from kit.competition import default_data_dir, load_competition
     from kit.fetch import verify_data
     from kit.pipeline import format_cv, make_submission
-    from kit.report import record_run
+    from kit.report import changed_since_file, record_run
 
     plan = _plan(args)
     comp = load_competition(args.competition)
@@ -396,10 +396,13 @@ def write_submission(args) -> Path:
         taken, out = out, unclaimed_path(out, run_config(spec, plan), input_hashes(comp, data_dir))
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
+    entry = record_run(comp, spec, plan, result, out)
     if out != taken:  # said once the file is written: a run refused in a sentence names no file
-        print(f"kit: note: {taken} holds a run of other settings or data, so this one is {out.name}; pass "
-              "--out NAME.csv to name it", file=sys.stderr)  # fmt: skip
-    record_run(comp, spec, plan, result, out)
+        # what differs, in the definition's words: the new name's hash says only that something does
+        changed = "; ".join(changed_since_file(comp.slug, taken, entry))
+        changed = f" ({changed})" if changed else ""
+        print(f"kit: note: {taken} holds a run of other settings or data{changed}, so this one is {out.name}; "
+              "pass --out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
     _notes_on_training(plan, result)
     return out

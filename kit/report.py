@@ -127,6 +127,13 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
     }
 
 
+def changed_since_file(slug: str, file, run: dict) -> list[str]:
+    """What changed (`what_changed`) between the last run that wrote `file` and `run` (a run entry); [] when no run
+    in the log wrote it (a file from elsewhere, or from before the log)."""
+    wrote = [r for r in load_runs(slug) if r.get("file") == str(file)]
+    return what_changed(_complete(wrote[-1]), _complete(run)) if wrote else []
+
+
 def what_changed(last: dict, run: dict) -> list[str]:
     """The differences between two runs' configurations, in the definition's words: `recipe base -> drafted`,
     `deep lr 0.01 -> 0.02`, `models linear,nn -> linear,nn,deep`, `rows 50,000 -> every row`."""

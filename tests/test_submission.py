@@ -114,7 +114,10 @@ def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_def
     assert {p.name: p.read_bytes() for p in folder.glob("plus_*")} == first
     assert main(["submission", *fast, "--lr", "0.001"]) == 0
     err = capsys.readouterr().err
-    assert "holds a run of other settings or data, so this one is plus_linear_stratified2_seeds5-" in err
+    assert (
+        "holds a run of other settings or data (linear lr 0.01 -> 0.001), so this one is plus_linear_stratified2_"
+        in err
+    )
     assert {p.name: p.read_bytes() for p in folder.glob("plus_*") if p.name in first} == first  # untouched
     second = sorted(p.name for p in folder.glob("plus_*-*.csv"))
     assert len(second) == 1
