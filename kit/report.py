@@ -211,6 +211,15 @@ def report_rows(slug: str, greater_is_better: bool = True, metric: str | None = 
         earlier = rows.get(key)
         count = earlier["runs"] + 1 if earlier else 1
         rows[key] = run | {"runs": count, "public_score": scores.get(run["sha256"], "")}  # the latest run wins
+    # A CV (no file) of a configuration a submission was made of is counted in the submission's row: a new user read
+    # `kit cv` then `kit submission` as two rows of one run
+    config = {key: json.dumps([row[k] for k in SAME_RUN if k != "sha256"], sort_keys=True, default=str)
+              for key, row in rows.items()}  # fmt: skip
+    submitted = {config[key]: key for key, row in rows.items() if row["sha256"]}  # the latest file of each
+    for key, row in list(rows.items()):
+        if not row["sha256"] and config[key] in submitted:
+            rows[submitted[config[key]]]["runs"] += row["runs"]
+            del rows[key]
     sign = -1.0 if greater_is_better else 1.0
     return sorted(rows.values(), key=lambda r: (r["cv_mean"] is None, sign * (r["cv_mean"] or 0.0), r["time"]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import matplotlib.image
 import pytest
@@ -111,6 +112,22 @@ def test_report_lists_every_run_in_cv_order(synthetic_dir, tmp_path, monkeypatch
     # the submitted run names its file
     assert sum("plus_linear_stratified3_seeds5.csv" in line for line in table) == 1
     assert png.name == "report.png" and png.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_cv_and_the_submission_made_of_it_are_one_row_of_the_report(synthetic_dir, tmp_path, monkeypatch, capsys):
+    """A new user's trial: `kit cv` then `kit submission` of one configuration were two rows."""
+    from kit.report import report_rows
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--epochs", "5", "--quiet"]
+    assert main(["cv", *args]) == 0 and main(["submission", *args]) == 0
+    assert main(["cv", *args, "--lr", "0.05"]) == 0  # another configuration, never submitted: a row of its own
+    rows = report_rows("titanic")
+    assert len(json.loads((tmp_path / "submissions/titanic/runs.json").read_text())) == 3
+    assert sorted((Path(r["file"]).name if r["file"] else "-", r["runs"]) for r in rows) == [
+        ("-", 1),
+        ("plus_linear_stratified3_seeds5.csv", 2),
+    ]
 
 
 def test_runs_that_differ_only_in_training_settings_are_told_apart_by_their_training_fingerprint(
