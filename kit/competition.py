@@ -89,8 +89,16 @@ def load_competition(name: str) -> Competition:
     if not path.is_file() and Path(name).suffix == ".toml":
         raise KitError(f"the definition {name} does not exist", fix="new_definition")
     if not path.is_file():
-        known = ", ".join(known_competitions()) or "none"
-        raise KitError(f"unknown competition {name!r} (known: {known})", fix="new_definition_for", slug=name)
+        import difflib
+
+        known = known_competitions()
+        # a near miss (crab_age for crab-age) is named: drafting a second definition is seldom what was meant
+        close = difflib.get_close_matches(name.lower().replace("_", "-"), known, n=1, cutoff=0.8)
+        if close:
+            raise KitError(f"unknown competition {name!r} (known: {', '.join(known)})", fix="near_definition",
+                           slug=close[0], given=name)  # fmt: skip
+        shown = ", ".join(known) or "none"
+        raise KitError(f"unknown competition {name!r} (known: {shown})", fix="new_definition_for", slug=name)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:

@@ -32,7 +32,9 @@ from kit.groups import without_per_row
 from kit.submission import write_atomic
 from kit.validation import ModelResult
 
-MAX_MODELS = 8  # models kept: a few CVs of three models; 300,000 training and 200,000 test rows cost ~3 MB a model
+# models kept: a few CVs of three models, and of two recipes a CV with --against compares; 300,000 training and
+# 200,000 test rows cost ~3 MB a model. At 8 a new user's third --against CV trained its base recipe's models again.
+MAX_MODELS = 24
 _MODEL_FIELDS = [f.name for f in fields(ModelResult)]
 
 

@@ -35,6 +35,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
+    "near_definition": "did you mean {slug}? pass -c {slug} (`kit new {given} --data-dir DIR` drafts another)",
     "new_definition_for": "draft one with `kit new {slug} --data-dir DIR`, DIR holding its CSVs, or pass the path of a "
     ".toml definition",
     "record_runs": "run `kit cv` or `kit submission`",

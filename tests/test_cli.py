@@ -112,6 +112,8 @@ def test_bad_input_is_one_sentence_and_exit_2(case, synthetic_dir, tmp_path, mon
         (["-c", "no-such-competition"], "unknown competition 'no-such-competition' (known: "),
         (["-c", "no-such-competition"], "draft one with `kit new no-such-competition --data-dir DIR`"),
         (["-c", "mine/no.toml"], "the definition mine/no.toml does not exist; write one with `kit new SLUG"),
+        # a near miss of a known one (a new user's crab_age for crab-age) is named before drafting another
+        (["-c", "Spaceship_Titanic"], "; did you mean spaceship-titanic? pass -c spaceship-titanic (`kit new Spaces"),
         (["--models", "linear,forest"], "unknown model forest"),
         (["--folds", "1"], "at least 2"),
         (["--recipe", "fancy"], "no recipe 'fancy'"),
