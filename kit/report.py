@@ -346,13 +346,16 @@ def _split(r: dict) -> str:
 
 def _epochs(r: dict) -> str:
     """30 when every model trains 30 epochs; linear:60,nn:30 otherwise. With epochs chosen by CV, what each
-    full-data fit trained in the models' order, of the most tried: chosen 60/26/12 of 100."""
+    full-data fit trained in the models' order, of the most allowed: chosen 60/26/12 of at most 100 (the CV table's
+    `of` counts the epochs its curves ran, so the report says which it counts)."""
     epochs = _per_model(r["epochs"])
     if not r["choose_epochs"]:
         return epochs
     chosen = r["chosen_epochs"] or {}
     patience = f", patience {r['patience']}" if r.get("patience") else ""
-    return "chosen " + "/".join(str(chosen.get(m, "?")) for m in r["models"] or chosen) + f" of {epochs}{patience}"
+    return (
+        "chosen " + "/".join(str(chosen.get(m, "?")) for m in r["models"] or chosen) + f" of at most {epochs}{patience}"
+    )
 
 
 def _per_model(epochs: dict) -> str:
