@@ -181,7 +181,8 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
 
 
 def _stopped_note(stopped: dict) -> str:
-    """`` (patience stopped linear at epoch 23 of 100 before, so any cap from 23 trains the same)``, or ""."""
+    """`` (patience stopped linear at epoch 23 of 100 before, so a cap at or above that trains the same epochs)``,
+    or "" when no model was reused under another cap."""
     if not stopped:
         return ""
     said = ", ".join(f"{name} at epoch {trained} of {cap}" for name, (trained, cap) in stopped.items())
