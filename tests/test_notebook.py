@@ -61,6 +61,9 @@ def run_as_on_kaggle(path: Path, root: Path, monkeypatch) -> tuple:
     from nbclient import NotebookClient
 
     (root / "working").mkdir()
+    (root / "tmp").mkdir()
+    # the kernel's scratch folders (kit's sources, the linked inputs) under root, not left in the machine's /tmp
+    monkeypatch.setenv("TMPDIR", str(root / "tmp"))
     monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
     monkeypatch.setenv("KIT_KAGGLE_ROOT", str(root))
     notebook = nbformat.read(path, as_version=4)
@@ -69,6 +72,7 @@ def run_as_on_kaggle(path: Path, root: Path, monkeypatch) -> tuple:
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root / "working")}}
     ).execute()
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE")
+    assert any((root / "tmp").glob("kit-src-*"))  # the kernel's scratch went where TMPDIR said
     del notebook.cells[0]
     return notebook, (root / "working" / "submission.csv").read_bytes()
 
