@@ -177,12 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     _oof_option(p)
     p.set_defaults(run=cmd_cv)
 
-    p = commands.add_parser("submission", help="train on all rows, write a checked submission CSV and its sidecar")
+    p = commands.add_parser(
+        "submission",
+        help="train on all rows (or average the CV's fold models), write a checked submission CSV and its sidecar",
+    )
     _data_options(p)
     _plan_options(p)
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--json", action="store_true", help="print the CV summary as JSON before the path")
     _oof_option(p)
+    _refit_option(p)
     _rows_refused(p)
     p.set_defaults(run=cmd_submission)
 
@@ -263,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="CSV path (default submissions/<competition>/<name>.csv)")
     p.add_argument("--submit", action="store_true", help="upload the submission to Kaggle")
     _oof_option(p)
+    _refit_option(p)
     _submit_options(p)
     _rows_refused(p)
     # None: take the competition's [run] configuration, then kit's defaults.
@@ -274,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="Kaggle user owning the notebook (default: from your credentials)")
     p.add_argument("--out", type=Path, help="build folder (default build/notebook/<competition>/)")
     p.add_argument("--gpu", action="store_true", help="ask Kaggle for a GPU (enable_gpu in the metadata)")
+    _refit_option(p)
     _rows_refused(p)
     p.add_argument(
         "--oof",
@@ -349,6 +355,17 @@ def _metric(text: str) -> str:
     from kit.task import check_metric_name  # light: kit.task imports torch only to score
 
     return check_metric_name(text.lower())
+
+
+def _refit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train every model again on all training rows for the test predictions; --no-refit averages the CV's "
+        "fold models' predictions instead, and nothing trains after the CV (default: the competition's [training] "
+        "refit, else refit)",
+    )
 
 
 def _oof_option(p: argparse.ArgumentParser) -> None:

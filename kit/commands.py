@@ -119,6 +119,7 @@ def _plan(args, here: bool = True):
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
     # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
     cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
+    refit = bool(_first(getattr(args, "refit", None), comp.training.get("refit"), True))
     _check_device(args.device, here, getattr(args, "gpu", False))
     training = _training(args, comp)  # torch is imported from here on (kit.train): a range above is said at once
     from kit.validation import Plan
@@ -140,6 +141,7 @@ def _plan(args, here: bool = True):
         ensemble=ensemble,
         rows=rows,
         cutpoints=cutpoints,
+        refit=refit,
     )
 
 
@@ -176,7 +178,7 @@ def _training(args, comp):
     """The competition's [training] table with the flags given on top, as a kit.train.Training."""
     from kit.train import Training
 
-    planned = ("choose_epochs", "patience", "ensemble", "cutpoints")  # the Plan's
+    planned = ("choose_epochs", "patience", "ensemble", "cutpoints", "refit")  # the Plan's
     table = {k: v for k, v in comp.training.items() if k not in (*planned, "log_target")}  # log_target: the Task's
     for flag, key in TRAINING_FLAGS.items():
         value = getattr(args, flag, None)

@@ -206,6 +206,9 @@ class Training:
     # qwk, and a binary scored by f1, balanced_accuracy, mcc or f1_macro: each label cut from a score by cut-points
     # (a binary's threshold) tuned on the folds' predictions (kit.cutpoints); false: rounded, or cut at 0.5
     cutpoints: bool = True
+    # the submission: every model trained again on all training rows (true), or the mean of the CV's fold models'
+    # predictions of the test rows (false: nothing trains after the CV)
+    refit: bool = True
     # regression: the models learn log(1 + target) and predict back with expm1, scaled to the mean by a factor chosen
     # on the folds' predictions where the metric is rmse or r2 (kit.smearing): for a skewed target of prices or
     # counts whose errors grow with it. Default: in logs for rmsle always, for mape and smape when no target is < 0

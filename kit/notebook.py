@@ -37,7 +37,7 @@ class Step:
     """One section of the notebook: what it explains, the modules it shows, and a cell that shows the result."""
 
     title: str
-    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric}, {training}, {ensemble}, {predictions} filled in
+    text: str  # markdown; {slug}, {recipe}, {recipe_toml}, {metric}, {training}, {ensemble}, {final}, {predictions}
     modules: tuple[str, ...]  # shown here when the pipeline needs them
     demo: str = ""  # a code cell run after the modules, showing what the step makes
     demo_imports: tuple[str, ...] = ()  # the modules `demo` imports: written here at the latest
@@ -163,7 +163,7 @@ STEPS = (
         "5. Cross-validation and the ensemble",
         "The recipe is refit on each training fold, each model trains there (several seeds, averaged) and "
         "predicts the held-out fold. The ensemble {ensemble}, scored fold by "
-        "fold like the models ({metric}). Then every model is trained on all training rows to predict the test set.",
+        "fold like the models ({metric}). {final}",
         ("kit.folds", "kit.validation"),
     ),
     Step(
@@ -192,6 +192,13 @@ def training_words(comp: Competition, plan) -> str:
         epochs = f"up to {s.epochs} epochs, as many as CV finds best{patience}"
     loss = "mean absolute error" if s.loss == "mae" else TASK_LOSS[comp.task].__name__.removesuffix("_rows")
     return f"{optimizer[s.optimizer]}, {batches}, {epochs}, on the {loss.replace('_', ' ')}"
+
+
+def final_words(plan) -> str:
+    """Which models predict the test set, in words."""
+    if plan.refit:
+        return "Then every model is trained on all training rows to predict the test set."
+    return "The fold models predict the test set, their predictions averaged: nothing trains after the CV."
 
 
 def ensemble_words(plan) -> str:
@@ -328,7 +335,7 @@ def build_notebook(
     if oof:
         config["oof"] = OOF_NAME
     fill = {"slug": comp.slug, "recipe": recipe, "recipe_toml": recipe_toml(comp, recipe), "metric": comp.metric}
-    fill |= {"training": training_words(comp, plan), "ensemble": ensemble_words(plan)}
+    fill |= {"training": training_words(comp, plan), "ensemble": ensemble_words(plan), "final": final_words(plan)}
     fill |= {"predictions": prediction_words(comp)}
     needed = needed_modules({m for step in STEPS for m in step.demo_imports} | set(RUN_IMPORTS))
     shown: set[str] = set()
@@ -363,8 +370,8 @@ def build_notebook(
     cells += [
         _markdown(
             "## Run: cross-validation, then the submission\n\nThe table shows each model's and the "
-            "ensemble's score per fold; then every model is trained on all rows and the ensemble's "
-            "predictions are checked and written."
+            f"ensemble's score per fold; then {'every model is trained on all rows and ' if plan.refit else ''}the "
+            "ensemble's test predictions are checked and written."
         ),
         _code(RUN),
         _markdown(

@@ -23,7 +23,7 @@ from kit.competition import (
 from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
-from kit.recipe import unseen_levels
+from kit.recipe import fit_recipe, unseen_levels
 from kit.submission import (
     check_out_path,
     check_sample_ids,
@@ -212,11 +212,12 @@ def data_fingerprint(comp, data_dir: Path) -> str:
 def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
     """(the split's key, model -> its key): what decides a model's CV, for kit.cv_cache.
 
-    The split's key is the run key's facts (`run_key`) less the plan's models, ensemble and training; a
-    model's adds its name and its own settings (Plan.settings), so another model or ensemble changes neither.
+    The split's key is the run key's facts (`run_key`) less the plan's models, ensemble, training, cut-points and
+    refit; a model's adds its name and its own settings (Plan.settings), so another model or ensemble changes neither.
     """
     facts = _run_facts(comp, spec, plan, data_dir)
-    facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in ("models", "ensemble", "training", "cutpoints")}
+    less = ("models", "ensemble", "training", "cutpoints", "refit")  # each model's own, or decided after the folds
+    facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in less}
     split_key = _digest(facts)
     return split_key, {name: _digest({"split": split_key, name: plan.settings(name)}) for name in plan.models}
 
@@ -284,8 +285,11 @@ def make_submission(
     unchecked = not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission")
     task = task_of(comp, train)
     result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
-    epochs, weights = result.full_fit_epochs(), result.ensemble.weights
-    test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
+    if plan.refit:
+        epochs, weights = result.full_fit_epochs(), result.ensemble.weights
+        test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
+    else:  # the CV's fold models, each at the epochs chosen for its fold, their predictions weighted as the ensemble's
+        test_pred, state = result.ensemble.test_pred, fit_recipe(spec, train)  # the state: for the sidecar and notes
     test_ids = test[comp.id].tolist()
     refuse_non_finite(test_ids, test_pred, f"test {comp.id}")  # the predictions, not the labels
     if result.ensemble.scale is not None:  # a log target's values scaled by the factor chosen on every fold
@@ -299,7 +303,8 @@ def make_submission(
     text = submission_text(comp, task, test_ids, test_pred)
     check_submission(comp, task, text, test_ids)  # never write a file Kaggle would reject
     sidecar = run_facts(comp, spec, plan, data_dir, result) | {
-        "chosen_epochs": result.full_fit_epochs() or None,  # with choose_epochs: what the full-data fit trained
+        # with choose_epochs: what the full-data fit trained (without a refit, each fold's are in the CV's)
+        "chosen_epochs": (result.full_fit_epochs() or None) if plan.refit else None,
         "recipe_state": without_per_row(state),  # each training row's own target rate counted, not listed
         "run_key": run_key(comp, spec, plan, data_dir),
     }
@@ -371,19 +376,23 @@ def format_cv(comp, spec, plan, result) -> str:
     score_width = max(20, len(comp.metric), *map(len, cells.values()))
     width = max(len("folds"), *map(len, folds.values()))
     chosen = result.full_fit_epochs()
-    epochs_head = "   chosen epochs: full fit (each fold)" if chosen else ""
+    # without a refit the fold models predict the test rows: each at its fold's epochs, and the weights, cut-points
+    # and factor chosen on every fold serve their mean
+    refit, full = plan.refit, "the full fit's" if plan.refit else "the test rows'"
+    epochs_head = f"   chosen epochs: {'full fit (each fold)' if refit else 'each fold'}" if chosen else ""
     if chosen and plan.patience:  # the curves may have stopped early: how far they went
         epochs_head += f" of trained, patience {plan.patience}"
     lines.append(f"{'model':<12}{comp.metric:>{score_width}}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
-        epochs = f"   {chosen[name]} ({'/'.join(map(str, r.epochs))})" if name in chosen else ""
+        each = "/".join(map(str, r.epochs))
+        epochs = (f"   {chosen[name]} ({each})" if refit else f"   {each}") if name in chosen else ""
         if epochs and plan.patience and r.valid_scores:
             epochs += f" of {max(map(len, r.valid_scores))}"  # the longest a fold trained: each stops on its own
         lines.append(f"{name:<12}{cells[name]:>{score_width}}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
-        lines.append(f"ensemble weights (the full fit's; each fold's chosen on the other folds): {shares}")
+        lines.append(f"ensemble weights ({full}; each fold's chosen on the other folds): {shares}")
     if getattr(result.ensemble, "cutpoints", None) is not None:  # fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         kind = result.task.kind
@@ -391,7 +400,7 @@ def format_cv(comp, spec, plan, result) -> str:
         if result.task.whole:  # cut-points at n.5: no choice to show
             lines.append(f"{comp.metric} of each value rounded to a whole number, as every training target is one")
         else:
-            lines.append(f"{what} (the full fit's; each fold's chosen on the other folds): {cuts}")
+            lines.append(f"{what} ({full}; each fold's chosen on the other folds): {cuts}")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
         plain = {"regression": "each value rounded", "binary": "cut at 0.5"}.get(kind, "the most probable class")
         without = "without it" if kind == "binary" else "without them"
@@ -399,7 +408,7 @@ def format_cv(comp, spec, plan, result) -> str:
         lines.append(f"{without}: {', '.join(rounded)}")
     if getattr(result.ensemble, "scale", None) is not None:  # fold scores of factors chosen elsewhere
         lines.append(
-            f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} (the full fit's factor; "
+            f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} ({full} factor; "
             "each fold's chosen on the other folds)"
         )
         unscaled = [f"{name} {statistics.fmean(r.unscaled_scores):.{places}f}" for name, r in rows if r.unscaled_scores]
@@ -408,6 +417,8 @@ def format_cv(comp, spec, plan, result) -> str:
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
+    if not refit:
+        lines.append("test predictions: the mean of the fold models' (no refit on all training rows)")
     if result.reused:  # nothing trained for this table now: say so rather than time it
         lines.append("no CV trained: every model's CV is reused from an earlier run of the same data and settings")
     else:

@@ -63,6 +63,7 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "chosen_epochs": result.full_fit_epochs() or None,  # model -> the epochs its full-data fit trains
         "fold_epochs": {m: r.epochs for m, r in result.models.items() if r.chosen_epochs is not None} or None,
         "ensemble": plan.ensemble,  # "mean", or "select": weights chosen by CV (kit.ensemble)
+        "refit": plan.refit,  # the submission's models trained again on all rows; false: the fold models' mean
         "rows": plan.rows,  # a CV on this many training rows drawn at random; 0: every row
         "data": result.data or None,  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint)
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
@@ -87,12 +88,12 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
-                "split_seed": None, "cutpoints": None, "log_target": None}  # fmt: skip
+                "split_seed": None, "cutpoints": None, "log_target": None, "refit": True}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
             "patience", "chosen_epochs", "ensemble", "ensemble_weights", "cv_mean", "sha256", "rows", "data",
-            "init_seed", "split_seed")  # fmt: skip
+            "init_seed", "split_seed", "refit")  # fmt: skip
 
 
 def last_run(slug: str, metric: str, rows: int | None = None) -> dict | None:
@@ -158,6 +159,7 @@ def what_changed(last: dict, run: dict) -> list[str]:
     differs("choose epochs", last["choose_epochs"], run["choose_epochs"])
     differs("patience", last["patience"], run["patience"])
     differs("ensemble", last["ensemble"], run["ensemble"])
+    differs("refit", str(last["refit"]).lower(), str(run["refit"]).lower())  # as the definition writes it
     differs("cut-points", "tuned" if last["cutpoints"] else "none", "tuned" if run["cutpoints"] else "none")
     if last["log_target"] is not None and run["log_target"] is not None:  # an older kit logged neither
         differs("learned in logs", last["log_target"], run["log_target"])
@@ -235,6 +237,7 @@ def _complete(run: dict) -> dict:
     chosen = row["chosen_epochs"]
     row["chosen_epochs"] = chosen if row["choose_epochs"] and isinstance(chosen, dict) else None
     row["ensemble"] = "select" if row["ensemble"] == "select" else "mean"
+    row["refit"] = row["refit"] is not False
     weights = row["ensemble_weights"]
     row["ensemble_weights"] = weights if row["ensemble"] == "select" and isinstance(weights, dict) else None
     for key in ("cv_mean", "cv_std"):
@@ -347,8 +350,11 @@ def _split(r: dict) -> str:
 def _epochs(r: dict) -> str:
     """30 when every model trains 30 epochs; linear:60,nn:30 otherwise. With epochs chosen by CV, what each
     full-data fit trained in the models' order, of the most allowed: chosen 60/26/12 of at most 100 (the CV table's
-    `of` counts the epochs its curves ran, so the report says which it counts)."""
+    `of` counts the epochs its curves ran, so the report says which it counts). Without a refit no full fit trains:
+    chosen per fold of at most 100, no refit."""
     epochs = _per_model(r["epochs"])
+    if not r["refit"]:  # the fold models predicted the test rows, each at its own fold's epochs
+        return f"{'chosen per fold of at most ' if r['choose_epochs'] else ''}{epochs}, no refit"
     if not r["choose_epochs"]:
         return epochs
     chosen = r["chosen_epochs"] or {}

@@ -65,6 +65,9 @@ class Plan:
     ensemble: str = "mean"  # "mean" of the models, or "select": weights chosen by CV (kit.ensemble)
     rows: int = 0  # a CV on this many training rows drawn at random (kit.pipeline.sample_rows); 0: every row
     cutpoints: bool = False  # labels cut from a score by cut-points tuned on out-of-fold rows (kit.cutpoints)
+    # the submission's models: True, every model trained again on all training rows; False, the CV's fold models,
+    # their test predictions averaged (nothing trains after the CV)
+    refit: bool = True
 
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]

@@ -303,7 +303,7 @@ def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned
         models={"linear": run}, ensemble=run, full_fit_epochs=dict, reused=False, reused_models=(), fit_seconds=1.0
     )
     comp = SimpleNamespace(slug="s", metric="rmse")
-    plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0, rows=0)
+    plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0, rows=0, refit=True)
     lines = format_cv(comp, SimpleNamespace(name="r"), plan, result).splitlines()
     head, row = lines[2], lines[3]
     mean = f"{scores[0]:.{places}f}"

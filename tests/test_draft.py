@@ -83,13 +83,15 @@ def test_a_column_with_no_value_in_test_is_left_out_of_the_recipe_and_kit_new_sa
 
 def test_the_draft_chooses_each_models_epochs_by_cv_with_patience_and_says_why(tmp_path, monkeypatch, capsys):
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "bikes", bikes(tmp_path / "data"))
-    drafted = {"choose_epochs": True, "patience": 10, "ensemble": "select", "epochs": 300}  # 360 rows: few steps
+    drafted = {"choose_epochs": True, "patience": 10, "ensemble": "select", "epochs": 300, "refit": False}  # 360 rows
     assert raw["training"] == drafted
     assert "A fixed 100 epochs can overfit" in text and "improved for 10 epochs" in text
+    assert "scored better on hidden test rows" in text  # why the fold models predict the test rows
     assert load_competition("bikes").training == drafted
     build = build_parser()
     plan = _plan(build.parse_args(["cv", "-c", "bikes", "--data-dir", str(tmp_path / "data")]))
     assert plan.choose_epochs and plan.patience == 10 and plan.ensemble == "select"  # the plan the draft runs with
+    assert not plan.refit
 
 
 def test_a_small_train_is_drafted_300_epochs_as_its_epochs_are_few_steps_and_a_larger_one_keeps_the_presets(

@@ -71,6 +71,7 @@ def test_kit_new_drafts_the_time_split_when_the_test_dates_all_come_later_and_ki
     assert "its folds validate on later dates" in capsys.readouterr().err
     text = (tmp_path / "competitions" / "sales.toml").read_text()
     assert tomllib.loads(text)["validation"] == {"time": "date", "block": 10}  # the test's 10 days
+    assert tomllib.loads(text)["training"]["refit"] is True  # the fold models never learn from the latest dates
     assert "test.csv's date values (from 2024-02-23) all come after train.csv's (to 2024-02-22)" in text
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "3", "--epochs", "3", "--quiet", "--json"]
     assert main(["cv", "-c", "sales", *fast]) == 0
@@ -111,7 +112,8 @@ def test_no_time_split_is_drafted_when_the_test_rows_are_drawn_from_the_same_dat
     folder = sales(tmp_path / "data", overlap=True)
     monkeypatch.chdir(tmp_path)
     assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmse"]) == 0
-    assert "validation" not in tomllib.loads((tmp_path / "competitions" / "sales.toml").read_text())
+    drafted = tomllib.loads((tmp_path / "competitions" / "sales.toml").read_text())
+    assert "validation" not in drafted and drafted["training"]["refit"] is False  # the fold models' mean
 
 
 def definition(tmp_path: Path, folder: Path, validation: str) -> None:
