@@ -156,7 +156,7 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert ("a guess" in definition.read_text()) != case.given
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--data-dir", str(tmp_path / "download"), "--quiet")
     assert header_of(table)[:3] == ["model", case.metric, "folds"]
-    assert "chosen epochs: full fit (each fold)" in table  # the draft chooses them by CV
+    assert "chosen epochs: each fold" in table  # the draft chooses them by CV, and its fold models predict the test
     assert f"split={'stratified' if kind in ('binary', 'multiclass') else 'kfold'} 5 folds" in table
 
     # the user settles on a configuration in [run]; fetch, cv, submission and submit follow it
@@ -165,8 +165,9 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
         "patience": 10,
         "ensemble": "select",
         "epochs": 300,  # a small train: an epoch is a few steps
+        "refit": False,  # the fold models' mean predicts the test rows
     }  # in the metric's direction
-    assert "ensemble weights (the full fit's" in table  # chosen in the metric's direction too
+    assert "ensemble weights (the test rows'" in table  # chosen in the metric's direction too
     text = re.sub(r"(?m)^epochs = 300  #.*$", "epochs = 120", definition.read_text())
     # the draft reads the files where kit new found them; this user has kit fetch them into data/<slug>/ instead
     assert drafted["data_dir"] == str(tmp_path / "download")
@@ -175,7 +176,7 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     assert kit("fetch", "-c", slug).returncode == 0
     table = local(tmp_path, monkeypatch, capsys, "cv", "-c", slug, "--quiet")
     assert header_of(table)[:3] == ["model", case.metric, "folds"] and "3 folds" in table
-    assert "chosen epochs: full fit (each fold)" in table  # its [training] chooses them
+    assert "chosen epochs: each fold" in table  # its [training] chooses them
     out = local(tmp_path, monkeypatch, capsys, "submission", "-c", slug, "--quiet")
     path = tmp_path / "work" / out.strip().splitlines()[-1]
     sidecar = json.loads(path.with_suffix(".json").read_text())
@@ -183,8 +184,9 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     in_order = (lambda v: float(v)) if METRICS[case.metric].ordered else None  # qwk's classes: as numbers
     assert sidecar.get("labels") == (sorted(case.classes, key=in_order) or None)
     assert sidecar.get("targets") == (list(case.flags) or None)
-    chosen = sidecar["chosen_epochs"]
-    assert sorted(chosen) == ["deep", "linear", "nn"] and all(1 <= n <= 120 for n in chosen.values())
+    assert sidecar["chosen_epochs"] is None and sidecar["config"]["plan"]["refit"] is False  # no full fit
+    chosen = {name: model["fold_epochs"] for name, model in sidecar["cv"]["models"].items()}  # the fold models'
+    assert sorted(chosen) == ["deep", "linear", "nn"] and all(1 <= n <= 120 for e in chosen.values() for n in e)
     header = path.read_text().splitlines()[0]
     assert header == (tmp_path / "download" / "sample_submission.csv").read_text().splitlines()[0]
 
