@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -31,7 +32,8 @@ def submission_text(comp: Competition, task: Task, test_ids: list[str], test_pre
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(comp.columns)
-    writer.writerows([i, *cells] for i, cells in zip(test_ids, task.cells(test_pred)))
+    with gc_paused():  # a list per row (see gc_paused): 200,000 rows of probabilities 1.2 s -> 0.8 s
+        writer.writerows([i, *cells] for i, cells in zip(test_ids, task.cells(test_pred)))
     return out.getvalue()
 
 
@@ -58,12 +60,32 @@ def refuse_non_finite(ids: list, pred, where: str, who: str = "the models") -> N
             )
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Python's cyclic garbage collector paused: a large file's rows are each a new list (and a tuple where they are
+    read by column), and the collections so many new containers set off cost more than making them (checking
+    200,000 rows: 1.0 s without the pause). Lists and tuples of strings hold no cycle for it to find."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def read_rows(text: str) -> list[list[str]]:
+    """A CSV's rows as lists of cells."""
+    with gc_paused():
+        return list(csv.reader(io.StringIO(text)))
+
+
 def check_submission(comp: Competition, task: Task, text: str, test_ids: list[str]) -> None:
     """Raise KitError with the reason if `text` is not a valid submission for these test ids.
 
     The header and the ids as the test file has them; the cells as the task and metric allow (Task.check_cells).
     """
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = read_rows(text)
     if not rows:
         raise KitError(
             "the submission is empty; it needs the header " + ",".join(comp.columns) + " and one row per test id."
@@ -75,8 +97,14 @@ def check_submission(comp: Competition, task: Task, text: str, test_ids: list[st
         )
     if len(body) != len(test_ids):
         raise KitError(f"the submission has {len(body)} rows; the test file has {len(test_ids)} ids, one row each.")
-    seen = set()
     expected = set(test_ids)
+    # in bulk first, each check below at once: the loop then runs only to name the first row that fails one
+    with gc_paused():
+        if set(map(len, body)) <= {len(header)}:
+            ids, *columns = zip(*body) if body else [()] * len(header)  # a column at a time
+            if len(set(ids)) == len(ids) and expected.issuperset(ids) and task.all_cells_valid(columns):
+                return
+    seen = set()
     for line, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise KitError(f"line {line} of the submission has {len(row)} fields, not {len(header)}.")

@@ -395,6 +395,32 @@ class Task:
                 )
         return None
 
+    def all_cells_valid(self, columns: list[tuple[str, ...]]) -> bool:
+        """Whether `check_cells` passes every row, in bulk: True only where it would pass each (False sends the caller
+        to `check_cells` row by row for the first one's reason). columns: the cells after the id, a column at a time.
+
+        Labels and ranked labels are few distinct rows, each checked once; numbers are read with float() (as
+        check_cells reads them) and judged all at once. On 200,000 rows: 0.77 s row by row for labels, 1.7 s for
+        probabilities; in bulk 0.01-0.07 s.
+        """
+        if self.metric.submits in ("label", "ranked") and self.kind != "regression":
+            return not any(self.check_cells(list(cells)) for cells in set(zip(*columns)))
+        try:
+            numbers = [[float(v) for v in column] for column in columns]  # "" refused here; "nan" read, refused below
+        except ValueError:
+            return False
+        if not all(all(map(math.isfinite, column)) for column in numbers):
+            return False
+        if self.kind == "regression" and self.metric.submits == "label":  # whole numbers
+            return all(v.is_integer() for column in numbers for v in column)
+        low = 0.0 if self.metric.name == "rmsle" or self.metric.submits == "probability" else -math.inf
+        high = 1.0 if self.metric.submits == "probability" else math.inf
+        if any(column and (min(column) < low or max(column) > high) for column in numbers):
+            return False
+        if self.metric.submits == "probability" and self.kind == "multiclass":
+            return all(abs(math.fsum(row) - 1.0) <= SUM_TOLERANCE for row in zip(*numbers))
+        return True
+
     def _check_ranked(self, cell: str) -> str | None:
         """Why a cell of ranked labels is not 1 to RANKED distinct labels separated by single spaces, or None."""
         named = cell.split(" ")
