@@ -83,11 +83,17 @@ def target_mean_step(spec, state, out, fitting):
         return
     ids = row_ids(spec, out)
     own_rates = {}  # fitting: column -> (n,) each fit row's rate without its own label, in the rows' order
+    places = {}  # the rows' places among the fit rows, found once for every column (_own_rates)
     if fitting:
         state["target_mean"] = {}
+        id_list = ids.tolist()  # every column's fit_rows are keyed by them
+        read = {}  # how an entry reads the target -> its values: read once for every entry that reads it alike
         for new, t in spec.target_mean.items():
-            for column, y in _targets(spec, out, new, t):
-                state["target_mean"][column], own_rates[column] = _learn_rates(out, ids, t, y)
+            how = (bool(t.get("values")), bool(t.get("log1p")), tuple(t.get("classes", ())), t.get("positive"))
+            if how not in read:
+                read[how] = _targets(spec, out, "", t)  # (suffix of the column made, (n,) values), never written to
+            for column, y in ((new + suffix, y) for suffix, y in read[how]):
+                state["target_mean"][column], own_rates[column] = _learn_rates(out, id_list, t, y)
     for new, t in spec.target_mean.items():
         for column in target_mean_columns(new, t):
             learned = state["target_mean"][column]
@@ -98,8 +104,24 @@ def target_mean_step(spec, state, out, fitting):
             if column in own_rates:  # the fit rows themselves, in order: what looking each one up would give
                 mine = own_rates[column]
             else:
-                mine = pd.Series(ids).map(own).to_numpy(dtype="float64")  # (n,) a fit row's own rate, NaN for others
+                mine = _own_rates(own, ids, places)  # (n,) a fit row's own rate, NaN for others
             out[column] = np.where(np.isnan(mine), rate, mine) - shift
+
+
+def _own_rates(own: dict, ids: np.ndarray, places: dict) -> np.ndarray:
+    """(n,) each row's rate in `own` (fit row id -> its rate without its own label), NaN for a row that is not a fit
+    row: the values of `pd.Series(ids).map(own)`. Every column's `own` holds the same fit rows in the same order, so
+    the rows' places among them are found once (`places` keeps them) and each column only reads its rates there:
+    200,000 test rows against 300,000 fit rows took 0.36 s a column with map, as each built and hashed its own index.
+    """
+    if not own:
+        return np.full(len(ids), np.nan)
+    fit_ids = list(own)
+    if places.get("ids") != fit_ids:
+        places["ids"], places["at"] = fit_ids, pd.Index(fit_ids).get_indexer(ids)  # (n,) -1 for no fit row
+    at = places["at"]
+    rates = np.fromiter(own.values(), dtype="float64", count=len(own))
+    return np.where(at >= 0, rates[np.maximum(at, 0)], np.nan)
 
 
 def without_per_row(state: dict) -> dict:
@@ -143,7 +165,7 @@ def _targets(spec, out, new: str, t: dict) -> list[tuple[str, np.ndarray]]:
     return [(new, _positives(target, spec.target, t.get("positive")).to_numpy())]
 
 
-def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> tuple[dict, np.ndarray]:
+def _learn_rates(out, ids: list, t: dict, y: np.ndarray) -> tuple[dict, np.ndarray]:
     """Per group the smoothed mean of y over all its fit rows, and per fit row the mean over the others; with
     the latter as an (n,) array in the rows' order too.
 
@@ -164,7 +186,7 @@ def _learn_rates(out, ids: np.ndarray, t: dict, y: np.ndarray) -> tuple[dict, np
         np.append(positives, 0.0)[codes] - y, np.append(rows, 0.0)[codes] - 1
     )  # (n,) each fit row's group without the row
     own = np.where(known, others, prior)  # (n,)
-    return {"prior": prior, "groups": groups, "fit_rows": dict(zip(ids.tolist(), own.tolist()))}, own
+    return {"prior": prior, "groups": groups, "fit_rows": dict(zip(ids, own.tolist()))}, own
 
 
 def _positives(target: pd.Series, name: str, positive: str | None) -> pd.Series:

@@ -236,3 +236,23 @@ def test_an_rmsle_regression_drafts_the_rate_on_the_log_scale_and_kit_cv_runs_it
     assert raw["recipes"]["base"]["target_mean"] == {"shop_rate": {"by": ["shop"], "centre": True, "log1p": True}}
     fast = ["--data-dir", str(folder), "--models", "linear", "--folds", "2", "--epochs", "2", "--quiet"]
     assert main(["cv", "-c", "shops", *fast]) == 0
+
+
+def test_each_rows_own_rate_is_read_as_a_lookup_in_its_fit_rows_would_give_it():
+    import numpy as np
+
+    from kit.groups import _own_rates
+
+    def mapped(own, ids):
+        return pd.Series(ids, dtype=object).map(own).to_numpy(dtype="float64")
+
+    first, second = {"a": 0.25, "b": 0.5, "c": 1.0}, {"a": 9.0, "b": 8.0, "c": 7.0}  # fit row id -> its rate
+    for ids in (["c", "x", "a", "b"], ["x", "y"], []):  # some fit rows, none, no row
+        ids, places = np.array(ids, dtype=object), {}
+        for own in (first, second):  # the second column's rates read at the places the first found
+            assert np.array_equal(_own_rates(own, ids, places), mapped(own, ids), equal_nan=True)
+    ids, places = np.array(["a", "b", "z"], dtype=object), {}
+    _own_rates(first, ids, places)
+    other = {"b": 2.0, "a": 1.0}  # other fit rows, in another order: their places are found anew
+    assert np.array_equal(_own_rates(other, ids, places), mapped(other, ids), equal_nan=True)
+    assert np.isnan(_own_rates({}, ids, {})).all()
