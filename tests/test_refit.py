@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import titanic_with_training
 
 import kit.pipeline
 from kit.cli import build_parser, main
@@ -13,7 +14,6 @@ from kit.commands import _plan
 from kit.competition import load_competition
 from kit.report import load_runs
 from kit.submission import submission_text
-from tests.conftest import titanic_with_training
 
 PLAN = ["--models", "linear,nn", "--folds", "3", "--seeds", "2", "--epochs", "5", "--quiet"]
 
