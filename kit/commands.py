@@ -719,8 +719,10 @@ def cmd_new(args) -> int:
 def _drafted(comp, metric_guessed: bool, name: str) -> str:
     """What kit new drafted, in one sentence: the guesses to check (they are the file's comments) and what to run."""
     spec = comp.recipe()
+    # a rate is a numeric feature (a multiclass's, one per class: rate_A, rate_B), counted once, as a category
+    rates = [c for c in spec.numeric if c in spec.target_mean or any(c.startswith(f"{r}_") for r in spec.target_mean)]
     kinds = [
-        (len(spec.numeric), "number", "numbers"),
+        (len(spec.numeric) - len(rates), "number", "numbers"),
         (len(spec.one_hot), "category one-hot", "categories one-hot"),
         (len(spec.target_mean), "category as its target rate", "categories as their target rates"),
         (len(spec.words), "text column as its words", "text columns as their words"),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 
 from kit.task import WHOLE_CUTS, Task, cuts_labels
-from kit.train import held_out_sets
+from kit.train import halves, held_out_sets
 
 PASSES = 20  # coordinate passes at most; a search settles in a few
 # Places tried per cut-point and pass, spread evenly over the rows between its neighbours (plus where it is): on
@@ -196,8 +196,9 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
     chosen on the other folds of its repeat and scored on its own rows, the full fit's on every fold.
 
     The scores with rounding move to `rounded_scores`; `fold_scores` become the tuned ones; `cutpoints` (the full
-    fit's) and `fold_cutpoints` record the choice, on the scores' scale. A result without per-fold predictions, or
-    a single fold (no other fold to choose on: the midpoints), keeps what it has.
+    fit's) and `fold_cutpoints` record the choice, on the scores' scale (a single fold, with no other fold to choose
+    on: each half of its rows', chosen on the other half, kit.train.halves). A result without per-fold predictions
+    keeps what it has.
     """
     if not result.fold_preds or len(result.fold_preds) != len(folds):
         return
@@ -206,16 +207,23 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
     scores = [score_of(task, p) for p in result.fold_preds]
     truth = [places(task, y[valid_idx], first) for _, valid_idx in folds]
 
-    def chosen_on(fold_ids: list[int]) -> list[float]:
+    def chosen_on(fold_ids: list[int], part=slice(None)) -> list[float]:  # part: of a single fold's rows
         start = midpoints(first, k)
-        if not fold_ids or metric in WHOLE_CUTS:  # mae: rounded, not searched (see WHOLE_CUTS)
+        if metric in WHOLE_CUTS:  # mae: rounded, not searched (see WHOLE_CUTS)
             return start
-        return fit(torch.cat([scores[g] for g in fold_ids]), torch.cat([truth[g] for g in fold_ids]), start, metric)
+        on = [scores[g][part] for g in fold_ids], [truth[g][part] for g in fold_ids]
+        return fit(torch.cat(on[0]), torch.cat(on[1]), start, metric)
 
-    held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
-    result.fold_cutpoints = [chosen_on(ids) for ids in held_out]
-    result.cutpoints = chosen_on(list(range(len(folds)))) if len(folds) > 1 else result.fold_cutpoints[0]
+    result.cutpoints = chosen_on(list(range(len(folds))))
     result.rounded_scores = [task.score(p, y[v]) for p, (_, v) in zip(result.fold_preds, folds)]
+    if len(folds) == 1:
+        parts = halves(len(truth[0]))
+        result.fold_cutpoints = [chosen_on([0], parts[1]), chosen_on([0], parts[0])]  # each half's, on the other
+        labels = [labelled(task, result.fold_preds[0], cuts, first) for cuts in result.fold_cutpoints]
+        labels[0][parts[1]] = labels[1][parts[1]]  # (n_valid[, k]) each half cut by its own
+        result.fold_scores = [task.score(labels[0], y[folds[0][1]])]
+        return
+    result.fold_cutpoints = [chosen_on(ids) for ids in held_out_sets(len(folds), repeats)]
     result.fold_scores = [
         task.score(labelled(task, p, cuts, first), y[v])
         for p, cuts, (_, v) in zip(result.fold_preds, result.fold_cutpoints, folds)

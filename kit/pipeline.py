@@ -379,6 +379,10 @@ def format_cv(comp, spec, plan, result) -> str:
     # without a refit the fold models predict the test rows: each at its fold's epochs, and the weights, cut-points
     # and factor chosen on every fold serve their mean
     refit, full = plan.refit, "the full fit's" if plan.refit else "the test rows'"
+    # a single fold (the random split) has no other fold: each half of its rows takes the choice made on the other
+    elsewhere = "each fold's chosen on the other folds"
+    if plan.split == "random" and plan.repeats == 1:  # its one fold
+        elsewhere = "each half of the fold's rows' chosen on the other half"
     epochs_head = f"   chosen epochs: {'full fit (each fold)' if refit else 'each fold'}" if chosen else ""
     if chosen and plan.patience:  # the curves may have stopped early: how far they went
         epochs_head += f" of trained, patience {plan.patience}"
@@ -392,7 +396,7 @@ def format_cv(comp, spec, plan, result) -> str:
     lines.append("")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
-        lines.append(f"ensemble weights ({full}; each fold's chosen on the other folds): {shares}")
+        lines.append(f"ensemble weights ({full}; {elsewhere}): {shares}")
     if getattr(result.ensemble, "cutpoints", None) is not None:  # fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         kind = result.task.kind
@@ -400,7 +404,7 @@ def format_cv(comp, spec, plan, result) -> str:
         if result.task.whole:  # cut-points at n.5: no choice to show
             lines.append(f"{comp.metric} of each value rounded to a whole number, as every training target is one")
         else:
-            lines.append(f"{what} ({full}; each fold's chosen on the other folds): {cuts}")
+            lines.append(f"{what} ({full}; {elsewhere}): {cuts}")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
         plain = {"regression": "each value rounded", "binary": "cut at 0.5"}.get(kind, "the most probable class")
         without = "without it" if kind == "binary" else "without them"
@@ -409,7 +413,7 @@ def format_cv(comp, spec, plan, result) -> str:
     if getattr(result.ensemble, "scale", None) is not None:  # fold scores of factors chosen elsewhere
         lines.append(
             f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} ({full} factor; "
-            "each fold's chosen on the other folds)"
+            f"{elsewhere})"
         )
         unscaled = [f"{name} {statistics.fmean(r.unscaled_scores):.{places}f}" for name, r in rows if r.unscaled_scores]
         lines.append(f"unscaled (the median): {', '.join(unscaled)}")

@@ -337,7 +337,8 @@ def _is_missing(spec, state, out, fitting):
 
 
 def _rare(spec, state, out, fitting):
-    """Levels seen in fewer than n fit rows share one level, and so do levels fit never saw."""
+    """Levels seen in fewer than n fit rows (n below 1: that share of the fit rows) share one level, and so do levels
+    fit never saw."""
     if not spec.rare:
         return
     if fitting:
@@ -345,7 +346,8 @@ def _rare(spec, state, out, fitting):
         for col, n in spec.rare.items():
             codes, names = text_codes(out[col])
             counts = np.bincount(codes[codes >= 0], minlength=len(names))  # (n_distinct,) rows per text
-            state["rare"][col] = sorted(str(level) for level, k in zip(names, counts) if k >= n)
+            least = n * len(out) if n < 1 else n  # a share holds whatever rows a fold or --rows leaves
+            state["rare"][col] = sorted(str(level) for level, k in zip(names, counts) if k >= least)
     for col in spec.rare:
         keep = set(state["rare"][col])
         out[col] = map_distinct(out[col], lambda v, k=keep: v if label(v) in k else RARE)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from kit.schema import Name, Names, Place, PositiveInt, Rule, SchemaError, Value, Values, check
+from kit.schema import Name, Names, Place, PositiveInt, RowsOrShare, Rule, SchemaError, Value, Values, check
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
@@ -40,7 +40,8 @@ class RecipeSpec:
     boolean: tuple = ()  # True/False (or 1/0, yes/no) columns made 1.0/0.0 in place; missing stays missing
     # new column -> source column: 1.0 where the source has a gap; or -> several: how many of them have a gap
     is_missing: dict = field(default_factory=dict)
-    rare: dict = field(default_factory=dict)  # column -> n: levels in < n fit rows, and unseen ones, become "rare"
+    # column -> n: levels in < n fit rows (n below 1: that share of them), and unseen ones, become "rare"
+    rare: dict = field(default_factory=dict)
     # column -> (lower, upper) quantiles: its numbers kept within the fit rows' values at them, in place (outliers)
     clip: dict = field(default_factory=dict)
     fill_constant: dict = field(default_factory=dict)  # column -> value, applied before the modes
@@ -226,7 +227,7 @@ class RecipeTable:
     replace: dict[Name, dict[str, Value]] = field(default_factory=dict)
     boolean: list[Name] = field(default_factory=list)
     is_missing: dict[Name, Names] = field(default_factory=dict)
-    rare: dict[Name, PositiveInt] = field(default_factory=dict)
+    rare: dict[Name, RowsOrShare] = field(default_factory=dict)
     clip: dict[Name, Annotated[list[float], Rule(length=2, means="[lower, upper] quantiles")]] = field(
         default_factory=dict
     )

@@ -50,6 +50,12 @@ Name = Annotated[
 ]
 Names = Annotated[Name | Annotated[list[Name], Rule(min_len=1)], Rule(means="a name or a list of names")]
 PositiveInt = Annotated[int, Rule(min=1)]
+# a number of rows (1 or more) or a share of them (between 0 and 1): how rare a level is, whatever the rows' count
+ROWS_OR_SHARE = "a number of rows (a whole number, 1 or more) or a share of the rows (between 0 and 1, such as 0.001)"
+RowsOrShare = Annotated[
+    PositiveInt | Annotated[float, Rule(test=lambda v: None if 0 < v < 1 else f"must be {ROWS_OR_SHARE}, not {v!r}")],
+    Rule(means=ROWS_OR_SHARE),
+]
 Value = Annotated[str | float | bool, Rule(means="a string, a number or true/false")]
 Values = Annotated[Value | list[Value], Rule(means="a value (a string, a number or true/false) or a list of values")]
 

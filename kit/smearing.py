@@ -51,25 +51,33 @@ def tune(result, y: torch.Tensor, folds: list, task: Task, repeats: int = 1) -> 
 
     The unscaled scores move to `unscaled_scores`; `fold_scores` become the scaled ones, and `oof` each row's values
     scaled by its fold's factor (the OOF file then holds what CV scored); `scale` (the full fit's) and `fold_scales`
-    record the choice. A result without per-fold predictions keeps what it has; a single fold (the
-    random split) has no other fold to choose on, so its score keeps the factor 1, and the full fit takes its rows'.
+    record the choice. A result without per-fold predictions keeps what it has; a single fold (the random split) has
+    no other fold to choose on, so each half of its rows is scaled by the factor chosen on the other half
+    (kit.train.halves), and the full fit takes all its rows'.
     """
-    from kit.train import held_out_sets  # kit.train scores its curves with this module: imported when used
+    from kit.train import halves, held_out_sets  # kit.train scores its curves with this module: imported when used
     from kit.validation import out_of_fold
 
     if not result.fold_preds or len(result.fold_preds) != len(folds):
         return
     truth = [y[valid_idx] for _, valid_idx in folds]
 
-    def chosen_on(fold_ids: list[int]) -> float:
-        if not fold_ids:
-            return 1.0
-        return factor(torch.cat([result.fold_preds[g] for g in fold_ids]), torch.cat([truth[g] for g in fold_ids]))
+    def chosen_on(fold_ids: list[int], part=slice(None)) -> float:  # part: of a single fold's rows
+        on = [result.fold_preds[g][part] for g in fold_ids], [truth[g][part] for g in fold_ids]
+        return factor(torch.cat(on[0]), torch.cat(on[1]))
 
-    held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
-    result.fold_scales = [chosen_on(ids) for ids in held_out]
-    result.scale = chosen_on(list(range(len(folds))))  # one fold too: the submission's rows are none of its own
+    result.scale = chosen_on(list(range(len(folds))))
     result.unscaled_scores = list(result.fold_scores)
+    if len(folds) == 1:
+        parts = halves(len(truth[0]))
+        result.fold_scales = [chosen_on([0], parts[1]), chosen_on([0], parts[0])]  # each half's, on the other
+        pred = result.fold_preds[0].clone()  # (n_valid,) scaled half by half
+        for part, c in zip(parts, result.fold_scales):
+            pred[part] = scaled(pred[part], c)
+        result.oof = out_of_fold([pred], folds, len(result.oof))
+        result.fold_scores = [task.score(pred, truth[0])]
+        return
+    result.fold_scales = [chosen_on(ids) for ids in held_out_sets(len(folds), repeats)]
     scaled_preds = [scaled(p, c) for p, c in zip(result.fold_preds, result.fold_scales)]
     result.oof = out_of_fold(scaled_preds, folds, len(result.oof))
     result.fold_scores = [

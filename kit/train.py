@@ -523,6 +523,14 @@ def held_out_sets(n_folds: int, repeats: int = 1) -> list[list[int]]:
     return [[g for g in range(f - f % per_repeat, f - f % per_repeat + per_repeat) if g != f] for f in range(n_folds)]
 
 
+def halves(n: int) -> list[torch.Tensor]:
+    """A single fold's n validation rows as two halves, by alternate positions (the random split's rows come in a
+    shuffled order). With no other fold to choose on, each half's ensemble weights, cut-points or scale are chosen
+    on the other half, as a fold's are on the other folds (`held_out_sets`), so its score is of a choice its rows
+    took no part in; the full fit's is chosen on all n."""
+    return [torch.arange(0, n, 2), torch.arange(1, n, 2)]
+
+
 def held_out_best_epochs(scores: torch.Tensor, task: Task, repeats: int = 1) -> tuple[list[int], list[float]]:
     """For each fold, the epoch chosen on the other folds' curves of its repeat and this fold's score at it.
 

@@ -40,7 +40,7 @@ from kit.groups import without_per_row
 from kit.importance import column_groups, model_drops
 from kit.recipe import apply_recipe, check_filled, fit_apply, same_encoding, scale_into, unscaled_features
 from kit.threads import model_workers, run_each, torch_threads
-from kit.train import Training, batch_rows, best_epoch, fit, held_out_best_epochs, held_out_sets, predict
+from kit.train import Training, batch_rows, best_epoch, fit, halves, held_out_best_epochs, held_out_sets, predict
 
 SPLITS = ("stratified", "kfold", "group", "time", "random")
 
@@ -197,7 +197,8 @@ class ModelResult:
     epochs: list[int] = field(default_factory=list)  # per fold, the epochs its models trained
     chosen_epochs: int | None = None  # with choose_epochs: the epochs the full-data fit trains
     weights: dict | None = None  # the ensemble with weights chosen (kit.ensemble): model -> the full fit's weight
-    fold_weights: list = field(default_factory=list)  # ... and per fold, model -> its weight there
+    # ... and per fold, model -> its weight there (a single fold: each half of its rows', chosen on the other half)
+    fold_weights: list = field(default_factory=list)
     cutpoints: list | None = None  # labels cut (kit.cutpoints): the full fit's cut-points, on the scores' scale
     fold_cutpoints: list = field(default_factory=list)  # ... and per fold, chosen on the other folds
     rounded_scores: list = field(default_factory=list)  # ... and per fold, the score with rounding instead
@@ -662,24 +663,30 @@ def ensemble(results: dict, y: torch.Tensor, folds, task, method: str = "mean", 
 def _selected(results: dict, y: torch.Tensor, folds, task, repeats: int) -> ModelResult:
     """The ensemble with weights chosen by greedy selection: each fold's on its held-out folds, the full fit's on all.
 
-    With a single fold there is no other fold to choose on: its weights are equal, and the full fit's too.
+    A single fold (the random split) has no other fold to choose on: each half of its rows is weighed by the
+    weights chosen on the other half (kit.train.halves), the full fit by those chosen on all its rows.
     """
     names = list(results)
     by_fold = list(zip(*(results[m].fold_preds for m in names)))  # per fold, each model's predictions of its rows
     if not all(by_fold) or len(by_fold) != len(folds):
         raise ValueError("choosing ensemble weights needs every model's out-of-fold predictions")
 
-    def chosen_on(fold_ids: list[int]) -> dict:
-        if not fold_ids:
-            return {m: 1 / len(names) for m in names}
-        preds = [torch.cat([by_fold[g][i] for g in fold_ids]) for i in range(len(names))]
-        weights = select_weights(preds, torch.cat([y[folds[g][1]] for g in fold_ids]), task)
+    def chosen_on(fold_ids: list[int], part=slice(None)) -> dict:  # part: of a single fold's rows
+        preds = [torch.cat([by_fold[g][i][part] for g in fold_ids]) for i in range(len(names))]
+        weights = select_weights(preds, torch.cat([y[folds[g][1]][part] for g in fold_ids]), task)
         return dict(zip(names, weights))
 
-    held_out = held_out_sets(len(folds), repeats) if len(folds) > 1 else [[]]
-    fold_weights = [chosen_on(fold_ids) for fold_ids in held_out]
-    full = chosen_on(list(range(len(folds)))) if len(folds) > 1 else fold_weights[0]
-    fold_preds = [combine(list(preds), list(w.values())) for preds, w in zip(by_fold, fold_weights)]
+    full = chosen_on(list(range(len(folds))))
+    if len(folds) == 1:
+        parts = halves(len(folds[0][1]))
+        fold_weights = [chosen_on([0], parts[1]), chosen_on([0], parts[0])]  # each half's, chosen on the other
+        pred = by_fold[0][0].clone()  # (n_valid[, k]) filled half by half
+        for part, w in zip(parts, fold_weights):
+            pred[part] = combine([p[part] for p in by_fold[0]], list(w.values()))
+        fold_preds = [pred]
+    else:
+        fold_weights = [chosen_on(fold_ids) for fold_ids in held_out_sets(len(folds), repeats)]
+        fold_preds = [combine(list(preds), list(w.values())) for preds, w in zip(by_fold, fold_weights)]
     test_pred = combine([results[m].test_pred for m in names], list(full.values()))
     result = _model_result(fold_preds, [test_pred], [], y, folds, task)
     result.weights, result.fold_weights = full, fold_weights

@@ -251,6 +251,23 @@ def test_each_binary_fold_s_threshold_is_chosen_on_the_other_folds_and_the_0_5_s
     assert statistics.fmean(result.fold_scores) > statistics.fmean(result.rounded_scores)
 
 
+def test_a_single_fold_cuts_each_half_of_its_rows_at_the_threshold_chosen_on_the_other_half():
+    from kit.train import halves
+
+    score, y = rare_positives(800, 2)
+    folds = [(torch.tensor([], dtype=torch.long), torch.arange(800))]  # one fold, as the random split gives
+    result = ModelResult(score.float(), torch.zeros(1), [0.0], fold_preds=[score.float()])
+    cutpoints.tune(result, y, folds, BINARY_F1)
+    parts = halves(800)
+    on = [cutpoints.fit(score[p].float(), y[p].long(), [0.5], "f1") for p in parts]
+    assert result.fold_cutpoints == [on[1], on[0]] and on[0] != on[1]
+    labels = torch.empty(800)
+    for p, cuts in zip(parts, result.fold_cutpoints):
+        labels[p] = cutpoints.labelled(BINARY_F1, score[p].float(), cuts, 0.0).float()
+    assert result.fold_scores == [BINARY_F1.score(labels, y)]
+    assert result.cutpoints == cutpoints.fit(score.float(), y.long(), [0.5], "f1") != [0.5]  # no longer 0.5
+
+
 def _edible_competition(tmp_path: Path, metric: str, training: str = "") -> None:
     """The mushroom playground (e/p, p the positive) scored by `metric`, in tmp_path/competitions/play.toml."""
     write_playground(tmp_path / "data", "edible", n=400)

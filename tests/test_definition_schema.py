@@ -78,7 +78,7 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (
             ("recipes", "plus", "rare", "Title"),
             float("inf"),
-            r"\[recipes.plus\] rare.Title must be an integer, not inf",
+            r"\[recipes.plus\] rare.Title must be a finite number, not inf",
         ),
         (("run", "seeds"), "five", r'\[run\] seeds must be an integer, not "five"'),
         (("training", "epochs"), "5", r'\[training\] epochs must be .*not "5"'),
@@ -105,7 +105,15 @@ def test_an_unknown_key_is_refused_with_the_known_keys(path, value, reason):
         (("recipes", "plus", "split"), {"Cabin": {"sep": "", "into": ["Deck"]}}, r"split.Cabin.sep must not be empty"),
         (("recipes", "plus", "target_mean", "TicketRate", "by"), 5, "TicketRate.by must be a name or a list of names"),
         (("recipes", "plus", "fill_mode"), "Age", r'\[recipes.plus\] fill_mode must be a list, not "Age"'),
-        (("recipes", "plus", "rare", "Title"), -5, r"\[recipes.plus\] rare.Title must be at least 1, not -5"),
+        (("recipes", "plus", "rare", "Title"), -5, r"\[recipes.plus\] rare.Title must be a number of rows .* not -5"),
+        # a share of the rows lies between 0 and 1; a count is whole
+        (
+            ("recipes", "plus", "rare", "Title"),
+            0,
+            r"rare.Title must be a number of rows \(a whole number, 1 or more\) "
+            r"or a share of the rows \(between 0 and 1, such as 0.001\), not 0",
+        ),  # fmt: skip
+        (("recipes", "plus", "rare", "Title"), 1.5, r"rare.Title must be a number of rows .* or a share .*, not 1.5"),
         (("slug",), "../outside", r'slug must be a plain slug \(lowercase letters, digits and -\), not "../outside"'),
         (("files", "test"), "../../etc/test.csv", r"\[files\] test must be a plain file name, no folders"),
         (("run", "models"), ["linear", "forest"], r'\[run\] models\[1\] must be one of "linear_raw", .*, not "forest"'),

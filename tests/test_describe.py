@@ -25,7 +25,10 @@ def test_kit_new_drafts_a_definition_that_kit_cv_runs_unchanged(slug, tmp_path, 
     assert summary.startswith("kit: drafted a binary task scored by accuracy (a guess: see the competition's ")
     assert summary.endswith(f"; next: kit cv -c {slug}.")
     spec = next(iter(tomllib.loads(path.read_text())["recipes"].values()))
-    assert f"features: {len(spec['numeric'])} numbers, {len(spec['one_hot'])} categories one-hot" in summary
+    rates = [c for c in spec["numeric"] if c in spec.get("target_mean", {})]  # counted as categories, not numbers
+    numbers = len(spec["numeric"]) - len(rates)
+    assert f"features: {numbers} numbers, {len(spec['one_hot'])} categories one-hot" in summary
+    assert len(rates) == 1 and ", 1 category as its target rate" in summary
     text = path.read_text()
     raw = tomllib.loads(text)
     assert raw["task"] == "binary" and raw["metric"] == "accuracy"

@@ -137,11 +137,20 @@ def test_the_ensembles_fold_predictions_and_test_prediction_use_the_weights_chos
     assert 0.0 < result.weights["b"] < result.weights["a"]  # both help, the better more
 
 
-def test_a_single_fold_has_no_other_to_choose_on_so_its_weights_are_equal():
+def test_a_single_fold_weighs_each_half_of_its_rows_by_the_weights_chosen_on_the_other_half():
+    from kit.train import halves
+
     folds = _cut(100, 1 + 1)[:1]  # one fold, as the random split gives
-    y = torch.randn(50)
-    result = ensemble(_results({"a": [y.clone()], "b": [torch.zeros(50)]}, folds), y, folds, REGRESSION, "select")
-    assert result.fold_weights == [{"a": 0.5, "b": 0.5}] and result.weights == {"a": 0.5, "b": 0.5}
+    y = torch.randn(50, generator=torch.Generator().manual_seed(3))
+    first, second = halves(50)
+    a, b = y.clone(), y.clone()
+    a[second], b[first] = 0.0, 0.0  # a right on the first half's rows alone, b on the second's
+    result = ensemble(_results({"a": [a], "b": [b]}, folds), y, folds, REGRESSION, "select")
+    # the first half weighed as the second chose (b), the second as the first chose (a): neither by its own rows
+    assert result.fold_weights == [{"a": 0.0, "b": 1.0}, {"a": 1.0, "b": 0.0}]
+    assert torch.equal(result.fold_preds[0], torch.zeros(50))  # each model where it is wrong: an honest score
+    assert result.weights == dict(zip("ab", select_weights([a, b], y, REGRESSION)))  # the full fit's: every row
+    assert 0 < result.weights["a"] < 1
 
 
 def test_the_full_fits_test_prediction_is_the_weighted_sum_of_each_models_own():
@@ -184,6 +193,21 @@ def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorde
     assert main(["report", "-c", definition]) == 0
     report = capsys.readouterr().out
     assert sum("linear,nn selected " in line for line in report.splitlines()) == 1  # two rows, told apart
+
+
+def test_the_random_split_s_one_fold_says_its_weights_were_chosen_half_on_half(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    definition = titanic_with_training(tmp_path, '[training]\npreset = "default"\nensemble = "select"\n')
+    args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--split", "random", "--models", "linear,nn"]
+    assert main([*args, "--epochs", "20", "--seeds", "1", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(summary["ensemble"]["fold_weights"]) == 2  # the fold's two halves'
+    assert main([*args, "--epochs", "20", "--seeds", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "ensemble weights (the full fit's; each half of the fold's rows' chosen on the other half): linear " in table
+    assert "each fold's chosen on the other folds" not in table
 
 
 def test_an_unknown_ensemble_is_refused_in_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):

@@ -171,6 +171,17 @@ def test_replace_renames_listed_values_and_rare_groups_the_few_and_the_unseen():
     assert got == {"Title_Miss": [1.0, 0.0, 0.0], "Title_Mr": [0.0, 0.0, 0.0], "Title_rare": [0.0, 1.0, 1.0]}
 
 
+def test_rare_as_a_share_pools_levels_held_by_fewer_than_that_share_of_whatever_rows_it_is_fit_on():
+    spec = recipe(rare={"Shape": 0.01}, one_hot=["Shape"])
+    shapes = ["x"] * 600 + ["f"] * 380 + ["s"] * 12 + ["Xc7"] * 6 + ["3.55"] * 2  # 1,000 rows: 1 % is 10 rows
+    assert fit_recipe(spec, rows(Shape=shapes))["rare"] == {"Shape": ["f", "s", "x"]}
+    # every other row: 1 % of 500 is 5 rows, so s (6 rows) is still a level and Xc7 (3) is not
+    assert fit_recipe(spec, rows(Shape=shapes[::2]))["rare"] == {"Shape": ["f", "s", "x"]}
+    assert fit_recipe(recipe(rare={"Shape": 10}, one_hot=["Shape"]), rows(Shape=shapes[::2]))["rare"] == {
+        "Shape": ["f", "x"]  # a count of rows does not follow the rows' number: s's 6 rows are too few
+    }
+
+
 def test_clip_keeps_numbers_within_the_fit_rows_quantiles_and_leaves_gaps_to_the_fills():
     spec = recipe(clip={"Premium": [0.1, 0.9]}, fill_median=["Premium"], log1p={"LogPremium": "Premium"},
                   numeric=["Premium", "LogPremium"])  # fmt: skip

@@ -71,13 +71,21 @@ def test_each_fold_is_scored_with_the_factor_chosen_on_the_other_folds_and_the_f
     assert {"scale", "fold_scales", "unscaled"} <= set(result.summary())
 
 
-def test_a_single_fold_scores_unscaled_and_the_full_fit_takes_the_factor_of_its_rows():
+def test_a_single_fold_scales_each_half_of_its_rows_by_the_other_half_s_factor_and_the_full_fit_by_all_rows():
+    from kit.train import halves
+
     result, y, folds = _folded(n_folds=4)
-    one = [folds[0]]
-    single = ModelResult(result.oof, result.test_pred, result.fold_scores[:1], fold_preds=result.fold_preds[:1])
+    one, pred = [folds[0]], result.fold_preds[0]
+    single = ModelResult(result.oof, result.test_pred, result.fold_scores[:1], fold_preds=[pred])
     smearing.tune(single, y, one, PRICES)
-    assert single.fold_scales == [1.0] and single.fold_scores == single.unscaled_scores  # no other fold to choose on
-    assert single.scale == smearing.factor(result.fold_preds[0], y[folds[0][1]]) > 1
+    truth, parts = y[folds[0][1]], halves(len(pred))
+    on = [smearing.factor(pred[p], truth[p]) for p in parts]
+    assert single.fold_scales == [on[1], on[0]] and on[0] != on[1]  # each half's chosen on the other
+    scaled = pred.clone()  # in the fold's own row order
+    scaled[parts[0]], scaled[parts[1]] = smearing.scaled(pred[parts[0]], on[1]), smearing.scaled(pred[parts[1]], on[0])
+    assert single.fold_scores == [PRICES.score(scaled, truth)]
+    assert torch.equal(single.oof[folds[0][1]], scaled)  # the OOF file holds what CV scored
+    assert single.scale == smearing.factor(pred, truth) > 1
 
 
 def test_a_fold_s_own_rows_never_choose_its_factor():
