@@ -1083,6 +1083,7 @@ def _recipe(
         if form.get("missing"):
             tokens = ", ".join(json.dumps(t) for t in form["missing"])
             told.append(f"{col} holds numbers but for {tokens}, drafted as gaps (`number`): check what they mean")
+    rated = [col for col in many if col in rates.values()]  # told in one note where there are several
     for col, n in many.items():
         key = "numeric" if col in rates.values() or col in counted.values() else "one_hot"
         if col in unordered:
@@ -1091,7 +1092,8 @@ def _recipe(
                 "between any two: codes."
             )
         written = "whole numbers named as codes" if pd.api.types.is_numeric_dtype(train[col]) else "short texts"
-        lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option, written)
+        like = next(iter(many)) if col != next(iter(many)) else None  # the first lists the steps
+        lines += _category_note(col, n, None if col in rates.values() else key, train.columns, option, written, like)
         # a few rows a level for the typical row (not the typical level: 300 rare colours beside 13 common ones
         # are no customer ids): perhaps an id, such as a customer's
         seen = test[col].dropna().isin(set(train[col].dropna())).mean() if test[col].notna().any() else 0.0
@@ -1105,7 +1107,13 @@ def _recipe(
                 f"# If the rows of one {col} belong together (a customer, a household), keep them in one fold, as",
                 f"# test rows of new ones would be: [validation] group = {json.dumps(col)}.",
             ]
-        if col in rates.values():
+        if col in rates.values() and len(rated) > 1:
+            if col == rated[0]:
+                levels = ", ".join(f"{many[c]:,}" for c in rated[:-1]) + f" and {many[rated[-1]]:,}"
+                told.append(
+                    f"{', '.join(rated)} look like categories with {levels} levels: drafted as their levels' target rates"
+                )
+        elif col in rates.values():
             told.append(f"{col} looks like a category with {n:,} levels: drafted as its level's target rate")
         else:
             told.append(f"{col} looks like a category with {n:,} levels; uncomment its line in {key} to use it")
@@ -1712,11 +1720,18 @@ def _many_levels(series) -> bool:
 
 
 def _category_note(
-    col: str, levels: int, where: str | None, columns, option: str = "", written: str = "short texts"
+    col: str,
+    levels: int,
+    where: str | None,
+    columns,
+    option: str = "",
+    written: str = "short texts",
+    like: str | None = None,
 ) -> list[str]:
     """Comment lines for a category with many levels: the steps that turn it into features, in the recipe's syntax
     (option: target_mean's options for the task), and where the line to uncomment is (see SHARED_ROWS); where None,
-    the draft uses its target rate; written: what its values are, as the note names them."""
+    the draft uses its target rate; written: what its values are, as the note names them; like: a column whose
+    note above already lists the steps (a trial's 17 such columns repeated the same five lines 17 times)."""
     count = _new_name(f"{col}_count", columns)
     rate = _new_name(f"{col}_rate", columns)
     how = (
@@ -1724,8 +1739,11 @@ def _category_note(
         if where
         else "Drafted as its level's target rate: each training row's from the other rows of its level."
     )
+    first = f"# {col}: a category of {levels:,} levels ({written}, most seen in several rows), not free text."
+    if like:
+        return [first, f"# {how} The steps that fit it are {like}'s above."]
     return [
-        f"# {col}: a category of {levels:,} levels ({written}, most seen in several rows), not free text.",
+        first,
         f"# {how} Steps that fit it: one_hot with rare (its levels in fewer than N rows",
         f"# as one), count (how many training rows share its level: count = {{ {toml_key(count)} = {json.dumps(col)} }}),",
         "# target_mean (its level's target rate, or mean for a regression; the draft's pick where it wrote one):",

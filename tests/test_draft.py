@@ -422,6 +422,11 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     assert base["fill_constant"] == {"colour": "missing"}
     # surface's strays hold 2 % of the rows, shop's 60 levels are all real: each its target rate, as before
     assert set(base["target_mean"]) == {"surface_rate", "shop_rate"}
+    # the steps that fit such a category are listed once, and the two told in one note
+    assert (
+        text.count("Steps that fit it: one_hot with rare") == 1 and "The steps that fit it are surface's above" in text
+    )
+    assert "kit: note: surface, shop look like categories with 65 and 60 levels: drafted as their levels' target" in err
     assert "# shape, colour: more than 30 values, but at most 30 of them hold 99% of the rows" in text
     assert "kit: note: shape, colour each hold many values, but one of a few in nearly every row: one-hot" in err
     # a rate is counted once, as a category, not also among the numbers
