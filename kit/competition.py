@@ -7,6 +7,7 @@ nothing in kit knows any competition by name.
 from __future__ import annotations
 
 import hashlib
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class Competition:
     extra_dataset: str = ""  # [extra] dataset: the Kaggle dataset (owner/name) the extra files come from
     row_ids: int | None = None  # train and test have no id column: a row's id is its row number, from this
     data_dir: str = ""  # the folder of its files when not data/<slug>/ (the definition's data_dir); "": the default
+    unlabelled: str = "refuse"  # training rows with an empty target: "refuse" them, or "skip" them (read_train_test)
 
     @property
     def targets(self) -> tuple:
@@ -255,6 +257,9 @@ class Definition:
     row_ids: int = field(default=None, metadata={"min": 0, "max": 1})
     task: Literal[TASKS] = "binary"
     metric: Literal[tuple(METRICS)] = None  # default: accuracy for classification, rmse for regression
+    # training rows whose target is empty (a Playground's sales never recorded): "refuse" stops the run naming the
+    # first; "skip" leaves them out of training and says how many
+    unlabelled: Literal["refuse", "skip"] = "refuse"
     recipe: Name = None  # the recipe used when --recipe is not given; default: the first of [recipes]
     submission: Submission = field(default=None, metadata={"section": True})
     run: Run = field(default=None, metadata={"section": True})
@@ -375,6 +380,7 @@ def _parse(raw: dict, path: Path) -> Competition:
         extra_dataset=raw.get("extra", {}).get("dataset", ""),
         row_ids=raw.get("row_ids"),
         data_dir=raw.get("data_dir", ""),
+        unlabelled=raw.get("unlabelled", "refuse"),
     )
 
 
@@ -612,12 +618,38 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     for name, frame in (("train", train), ("test", test)):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
+    if comp.unlabelled == "skip":
+        train = _labelled(comp, train)
     refuse_infinite(train, train_path, list(comp.targets), comp.id)
     if recipe.infinite == "missing":
         train, test = _infinite_as_missing(train, inputs), _infinite_as_missing(test, inputs)
     for frame, path in ((train, train_path), (test, test_path)):
         refuse_infinite(frame, path, inputs, comp.id, 'or add infinite = "missing" to the recipe to read them as gaps')
     return with_extra_rows(comp, data_dir, recipe, train), test
+
+
+def _labelled(comp: Competition, train):
+    """The training rows whose target is not empty (unlabelled = "skip"), each keeping its index (its file line);
+    says on stderr how many were left out."""
+    import numpy as np
+
+    from kit.values import map_distinct  # pandas and numpy: not for every command's start
+
+    empty = np.zeros(len(train), dtype=bool)
+    for column in comp.targets:
+        empty |= map_distinct(train[column], label).isna().to_numpy()
+    if empty.all():
+        raise KitError(
+            f"{comp.files['train']} has no row with a value for {' or '.join(comp.targets)}; check the file."
+        )
+    if empty.any():
+        target = " or ".join(comp.targets)
+        print(
+            f"kit: note: {int(empty.sum()):,} of {len(train):,} rows of {comp.files['train']} have no {target}: left "
+            'out of training, as the definition\'s unlabelled = "skip" says.',
+            file=sys.stderr,
+        )
+    return train[~empty]
 
 
 def with_row_ids(comp: Competition, frame, path: Path):
@@ -872,8 +904,9 @@ def _target_values(comp: Competition, task: Task, train, column: str) -> list[st
     missing = values.isna().to_numpy().nonzero()[0]
     if len(missing):
         raise KitError(
-            f"{comp.files['train']} column {column} is empty{_at_row(comp, train, int(missing[0]))}; "
-            "every training row needs a target."
+            f"{comp.files['train']} column {column} is empty{_at_row(comp, train, int(missing[0]))}; every "
+            'training row needs a target: fill it, or add unlabelled = "skip" to the definition to train without '
+            "such rows."
         )
     if task.kind == "regression" and task.metric.name == "rmsle":  # Kaggle's RMSLE refuses a negative value
         import pandas as pd

@@ -371,6 +371,12 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
     test = _read(Path(data_dir) / files["test"], low_memory=False)  # all of it: a column may be empty
     columns, id_col, target, row_ids = _submission_columns(files, data_dir, train, test)
     multilabel = isinstance(target, list)  # several two-valued target columns (see _submission_columns)
+    # rows without a target (sales never recorded) teach nothing: left out of the draft, and of training by the line
+    # it writes (unlabelled = "skip"), where kit would otherwise stop at the first
+    unlabelled = train[target if multilabel else [target]].isna().any(axis=1)
+    n_rows, n_unlabelled = len(train), int(unlabelled.sum())
+    if n_unlabelled and n_unlabelled < n_rows:
+        train = train[~unlabelled]
     values = [] if multilabel else sorted({_text(v) for v in train[target].dropna()})
     given = metric is not None
     metric = metric.lower() if given else None  # METRICS' names are lower-case; "RMSLE" means rmsle
@@ -379,6 +385,8 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
     else:
         kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     notes, why_metric = [], ""
+    if n_unlabelled and n_unlabelled < n_rows:
+        notes.append(f'{n_unlabelled:,} training rows have no target: the draft leaves them out (unlabelled = "skip")')
     if not given and kind == "regression" and (skews := _skewed_target(train[target])):
         metric = "rmsle"  # a price, a count, sales: errors in ratio (see TARGET_SKEWED)
         why_metric = (
@@ -420,6 +428,14 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
         f"target = {json.dumps(target)}  # the column{'s' if multilabel else ''} to predict in train.csv"
         # the sample's one target column in another case (Label for label), never a class's column (Status_C)
         + (f" (the submission writes it {columns[1]})" if len(columns) == 2 and columns[1] != target else ""),
+        *(
+            [
+                f'unlabelled = "skip"  # {n_unlabelled:,} of {n_rows:,} training rows ({n_unlabelled / n_rows:.1%}) '
+                f'have no {" or ".join(target) if multilabel else target}: left out of training ("refuse" stops at the first)'
+            ]
+            if n_unlabelled and n_unlabelled < n_rows
+            else []
+        ),
         f'task = "{kind}"  # {why}: binary, multiclass, multilabel or regression',
         *_ordinal_alternative(kind, metric, values),
         f'metric = "{metric}"  # '

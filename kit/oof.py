@@ -71,6 +71,8 @@ def training_targets(comp, data_dir: Path, ids: list[str]) -> list[list[str]]:
     wanted = {comp.id, *comp.targets}
     path = data_file(comp, data_dir, "train")
     frame = with_row_ids(comp, pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted.__contains__), path)
+    if comp.unlabelled == "skip":  # the rows without a target were left out of training (read_train_test)
+        frame = frame[frame[comp.id].isin(set(ids))]
     if frame[comp.id].tolist() != ids:  # the file changed under the run
         raise KitError(f"{comp.files['train']} changed while kit read it; run again.")
     return frame[list(comp.targets)].values.tolist()
