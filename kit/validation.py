@@ -712,7 +712,9 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
     device = resolve_device(plan.device)
     state, x_train = fit_apply(spec, train)
     x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
-    x_test = apply_recipe(spec, state, test)[None].to(device)  # (1, n_test, n_features)
+    # test rows are never fit rows, whatever their ids: files that number their rows (row_ids) share every id, and
+    # a test row would read its namesake training row's rate without its own label, and its count
+    x_test = apply_recipe(spec, without_per_row(state), test)[None].to(device)  # (1, n_test, n_features)
     mask = torch.ones(1, len(y), device=device)  # (1, n_train)
     y_train = y[None].to(device)  # (1, n_train)
     shuffled = len(y) > RUN_ROWS  # large: the rows put in an order once for every model, as CV's folds are

@@ -274,3 +274,31 @@ def test_a_cvs_fold_states_keep_no_rate_or_id_per_training_row(synthetic_dir, tm
         assert state["target_mean"] and all(
             "fit_rows" not in learned and learned["fit_rows_kept"] > 0 for learned in state["target_mean"].values()
         )
+
+
+def test_test_rows_that_share_ids_with_training_rows_still_read_their_levels_rate_and_count_as_new_rows():
+    """Files that number their rows (row_ids) give train row 7 and test row 7 the same id: a test row must not read
+    that training row's rate without its own label, or its count, in the full fit."""
+    import torch
+
+    from kit.task import make_task
+    from kit.train import Training
+    from kit.validation import Plan, fit_full
+
+    shops = [f"s{i % 6}" for i in range(240)]
+    train = pd.DataFrame({"id": [str(i + 1) for i in range(240)], "shop": shops})
+    y = torch.tensor([float(i % 6 < 3 or i % 5 == 0) for i in range(240)])
+    train["y"] = y.tolist()
+    spec = parse_recipe(
+        "t",
+        {"target_mean": {"rate": {"by": ["shop"], "centre": True}}, "count": {"n": "shop"}, "numeric": ["rate", "n"]},
+        id_column="id",
+        target="y",
+    )
+    task = make_task("binary", "roc_auc", ("0.0", "1.0"), ("id", "y"))
+    plan = Plan(folds=2, seeds=1, training=Training(epochs=3), models=("linear",))
+    numbered = pd.DataFrame({"id": [str(i + 1) for i in range(60)], "shop": shops[:60]})  # ids 1-60, as train's
+    named = numbered.assign(id=[f"t{i}" for i in range(60)])  # ids no training row holds
+    assert torch.equal(
+        fit_full(spec, train, numbered, y, plan, task)[0], fit_full(spec, train, named, y, plan, task)[0]
+    )
