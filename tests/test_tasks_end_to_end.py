@@ -512,7 +512,12 @@ def test_a_sample_column_for_a_class_training_never_holds_is_drafted_as_a_label_
         (Plan(training=Training()), "The ensemble is the mean of the models' predictions"),
         (
             Plan(training=Training(), ensemble="select", choose_epochs=True, patience=10),
-            "The ensemble weighs the models' predictions by CV",
+            "The ensemble weighs the models' predictions by CV (each fold's weights chosen on the other folds)",
+        ),
+        (
+            Plan(training=Training(), ensemble="select", split="random"),  # one fold: half on half
+            "The ensemble weighs the models' predictions by CV (each half of the fold's rows by weights chosen on "
+            "the other)",
         ),
     ],
 )
