@@ -311,7 +311,7 @@ def cmd_cv(args) -> int:
         n_folds = len(result.ensemble.fold_scores)
         text += [
             format_cv(comp, other_spec, plan, other),
-            format_comparison(spec.name, other_spec.name, comparison, n_folds),
+            format_comparison(spec.name, other_spec.name, comparison, n_folds, result.task),
         ]
     print(json.dumps(report) if args.json else "\n\n".join(text))
     _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)

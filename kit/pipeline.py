@@ -379,6 +379,8 @@ def format_cv(comp, spec, plan, result) -> str:
     # without a refit the fold models predict the test rows: each at its fold's epochs, and the weights, cut-points
     # and factor chosen on every fold serve their mean
     refit, full = plan.refit, "the full fit's" if plan.refit else "the test rows'"
+    if plan.rows:  # a CV of a sample predicts no test rows: its choices on every fold serve no submission
+        full = "on every fold"
     # a single fold (the random split) has no other fold: each half of its rows takes the choice made on the other
     elsewhere = "each fold's chosen on the other folds"
     if plan.split == "random" and plan.repeats == 1:  # its one fold
@@ -421,7 +423,7 @@ def format_cv(comp, spec, plan, result) -> str:
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
-    if not refit:
+    if not refit and not plan.rows:
         lines.append("test predictions: the mean of the fold models' (no refit on all training rows)")
     if result.reused:  # nothing trained for this table now: say so rather than time it
         lines.append("no CV trained: every model's CV is reused from an earlier run of the same data and settings")
@@ -431,13 +433,19 @@ def format_cv(comp, spec, plan, result) -> str:
     return "\n".join(lines)
 
 
-def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int) -> str:
-    """The paired comparison: A minus B per model and for the ensemble, on the same folds."""
-    lines = [f"{name_a} vs {name_b}, paired on the same {n_folds} folds", ""]
+def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, task) -> str:
+    """The paired comparison: A minus B per model and for the ensemble, on the same folds, and which way is better
+    (a trial's user could not tell which recipe was subtracted, or whether a negative RMSE difference was a gain)."""
+    better = "higher" if task.greater_is_better else "lower"
+    lines = [
+        f"{name_a} vs {name_b}, paired on the same {n_folds} folds: {name_a}'s {task.metric.name} minus {name_b}'s "
+        f"({better} is better)",
+        "",
+    ]
     places = decimals([v for c in comparison.values() for v in (c["mean_diff"], c["std_diff"])])
     cells = {model: f"{c['mean_diff']:+.{places}f} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()}
     width = max(20, *map(len, cells.values()))
-    lines.append(f"{'model':<12}{'difference':>{width}}   wins/ties/losses")
+    lines.append(f"{'model':<12}{'difference':>{width}}   folds {name_a} won/tied/lost")
     for model, c in comparison.items():
         counts = f"{c['wins']}/{c['ties']}/{c['losses']}"
         lines.append(f"{model:<12}{cells[model]:>{width}}   {counts}")

@@ -317,6 +317,9 @@ def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir
     assert main([*args, "--recipe", "plus", "--against", "article"]) == 0
     out = capsys.readouterr().out
     assert "plus vs article, paired on the same 3 folds" in out and "against the last CV" not in out
+    # which recipe is subtracted from which, and which way is better, as a trial's user could not tell
+    assert "paired on the same 3 folds: plus's accuracy minus article's (higher is better)" in out
+    assert "folds plus won/tied/lost" in out
     assert main([*args, "--recipe", "plus", "--against", "article", "--json"]) == 0
     assert "against_last" not in json.loads(capsys.readouterr().out)
     runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import kit, refused
+from conftest import kit, refused, titanic_with_training
 from test_extra_rows import define, playground
 
 from kit import pipeline
@@ -152,3 +152,15 @@ def test_a_sampled_cv_against_another_recipe_reads_every_rows_inputs_of_both(
     error = refused(tmp_path, monkeypatch, capsys, *args, "--against", "ages")
     assert f"column Age holds 'forty', which is not a number, at PassengerId {frame.loc[3, 'PassengerId']};" in error
     assert trained_models == [30]
+
+
+def test_a_sampled_cv_predicts_no_test_rows_and_its_table_says_none(synthetic_dir, tmp_path, monkeypatch, capsys):
+    """A trial's user read "test predictions: the mean of the fold models'" under a CV of 50,000 rows, which
+    predicts none."""
+    definition = titanic_with_training(tmp_path, '[training]\nensemble = "select"\nrefit = false\n')
+    args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--models", "linear,nn", "--folds", "3"]
+    sampled = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3", "--rows", "60")
+    assert "ensemble weights (on every fold; each fold's chosen on the other folds): linear " in sampled
+    assert "test predictions" not in sampled and "the test rows'" not in sampled
+    every = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3")
+    assert "ensemble weights (the test rows'; " in every and "test predictions: the mean of the fold models'" in every
