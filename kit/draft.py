@@ -1721,6 +1721,8 @@ def _stray_values(series) -> int | float | None:
     common = counts[counts >= max(RARE_BELOW, STRAY_SHARE * len(series))]
     if len(common) > MAX_LEVELS or common.sum() + series.isna().sum() < COMMON_SHARE * len(series):
         return None
+    if common.empty:  # gaps and values each rare (remarks in a column mostly empty): no levels to one-hot
+        return None
     return STRAY_SHARE if STRAY_SHARE * len(series) >= RARE_BELOW else RARE_BELOW
 
 

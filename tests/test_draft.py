@@ -398,7 +398,8 @@ def test_a_category_with_many_levels_is_told_from_free_text_and_drafted_as_its_t
 def mushrooms(folder: Path) -> Path:
     """13,000 mushrooms (12,000 in train): shape 4 levels and 40 stray values (typing slips, 1-3 rows each: 0.5 % of
     the rows); colour 60 % gaps, 3 levels and 35 strays of a row each; surface 5 levels and 60 strays of 4 rows each
-    (2 % of the rows); shop 60 levels of about 200 rows each; size a number; poisonous or not. Returns the folder."""
+    (2 % of the rows); shop 60 levels of about 200 rows each; size a number; remark empty but in a row in 200, each
+    its own text; poisonous or not. Returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for i in range(13_000):
@@ -406,8 +407,10 @@ def mushrooms(folder: Path) -> Path:
         colour = "" if i % 5 < 3 else (f"c{i}" if i % 370 == 4 else "nwy"[i % 3])
         surface = f"odd{i // 50 % 60}" if i % 50 == 3 and i < 12_000 else "tsyhg"[i % 5]
         poisonous = int(shape == "x" or (colour == "n" and i % 3 == 0))
-        rows.append([f"m{i}", shape, colour, surface, f"S{i % 60:02d}", f"{3 + i % 17 / 3:.2f}", poisonous])
-    return _write_split(folder, ["id", "shape", "colour", "surface", "shop", "size", "poisonous"], rows, 12_000)
+        remark = f"picked by hand near trail {i}" if i % 200 == 11 else ""  # a row in 200: each remark its own
+        rows.append([f"m{i}", shape, colour, surface, f"S{i % 60:02d}", f"{3 + i % 17 / 3:.2f}", remark, poisonous])
+    header = ["id", "shape", "colour", "surface", "shop", "size", "remark", "poisonous"]
+    return _write_split(folder, header, rows, 12_000)
 
 
 def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_hot_with_the_strays_pooled(
@@ -417,7 +420,7 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     raw, text, err = new(tmp_path, monkeypatch, capsys, "mush", folder)
     base = raw["recipes"]["base"]
     # shape's and colour's few levels (colour's gaps a level) hold 99 % of the rows: one-hot, strays under 0.1 % pooled
-    assert base["one_hot"] == ["shape", "colour"]
+    assert base["one_hot"] == ["shape", "colour"]  # not remark: its gaps hold 99.5 % of the rows, but no level
     assert base["rare"] == {"shape": 0.001, "colour": 0.001}
     assert base["fill_constant"] == {"colour": "missing"}
     # surface's strays hold 2 % of the rows, shop's 60 levels are all real: each its target rate, as before
@@ -430,7 +433,10 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     assert "# shape, colour: more than 30 values, but at most 30 of them hold 99% of the rows" in text
     assert "kit: note: shape, colour each hold many values, but one of a few in nearly every row: one-hot" in err
     # a rate is counted once, as a category, not also among the numbers
-    assert "features: 1 number, 2 categories one-hot, 2 categories as their target rates;" in err
+    assert (
+        "features: 1 number, 2 categories one-hot, 2 categories as their target rates, 1 text column as its words;"
+        in err
+    )
     spec = load_competition(str(tmp_path / "competitions" / "mush.toml")).recipe()
     from kit.recipe import fit_recipe
 
