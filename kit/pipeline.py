@@ -387,7 +387,8 @@ def format_cv(comp, spec, plan, result) -> str:
         elsewhere = "each half of the fold's rows' chosen on the other half"
     epochs_head = f"   chosen epochs: {'full fit (each fold)' if refit else 'each fold'}" if chosen else ""
     if chosen and plan.patience:  # the curves may have stopped early: how far they went
-        epochs_head += f" of trained, patience {plan.patience}"
+        # "of 18": the most epochs a fold trained, not the cap (a trial's user read it as neither)
+        epochs_head += f" of the most trained (a fold stops after {plan.patience} epochs without gain)"
     lines.append(f"{'model':<12}{comp.metric:>{score_width}}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
         each = "/".join(map(str, r.epochs))
