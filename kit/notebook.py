@@ -203,7 +203,7 @@ def final_words(plan) -> str:
 
 def ensemble_words(plan) -> str:
     """How the ensemble combines the models, in words."""
-    if plan.ensemble == "select" and len(plan.models) > 1 and plan.one_fold:
+    if plan.ensemble == "select" and len(plan.models) > 1 and plan.split == "random" and plan.repeats == 1:
         return "weighs the models' predictions by CV (each half of the fold's rows by weights chosen on the other)"
     if plan.ensemble == "select" and len(plan.models) > 1:
         return "weighs the models' predictions by CV (each fold's weights chosen on the other folds)"

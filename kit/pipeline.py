@@ -383,7 +383,7 @@ def format_cv(comp, spec, plan, result) -> str:
         full = "on every fold"
     # a single fold (the random split) has no other fold: each half of its rows takes the choice made on the other
     elsewhere = "each fold's chosen on the other folds"
-    if plan.one_fold:
+    if plan.split == "random" and plan.repeats == 1:  # its one fold
         elsewhere = "each half of the fold's rows' chosen on the other half"
     epochs_head = f"   chosen epochs: {'full fit (each fold)' if refit else 'each fold'}" if chosen else ""
     if chosen and plan.patience:  # the curves may have stopped early: how far they went

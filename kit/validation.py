@@ -70,12 +70,6 @@ class Plan:
     # their test predictions averaged (nothing trains after the CV)
     refit: bool = True
 
-    @property
-    def one_fold(self) -> bool:
-        """Whether the split is a single fold (the random split, not repeated): choices made on validation rows are
-        then made half on half (kit.train.halves)."""
-        return self.split == "random" and self.repeats == 1
-
     def seed_list(self) -> list[int]:
         return [self.init_seed + i for i in range(self.seeds)]
 
