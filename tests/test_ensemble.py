@@ -44,6 +44,26 @@ def test_a_label_metric_chooses_on_log_loss_where_accuracy_cannot_tell_models_ap
     assert select_weights([vague, sure], y, BINARY) == [0.0, 1.0]  # by accuracy alone, the tie would go to vague
 
 
+def test_roc_auc_chooses_on_the_auc_where_log_loss_would_choose_the_better_calibrated_model():
+    gen = torch.Generator().manual_seed(2)
+    y = (torch.rand(400, generator=gen) < 0.3).float()
+    in_order = 0.5 + 0.01 * (y - 0.5) + 0.001 * torch.rand(400, generator=gen)  # ranks every row right, unsure
+    wrong = torch.rand(400, generator=gen) < 0.1
+    sure = torch.where((y == 1) != wrong, 0.95, 0.05)  # sure of itself, a tenth of the rows the wrong way round
+    assert select_weights([sure, in_order], y, AUC) == [0.0, 1.0]
+    assert select_weights([sure, in_order], y, BINARY)[0] > 0.5  # what log loss prefers
+
+
+def test_multiclass_roc_auc_chooses_on_each_class_against_the_rest():
+    gen = torch.Generator().manual_seed(4)
+    y = torch.randint(0, 3, (300,), generator=gen)
+    in_order = torch.nn.functional.one_hot(y, 3).double() * 0.02 + 0.98 / 3  # every class ranked right, unsure
+    noisy = torch.nn.functional.one_hot((y + (torch.rand(300, generator=gen) < 0.2)) % 3, 3).double() * 0.9 + 0.1 / 3
+    task = Task("multiclass", METRICS["roc_auc"], ("a", "b", "c"))
+    assert select_weights([noisy, in_order], y, task) == [0.0, 1.0]
+    assert select_weights([noisy, in_order], y, MULTICLASS)[0] > 0.5  # log loss: the sure one
+
+
 def test_multiclass_weights_are_chosen_on_the_probability_of_the_true_class():
     y = torch.tensor([0, 1, 2] * 30)
     sure = torch.nn.functional.one_hot(y, 3).double() * 0.9 + 0.1 / 3  # rows sum to 1, the true class at 0.93

@@ -128,9 +128,14 @@ def test_select_chooses_on_the_summed_log_loss_of_each_columns_true_value():
     good = 0.1 + 0.8 * y  # (n, k) right on every column
     bad = 0.5 + 0.0 * y  # knows nothing
     wrong_second = torch.stack([good[:, 0], 1 - good[:, 1]], dim=1)  # right on one column only
-    task = make_task("multilabel", "roc_auc", ("A", "B"), ("id", "A", "B"))
+    task = make_task("multilabel", "log_loss", ("A", "B"), ("id", "A", "B"))
     assert select_weights([bad, good], y, task) == [0.0, 1.0]
     assert select_weights([wrong_second, bad], y, task)[1] > 0.5  # a column far off outweighs one right
+    # under roc_auc, on the columns' mean AUC: the reversed column ranks worse than none, not infinitely worse
+    by_order = make_task("multilabel", "roc_auc", ("A", "B"), ("id", "A", "B"))
+    assert select_weights([bad, good], y, by_order) == [0.0, 1.0]
+    half_right = torch.stack([good[:, 0], bad[:, 1]], dim=1)  # AUC 1 and 0.5: above wrong_second's 1 and 0
+    assert select_weights([wrong_second, half_right], y, by_order) == [0.0, 1.0]
 
 
 def test_a_group_split_keeps_groups_whole_for_a_multilabel_target():

@@ -56,6 +56,16 @@ def test_roc_auc_matches_sklearn_including_ties():
     assert METRICS["roc_auc"].score(pm, ym) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("positive_share", [0.003, 0.5, 0.997])
+def test_roc_auc_matches_sklearn_whichever_class_is_the_fewer(positive_share):
+    # the fewer class is the one searched for among the other's sorted scores: both ways round must give the AUC
+    gen = torch.Generator().manual_seed(3)
+    y = (torch.rand(5000, generator=gen) < positive_share).float()
+    y[:2] = torch.tensor([0.0, 1.0])  # both classes, however few
+    for p in (torch.rand(5000, generator=gen) + y * 0.4, torch.randint(0, 6, (5000,), generator=gen) + y):  # ties
+        assert METRICS["roc_auc"].score(p, y) == pytest.approx(skm.roc_auc_score(y.numpy(), p.numpy()), abs=1e-12)
+
+
 def test_roc_auc_with_one_class_only_is_a_clear_error():
     with pytest.raises(KitError, match="both classes"):
         METRICS["roc_auc"].score(torch.tensor([0.2, 0.7]), torch.tensor([1.0, 1.0]))
