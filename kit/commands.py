@@ -273,7 +273,7 @@ def cmd_cv(args) -> int:
             sampled += "trains on every row"
     if args.against:  # its columns are checked too before the first CV trains
         other_spec = comp.recipe(args.against)
-        other_train, other_test = read_train_test(comp, data_dir, other_spec)
+        other_train, other_test = read_train_test(comp, data_dir, other_spec, noted=False)  # its rows said once
         if plan.rows:
             _read_every_row(other_spec, other_train, other_test)
         other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
@@ -447,7 +447,9 @@ def _notes_on_training(plan, result) -> None:
     if early:
         lr = min(plan.settings(name)["lr"] for name in early)
         shown = ", ".join(
-            f"{name} {result.models[name].chosen_epochs} of {plan.settings(name)['epochs']}" for name in early
+            # "of up to": the cap, which the table's "of N" (the most a fold trained before patience) is not
+            f"{name} {result.models[name].chosen_epochs} of up to {plan.settings(name)['epochs']}"
+            for name in early
         )
         print(
             f"kit: note: CV chose an early epoch ({shown}): the "

@@ -602,7 +602,7 @@ def release_freed_memory() -> None:
         pass
 
 
-def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
+def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec, noted: bool = True):
     """The training and test frames, checked for the columns the recipe and the submission need.
 
     inf and -inf (a cell such as `inf` or `1e400`) in a column the recipe reads stop the run, unless
@@ -619,7 +619,7 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
         if frame[comp.id].isna().any() or frame[comp.id].duplicated().any():
             raise KitError(f"{comp.files[name]} has missing or repeated {comp.id} values; check the file.")
     if comp.unlabelled == "skip":
-        train = _labelled(comp, train)
+        train = _labelled(comp, train, noted)
     refuse_infinite(train, train_path, list(comp.targets), comp.id)
     if recipe.infinite == "missing":
         train, test = _infinite_as_missing(train, inputs), _infinite_as_missing(test, inputs)
@@ -628,9 +628,9 @@ def read_train_test(comp: Competition, data_dir: Path, recipe: RecipeSpec):
     return with_extra_rows(comp, data_dir, recipe, train), test
 
 
-def _labelled(comp: Competition, train):
+def _labelled(comp: Competition, train, noted: bool = True):
     """The training rows whose target is not empty (unlabelled = "skip"), each keeping its index (its file line);
-    says on stderr how many were left out."""
+    says on stderr how many were left out, unless `noted` is False (the same file read again for a second recipe)."""
     import numpy as np
 
     from kit.values import map_distinct  # pandas and numpy: not for every command's start
@@ -642,7 +642,7 @@ def _labelled(comp: Competition, train):
         raise KitError(
             f"{comp.files['train']} has no row with a value for {' or '.join(comp.targets)}; check the file."
         )
-    if empty.any():
+    if empty.any() and noted:
         target = " or ".join(comp.targets)
         print(
             f"kit: note: {int(empty.sum()):,} of {len(train):,} rows of {comp.files['train']} have no {target}: left "

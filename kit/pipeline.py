@@ -424,7 +424,12 @@ def format_cv(comp, spec, plan, result) -> str:
     if targets is not None:
         scores = ", ".join(f"{name} {score:.{places}f}" for name, score in targets.items())
         lines.append(f"per target (ensemble): {scores}")
-    if not refit and not plan.rows:
+    if not refit and not plan.rows and plan.split == "time":  # a draft's refit = false kept when a time split was added
+        lines.append(
+            "test predictions: the mean of the fold models', none of which learnt from the latest dates "
+            "(refit = true in [training] trains every model again on all training rows)"
+        )
+    elif not refit and not plan.rows:
         lines.append("test predictions: the mean of the fold models' (no refit on all training rows)")
     if result.reused:  # nothing trained for this table now: say so rather than time it
         lines.append("no CV trained: every model's CV is reused from an earlier run of the same data and settings")

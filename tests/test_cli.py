@@ -464,7 +464,7 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 3, 2
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == (
-        "kit: note: CV chose an early epoch (linear 3 of 30, nn 2 of 50): the validation score peaked early, and a "
+        "kit: note: CV chose an early epoch (linear 3 of up to 30, nn 2 of up to 50): the validation score peaked early, and a "
         "lower learning rate may score a little better, in 2-3x the training time (--lr 0.001, or lr in [training])\n"
     )
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 4, 3  # 4 of 30 is not among the first few

@@ -181,6 +181,20 @@ def test_the_time_split_is_the_default_where_the_definition_names_a_time_and_val
     assert torch.as_tensor(times).argsort(stable=True).tolist() == list(range(len(train)))  # the file is in order
 
 
+@pytest.mark.parametrize("refit", [True, False])
+def test_without_a_refit_the_cv_table_says_no_time_folds_model_learnt_from_the_latest_dates(
+    tmp_path, monkeypatch, capsys, refit
+):
+    # a draft's refit = false, kept when the user adds [validation] time by hand, would leave the latest dates unlearnt
+    folder = sales(tmp_path / "data")
+    definition(tmp_path, folder, f'[training]\nrefit = {str(refit).lower()}\n[validation]\ntime = "date"\n')
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--folds", "3"]
+    assert main(args) == 0
+    said = "none of which learnt from the latest dates (refit = true in [training] trains every model again"
+    assert (said in capsys.readouterr().out) is not refit
+
+
 def test_blocks_of_a_given_length_are_the_last_ones_and_each_fold_trains_on_every_earlier_time():
     times = np.repeat(np.arange(20.0), 3)[::-1]  # 20 times of 3 rows each, in no particular order
     folds = time_split(times, 3, block=4)

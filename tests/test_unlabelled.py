@@ -56,6 +56,15 @@ def test_unlabelled_skip_trains_on_the_labelled_rows_alone_and_says_how_many_it_
     assert len(pd.read_csv(written)) == 30  # every test row predicted
 
 
+def test_a_cv_against_another_recipe_says_once_how_many_rows_it_left_out(tmp_path, monkeypatch, capsys):
+    data, definition = titanic_with_gaps(tmp_path / "data"), skipping(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    from kit.cli import main
+
+    assert main(["cv", "-c", definition, "--data-dir", str(data), *FAST, "--against", "plus"]) == 0
+    assert capsys.readouterr().err.count("have no Survived: left out of training") == 1  # train.csv read twice
+
+
 def test_a_train_with_no_labelled_row_is_refused_in_one_sentence(tmp_path, monkeypatch, capsys):
     data = write_titanic_like(tmp_path / "data")
     frame = pd.read_csv(data / "train.csv", dtype=str, keep_default_na=False)
