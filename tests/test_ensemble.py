@@ -64,6 +64,37 @@ def test_multiclass_roc_auc_chooses_on_each_class_against_the_rest():
     assert select_weights([noisy, in_order], y, MULTICLASS)[0] > 0.5  # log loss: the sure one
 
 
+def test_an_auc_is_chosen_on_at_most_so_many_rows_of_each_class_the_same_rows_every_time():
+    from kit.ensemble import order_rows
+
+    y = torch.cat([torch.zeros(900), torch.ones(30)])[torch.randperm(930, generator=torch.Generator().manual_seed(5))]
+    assert order_rows(y, per_class=900) is None  # no class over the cap: every row
+    drawn = order_rows(y, per_class=100)
+    assert drawn.tolist() == sorted(set(drawn.tolist()))  # distinct rows, in order
+    assert (y[drawn] == 0).sum() == 100 and (y[drawn] == 1).sum() == 30  # the rare class whole
+    assert torch.equal(drawn, order_rows(y, per_class=100))  # a fixed draw: the weights keep their bytes
+    multilabel = (torch.rand(500, 3, generator=torch.Generator().manual_seed(6)) < 0.5).float()
+    assert len(order_rows(multilabel, per_class=100)) == 200 and order_rows(multilabel, per_class=250) is None
+
+
+def test_roc_auc_weights_are_chosen_on_the_drawn_rows(monkeypatch):
+    from kit import ensemble as kit_ensemble
+
+    gen = torch.Generator().manual_seed(7)
+    y = (torch.rand(3000, generator=gen) < 0.05).float()
+    better, worse = (
+        (y + torch.randn(3000, generator=gen)).sigmoid(),
+        (y + 2 * torch.randn(3000, generator=gen)).sigmoid(),
+    )
+    assert select_weights([worse, better], y, AUC)[1] > 0.5  # on every row
+    monkeypatch.setattr(kit_ensemble, "ORDER_ROWS", 500)  # 500 of the ~2,850 negatives, every positive
+    drawn = kit_ensemble.order_rows(y, 500)
+    seen = []
+    monkeypatch.setattr(kit_ensemble, "roc_auc", lambda pred, target: seen.append(len(target)) or 0.5)
+    select_weights([worse, better], y, AUC)
+    assert set(seen) == {len(drawn)} and len(drawn) < 700  # every candidate scored on the drawn rows alone
+
+
 def test_multiclass_weights_are_chosen_on_the_probability_of_the_true_class():
     y = torch.tensor([0, 1, 2] * 30)
     sure = torch.nn.functional.one_hot(y, 3).double() * 0.9 + 0.1 / 3  # rows sum to 1, the true class at 0.93
