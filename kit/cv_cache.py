@@ -7,7 +7,7 @@ curves and epochs) depends on kit's version and commit, the competition's task a
 the recipe, the input files' sha256, the split and the seeds, and on that model's own training
 settings, never on the other models or on the ensemble: each model trains as it would alone
 (kit.threads.run_each). So each is kept under a key of exactly those facts (kit.pipeline.cv_keys),
-with the folds and recipe states of its split; a model whose key matches is loaded, not trained, and
+with the folds of its split; a model whose key matches is loaded, not trained, and
 the ensemble is made again from the models of the plan (tested: the same bytes as a fresh run).
 
 A model whose epochs are chosen by CV with patience often stops before its cap (the most epochs it may train):
@@ -17,7 +17,11 @@ reused under any cap at or above where it stopped: raising `epochs` after kit's 
 retrains only the models that reached the old cap (tested: the same bytes as a fresh run under the new cap).
 
 One file per competition keeps the last MAX_MODELS models. It holds only tensors and plain data (read
-with torch's weights_only loader), and a file that cannot be read is ignored, never trusted.
+with torch's weights_only loader), and a file that cannot be read is ignored, never trusted. It keeps no
+fold's recipe state: the models' test predictions are made during the CV, so nothing reads one again, and that
+loader reads plain data object by object in Python (a trial's bank-churn cache held 1.3 million objects of
+18,000 customers' rates per fold: 65 MB loaded in 2.1 s; without them 52 MB in 0.06 s, and its `kit cv` with
+every model reused took 3.2 s where it took 9.2).
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from dataclasses import fields
 import torch
 
 from kit import paths
-from kit.groups import without_per_row
 from kit.submission import write_atomic
 from kit.validation import ModelResult
 
@@ -92,10 +95,10 @@ def save(slug: str, split_key: str, keys: dict, result, caps: dict) -> None:
         del kept["models"][key]
     # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions
     folds = [[idx.to(torch.int32) for idx in fold] for fold in result.folds]
-    # states less each training row's own target rate: a CV that reuses them never applies them to those rows
-    kept["splits"][split_key] = {"folds": folds, "recipe_states": [without_per_row(s) for s in result.recipe_states]}
+    kept["splits"][split_key] = {"folds": folds}
     used = {entry["split"] for entry in kept["models"].values()}
-    kept["splits"] = {key: split for key, split in kept["splits"].items() if key in used}
+    # a file an earlier kit wrote also kept each fold's recipe state: dropped as each split is kept again
+    kept["splits"] = {key: {"folds": split["folds"]} for key, split in kept["splits"].items() if key in used}
     buffer = io.BytesIO()
     torch.save(kept, buffer)
     write_atomic(paths.cv_cache_path(slug), buffer.getvalue())

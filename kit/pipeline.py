@@ -156,7 +156,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
         task = task_of(comp, train)
         y = target_tensor(comp, task, train)
         folds = kept_folds
-        states = split["recipe_states"]
+        states = []  # the folds' recipe states served the CV that made these predictions: not kept (kit.cv_cache)
         fit_seconds = 0.0  # no model trained now
         models = {name: kept[name] for name in plan.models}
     # said before the others train, so the wait is explained; when nothing trains, the table says it at once

@@ -236,7 +236,7 @@ class CVResult:
     models: dict  # name -> ModelResult
     ensemble: ModelResult
     fit_seconds: float  # time spent training, in process
-    recipe_states: list  # the recipe learned on each training fold
+    recipe_states: list  # the recipe learned on each training fold; empty where every model's CV was reused
     task: object = None  # the kit.task.Task the scores are in: their metric and its direction
     folds: list = field(default_factory=list)  # (train_idx, valid_idx) per fold, as the models were validated
     reused: bool = False  # every model loaded from earlier runs (kit.cv_cache) rather than trained now

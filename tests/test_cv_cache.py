@@ -215,7 +215,7 @@ def test_a_definition_that_groups_by_another_column_cross_validates_again(
     assert len(counted_cv) == 2  # the kept CV grouped rows by ticket: this one groups them by class
 
 
-def test_each_training_rows_own_target_rate_is_counted_not_listed_in_the_sidecar_and_the_kept_cv(
+def test_each_training_rows_own_target_rate_is_counted_not_listed_in_the_sidecar_and_the_kept_cv_holds_no_rate(
     synthetic_dir, tmp_path, monkeypatch
 ):
     import torch
@@ -231,8 +231,7 @@ def test_each_training_rows_own_target_rate_is_counted_not_listed_in_the_sidecar
         assert rate["groups"] and isinstance(rate["prior"], float)  # what test rows are given: kept whole
     kept = torch.load(paths.cv_cache_path("titanic"), weights_only=True)
     (split,) = kept["splits"].values()
-    for state, (fit_rows, _) in zip(split["recipe_states"], split["folds"]):
-        assert {r["fit_rows_kept"] for r in state["target_mean"].values()} == {len(fit_rows)}
+    assert list(split) == ["folds"]  # no fold's recipe state, nor its rates, kept: nothing reads them again
 
 
 # ---- a model that patience stopped before its cap is the CV of any cap at or above where it stopped ----
@@ -275,3 +274,22 @@ def test_a_higher_cap_reuses_a_model_patience_stopped_below_the_old_one_with_the
     _choosing_cv(synthetic_dir, work, monkeypatch, capsys, curves["nn"])
     _choosing_cv(synthetic_dir, work, monkeypatch, capsys, curves["nn"] - 1)
     assert trained_models[3:] == [("linear",), ("linear", "nn")]
+
+
+def test_a_cache_an_earlier_kit_wrote_with_recipe_states_is_still_reused_and_kept_without_them(
+    synthetic_dir, tmp_path, monkeypatch, counted_cv
+):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), *PLAN]
+    assert main(args) == 0
+    path = paths.cv_cache_path("titanic")
+    kept = torch.load(path, weights_only=True)
+    for split in kept["splits"].values():  # as kits before this one wrote it
+        split["recipe_states"] = [{"columns": ["Age"], "shift": [1.5]} for _ in split["folds"]]
+    torch.save(kept, path)
+    calls = len(counted_cv)
+    assert main(args) == 0  # reused, not trained
+    assert len(counted_cv) == calls
+    assert all(list(split) == ["folds"] for split in torch.load(path, weights_only=True)["splits"].values())
