@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
         "model_means": {name: r.mean for name, r in result.models.items()},  # each model's CV score
+        "fold_scores": result.ensemble.fold_scores,  # the ensemble's, fold by fold: the next CV's paired verdict
+        "model_fold_scores": {name: r.fold_scores for name, r in result.models.items()},
         "file": str(file) if file else None,
         "sha256": sha256_file(file) if file else None,
     }
@@ -88,7 +91,8 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
-                "split_seed": None, "cutpoints": None, "log_target": None, "refit": True}  # fmt: skip
+                "split_seed": None, "cutpoints": None, "log_target": None, "refit": True, "fold_scores": None,
+                "model_fold_scores": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
@@ -104,28 +108,55 @@ def last_run(slug: str, metric: str, rows: int | None = None) -> dict | None:
     return runs[-1] if runs else None
 
 
+# What two runs share when their fold scores are of the same rows, fold by fold: their differences are paired.
+SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "data")
+SIGNIFICANT = 0.05  # a sign test's one-sided chance of as many folds one way were the change nothing
+
+
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
     """How `run` (a run entry) differs from the last run before it: its time, the ensemble's and each shared model's
-    CV score then and now, and what changed in between (`what_changed`). None when there was no run before."""
+    CV score then and now, and what changed in between (`what_changed`). None when there was no run before.
+
+    On the same folds (SAME_FOLDS) a verdict counts the folds that went each way: a mean that moved by 0.0001 with
+    folds spread 0.0022 (a trial's user read "better" and "worse" so) is `within noise` unless a sign test says
+    that so many folds one way would be rare by chance (5 of 5; 3 folds never are)."""
     if last is None or last["cv_mean"] is None or run["cv_mean"] is None:
         return None
     then = last.get("model_means") if isinstance(last.get("model_means"), dict) else {}
     models = {m: [then[m], run["model_means"][m]] for m in run["models"] if isinstance(then.get(m), int | float)}
     sign = 1 if greater_is_better else -1
+    paired = all(last.get(key) == run.get(key) for key in SAME_FOLDS)
 
-    def verdict(then: float, now: float) -> str:
+    def verdict(then: float, now: float, folds_then=None, folds_now=None) -> str:
         better = sign * (now - then)
-        return "better" if better > 0 else "worse" if better < 0 else "the same"
+        overall = "better" if better > 0 else "worse" if better < 0 else "the same"
+        if not (paired and better and isinstance(folds_then, list) and isinstance(folds_now, list)):
+            return overall  # other folds (or a run log of an older kit): the means alone
+        if len(folds_then) != len(folds_now) or len(folds_now) < 2:
+            return overall
+        moves = [sign * (b - a) for a, b in zip(folds_then, folds_now)]
+        up, down = sum(m > 0 for m in moves), sum(m < 0 for m in moves)
+        way = up if better > 0 else down  # the folds that went the way the mean did
+        if way and _sign_test(way, up + down) < SIGNIFICANT:
+            return f"{overall} on {way} of {len(moves)} folds"
+        return f"within noise ({up} of {len(moves)} folds better, {down} worse)"
 
+    then_folds = last.get("model_fold_scores") if isinstance(last.get("model_fold_scores"), dict) else {}
+    now_folds = run.get("model_fold_scores") or {}
     return {
         "time": last["time"],
         "ensemble": [last["cv_mean"], run["cv_mean"]],
         "models": models,
-        "verdict": verdict(last["cv_mean"], run["cv_mean"]),
+        "verdict": verdict(last["cv_mean"], run["cv_mean"], last.get("fold_scores"), run.get("fold_scores")),
         # each model's own: an ensemble that gained may hold a model that lost
-        "model_verdicts": {m: verdict(a, b) for m, (a, b) in models.items()},
+        "model_verdicts": {m: verdict(a, b, then_folds.get(m), now_folds.get(m)) for m, (a, b) in models.items()},
         "changed": what_changed(last, _complete(run)),
     }
+
+
+def _sign_test(k: int, n: int) -> float:
+    """The chance of k or more of n folds going one way were each a coin toss (one-sided)."""
+    return math.fsum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
 
 
 def changed_since_file(slug: str, file, run: dict) -> list[str]:
@@ -187,7 +218,7 @@ def format_against_last(diff: dict, metric: str) -> str:
         if f"{a:.{places}f}" != f"{b:.{places}f}"
     ]
     line = f"against the last CV ({when}): {metric} {then:.{places}f} -> {now:.{places}f}, {diff['verdict']}"
-    line += f" ({', '.join(models)})" if models else ""
+    line += f" ({'; '.join(models)})" if models else ""  # "; ": a verdict may hold a comma
     changed = "; ".join(diff["changed"]) or "nothing in the configuration (so the data, the definition or kit)"
     return f"{line}\n  changed: {changed}"
 

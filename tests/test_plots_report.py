@@ -289,12 +289,17 @@ def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic
     assert diff["ensemble"] == [runs[0]["cv_mean"], runs[1]["cv_mean"]]
     assert diff["models"] == {"linear": [runs[0]["model_means"]["linear"], runs[1]["model_means"]["linear"]]}
     assert diff["changed"] == ["models linear -> linear,nn", "linear lr 0.01 -> 0.05"]
-    better = runs[1]["cv_mean"] > runs[0]["cv_mean"]
-    assert diff["verdict"] == (
-        "better" if better else "worse" if runs[1]["cv_mean"] < runs[0]["cv_mean"] else "the same"
-    )
-    then, now = diff["models"]["linear"]
-    assert diff["model_verdicts"] == {"linear": "better" if now > then else "worse" if now < then else "the same"}
+    # the same 3 folds: paired, and 3 folds are too few for a sign test to call any change more than noise
+    up = sum(b > a for a, b in zip(runs[0]["fold_scores"], runs[1]["fold_scores"]))
+    down = sum(b < a for a, b in zip(runs[0]["fold_scores"], runs[1]["fold_scores"]))
+    same = runs[1]["cv_mean"] == runs[0]["cv_mean"]
+    assert diff["verdict"] == ("the same" if same else f"within noise ({up} of 3 folds better, {down} worse)")
+    then, now = runs[0]["model_fold_scores"]["linear"], runs[1]["model_fold_scores"]["linear"]
+    up, down = sum(b > a for a, b in zip(then, now)), sum(b < a for a, b in zip(then, now))
+    same = diff["models"]["linear"][0] == diff["models"]["linear"][1]
+    assert diff["model_verdicts"] == {
+        "linear": "the same" if same else f"within noise ({up} of 3 folds better, {down} worse)"
+    }
 
     assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--recipe", "article"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -305,6 +310,43 @@ def test_kit_cv_says_how_it_compares_with_the_last_cv_and_what_changed(synthetic
 
     assert main([*args, "--models", "linear,nn", "--lr", "0.05", "--recipe", "article"]) == 0  # a rerun
     assert "the same configuration and CV score as the last CV (" in capsys.readouterr().out
+
+
+def _run(folds: list, split_seed: int = 42, **more) -> dict:
+    """A run entry of the run log, as record_run writes it, with these ensemble fold scores (linear's the same)."""
+    from kit.report import _complete
+
+    mean = sum(folds) / len(folds)
+    return _complete({"time": "2026-11-29T10:00:00+00:00", "models": ["linear"], "split": "stratified", "folds": len(folds),
+                      "split_seed": split_seed, "cv_mean": mean, "model_means": {"linear": mean}, "fold_scores": folds,
+                      "model_fold_scores": {"linear": folds}, **more})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("now", "greater_is_better", "verdict"),
+    [
+        ([0.81, 0.82, 0.83, 0.84, 0.86], True, "better on 5 of 5 folds"),  # every fold up: 1 in 32 by chance
+        ([0.81, 0.82, 0.83, 0.84, 0.84], True, "within noise (4 of 5 folds better, 1 worse)"),  # 3 in 16 by chance
+        ([0.79, 0.79, 0.79, 0.79, 0.79], True, "worse on 5 of 5 folds"),
+        ([0.81, 0.82, 0.83, 0.84, 0.86], False, "worse on 5 of 5 folds"),  # rmse: higher is worse
+        ([0.80, 0.80, 0.80, 0.80, 0.85], True, "the same"),
+    ],
+)
+def test_against_the_last_cv_on_the_same_folds_the_verdict_counts_the_folds_each_way(now, greater_is_better, verdict):
+    from kit.report import against_last
+
+    last, run = _run([0.80, 0.80, 0.80, 0.80, 0.85]), _run(now)
+    diff = against_last(last, run, greater_is_better)
+    assert diff["verdict"] == verdict and diff["model_verdicts"] == {"linear": verdict}
+
+
+def test_against_the_last_cv_on_other_folds_or_an_older_log_the_verdict_is_the_means_alone():
+    from kit.report import against_last
+
+    last, now = _run([0.80, 0.80, 0.80, 0.80, 0.85]), [0.81, 0.82, 0.83, 0.84, 0.84]
+    assert against_last(last, _run(now, split_seed=7), True)["verdict"] == "better"  # other folds: not paired
+    older = {**last, "fold_scores": None, "model_fold_scores": None}  # a run logged before kit kept fold scores
+    assert against_last(older, _run(now), True)["verdict"] == "better"
 
 
 def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir, tmp_path, monkeypatch, capsys):
@@ -355,7 +397,7 @@ def test_the_comparison_shows_scores_to_about_five_significant_digits():
     assert (
         format_against_last(diff, "rmse")
         .splitlines()[0]
-        .endswith("worse (nn 45100 -> 45301 worse, deep 46000 -> 45000 better)")
+        .endswith("worse (nn 45100 -> 45301 worse; deep 46000 -> 45000 better)")
     )
     diff |= {"ensemble": [0.71684, 0.71862], "models": {}, "verdict": "better"}
     assert "accuracy 0.7168 -> 0.7186, better" in format_against_last(diff, "accuracy")
