@@ -378,17 +378,19 @@ def format_cv(comp, spec, plan, result) -> str:
     chosen = result.full_fit_epochs()
     # without a refit the fold models predict the test rows: each at its fold's epochs, and the weights, cut-points
     # and factor chosen on every fold serve their mean
-    refit, full = plan.refit, "the full fit's" if plan.refit else "the test rows'"
+    refit, full = plan.refit, "for the full fit" if plan.refit else "for the test rows"
     if plan.rows:  # a CV of a sample predicts no test rows: its choices on every fold serve no submission
-        full = "on every fold"
+        full = "chosen on every fold"
     # a single fold (the random split) has no other fold: each half of its rows takes the choice made on the other
-    elsewhere = "each fold's chosen on the other folds"
+    elsewhere = "each fold scored with those chosen on the other folds"
     if plan.split == "random" and plan.repeats == 1:  # its one fold
-        elsewhere = "each half of the fold's rows' chosen on the other half"
+        elsewhere = "each half of the fold scored with those chosen on the other half"
     epochs_head = f"   chosen epochs: {'full fit (each fold)' if refit else 'each fold'}" if chosen else ""
     if chosen and plan.patience:  # the curves may have stopped early: how far they went
-        # "of 18": the most epochs a fold trained, not the cap (a trial's user read it as neither)
-        epochs_head += f" of the most trained (a fold stops after {plan.patience} epochs without gain)"
+        # "of 18": the most epochs a fold ran, not the cap (two trials' users read it as neither)
+        whose = "full fit (each fold's)" if refit else "each fold's"
+        epochs_head = f"   chosen epochs: {whose}, of the most any fold ran (a fold stops after {plan.patience} epochs "
+        epochs_head += "without gain)"
     lines.append(f"{'model':<12}{comp.metric:>{score_width}}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
         each = "/".join(map(str, r.epochs))
@@ -399,7 +401,7 @@ def format_cv(comp, spec, plan, result) -> str:
     lines.append("")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
-        lines.append(f"ensemble weights ({full}; {elsewhere}): {shares}")
+        lines.append(f"ensemble weights {full}: {shares} ({elsewhere})")
     if getattr(result.ensemble, "cutpoints", None) is not None:  # fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         kind = result.task.kind
@@ -407,7 +409,7 @@ def format_cv(comp, spec, plan, result) -> str:
         if result.task.whole:  # cut-points at n.5: no choice to show
             lines.append(f"{comp.metric} of each value rounded to a whole number, as every training target is one")
         else:
-            lines.append(f"{what} ({full}; {elsewhere}): {cuts}")
+            lines.append(f"{what} {full}: {cuts} ({elsewhere})")
         rounded = [f"{name} {statistics.fmean(r.rounded_scores):.{places}f}" for name, r in rows if r.rounded_scores]
         plain = {"regression": "each value rounded", "binary": "cut at 0.5"}.get(kind, "the most probable class")
         without = "without it" if kind == "binary" else "without them"
@@ -415,8 +417,7 @@ def format_cv(comp, spec, plan, result) -> str:
         lines.append(f"{without}: {', '.join(rounded)}")
     if getattr(result.ensemble, "scale", None) is not None:  # fold scores of factors chosen elsewhere
         lines.append(
-            f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} ({full} factor; "
-            f"{elsewhere})"
+            f"values learned in logs, scaled back to the mean by {result.ensemble.scale:.4f} {full} ({elsewhere})"
         )
         unscaled = [f"{name} {statistics.fmean(r.unscaled_scores):.{places}f}" for name, r in rows if r.unscaled_scores]
         lines.append(f"unscaled (the median): {', '.join(unscaled)}")

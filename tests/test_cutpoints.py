@@ -188,7 +188,7 @@ def test_kit_cv_shows_the_cut_points_and_the_rounded_scores_and_a_metric_other_t
     _rating_competition(tmp_path, "multiclass")
     args = ("cv", "-c", "play", "--data-dir", "data", "--folds", "3", "--epochs", "30", "--quiet")
     out = kit(tmp_path, monkeypatch, capsys, *args)
-    assert "qwk cut-points (the full fit's; each fold's chosen on the other folds): " in out
+    assert "qwk cut-points for the full fit: " in out
     assert "without them (the most probable class): linear 0." in out
     path = tmp_path / "competitions" / "play.toml"
     path.write_text(path.read_text().replace('metric = "qwk"', 'metric = "accuracy"'))
@@ -293,7 +293,7 @@ def test_a_binary_f1_submission_writes_labels_cut_at_the_threshold_chosen_on_eve
     out = kit(tmp_path, monkeypatch, capsys, *args[:-1], "--out", "again.csv")  # the CV kept: chosen again alike
     assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "sub.csv").read_bytes()
     out = kit(tmp_path, monkeypatch, capsys, "cv", *args[1:-1])
-    assert f"f1 threshold (the full fit's; each fold's chosen on the other folds): {threshold:.2f}" in out
+    assert f"f1 threshold for the full fit: {threshold:.2f} (each fold scored with those chosen on the other folds)" in out
     assert "without it (cut at 0.5): linear 0." in out
 
 

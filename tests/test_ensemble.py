@@ -233,7 +233,7 @@ def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorde
     args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear,nn"]
     assert main([*args, "--epochs", "20", "--seeds", "1"]) == 0
     table = capsys.readouterr().out
-    assert "ensemble weights (the full fit's; each fold's chosen on the other folds): linear " in table
+    assert "ensemble weights for the full fit: linear " in table
     (run,) = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
     assert run["ensemble"] == "select" and sum(run["ensemble_weights"].values()) == pytest.approx(1.0)
     assert main([*args, "--epochs", "20", "--seeds", "1", "--ensemble", "mean", "--json"]) == 0  # the flag wins
@@ -257,7 +257,7 @@ def test_the_random_split_s_one_fold_says_its_weights_were_chosen_half_on_half(
     assert len(summary["ensemble"]["fold_weights"]) == 2  # the fold's two halves'
     assert main([*args, "--epochs", "20", "--seeds", "1"]) == 0
     table = capsys.readouterr().out
-    assert "ensemble weights (the full fit's; each half of the fold's rows' chosen on the other half): linear " in table
+    assert "(each half of the fold scored with those chosen on the other half)" in table
     assert "each fold's chosen on the other folds" not in table
 
 

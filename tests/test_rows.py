@@ -160,7 +160,7 @@ def test_a_sampled_cv_predicts_no_test_rows_and_its_table_says_none(synthetic_di
     definition = titanic_with_training(tmp_path, '[training]\nensemble = "select"\nrefit = false\n')
     args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--models", "linear,nn", "--folds", "3"]
     sampled = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3", "--rows", "60")
-    assert "ensemble weights (on every fold; each fold's chosen on the other folds): linear " in sampled
+    assert "ensemble weights chosen on every fold: linear " in sampled
     assert "test predictions" not in sampled and "the test rows'" not in sampled
     every = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3")
-    assert "ensemble weights (the test rows'; " in every and "test predictions: the mean of the fold models'" in every
+    assert "ensemble weights for the test rows: " in every and "test predictions: the mean of the fold models'" in every
