@@ -1307,7 +1307,46 @@ def _recipe(
             f"group = {json.dumps(col)}  # the rows of one {col} share a fold",
         ]
         told.append(f"{files['test']}'s {col} values are none of {files['train']}'s: its folds keep each {col} whole")
+    elif later := _later_numbers(train, test, [c for c in numeric if isinstance(c, str)]):
+        # Offered, not drafted as a date's split is: a number may count seconds or orders that the target does not
+        # drift along, and a time split's first folds learn from few rows; which pays is not measured yet.
+        col, fit_end, test_start = later
+        lines += [
+            "",
+            f"# {files['test']}'s {col} values (from {test_start:g}) all come after {files['train']}'s (to {fit_end:g}):",
+            f"# if {col} orders the rows in time, folds that validate later values on the rows before them score as",
+            "# the test set will be scored (and refit = true in [training] trains on the latest). Uncomment to try:",
+            "# [validation]",
+            f"# time = {json.dumps(col)}",
+        ]
+        told.append(
+            f"{files['test']}'s {col} values all come after {files['train']}'s: if {col} is a time, the draft's "
+            "commented [validation] time validates later values"
+        )
     return lines, empty, told
+
+
+# Distinct values a number needs before its test values all following its training values says something: a few
+# values (a year of 3) can fall so by chance.
+LATER_VALUES = 20
+
+
+def _later_numbers(train, test, columns: list) -> tuple[str, float, float] | None:
+    """(the first of `columns`, numbers in both files of LATER_VALUES distinct values or more in training, whose every
+    test value comes after every training value; its largest training value; its smallest test value), or None."""
+    import pandas as pd
+
+    for col in columns:
+        if col not in train or col not in test:
+            continue
+        fit, later = train[col], test[col]
+        if not (pd.api.types.is_numeric_dtype(fit) and pd.api.types.is_numeric_dtype(later)):
+            continue
+        if pd.api.types.is_bool_dtype(fit) or fit.nunique() < LATER_VALUES or later.isna().all():
+            continue
+        if later.min() > fit.max():
+            return col, float(fit.max()), float(later.min())
+    return None
 
 
 def _new_groups(train, test, columns: list) -> tuple[str, float] | None:

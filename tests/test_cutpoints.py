@@ -293,7 +293,9 @@ def test_a_binary_f1_submission_writes_labels_cut_at_the_threshold_chosen_on_eve
     out = kit(tmp_path, monkeypatch, capsys, *args[:-1], "--out", "again.csv")  # the CV kept: chosen again alike
     assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "sub.csv").read_bytes()
     out = kit(tmp_path, monkeypatch, capsys, "cv", *args[1:-1])
-    assert f"f1 threshold for the full fit: {threshold:.2f} (each fold scored with those chosen on the other folds)" in out
+    assert (
+        f"f1 threshold for the full fit: {threshold:.2f} (each fold scored with those chosen on the other folds)" in out
+    )
     assert "without it (cut at 0.5): linear 0." in out
 
 

@@ -161,6 +161,6 @@ def test_a_sampled_cv_predicts_no_test_rows_and_its_table_says_none(synthetic_di
     args = ["cv", "-c", definition, "--data-dir", str(synthetic_dir), "--models", "linear,nn", "--folds", "3"]
     sampled = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3", "--rows", "60")
     assert "ensemble weights chosen on every fold: linear " in sampled
-    assert "test predictions" not in sampled and "the test rows'" not in sampled
+    assert "test predictions" not in sampled and "for the test rows" not in sampled
     every = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3")
     assert "ensemble weights for the test rows: " in every and "test predictions: the mean of the fold models'" in every

@@ -167,7 +167,7 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
         "epochs": 300,  # a small train: an epoch is a few steps
         "refit": False,  # the fold models' mean predicts the test rows
     }  # in the metric's direction
-    assert "ensemble weights (the test rows'" in table  # chosen in the metric's direction too
+    assert "ensemble weights for the test rows: " in table  # chosen in the metric's direction too
     text = re.sub(r"(?m)^epochs = 300  #.*$", "epochs = 120", definition.read_text())
     # the draft reads the files where kit new found them; this user has kit fetch them into data/<slug>/ instead
     assert drafted["data_dir"] == str(tmp_path / "download")

@@ -116,6 +116,38 @@ def test_no_time_split_is_drafted_when_the_test_rows_are_drawn_from_the_same_dat
     assert "validation" not in drafted and drafted["training"]["refit"] is False  # the fold models' mean
 
 
+def in_seconds(folder: Path) -> Path:
+    """The sales files with each date as seconds since the first day (a number, as a card-fraud set's Time)."""
+    import pandas as pd
+
+    for name in ("train.csv", "test.csv"):
+        frame = pd.read_csv(folder / name)
+        frame["date"] = (pd.to_datetime(frame["date"]) - pd.Timestamp("2024-01-01")).dt.total_seconds().astype(int)
+        frame.rename(columns={"date": "seconds"}).to_csv(folder / name, index=False)
+    return folder
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_kit_new_offers_a_time_split_commented_when_a_numbers_test_values_all_come_later(
+    tmp_path, monkeypatch, capsys, overlap
+):
+    folder = in_seconds(sales(tmp_path / "data", overlap=overlap))
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "sales", "--data-dir", str(folder), "--metric", "rmse"]) == 0
+    said = "test.csv's seconds values all come after train.csv's: if seconds is a time"
+    assert (said in capsys.readouterr().err) is not overlap
+    path = tmp_path / "competitions" / "sales.toml"
+    text = path.read_text()
+    assert "validation" not in tomllib.loads(text)  # offered, not drafted
+    if overlap:
+        assert "# time = " not in text
+        return
+    path.write_text(text.replace("# [validation]\n# time = ", "[validation]\ntime = "))  # the user takes it
+    assert tomllib.loads(path.read_text())["validation"] == {"time": "seconds"}
+    assert main(["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["split"] == "time"
+
+
 def definition(tmp_path: Path, folder: Path, validation: str) -> None:
     monkey = tmp_path / "competitions"
     monkey.mkdir(parents=True, exist_ok=True)
