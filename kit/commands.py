@@ -437,15 +437,24 @@ def _notes_on_training(plan, result) -> None:
     # 1.3404 -> 1.3366, nn 1.3412 -> 1.3404, deep 1.3420 -> 1.3457); on five drafts it moved the ensemble -0.0017
     # to +0.0007 in 2.5-3.5x the training (BENCHMARKS.md, "Twelfth pass"), and a trial's 300,000-row AUC set +0.0004
     # in CV, the hidden rows' score the same, in 2.4x: the note says the cost
+    # A model the chosen weights leave out moves no submission: on a trial's 300,000-row RMSLE set the note named
+    # linear alone (weight 0), and --lr 0.001 trained all three again for nothing (ensemble 1.0245 -> 1.0249).
+    weights = getattr(getattr(result, "ensemble", None), "weights", None)  # model -> weight, with "select"
     early = [
         name
         for name, r in result.models.items()
         if r.chosen_epochs is not None
         and plan.settings(name)["epochs"] >= 20  # of a few epochs, any is early
         and r.chosen_epochs <= max(3, plan.settings(name)["epochs"] // 20)
+        and (weights is None or weights.get(name, 0) > 0)
     ]
     if early:
         lr = min(plan.settings(name)["lr"] for name in early)
+        # --lr sets every model's: where only some peaked early, their own lr leaves the others' CVs to be reused
+        how = f"--lr {lr / 10:g}, or lr in [training]"
+        if set(early) != set(plan.models):
+            how = "lr = { " + ", ".join(f"{name} = {plan.settings(name)['lr'] / 10:g}" for name in early)
+            how += " } in [training]: the others' CVs are reused"
         shown = ", ".join(
             # "of up to": the cap, which the table's "of N" (the most a fold trained before patience) is not
             f"{name} {result.models[name].chosen_epochs} of up to {plan.settings(name)['epochs']}"
@@ -454,7 +463,7 @@ def _notes_on_training(plan, result) -> None:
         print(
             f"kit: note: CV chose an early epoch ({shown}): the "
             f"validation score peaked early, and a lower learning rate may score a little better, in 2-3x the "
-            f"training time (--lr {lr / 10:g}, or lr in [training])",
+            f"training time ({how})",
             file=sys.stderr,
         )
 

@@ -469,7 +469,19 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     )
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 4, 3  # 4 of 30 is not among the first few
     _notes_on_training(plan, SimpleNamespace(models=models))
-    assert "linear 4" not in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "kit: note: CV chose an early epoch (nn 3 of up to 50): the validation score peaked early, and a lower learning "
+        "rate may score a little better, in 2-3x the training time (lr = { nn = 0.001 } in [training]: the others' CVs "
+        "are reused)\n"
+    )
+    # a model the chosen weights leave out moves no submission: no note for it
+    models["linear"].chosen_epochs = 3
+    chosen = SimpleNamespace(weights={"linear": 0.0, "nn": 1.0})
+    _notes_on_training(plan, SimpleNamespace(models=models, ensemble=chosen))
+    assert "(nn 3 of up to 50)" in capsys.readouterr().err
+    chosen.weights = {"linear": 1.0, "nn": 0.0}
+    _notes_on_training(plan, SimpleNamespace(models=models, ensemble=chosen))
+    assert "(linear 3 of up to 30)" in capsys.readouterr().err
 
 
 def test_linear_raw_under_the_default_preset_says_it_trains_as_linear(synthetic_dir, tmp_path, monkeypatch, capsys):
