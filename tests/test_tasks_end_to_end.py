@@ -70,6 +70,8 @@ CASES = {
         Case("wine-qwk", "wine", "grade", "qwk", True, ("8", "9", "10")),
         Case("wine-map3", "wine", "cultivar", "map_at_3", True, ("class_a", "class_b", "class_c"), sample="class_a"),
         Case("wine-flags", "wine", "cultivar", "log_loss", True, flags=("is_a", "is_b", "is_c")),  # multilabel
+        # one class against the rest, averaged: the ensemble's weights are chosen on that AUC (kit.ensemble)
+        Case("wine-auc", "wine", "cultivar", "roc_auc", True, ("class_a", "class_b", "class_c"), True),
     )
 }
 
