@@ -22,6 +22,8 @@ full-data fit's on every fold's predictions.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from kit.metrics import roc_auc
@@ -67,8 +69,29 @@ def order_rows(y: torch.Tensor, per_class: int = ORDER_ROWS) -> torch.Tensor | N
     return torch.cat(drawn).sort().values
 
 
-def select_weights(preds: list[torch.Tensor], y: torch.Tensor, task: Task, rounds: int = ROUNDS) -> list[float]:
+def _drawn_by_fold(y: torch.Tensor, sizes: list[int]) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+    """The rows each fold's AUC is taken on, as indices into `y` (whose folds lie end to end, `sizes` rows each):
+    each fold's drawn by order_rows, as many in all as one set of ORDER_ROWS a class; and where each fold's lie
+    among them (start, end)."""
+    per_class = max(1, ORDER_ROWS // len(sizes))
+    kept, spans, start, at = [], [], 0, 0
+    for size in sizes:
+        drawn = order_rows(y[start : start + size], per_class)
+        kept.append(torch.arange(start, start + size) if drawn is None else drawn + start)
+        spans.append((at, at + len(kept[-1])))
+        start, at = start + size, at + len(kept[-1])
+    return torch.cat(kept), spans
+
+
+def select_weights(
+    preds: list[torch.Tensor], y: torch.Tensor, task: Task, rounds: int = ROUNDS, groups: list[int] | None = None
+) -> list[float]:
     """Greedy selection's weight per model (in the order given) on rows where each of `preds` predicts `y`.
+
+    groups: how many of the rows, in order, each fold holds (the rows of several folds, end to end). Under ROC AUC a
+    candidate scores each fold's AUC and their mean, as CV does: an AUC of every fold's rows at once would also
+    score how each fold's models set their scale against another fold's, which neither CV nor the test rows see
+    (card fraud: a mix of every model ranked the pooled rows better than linear alone, each fold's worse).
 
     preds: one (n[, k]) prediction per model in the task's form. Weights are chosen on the loss the
     models learn from: log loss for classes (multilabel: summed over the target columns), squared error for
@@ -80,14 +103,15 @@ def select_weights(preds: list[torch.Tensor], y: torch.Tensor, task: Task, round
     # The mean of true-class probabilities is the true-class probability of the mean, so each model is one
     # column of numbers and every candidate costs a pass over (n,), not (n, k): 300,000 rows in ~0.2 s.
     by_order = task.metric.name == "roc_auc"  # scored on itself: the mean's AUC, the same whatever it is divided by
-    if by_order and (drawn := order_rows(y, ORDER_ROWS)) is not None:
-        preds, y = [p[drawn] for p in preds], y[drawn]
+    if by_order:
+        kept, spans = _drawn_by_fold(y, groups or [len(y)])
+        preds, y = [p[kept] for p in preds], y[kept]
     rows = [p.double() if by_order else _per_row(task, p, y) for p in preds]
     target = y.double()
 
     def loss(mean: torch.Tensor) -> float:
-        if by_order:
-            return -roc_auc(mean, y)
+        if by_order:  # each fold's AUC, their mean
+            return -math.fsum(roc_auc(mean[a:b], y[a:b]) for a, b in spans) / len(spans)
         if task.kind == "regression":
             error = (mean - target).abs_()
             return (error if task.metric.loss == "mae" else error.pow_(2)).mean().item()

@@ -681,7 +681,8 @@ def _selected(results: dict, y: torch.Tensor, folds, task, repeats: int) -> Mode
 
     def chosen_on(fold_ids: list[int], part=slice(None)) -> dict:  # part: of a single fold's rows
         preds = [torch.cat([by_fold[g][i][part] for g in fold_ids]) for i in range(len(names))]
-        weights = select_weights(preds, torch.cat([y[folds[g][1]][part] for g in fold_ids]), task)
+        targets = [y[folds[g][1]][part] for g in fold_ids]
+        weights = select_weights(preds, torch.cat(targets), task, groups=[len(t) for t in targets])
         return dict(zip(names, weights))
 
     full = chosen_on(list(range(len(folds))))

@@ -54,6 +54,16 @@ def test_roc_auc_chooses_on_the_auc_where_log_loss_would_choose_the_better_calib
     assert select_weights([sure, in_order], y, BINARY)[0] > 0.5  # what log loss prefers
 
 
+def test_roc_auc_is_chosen_on_each_folds_auc_not_on_the_folds_rows_pooled():
+    # fold models set their own scale: one model ranks each fold's rows right, its second fold's scores all lower
+    gen = torch.Generator().manual_seed(8)
+    y = torch.tensor([0.0, 1.0] * 200)  # two folds of 200 rows
+    shifted = 0.1 * y + 0.01 * torch.rand(400, generator=gen) + torch.cat([torch.full((200,), 0.5), torch.zeros(200)])
+    steady = (y + 0.8 * torch.randn(400, generator=gen)).sigmoid()  # the same scale everywhere, ranks worse (~0.8)
+    assert select_weights([steady, shifted], y, AUC, groups=[200, 200]) == [0.0, 1.0]  # each fold's AUC, their mean
+    assert select_weights([steady, shifted], y, AUC)[0] > 0.5  # one AUC of both folds' rows: the scale shift costs
+
+
 def test_multiclass_roc_auc_chooses_on_each_class_against_the_rest():
     gen = torch.Generator().manual_seed(4)
     y = torch.randint(0, 3, (300,), generator=gen)
