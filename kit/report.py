@@ -305,7 +305,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
             _epochs(r),
             _cv(r),
             r["public_score"] or "-",
-            Path(r["file"]).name if r["file"] else "-",
+            _file(r["file"]),
             str(r["runs"]),
         )
         for r in rows
@@ -314,6 +314,15 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
         head = (*head[:3], "data", *head[3:])
         cells = [(*c[:3], r["data"] or "-", *c[3:]) for c, r in zip(cells, rows)]
     return "\n".join([aligned(head, cells), *training_legend(rows), *_splits_note(rows)])
+
+
+def _file(file: str | None) -> str:
+    """A row's file by its name where kit wrote it (submissions/<slug>/), else as its path: a byte-identical copy
+    written elsewhere with --out takes the row, and a trial's user lost sight of where it was."""
+    if not file:
+        return "-"
+    path = Path(file)
+    return path.name if path.parent.parent.name == "submissions" else str(path)
 
 
 def _splits_note(rows: list[dict]) -> list[str]:

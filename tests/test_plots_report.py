@@ -460,3 +460,19 @@ def test_runs_that_differ_only_in_their_seeds_are_told_apart(synthetic_dir, tmp_
     assert main(["report"]) == 0
     table = capsys.readouterr().out.splitlines()[1:4]
     assert sum(" seed 7 " in line for line in table) == 2 and sum(" from 9 " in line for line in table) == 1
+
+
+def test_a_file_written_outside_the_submissions_folder_is_shown_by_its_path(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--epochs", "3"]
+    assert main(args) == 0
+    (tmp_path / "elsewhere").mkdir()
+    assert main([*args, "--out", "elsewhere/copy.csv"]) == 0  # the same bytes: the row takes the latest name
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert sum("elsewhere/copy.csv" in line for line in table) == 1  # a trial's user lost sight of where it was
+    assert main([*args[:-1], "4"]) == 0  # a file kit wrote itself: its name alone
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    assert sum(" plus_linear_stratified3_seeds5-" in line for line in capsys.readouterr().out.splitlines()) == 1
