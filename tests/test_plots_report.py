@@ -462,7 +462,9 @@ def test_runs_that_differ_only_in_their_seeds_are_told_apart(synthetic_dir, tmp_
     assert sum(" seed 7 " in line for line in table) == 2 and sum(" from 9 " in line for line in table) == 1
 
 
-def test_a_file_written_outside_the_submissions_folder_is_shown_by_its_path(synthetic_dir, tmp_path, monkeypatch, capsys):
+def test_a_file_written_outside_the_submissions_folder_is_shown_by_its_path(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--models", "linear", "--epochs", "3"]
     assert main(args) == 0
