@@ -24,6 +24,7 @@ from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
 from kit.recipe import fit_recipe, unseen_levels
+from kit.report import paired_verdict
 from kit.submission import (
     check_out_path,
     check_sample_ids,
@@ -452,8 +453,11 @@ def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, 
     places = decimals([v for c in comparison.values() for v in (c["mean_diff"], c["std_diff"])])
     cells = {model: f"{c['mean_diff']:+.{places}f} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()}
     width = max(20, *map(len, cells.values()))
-    lines.append(f"{'model':<12}{'difference':>{width}}   folds {name_a} won/tied/lost")
+    head = f"folds {name_a} won/tied/lost"
+    lines.append(f"{'model':<12}{'difference':>{width}}   {head}   {name_a} is")
     for model, c in comparison.items():
         counts = f"{c['wins']}/{c['ties']}/{c['losses']}"
-        lines.append(f"{model:<12}{cells[model]:>{width}}   {counts}")
+        # as the run log's "against the last CV" says it: a sign test on the folds (kit.report.paired_verdict)
+        said = paired_verdict(c["wins"], c["losses"], c["mean_diff"] * (1 if task.greater_is_better else -1))
+        lines.append(f"{model:<12}{cells[model]:>{width}}   {counts:<{len(head)}}   {said}")
     return "\n".join(lines)

@@ -136,9 +136,8 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
             return overall
         moves = [sign * (b - a) for a, b in zip(folds_then, folds_now)]
         up, down = sum(m > 0 for m in moves), sum(m < 0 for m in moves)
-        way = up if better > 0 else down  # the folds that went the way the mean did
-        if way and _sign_test(way, up + down) < SIGNIFICANT:
-            return f"{overall} on {way} of {len(moves)} folds"
+        if paired_verdict(up, down, better) != "within noise":
+            return f"{overall} on {up if better > 0 else down} of {len(moves)} folds"
         return f"within noise ({up} of {len(moves)} folds better, {down} worse)"
 
     then_folds = last.get("model_fold_scores") if isinstance(last.get("model_fold_scores"), dict) else {}
@@ -152,6 +151,15 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
         "model_verdicts": {m: verdict(a, b, then_folds.get(m), now_folds.get(m)) for m, (a, b) in models.items()},
         "changed": what_changed(last, _complete(run)),
     }
+
+
+def paired_verdict(up: int, down: int, mean: float) -> str:
+    """The verdict on a paired change: better or worse (the way `mean`, a difference in the better direction, went)
+    where so many folds went that way that a sign test finds it rare by chance (SIGNIFICANT); else within noise."""
+    way = up if mean > 0 else down if mean < 0 else 0  # the folds that went the way the mean did
+    if way and _sign_test(way, up + down) < SIGNIFICANT:
+        return "better" if mean > 0 else "worse"
+    return "within noise"
 
 
 def _sign_test(k: int, n: int) -> float:

@@ -478,3 +478,23 @@ def test_a_file_written_outside_the_submissions_folder_is_shown_by_its_path(
     capsys.readouterr()
     assert main(["report"]) == 0
     assert sum(" plus_linear_stratified3_seeds5-" in line for line in capsys.readouterr().out.splitlines()) == 1
+
+
+def test_the_paired_comparison_says_better_worse_or_within_noise_by_a_sign_test_on_its_folds():
+    from types import SimpleNamespace
+
+    from kit.pipeline import format_comparison
+    from kit.report import paired_verdict
+
+    assert paired_verdict(5, 0, 0.01) == "better" and paired_verdict(0, 5, -0.01) == "worse"
+    assert paired_verdict(4, 1, 0.01) == "within noise"  # 3 in 16 by chance
+    assert paired_verdict(5, 0, -0.01) == "within noise"  # the folds and the mean disagree
+    assert paired_verdict(0, 0, 0.0) == "within noise"
+    rmse = SimpleNamespace(greater_is_better=False, metric=SimpleNamespace(name="rmse"))
+    comparison = {
+        "nn": {"mean_diff": -0.02, "std_diff": 0.01, "wins": 5, "ties": 0, "losses": 0},  # lower rmse, every fold
+        "ensemble": {"mean_diff": 0.001, "std_diff": 0.003, "wins": 2, "ties": 0, "losses": 3},
+    }
+    lines = format_comparison("logs", "base", comparison, 5, rmse).splitlines()
+    assert lines[2].endswith("folds logs won/tied/lost   logs is")
+    assert lines[3].split()[-1] == "better" and lines[4].endswith("within noise")
