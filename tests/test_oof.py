@@ -237,10 +237,12 @@ def test_a_multilabel_cv_scores_each_target_of_the_ensembles_oof_in_the_table_th
     assert rows_of(tmp_path / "oof.csv")[0][-6:] == [*(f"ensemble_{t}" for t in TARGETS), *TARGETS]
 
     table = kit(tmp_path, monkeypatch, capsys, "cv", *flags).splitlines()
-    line = next(i for i, text in enumerate(table) if text.startswith("per target (ensemble): "))
+    line = next(
+        i for i, text in enumerate(table) if text.startswith("per target (ensemble, every out-of-fold row at once): ")
+    )
     places = len(table[3].split()[1].split(".")[1])  # the digits the table shows scores with
     shown = ", ".join(f"{t} {expected[t]:.{places}f}" for t in TARGETS)
-    assert table[line] == f"per target (ensemble): {shown}"
+    assert table[line] == f"per target (ensemble, every out-of-fold row at once): {shown}"
     assert table[line + 1].startswith("no CV trained: every model's CV is reused")  # the same flags
 
     kit(tmp_path, monkeypatch, capsys, "submission", *flags, "--out", "sub.csv")  # the CV above, reused
