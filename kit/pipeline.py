@@ -24,7 +24,6 @@ from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import bar, show_progress
 from kit.recipe import fit_recipe, unseen_levels
-from kit.report import paired_verdict
 from kit.submission import (
     check_out_path,
     check_sample_ids,
@@ -36,6 +35,7 @@ from kit.submission import (
 )
 from kit.table import decimals
 from kit.validation import CVResult, cross_validate, fit_full
+from kit.verdict import paired_verdict
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | None = None, importance: bool = False):
@@ -458,7 +458,7 @@ def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, 
     lines.append(f"{'model':<12}{'difference':>{width}}   {head}   {name_a} is")
     for model, c in comparison.items():
         counts = f"{c['wins']}/{c['ties']}/{c['losses']}"
-        # as the run log's "against the last CV" says it: a sign test on the folds (kit.report.paired_verdict)
+        # as the run log's "against the last CV" says it: a sign test on the folds (kit.verdict)
         said = paired_verdict(c["wins"], c["losses"], c["mean_diff"] * (1 if task.greater_is_better else -1))
         lines.append(f"{model:<12}{cells[model]:>{width}}   {counts:<{len(head)}}   {said}")
     return "\n".join(lines)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from kit.fixes import worded
 from kit.paths import runs_path
 from kit.submission import write_atomic
 from kit.table import aligned, decimals
+from kit.verdict import paired_verdict
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
@@ -110,7 +110,6 @@ def last_run(slug: str, metric: str, rows: int | None = None) -> dict | None:
 
 # What two runs share when their fold scores are of the same rows, fold by fold: their differences are paired.
 SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "data")
-SIGNIFICANT = 0.05  # a sign test's one-sided chance of as many folds one way were the change nothing
 
 
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
@@ -151,20 +150,6 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
         "model_verdicts": {m: verdict(a, b, then_folds.get(m), now_folds.get(m)) for m, (a, b) in models.items()},
         "changed": what_changed(last, _complete(run)),
     }
-
-
-def paired_verdict(up: int, down: int, mean: float) -> str:
-    """The verdict on a paired change: better or worse (the way `mean`, a difference in the better direction, went)
-    where so many folds went that way that a sign test finds it rare by chance (SIGNIFICANT); else within noise."""
-    way = up if mean > 0 else down if mean < 0 else 0  # the folds that went the way the mean did
-    if way and _sign_test(way, up + down) < SIGNIFICANT:
-        return "better" if mean > 0 else "worse"
-    return "within noise"
-
-
-def _sign_test(k: int, n: int) -> float:
-    """The chance of k or more of n folds going one way were each a coin toss (one-sided)."""
-    return math.fsum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
 
 
 def changed_since_file(slug: str, file, run: dict) -> list[str]:

@@ -484,7 +484,7 @@ def test_the_paired_comparison_says_better_worse_or_within_noise_by_a_sign_test_
     from types import SimpleNamespace
 
     from kit.pipeline import format_comparison
-    from kit.report import paired_verdict
+    from kit.verdict import paired_verdict
 
     assert paired_verdict(5, 0, 0.01) == "better" and paired_verdict(0, 5, -0.01) == "worse"
     assert paired_verdict(4, 1, 0.01) == "within noise"  # 3 in 16 by chance
