@@ -282,10 +282,16 @@ def cmd_cv(args) -> int:
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name, plan.rows)  # the last CV on as many rows
+    last_of_recipe = last_run(comp.slug, result.task.metric.name, plan.rows, recipe=spec.name)  # ... of this recipe
     entry = record_run(comp, spec, plan, result)
     # with --against the paired comparison below is the one asked for: a second one against the last CV (often
     # the other recipe's own) printed between the tables muddled it
     diff = None if args.against else against_last(last, entry, result.task.greater_is_better)
+    # after a CV of another recipe, the last of this one too: a trial's user read a seeds change against the other
+    # recipe's CV ("changed: recipe nobins -> base; seeds 1 -> 3") as the seeds' gain
+    same_recipe = None
+    if diff is not None and last["recipe"] != spec.name:
+        same_recipe = against_last(last_of_recipe, entry, result.task.greater_is_better)
     if args.oof:
         write_oof_file(comp, spec, plan, data_dir, result, train, args.oof)
     report = {"competition": comp.slug, "recipe": spec.name, "split": plan.split, "folds": plan.folds,
@@ -296,11 +302,15 @@ def cmd_cv(args) -> int:
         report["rows"] = plan.rows
     if diff is not None:  # the last CV of this competition's metric, and what changed since
         report["against_last"] = diff
+    if same_recipe is not None:  # ... and the last of this recipe, where the last CV was of another
+        report["against_last_of_recipe"] = same_recipe
     if args.importance:
         report["importance"] = result.importance
     text = [format_cv(comp, spec, plan, result)]
     if diff is not None:
         text[0] += "\n" + format_against_last(diff, result.task.metric.name)
+    if same_recipe is not None:
+        text[0] += "\n" + format_against_last(same_recipe, result.task.metric.name, of_recipe=spec.name)
     if args.importance:
         text[0] += "\n\n" + format_importance(result.importance, result.task.metric.name)
     if args.against:

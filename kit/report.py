@@ -100,11 +100,15 @@ SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repea
             "init_seed", "split_seed", "refit")  # fmt: skip
 
 
-def last_run(slug: str, metric: str, rows: int | None = None) -> dict | None:
+def last_run(slug: str, metric: str, rows: int | None = None, recipe: str | None = None) -> dict | None:
     """The latest run scored by `metric`, as `_complete` reads it; None before the first. rows: only runs on that
     many rows drawn (0: every row): a CV of 50,000 rows scores other rows than one of every row, and a new user
-    read "worse" between the two as a verdict on the change."""
-    runs = [r for r in map(_complete, load_runs(slug)) if run_metric(r) == metric and rows in (None, r["rows"])]
+    read "worse" between the two as a verdict on the change. recipe: only runs of that recipe."""
+    runs = [
+        r
+        for r in map(_complete, load_runs(slug))
+        if run_metric(r) == metric and rows in (None, r["rows"]) and recipe in (None, r["recipe"])
+    ]
     return runs[-1] if runs else None
 
 
@@ -195,14 +199,15 @@ def what_changed(last: dict, run: dict) -> list[str]:
     return changes
 
 
-def format_against_last(diff: dict, metric: str) -> str:
+def format_against_last(diff: dict, metric: str, of_recipe: str | None = None) -> str:
     """Two lines: `against the last CV (2026-11-28 03:20 UTC): accuracy 0.7168 -> 0.7186, better (nn 0.7154 ->
     0.7174 better, deep 0.7161 -> 0.7140 worse)` and `  changed: recipe base -> drafted; deep lr 0.01 -> 0.02`; one
     when nothing changed."""
     then, now = diff["ensemble"]
     when = diff["time"][:16].replace("T", " ") + " UTC" if diff["time"] else "an older kit"
+    last = f"the last CV of recipe {of_recipe}" if of_recipe else "the last CV"  # of_recipe: the one before, not last
     if not diff["changed"] and then == now:
-        return f"the same configuration and CV score as the last CV ({when})"
+        return f"the same configuration and CV score as {last} ({when})"
     places = decimals([then, now, *(s for pair in diff["models"].values() for s in pair)])  # 0.7168, 55.218, 44815
     verdicts = diff.get("model_verdicts", {})  # a run log of an older kit has none
     models = [
@@ -210,7 +215,7 @@ def format_against_last(diff: dict, metric: str) -> str:
         for m, (a, b) in diff["models"].items()
         if f"{a:.{places}f}" != f"{b:.{places}f}"
     ]
-    line = f"against the last CV ({when}): {metric} {then:.{places}f} -> {now:.{places}f}, {diff['verdict']}"
+    line = f"against {last} ({when}): {metric} {then:.{places}f} -> {now:.{places}f}, {diff['verdict']}"
     line += f" ({'; '.join(models)})" if models else ""  # "; ": a verdict may hold a comma
     changed = "; ".join(diff["changed"]) or "nothing in the configuration (so the data, the definition or kit)"
     return f"{line}\n  changed: {changed}"

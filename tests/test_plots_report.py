@@ -498,3 +498,26 @@ def test_the_paired_comparison_says_better_worse_or_within_noise_by_a_sign_test_
     lines = format_comparison("logs", "base", comparison, 5, rmse).splitlines()
     assert lines[2].endswith("folds logs won/tied/lost   logs is")
     assert lines[3].split()[-1] == "better" and lines[4].endswith("within noise")
+
+
+def test_after_a_cv_of_another_recipe_the_last_cv_of_this_one_is_compared_too(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--models", "linear"]
+    assert main([*args, "--recipe", "article"]) == 0
+    assert main([*args, "--recipe", "plus"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--recipe", "article", "--lr", "0.05", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["against_last"]["changed"] == ["recipe plus -> article", "linear lr 0.01 -> 0.05"]
+    assert report["against_last_of_recipe"]["changed"] == ["linear lr 0.01 -> 0.05"]  # the one change made
+    assert main([*args, "--recipe", "article", "--lr", "0.05"]) == 0  # the last CV was of this recipe: one block
+    out = capsys.readouterr().out
+    assert "against the last CV of recipe" not in out and "the same configuration and CV score as the last CV (" in out
+    assert main([*args, "--recipe", "plus"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(
+        i for i, line in enumerate(lines) if line.startswith("the same configuration and CV score as the last CV of")
+    )
+    assert lines[at].startswith("the same configuration and CV score as the last CV of recipe plus (")
