@@ -12,8 +12,9 @@ squared error for values, the absolute error when the metric is mae or medae): a
 predictions move and would fit the folds' noise. ROC AUC is the exception, chosen on itself: it scores only the
 order of the rows, and log loss also rewards calibration, which it ignores. On a card-fraud set (0.23 % positives)
 log loss gave the linear model 0.05 of the weight though it ranked best by 0.07 AUC, and the ensemble fell below
-it. Scoring an AUC sorts the rows (kit.metrics), so each class's rows are drawn down to ORDER_ROWS first: a
-choice of 60 candidates on 240,000 rows takes 0.07-0.2 s (0.7-1.1 s on every row), log loss's 0.06.
+it. A candidate scores each fold's AUC and their mean, as CV does. Scoring an AUC sorts the rows (kit.metrics), so
+each class is drawn down to about ORDER_ROWS rows over all the folds first: a choice of 60 candidates on 240,000
+rows takes 0.07-0.2 s (0.7-1.1 s on every row), log loss's 0.06.
 
 Chosen on the rows they are then scored on, weights would flatter the ensemble's CV. So each fold's
 weights are chosen on the other folds of its own repeat, as epochs are (kit.train.held_out_sets), and the
@@ -31,8 +32,9 @@ from kit.task import Task
 
 ENSEMBLES = ("mean", "select")
 ROUNDS = 20  # weights in steps of 0.05: finer steps fit the folds' noise rather than the models' worth
-# Under ROC AUC, the rows of each class a choice's AUCs are taken on, at most. Drawn alike from one class, its
-# pairs with the other are a fair sample of all of them; a class of fewer rows (0.2 % fraud) is kept whole. On
+# Under ROC AUC, the rows of each class a choice's AUCs are taken on, at most, over all its folds. Drawn alike
+# from one class, its pairs with the other are a fair sample of all of them; a class of fewer rows (0.2 % fraud)
+# is kept whole. On
 # 165,000 rows of 21 % positives (a trial's bank churn) a CV's six choices took 3.0 s on every row and 1.2 s
 # on these, weights 0.20/0.40/0.40 and 0.25/0.40/0.35, the ensemble 0.8797 both.
 ORDER_ROWS = 25_000
@@ -88,17 +90,17 @@ def select_weights(
 ) -> list[float]:
     """Greedy selection's weight per model (in the order given) on rows where each of `preds` predicts `y`.
 
-    groups: how many of the rows, in order, each fold holds (the rows of several folds, end to end). Under ROC AUC a
-    candidate scores each fold's AUC and their mean, as CV does: an AUC of every fold's rows at once would also
-    score how each fold's models set their scale against another fold's, which neither CV nor the test rows see
-    (card fraud: a mix of every model ranked the pooled rows better than linear alone, each fold's worse).
-
     preds: one (n[, k]) prediction per model in the task's form. Weights are chosen on the loss the
     models learn from: log loss for classes (multilabel: summed over the target columns), squared error for
     values (in the space scores are taken in: log1p for rmsle), the absolute error when the metric is one of
     absolute errors, mae or medae (drafts train on it then); under ROC AUC, on the AUC itself. A tie goes to
     the model chosen in more rounds, then to the one given first: a model that leaves the rows' order as it is
     (under AUC, a constant one) ties and is not added for nothing.
+
+    groups: how many of the rows, in order, each fold holds (the rows of several folds, end to end). Under ROC AUC a
+    candidate scores each fold's AUC and their mean, as CV does: an AUC of every fold's rows at once would also
+    score how each fold's models set their scale against another fold's, which neither CV nor the test rows see
+    (card fraud: a mix of every model ranked the pooled rows better than linear alone, each fold's worse).
     """
     # The mean of true-class probabilities is the true-class probability of the mean, so each model is one
     # column of numbers and every candidate costs a pass over (n,), not (n, k): 300,000 rows in ~0.2 s.
