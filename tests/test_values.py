@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kit import KitError
 from kit.competition import label
-from kit.values import as_flags, distinct, map_distinct, texts
+from kit.values import _ZONE, _may_end_in_zone, as_dates, as_flags, distinct, map_distinct, texts
 
 CELLS = st.one_of(
     st.none(),
@@ -70,3 +70,35 @@ def test_flags_read_true_false_once_per_distinct_value_and_name_the_first_bad_ce
         as_flags(column, "X")
     flags = as_flags(column.iloc[:5], "X")
     assert flags.tolist()[:1] + flags.tolist()[2:] == [1.0, 0.0, 1.0, 0.0] and np.isnan(flags.iloc[1])
+
+
+DATE_PARTS = st.tuples(
+    st.sampled_from(["2019-03-14", "20190314", "2019-03", ""]),
+    st.sampled_from(["", "T", " "]),
+    st.sampled_from(["", "10:30", "10:30:00", "10:30:00.5", "1030"]),
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from(["", "Z", "UTC", "+02", "-05", "+0200", "-05:00", "+2", "Z ", "-05:00:00", "GMT"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DATE_PARTS)
+def test_the_zone_pattern_is_skipped_only_where_it_cannot_match(parts):
+    # as_dates tries the zone's pattern only where _may_end_in_zone says one may end the text (for speed):
+    # it must never skip a text the pattern would have changed
+    text = "".join(parts).strip()
+    if _ZONE.search(text):
+        assert _may_end_in_zone(text), text
+
+
+def test_dates_with_and_without_zones_read_as_the_time_written():
+    column = pd.Series(["2019-03-14 10:30:00.25Z", "2019-03-14T10:30-0500", "2019-03-14 10:30", "2019-03-14", None])
+    codes, when = as_dates(column, "JoinDate")
+    got = [None if code < 0 else str(when[code]) for code in codes]
+    assert got == [
+        "2019-03-14 10:30:00.250000",
+        "2019-03-14 10:30:00",
+        "2019-03-14 10:30:00",
+        "2019-03-14 00:00:00",
+        None,
+    ]
