@@ -403,6 +403,10 @@ def format_cv(comp, spec, plan, result) -> str:
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         lines.append(f"ensemble weights {full}: {shares} ({elsewhere})")
+    elif len(result.models) > 1:  # said, as the weights are: a user could not tell which ensemble the row was
+        lines.append(
+            'ensemble: the models\' mean, equal weights ([training] ensemble = "select" chooses weights by CV)'
+        )
     if getattr(result.ensemble, "cutpoints", None) is not None:  # fold scores of cut-points chosen elsewhere
         cuts = " ".join(f"{c:.2f}" for c in result.ensemble.cutpoints)
         kind = result.task.kind

@@ -254,6 +254,9 @@ def test_select_comes_from_the_flag_then_the_definition_and_is_shown_and_recorde
     assert main(["report", "-c", definition]) == 0
     report = capsys.readouterr().out
     assert sum("linear,nn selected " in line for line in report.splitlines()) == 1  # two rows, told apart
+    assert main([*args, "--epochs", "20", "--seeds", "1", "--ensemble", "mean"]) == 0  # the table says which it is
+    table = capsys.readouterr().out
+    assert "ensemble: the models' mean, equal weights" in table and "ensemble weights" not in table
 
 
 def test_the_random_split_s_one_fold_says_its_weights_were_chosen_half_on_half(
