@@ -401,18 +401,23 @@ def write_submission(args) -> Path:
     if not args.out and out.exists():
         # the default name holds the recipe, models, split and seeds, not the training (--lr, --epochs) or the data:
         # a run of other settings or data gets a name of its own, and the earlier file stays as it was
+        from kit import __version__
         from kit.competition import input_hashes
-        from kit.pipeline import run_config
-        from kit.submission import unclaimed_path
+        from kit.pipeline import run_config, run_key
+        from kit.submission import git_commit, read_sidecar, unclaimed_path
 
-        taken, out = out, unclaimed_path(out, run_config(spec, plan), input_hashes(comp, data_dir))
+        made = read_sidecar(out) or {}  # the file's run, for the note below
+        key = run_key(comp, spec, plan, data_dir)
+        taken, out = out, unclaimed_path(out, key, run_config(spec, plan), input_hashes(comp, data_dir))
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
     entry = record_run(comp, spec, plan, result, out)
     if out != taken:  # said once the file is written: a run refused in a sentence names no file
         # what differs, in the definition's words: the new name's hash says only that something does
-        changed = "; ".join(changed_since_file(comp.slug, taken, entry))
-        changed = f" ({changed})" if changed else ""
+        changed = changed_since_file(comp.slug, taken, entry)
+        if not changed and (made.get("kit_version"), made.get("git_commit")) != (__version__, git_commit()):
+            changed = ["made by another version of kit"]  # its bytes may differ: kept, as any other run's
+        changed = f" ({'; '.join(changed)})" if changed else ""
         print(f"kit: note: {taken} holds a run of other settings or data{changed}, so this one is {out.name}; "
               "pass --out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))

@@ -174,6 +174,8 @@ def what_changed(last: dict, run: dict) -> list[str]:
 
     if last["data"] and run["data"] and last["data"] != run["data"]:  # an older kit logged no fingerprint
         changes.append(f"input files {last['data']} -> {run['data']}")
+    if last["metric"] and run["metric"]:  # an older kit logged none
+        differs("metric", last["metric"], run["metric"])
     differs("models", ",".join(last["models"]), ",".join(run["models"]))
     if last["recipe"] == run["recipe"] and last["recipe_hash"] != run["recipe_hash"]:
         changes.append(f"recipe {run['recipe']} edited")

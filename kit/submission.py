@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-import hashlib
 import io
 import json
 import math
@@ -302,21 +301,25 @@ def read_sidecar(csv_path: Path) -> dict | None:
         return None
 
 
-def unclaimed_path(out: Path, config: dict, inputs: dict) -> Path:
-    """`out`, unless a submission there was made with another configuration or from other input files: then
-    out's name with a short hash of this run's configuration and inputs, the same for the same run every time.
+def unclaimed_path(out: Path, key: str, config: dict, inputs: dict) -> Path:
+    """`out`, unless a submission there was made by another run: then out's name with the start of this run's key,
+    the same for the same run every time.
 
-    A default name says only the recipe, models, split and seeds, so another learning rate would otherwise write
-    over an earlier run's file (perhaps the one sent to Kaggle). A rerun of the same settings and data keeps the
-    name: its bytes are the same."""
+    key: this run's key (kit.pipeline.run_key: kit's version, what the definition says of the task, metric, columns
+    and target's scale, the recipe, the plan and the input files' sha256). A default name says only the recipe,
+    models, split and seeds, so another learning rate, metric or log_target would otherwise write over an earlier
+    run's file (perhaps the one sent to Kaggle; a trial's `metric = "rmsle"` run replaced its mape one). A rerun
+    of the same key keeps the name: its bytes are the same. A sidecar an older kit wrote without a key is
+    compared by its configuration and input files, as that kit did."""
     made = read_sidecar(out) if out.exists() else None
     if made is None:
         return out  # nothing there, or not a submission (check_out_path refuses to replace that)
-    this = json.loads(json.dumps({"config": config, "inputs": inputs}))  # as the sidecar holds it: lists, not tuples
-    if {"config": made.get("config"), "inputs": made.get("inputs")} == this:
-        return out
-    digest = hashlib.sha256(json.dumps(this, sort_keys=True).encode()).hexdigest()[:8]
-    return out.with_name(f"{out.stem}-{digest}{out.suffix}")
+    if "run_key" in made:
+        same = made["run_key"] == key
+    else:
+        this = json.loads(json.dumps({"config": config, "inputs": inputs}))  # as a sidecar holds it: lists
+        same = {"config": made.get("config"), "inputs": made.get("inputs")} == this
+    return out if same else out.with_name(f"{out.stem}-{key[:8]}{out.suffix}")
 
 
 def git_commit() -> str | None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from kit import KitError
 from kit.competition import load_competition
@@ -134,6 +135,29 @@ def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_def
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "holds a run of other settings" not in err, err
     assert sorted(p.name for p in folder.glob("plus_*-*.csv")) == second
+
+
+def test_a_run_of_another_metric_never_replaces_an_earlier_submission_of_its_default_name(
+    titanic_dir, tmp_path, monkeypatch, capsys
+):
+    # a trial: the same recipe and plan under metric = "rmsle" wrote over the mape run's file (the models learn,
+    # and the ensemble and epochs are chosen, by the metric), and so did log_target = false
+    from kit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    fast = ["--data-dir", str(titanic_dir), "--models", "linear", "--folds", "2", "--epochs", "3", "--quiet"]
+    folder = tmp_path / "submissions" / "titanic"
+    assert main(["submission", *fast]) == 0
+    first = {p.name: p.read_bytes() for p in folder.glob("plus_*")}
+    other = tmp_path / "titanic.toml"
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    other.write_text(text.replace('metric = "accuracy"', 'metric = "log_loss"', 1))
+    assert main(["submission", "-c", str(other), *fast]) == 0
+    err = capsys.readouterr().err
+    assert "holds a run of other settings or data (metric accuracy -> log_loss), so this one is plus_linear_" in err
+    assert {p.name: p.read_bytes() for p in folder.glob("plus_*") if p.name in first} == first  # untouched
+    (second,) = folder.glob("plus_*-*.csv")
+    assert json.loads(second.with_suffix(".json").read_text())["metric"] == "log_loss"
 
 
 def _float_ids(data: Path) -> None:
