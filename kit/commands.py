@@ -160,6 +160,25 @@ def _rows(args) -> int:
     return rows
 
 
+def _note_split_over_time(args, comp, plan) -> None:
+    """Say so when --split sets aside the definition's time split: a trial's kfold CV on a forecast scored MAPE
+    0.07 where its test rows (the next three years) scored 0.73, and nothing had said the split was changed."""
+    if args.split is None or plan.split == "time" or "time" not in comp.validation:
+        return
+    column = comp.validation["time"]
+    folds = (
+        f", with the [run] folds = {plan.folds} chosen for that split"
+        if args.folds is None and "folds" in comp.run
+        else ""
+    )
+    print(
+        f"kit: note: {comp.source} validates on later {column} values ([validation] time), as the test rows come "
+        f"after the training rows; --split {plan.split}{folds} scores each fold on {column} values among its "
+        "training rows', which can score far better than the test rows will",
+        file=sys.stderr,
+    )
+
+
 def _default_split(comp) -> str:
     if "group" in comp.validation:
         return "group"
@@ -245,6 +264,7 @@ def cmd_cv(args) -> int:
     from kit.competition import extra_rows, load_competition, read_train_test
 
     plan = _plan(args)  # first: a flag out of range is said before torch is imported (3 s)
+    _note_split_over_time(args, load_competition(args.competition), plan)
     from kit.pipeline import cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
     from kit.report import against_last, format_against_last, last_run, record_run
     from kit.submission import default_name
@@ -394,6 +414,7 @@ def write_submission(args) -> Path:
 
     plan = _plan(args)
     comp = load_competition(args.competition)
+    _note_split_over_time(args, comp, plan)
     spec = _recipe(args, comp)
     out = taken = _out_path(args, comp, spec, plan)
     data_dir = args.data_dir or default_data_dir(comp)

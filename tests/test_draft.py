@@ -902,7 +902,7 @@ def test_a_guessed_metric_for_a_positive_right_skewed_target_is_rmsle_and_says_w
     line = next(line for line in text.splitlines() if line.startswith("metric = "))
     assert "a guess: price is 0 or more and right-skewed (skewness " in line and "set the metric" in line
     assert "kit: note: metric rmsle is a guess: price is 0 or more and right-skewed" in err
-    assert 'set metric = "rmse"' in err
+    assert 'set the metric it uses: "rmse" or "mae", or "mape" or "smape"' in err
     # a target near symmetric, or one below 0, keeps rmse; a metric given is the user's word
     for work in ("b", "c", "d"):
         (tmp_path / work).mkdir()

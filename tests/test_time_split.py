@@ -77,7 +77,13 @@ def test_kit_new_drafts_the_time_split_when_the_test_dates_all_come_later_and_ki
     assert main(["cv", "-c", "sales", *fast]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["split"], len(out["ensemble"]["fold_scores"])) == ("time", 3)
+    assert "validates on later" not in capsys.readouterr().err
     assert main(["submission", "-c", "sales", *fast[:-1]]) == 0
+    # --split sets the time split aside: said (a trial's kfold CV scored MAPE 0.07, its test rows 0.73)
+    assert main(["cv", "-c", "sales", *fast, "--split", "kfold"]) == 0
+    err = capsys.readouterr().err
+    assert "validates on later date values ([validation] time), as the test rows come after the training" in err
+    assert "--split kfold scores each fold on date values among its training rows'" in err
 
 
 @pytest.mark.parametrize(
