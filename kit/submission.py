@@ -95,7 +95,12 @@ def check_submission(comp: Competition, task: Task, text: str, test_ids: list[st
             f"the submission's header is {','.join(header)!r}; it must be exactly {','.join(comp.columns)!r}."
         )
     if len(body) != len(test_ids):
-        raise KitError(f"the submission has {len(body)} rows; the test file has {len(test_ids)} ids, one row each.")
+        given = {row[0] for row in body if row}
+        missing = next((i for i in test_ids if i not in given), None)  # a trial's user had to look for it
+        first = f" (test id {missing} has none)" if missing is not None else ""
+        raise KitError(
+            f"the submission has {len(body)} rows; the test file has {len(test_ids)} ids, one row each{first}."
+        )
     expected = set(test_ids)
     # in bulk first, each check below at once: the loop then runs only to name the first row that fails one
     with gc_paused():

@@ -30,6 +30,7 @@ def test_a_valid_submission_passes():
     [
         (GOOD.replace("PassengerId,Survived", "Id,Survived"), "header"),
         ("\n".join(GOOD.splitlines()[:-1]) + "\n", "417 rows"),
+        (GOOD.replace("900,0\n", ""), "one row each .test id 900 has none.."),
         (GOOD.replace("\n893,", "\n892,"), "appears twice"),
         (GOOD.replace("\n893,1", "\n893,1.0"), "only allowed values"),
         (GOOD.replace("\n893,1", "\n893,"), "no prediction"),
