@@ -830,6 +830,10 @@ def format_drift(comp, spec, found, top: int) -> str:
     rows = [(name, f"{r.mean:.4f} ± {r.std:.4f}", " ".join(f"{s:.4f}" for s in r.fold_scores))
             for name, r in found.models.items()]  # fmt: skip
     auc = found.auc
+    # where the definition validates forward in time already, the advice says so rather than asking for it
+    forward = "validated forward in time ([validation] time, `--split time`)"
+    if "time" in comp.validation:
+        forward = f"validated forward in time, as this definition does ([validation] time = {comp.validation['time']})"
     meaning = {
         "alike": f"the test rows look like the training rows (ROC AUC {auc:.4f}, 0.5 when nothing tells them "
         "apart): random folds score as the test set will.",
@@ -837,8 +841,8 @@ def format_drift(comp, spec, found, top: int) -> str:
         "below say where; CV may promise a little more than the test set gives.",
         "apart": f"the test rows differ from the training rows (ROC AUC {auc:.4f}): a model may lean on what the "
         "test rows do not hold. Look at the features below: one that orders the rows (a date, an id that counts "
-        "up) is better left out or validated forward in time ([validation] time, `--split time`); a number whose "
-        "range moved, or a level only one side holds, may want its rows pooled (`rare`).",
+        f"up) is better left out or {forward}; a number whose range moved, or a level only one side holds, may "
+        "want its rows pooled (`rare`).",
     }[verdict(auc)]
     shown = found.columns[:top]
     lines = [head, "", aligned(("model", "roc_auc", "folds"), rows), "", meaning]

@@ -170,3 +170,14 @@ def test_titanic_test_rows_look_like_its_training_rows(tmp_path, monkeypatch, ca
     assert found["rows"] == {"train": 891, "test": 418}
     assert found["roc_auc"] < 0.6  # Kaggle drew Titanic's test rows at random
     assert found["left_out"]  # its plus recipe's ticket and surname rates
+
+
+def test_where_the_definition_validates_forward_in_time_the_advice_says_so(tmp_path, monkeypatch, capsys):
+    # a trial's user was told to set [validation] time and --split time, which the definition already had
+    write_shifted(tmp_path, shift=2.0)
+    args = ("drift", "-c", "shifted.toml", "--data-dir", "data")
+    assert "validated forward in time ([validation] time, `--split time`)" in kit(tmp_path, monkeypatch, capsys, *args)
+    with (tmp_path / "shifted.toml").open("a") as f:
+        f.write('\n[validation]\ntime = "id"\n')
+    said = kit(tmp_path, monkeypatch, capsys, *args)
+    assert "validated forward in time, as this definition does ([validation] time = id)" in said
