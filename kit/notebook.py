@@ -186,6 +186,8 @@ def training_words(comp: Competition, plan) -> str:
     batches = "full batch" if s.batch_size == 0 else f"mini-batches of up to {s.batch_size} rows"
     if s.batch_size and s.epoch_steps:  # kit.train.batch_rows: they grow on large data
         batches = f"mini-batches of {s.batch_size} rows (more on large data: at most {s.epoch_steps} steps an epoch)"
+    if s.batch_size and s.average:  # kit.optim.start_average: what the mini-batches' model is
+        batches += f", the weights averaged over about {s.average:g} epoch{'s' if s.average != 1 else ''} of steps"
     epochs = f"{s.epochs} epochs"
     if plan.choose_epochs:
         patience = f", stopping {plan.patience} epochs after the last improvement" if plan.patience else ""

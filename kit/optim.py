@@ -5,6 +5,10 @@ rebuilt in one block, and running tensors shaped like it) and one `step` that re
 gradient, updates the parameters in place and zeroes the gradient. Every update is elementwise, so
 a grid of models stacked (F, S, ...) steps exactly as each model would alone.
 
+Averaged weights (`start_average`, `averaged`): each step also moves a running average of the parameters, an
+exponential moving average over about a given number of steps (Polyak averaging); the model a fit keeps, scores and
+predicts with is then that average, which smooths out the noise of the last mini-batches' steps.
+
 Weight decay: `sgd` and `momentum` add `weight_decay * p` to the gradient (L2, as torch.optim.SGD
 does); `adam` shrinks the weights directly, `p *= 1 - lr * weight_decay`, before its step
 (decoupled, as torch.optim.AdamW does), so the decay is not rescaled by Adam's per-weight step size.
@@ -58,7 +62,7 @@ def init_state(opt: Optimizer, params: dict) -> tuple[dict, dict]:
         params[name] = block[start : start + size].view(shape).requires_grad_()  # a leaf sharing block's memory
         params[name].grad = grads[start : start + size].view(shape)  # backward adds into it in place
         start += size
-    state = {"step": 0, "params": block, "grads": grads}
+    state = {"step": 0, "params": block, "grads": grads, "layout": trainable}
     if opt.name in ("momentum", "adam"):
         state["m"] = torch.zeros_like(block)  # running direction / mean
     if opt.name == "adam":
@@ -93,3 +97,25 @@ def step(opt: Optimizer, state: dict) -> None:
         v_hat = v / (1 - opt.beta2**t)
         p.sub_(m_hat * opt.lr / (v_hat.sqrt() + opt.eps))
     state["grads"].zero_()
+    if "average" in state:  # the running average moves a share of the way to where the step went
+        state["average"].mul_(state["beta"]).add_(p, alpha=1 - state["beta"])
+
+
+def start_average(state: dict, steps: float) -> None:
+    """From now on every `step` also keeps an exponential moving average of the parameters over about `steps`
+    steps (each step weighs 1/steps): `averaged` reads it. Started before the first step, it starts at 0 and
+    `averaged` divides out that start, as Adam does its moments'."""
+    state["average"] = torch.zeros_like(state["params"])
+    state["beta"] = 1 - 1 / steps
+
+
+def averaged(state: dict, params: dict) -> dict:
+    """`params` with each trainable tensor read from the running average (`start_average`): new tensors, shaped as
+    the parameters are; the tensors that are not trained (a target's fixed scale) as they are."""
+    block = state["average"] / (1 - state["beta"] ** state["step"])  # the average of the steps taken, unbiased
+    out, start = dict(params), 0
+    for name in state["layout"]:
+        size = params[name].numel()
+        out[name] = block[start : start + size].view(params[name].shape)
+        start += size
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kit.optim import Optimizer, init_state, step
+from kit.optim import Optimizer, averaged, init_state, start_average, step
 
 # kit's settings, and the torch.optim optimiser that takes the same steps.
 CASES = {
@@ -105,3 +105,22 @@ def test_the_parameters_train_as_views_of_one_block_and_fixed_tensors_are_left_a
     assert not torch.equal(params["w"], before["w"]) and not torch.equal(params["b"], before["b"])
     assert torch.equal(params["scale"], before["scale"])
     assert all(torch.equal(given[k], before[k]) for k in before), "the tensors given are not stepped"
+
+
+def test_the_average_weighs_each_steps_parameters_as_an_exponential_moving_average_of_the_steps_taken():
+    settings = Optimizer("adam", lr=0.05)
+    given = {**_params(6), "scale": torch.tensor([2.0], dtype=torch.float64)}  # fixed: no gradient, never averaged
+    params, state = init_state(settings, {k: v.requires_grad_() if k != "scale" else v for k, v in given.items()})
+    start_average(state, 4.0)  # each step weighs 1/4: beta 0.75
+    seen = []
+    for t in range(6):
+        _loss(params, t).backward()
+        step(settings, state)
+        seen.append({k: v.detach().clone() for k, v in params.items()})
+    weights = [0.25 * 0.75 ** (5 - i) for i in range(6)]  # the latest step weighs most; they sum to 1 - 0.75**6
+    got = averaged(state, params)
+    for key in ("w", "b"):
+        expected = sum(w * s[key] for w, s in zip(weights, seen)) / sum(weights)
+        torch.testing.assert_close(got[key], expected, rtol=1e-12, atol=1e-12)
+        assert got[key].shape == params[key].shape and not torch.equal(got[key], params[key])
+    assert got["scale"] is params["scale"]

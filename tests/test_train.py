@@ -168,6 +168,25 @@ def test_a_training_table_is_read_and_its_mistakes_named():
         Training(lr="fast")
     with pytest.raises(ValueError, match="epoch_steps must be a whole number"):
         Training(epoch_steps=-1)
+    with pytest.raises(ValueError, match="average must be a number of epochs >= 0"):
+        Training(average=-1)
+
+
+def test_with_mini_batches_the_model_is_its_weights_averaged_and_average_0_keeps_the_last_steps():
+    x, y = _learnable(n=200)
+    xs, ys, mask = x[None], y[None], torch.ones(1, 200)
+    averaged = Training(epochs=4, batch_size=32).settings("nn")
+    assert averaged.average == 1.0  # the default preset's: about one epoch's steps
+    last = fit(Training(epochs=4, batch_size=32, average=0).settings("nn"), BINARY, xs, ys, mask, seeds=[1])
+    kept = fit(averaged, BINARY, xs, ys, mask, seeds=[1])
+    assert torch.equal(last.losses, kept.losses)  # the same steps were taken ...
+    assert all(not torch.equal(last.params[k], kept.params[k]) for k in last.params)  # ... another model kept
+    # a full batch's steps hold no noise to average: the same bytes either way
+    full = [
+        fit(Training(epochs=4, batch_size=0, average=a).settings("nn"), BINARY, xs, ys, mask, seeds=[1]) for a in (0, 1)
+    ]
+    assert all(torch.equal(full[0].params[k], full[1].params[k]) for k in full[0].params)
+    assert Training(preset="article").settings("nn").average == 0  # the article's models exactly
 
 
 # ---- the task sets the width, the link and the loss ---------------------------------------------
