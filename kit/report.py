@@ -16,7 +16,7 @@ from kit.fixes import worded
 from kit.paths import runs_path
 from kit.submission import write_atomic
 from kit.table import aligned, decimals
-from kit.verdict import paired_verdict
+from kit.verdict import paired_verdict, unpaired_verdict
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
@@ -133,8 +133,11 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
     def verdict(then: float, now: float, folds_then=None, folds_now=None) -> str:
         better = sign * (now - then)
         overall = "better" if better > 0 else "worse" if better < 0 else "the same"
-        if not (paired and better and isinstance(folds_then, list) and isinstance(folds_now, list)):
-            return overall  # other folds (or a run log of an older kit): the means alone
+        if not (better and isinstance(folds_then, list) and isinstance(folds_now, list)):
+            return overall  # a run log of an older kit: the means alone
+        if not paired:  # other folds: the move against the folds' spread (kit.verdict.unpaired_verdict)
+            said = unpaired_verdict(folds_then, folds_now, better)
+            return f"{said} (the folds differ: {'a move under' if said == 'within noise' else 'over'} twice its error)"
         if len(folds_then) != len(folds_now) or len(folds_now) < 2:
             return overall
         moves = [sign * (b - a) for a, b in zip(folds_then, folds_now)]
