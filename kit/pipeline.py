@@ -22,7 +22,7 @@ from kit.competition import (
 )
 from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
-from kit.progress import bar, show_progress
+from kit.progress import bar, epoch_note, show_progress
 from kit.recipe import fit_recipe, unseen_levels
 from kit.submission import (
     check_out_path,
@@ -92,6 +92,7 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
             plan,
             task,
             progress=progress.update,
+            on_epoch=epoch_note(progress) if not progress.disable else None,
             groups=groups,
             extra=extra,
             folds=folds,

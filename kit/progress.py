@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 
 def show_progress(quiet: bool = False) -> bool:
@@ -12,7 +13,23 @@ def show_progress(quiet: bool = False) -> bool:
 
 
 def bar(total: int, desc: str, enabled: bool):
-    """A tqdm bar over `total` steps (a no-op bar when not enabled)."""
+    """A tqdm bar over `total` steps (a no-op bar when not enabled), without a time to go: models that train side by
+    side finish together, so the steps come in a burst at the end (a trial's 750,000 rows: 0/15 for 83 s, then
+    "2:46" to go, and 13 s it took). `epoch_note` shows the epochs in between."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="fit", disable=not enabled, file=sys.stderr, leave=False)
+    shape = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+    return tqdm(total=total, desc=desc, unit="fit", disable=not enabled, file=sys.stderr, leave=False, bar_format=shape)
+
+
+def epoch_note(progress):
+    """A callback (model, epochs trained) that shows each model's latest epoch after the bar: "nn epoch 12"."""
+    latest, shown = {}, [0.0]
+
+    def note(model: str, epochs: int) -> None:
+        latest[model] = epochs
+        if time.monotonic() - shown[0] >= 0.1:  # drawn at most ten times a second: Titanic's epochs take 2 ms
+            shown[0] = time.monotonic()
+            progress.set_postfix_str(", ".join(f"{m} epoch {e}" for m, e in latest.items()))
+
+    return note

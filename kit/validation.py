@@ -270,10 +270,12 @@ def cross_validate(
     extra: int = 0,
     folds=None,
     importance: bool = False,
+    on_epoch=None,
 ) -> CVResult:
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
-    progress, if given, is called with the number of folds each time a model finishes some.
+    progress, if given, is called with the number of folds each time a model finishes some; on_epoch, if given,
+    with a model's name and the epochs it has trained, after each epoch of its curves.
     groups: one value per training row, for the group split. extra: the last rows that are extra rows,
     in every fold's training rows and never validated (split_indices; their out-of-fold predictions NaN).
     folds: the (train_idx, valid_idx) of each fold when they were cut before (kit.cv_cache keeps them).
@@ -282,11 +284,11 @@ def cross_validate(
     # One thread for everything but the fits, which choose their own (kit.threads): the many small
     # operations around them (seed means, scores, the test rows' chunks) waited on a second thread.
     with torch_threads(1):
-        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra, folds, importance)
+        return _cross_validate(spec, train, test, y, plan, task, progress, groups, extra, folds, importance, on_epoch)
 
 
 def _cross_validate(
-    spec, train, test, y, plan, task, progress, groups, extra=0, folds=None, importance=False
+    spec, train, test, y, plan, task, progress, groups, extra=0, folds=None, importance=False, on_epoch=None
 ) -> CVResult:
     device = resolve_device(plan.device)
     if folds is None:
@@ -338,6 +340,7 @@ def _cross_validate(
                 patience=patience,
                 held_out=held_out if all(held_out) else None,
                 shuffled=shuffled[width],
+                on_epoch=partial(on_epoch, name) if on_epoch else None,
             )
             for i, f in enumerate(fold_ids):
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)

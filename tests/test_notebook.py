@@ -263,3 +263,18 @@ def test_the_notebook_rebuilds_its_own_folder_and_refuses_the_root_and_a_file(tm
     assert main(["notebook", "--user", "someone", "--out", "afile/nb"]) == 2
     assert "but that is a file" in capsys.readouterr().err
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_the_notebook_says_when_the_weights_are_averaged():
+    from kit.notebook import training_words
+    from kit.train import Training
+    from kit.validation import Plan
+
+    comp = load_competition("spaceship-titanic")
+    plain = training_words(comp, Plan(training=Training()))
+    averaged = training_words(comp, Plan(training=Training(average=2)))
+    assert "averaged" not in plain
+    assert "mini-batches of 1024 rows (more on large data: at most 32 steps an epoch), the weights averaged over " in (
+        averaged
+    )
+    assert "about 2 epochs of steps" in averaged
