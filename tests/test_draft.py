@@ -1085,7 +1085,7 @@ def test_numbers_of_many_values_are_drafted_piecewise_bins_from_2000_rows_and_le
     monkeypatch.setattr("kit.draft.PIECEWISE_ROWS", (2_000, 2_000))  # as if 2,000 rows were 200,000
     raw, text, _ = new(tmp_path, monkeypatch, capsys, "larger", steps(tmp_path / "larger", 2_000))
     assert "piecewise" not in raw["recipes"]["base"] and "# piecewise = {" in text
-    assert "not drafted at 2,000 training rows or more: twice the training time and memory" in text
+    assert "not drafted at 2,000 training rows or more: a 300,000-row set lost by them at twice the training" in text
 
 
 def cabins(folder: Path) -> Path:
