@@ -56,6 +56,9 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "init_seed": plan.init_seed,  # the first model seed (the others follow it)
         "split_seed": plan.split_seed,
         "repeats": plan.repeats,
+        # [validation]'s time column and block, or group column: other blocks cut other folds (a trial's blocks of
+        # 852 and 365 dates both read "time2"); only where set, so that a definition without it logs as before
+        "validation": dict(comp.validation) or None,
         "epochs": {m: plan.settings(m)["epochs"] for m in plan.models},  # with choose_epochs: the most CV tried
         "training": training_settings(plan),  # each model's optimiser, lr, batch size, loss, hidden sizes, ...
         "training_hash": training_hash(training_settings(plan)),
@@ -92,7 +95,7 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
                 "split_seed": None, "cutpoints": None, "log_target": None, "refit": True, "fold_scores": None,
-                "model_fold_scores": None}  # fmt: skip
+                "model_fold_scores": None, "validation": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
@@ -113,7 +116,7 @@ def last_run(slug: str, metric: str, rows: int | None = None, recipe: str | None
 
 
 # What two runs share when their fold scores are of the same rows, fold by fold: their differences are paired.
-SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "data")
+SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "data", "validation")
 
 
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
@@ -184,6 +187,9 @@ def what_changed(last: dict, run: dict) -> list[str]:
         changes.append(f"recipe {run['recipe']} edited")
     differs("recipe", last["recipe"], run["recipe"])
     differs("split", _split(last), _split(run))
+    before, after = last["validation"] or {}, run["validation"] or {}
+    for key in sorted((set(before) | set(after)) - {"block"}):  # the column that cuts the folds (split shows a block)
+        differs(f"[validation] {key}", before.get(key, "unset"), after.get(key, "unset"))
     differs("seeds", last["seeds"], run["seeds"])
     for seed in ("split_seed", "init_seed"):  # an older kit logged neither
         if last[seed] is not None and run[seed] is not None:
@@ -387,7 +393,9 @@ def _split(r: dict) -> str:
         return r["split"] or "-"
     folds = r["folds"] if r["folds"] is not None else "?"
     sample = f" on {r['rows']:,} rows" if isinstance(r["rows"], int) and r["rows"] > 0 else ""  # kit cv --rows
-    return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "") + sample
+    block = (r.get("validation") or {}).get("block") if r["split"] == "time" else None
+    block = f" block {block}" if block else ""  # its folds' length in times: other blocks, other folds
+    return f"{r['split']}{folds}" + (f"x{r['repeats']}" if (r.get("repeats") or 1) > 1 else "") + block + sample
 
 
 def _epochs(r: dict) -> str:

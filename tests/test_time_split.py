@@ -355,3 +355,22 @@ def test_a_submission_with_a_negative_value_passes_for_rmse_and_is_refused_for_r
     problem = make_task("regression", "rmsle", (), ("id", "sales")).check_cells(["-2.5"])
     assert problem == "has '-2.5'; rmsle scores log(1 + x) and refuses a value below 0"
     assert make_task("regression", "rmsle", (), ("id", "sales")).check_cells(["0"]) is None
+
+
+def test_cvs_of_other_blocks_are_not_paired_fold_by_fold_and_the_log_tells_their_blocks_apart(
+    tmp_path, monkeypatch, capsys
+):
+    # a trial's blocks of 852 and 365 dates both read "time2": other blocks validate other rows
+    folder = sales(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--folds", "2"]
+    definition(tmp_path, folder, '[validation]\ntime = "date"\nblock = 10\n')
+    assert main(args) == 0
+    definition(tmp_path, folder, '[validation]\ntime = "date"\nblock = 8\n')
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "(the folds differ: " in out  # judged by the spread, not fold by fold
+    assert "changed: split time2 block 10 -> time2 block 8" in out
+    assert main(["report", "-c", "sales"]) == 0
+    report = capsys.readouterr().out
+    assert "time2 block 10" in report and "time2 block 8" in report
