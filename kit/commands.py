@@ -303,7 +303,9 @@ def cmd_cv(args) -> int:
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name, plan.rows)  # the last CV on as many rows
     last_of_recipe = last_run(comp.slug, result.task.metric.name, plan.rows, recipe=spec.name)  # ... of this recipe
-    entry = record_run(comp, spec, plan, result)
+    # with --against, logged after the other recipe's (below): the log's last CV is then of the recipe asked for, so
+    # that the next CV of it compares with this one first (a trial's user read a comparison with the other first)
+    entry = None if args.against else record_run(comp, spec, plan, result)
     # with --against the paired comparison below is the one asked for: a second one against the last CV (often
     # the other recipe's own) printed between the tables muddled it
     diff = None if args.against else against_last(last, entry, result.task.greater_is_better)
@@ -336,6 +338,7 @@ def cmd_cv(args) -> int:
     if args.against:
         other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)
         record_run(comp, other_spec, plan, other)
+        record_run(comp, spec, plan, result)
         comparison = paired_comparison(result, other)
         report["against"] = {"recipe": other_spec.name, **other.summary(), "comparison": comparison}
         n_folds = len(result.ensemble.fold_scores)

@@ -371,9 +371,15 @@ def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir
     assert main([*args, "--recipe", "plus", "--against", "article", "--json"]) == 0
     assert "against_last" not in json.loads(capsys.readouterr().out)
     runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
-    assert [r["recipe"] for r in runs] == ["article", "plus", "article", "plus", "article"]  # each CV still logged
-    assert main([*args, "--recipe", "plus"]) == 0  # and the next CV compares with the last of them
-    assert "changed: recipe article -> plus" in capsys.readouterr().out
+    # each CV still logged, the recipe asked for after the one it was against: the next CV of it compares with it
+    # first (a trial's user read a comparison with the other recipe first)
+    assert [r["recipe"] for r in runs] == ["article", "article", "plus", "article", "plus"]
+    assert main([*args, "--recipe", "plus"]) == 0
+    out = capsys.readouterr().out
+    assert "the same configuration and CV score as the last CV" in out and "of recipe" not in out
+    assert main([*args, "--recipe", "article"]) == 0  # the other recipe: against the last CV, then its own last
+    out = capsys.readouterr().out
+    assert "changed: recipe plus -> article" in out and "as the last CV of recipe article (" in out
 
 
 def test_kit_cv_compares_with_the_last_cv_on_as_many_rows(synthetic_dir, tmp_path, monkeypatch, capsys):
