@@ -100,17 +100,24 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     assert sidecar["inputs"]["train.csv"] == sums["train.csv"]
 
 
-def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_default_name(
-    titanic_dir, tmp_path, monkeypatch, capsys
-):
-    # the default name says recipe, models, split and seeds: another learning rate used to write over it
+def _a_first_submission(titanic_dir: Path, tmp_path: Path, monkeypatch) -> tuple[list, Path, dict]:
+    """A quick Titanic submission of the default name: (its arguments, its folder, its files' bytes by name)."""
     from kit.cli import main
 
     monkeypatch.chdir(tmp_path)
     fast = ["--data-dir", str(titanic_dir), "--models", "linear", "--folds", "2", "--epochs", "3", "--quiet"]
     folder = tmp_path / "submissions" / "titanic"
     assert main(["submission", *fast]) == 0
-    first = {p.name: p.read_bytes() for p in folder.glob("plus_*")}  # the CSV, its sidecar and plots
+    return fast, folder, {p.name: p.read_bytes() for p in folder.glob("plus_*")}  # the CSV, its sidecar and plots
+
+
+def test_a_run_of_other_settings_never_replaces_an_earlier_submission_of_its_default_name(
+    titanic_dir, tmp_path, monkeypatch, capsys
+):
+    # the default name says recipe, models, split and seeds: another learning rate used to write over it
+    from kit.cli import main
+
+    fast, folder, first = _a_first_submission(titanic_dir, tmp_path, monkeypatch)
     assert main(["submission", *fast]) == 0  # the same run again: the same name, the same bytes
     assert "holds a run of other settings" not in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in folder.glob("plus_*")} == first
@@ -145,11 +152,7 @@ def test_a_run_of_another_metric_never_replaces_an_earlier_submission_of_its_def
     # and the ensemble and epochs are chosen, by the metric), and so did log_target = false
     from kit.cli import main
 
-    monkeypatch.chdir(tmp_path)
-    fast = ["--data-dir", str(titanic_dir), "--models", "linear", "--folds", "2", "--epochs", "3", "--quiet"]
-    folder = tmp_path / "submissions" / "titanic"
-    assert main(["submission", *fast]) == 0
-    first = {p.name: p.read_bytes() for p in folder.glob("plus_*")}
+    fast, folder, first = _a_first_submission(titanic_dir, tmp_path, monkeypatch)
     other = tmp_path / "titanic.toml"
     text = (REPO / "competitions" / "titanic.toml").read_text()
     other.write_text(text.replace('metric = "accuracy"', 'metric = "log_loss"', 1))
