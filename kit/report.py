@@ -322,6 +322,11 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
     if len({r["data"] for r in rows}) > 1:  # runs on other input files (edited, or another --data-dir): said so
         head = (*head[:3], "data", *head[3:])
         cells = [(*c[:3], r["data"] or "-", *c[3:]) for c, r in zip(cells, rows)]
+    if len({r["log_target"] for r in rows if r["log_target"] is not None}) > 1:
+        # a regression learned in logs or in values (log_target): a trial's two runs showed the same fingerprint
+        learns = {True: "log(1+y)", False: "y", None: "-"}
+        head = (*head[:-5], "learns", *head[-5:])
+        cells = [(*c[:-5], learns[r["log_target"]], *c[-5:]) for c, r in zip(cells, rows)]
     return "\n".join([aligned(head, cells), *training_legend(rows), *_splits_note(rows)])
 
 

@@ -225,6 +225,22 @@ def test_report_keeps_apart_runs_that_differ_only_in_the_epochs_chosen(tmp_path,
     assert "chosen 60/26 of at most 100" in format_report(report_rows("toy"))
 
 
+def test_report_tells_runs_learned_in_logs_from_runs_learned_in_values(tmp_path, monkeypatch):
+    # a trial's log_target = false run (MAPE 0.6797) showed the same training fingerprint as its runs in logs
+    from kit.report import RUN_DEFAULTS, format_report, report_rows
+
+    monkeypatch.chdir(tmp_path)
+    base = RUN_DEFAULTS | {"models": ["linear"], "epochs": {"linear": 100}, "cv_mean": 0.2, "log_target": True}
+    log = tmp_path / "submissions" / "toy" / "runs.json"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps([base, base | {"log_target": False, "cv_mean": 0.7}]))
+    table = format_report(report_rows("toy")).splitlines()
+    assert " learns " in table[0] and {" log(1+y) " in row for row in table[1:]} == {True, False}
+    assert [" y " in row for row in table[1:]].count(True) == 1
+    log.write_text(json.dumps([base, base | {"cv_mean": 0.3}]))
+    assert " learns " not in format_report(report_rows("toy"))  # all alike: nothing to tell apart
+
+
 def test_a_run_logged_before_epochs_could_be_chosen_reads_as_trained_its_epochs(tmp_path, monkeypatch):
     from kit.report import format_report, report_rows
 
