@@ -752,6 +752,8 @@ def cmd_new(args) -> int:
     if out.exists():
         raise KitError(f"{out} already exists; kit does not replace it (pass --out PATH to write the draft elsewhere).")
     data_dir = args.data_dir or paths.DATA / args.slug
+    if Path(data_dir).is_file():  # a zip, most often: Kaggle's download
+        raise KitError(f"{data_dir} is a file, not a data folder", fix="extract_to_folder")
     if not Path(data_dir).is_dir():
         raise KitError(f"data folder {data_dir} does not exist; pass --data-dir DIR holding the competition's CSVs.")
     # a folder other than data/<slug>/ goes into the definition: later commands need no --data-dir

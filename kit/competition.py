@@ -406,6 +406,8 @@ def default_data_dir(comp: Competition) -> Path:
 def data_file(comp: Competition, data_dir: Path, role: str) -> Path:
     """Path of one of the competition's files, with a clear error when it is missing."""
     data_dir = Path(data_dir)
+    if data_dir.is_file():  # a trial's --data-dir playground-series-s4e2.zip was said not to exist
+        raise KitError(f"{data_dir} is a file, not a data folder", fix="extract_to_folder")
     if not data_dir.is_dir():
         raise KitError(f"data folder {data_dir} does not exist", fix="fetch_or_data_dir", slug=comp.slug)
     path = data_dir / comp.files[role]

@@ -259,6 +259,8 @@ def intact(folder: Path) -> bool:
 def data_status(comp: Competition, folder: Path) -> tuple[str, bool]:
     """One line on the state of the data folder, for `kit doctor`, and whether it is usable."""
     folder = Path(folder)
+    if folder.is_file():  # a zip, most often, as the data folder
+        return worded(f"{folder} is a file, not a data folder", fix="extract_to_folder"), False
     if not folder.is_dir():
         return worded(f"{folder} does not exist", fix="fetch", slug=comp.slug), False
     has_manifest = (folder / MANIFEST).is_file()

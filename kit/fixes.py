@@ -26,6 +26,7 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "data_dir_alone": "pass --data-dir a folder for the competition's files alone, such as data/<slug>",
     "data_dir_csvs": "pass --data-dir DIR holding the competition's CSVs",
     "extract": "extract it into {folder} (kit reads plain CSVs), then run again",
+    "extract_to_folder": "extract it into a folder (kit reads plain CSVs) and pass that folder: --data-dir DIR",
     "check_columns": "check the file or the competition definition",
     # the same, when no -c was given: the files were read as the default competition's
     "check_columns_default": "no -c was given, so the files were read as the default competition, {slug}: name yours with "

@@ -371,7 +371,8 @@ class Task:
             return None
         if self.metric.submits == "label":
             if row[0] not in self.labels:
-                return f"has {row[0]!r}; the only allowed values are {' and '.join(self.labels)}"
+                allowed = " and ".join(self.labels) if len(self.labels) <= 2 else ", ".join(self.labels)
+                return f"has {row[0]!r}; the only allowed values are {allowed}"
             return None
         if self.metric.submits == "ranked":
             return self._check_ranked(row[0])

@@ -179,7 +179,11 @@ def as_flags(series: pd.Series, col: str) -> pd.Series:
     for i, text in enumerate(names):
         if text.lower() not in TRUE | FALSE:
             value = series.iloc[int(np.flatnonzero(codes == i)[0])]
-            raise KitError(f"column {col} holds {value!r}, which is not True or False; fix the file.")
+            raise KitError(  # a trial's "fix the file" named neither the step nor what it reads
+                f"column {col} holds {value!r}, which the recipe's boolean step reads as neither true nor false (it "
+                f"reads True/False, yes/no and 1/0); list {col} in one_hot instead, or map its values to 1 and 0 with "
+                "replace."
+            )
         flags[i] = 1.0 if text.lower() in TRUE else 0.0
     flags[-1] = np.nan
     return pd.Series(flags[codes], index=series.index)

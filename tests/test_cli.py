@@ -92,6 +92,12 @@ def test_kit_new_on_a_folder_holding_the_competitions_zip_says_to_extract_it(tmp
     err = capsys.readouterr().err.strip()
     assert "has no train or test CSV, but holds titanic.zip, compressed; extract it into" in err
     assert len(err.splitlines()) == 1 and not (tmp_path / "competitions").exists()
+    # the zip itself as the data folder: a trial's was said not to exist
+    for command in (["new", "mine"], ["cv"]):
+        assert main([*command, "--data-dir", str(folder / "titanic.zip")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"{folder / 'titanic.zip'} is a file, not a data folder; extract it into a folder" in err, err
+        assert len(err.splitlines()) == 1 and not (tmp_path / "competitions").exists()
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))

@@ -287,7 +287,7 @@ def test_boolean_reads_true_false_in_any_spelling_and_the_mode_fills_the_gaps():
     state = fit_recipe(spec, rows(VIP=[True, False, False, np.nan]))
     assert state["modes"] == {"VIP": 0.0}
     assert features(spec, state, rows("test", VIP=["True", "false", np.nan, 1]))["VIP"] == [1.0, 0.0, 0.0, 1.0]
-    with pytest.raises(KitError, match="VIP holds 'maybe', which is not True or False"):
+    with pytest.raises(KitError, match="VIP holds 'maybe', which the recipe's boolean step reads as neither true"):
         apply_recipe(spec, state, rows("test", VIP=["maybe"]))
 
 

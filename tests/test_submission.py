@@ -261,3 +261,9 @@ def test_a_submission_made_without_the_sample_file_says_what_it_could_not_check(
         f"kit: note: gender_submission.csv is not in {synthetic_dir}, so the submission's header and ids are checked "
         "against the definition and the test file only\n"
     ) in capsys.readouterr().err
+
+
+def test_a_label_outside_many_classes_lists_them_with_commas():
+    task = make_task("multiclass", "accuracy", ("Low", "Mid", "High"), ("id", "level"))
+    assert task.check_cells(["Top"]) == "has 'Top'; the only allowed values are Low, Mid, High"
+    assert TASK.check_cells(["2"]) == "has '2'; the only allowed values are 0 and 1"
