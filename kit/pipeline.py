@@ -136,7 +136,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
 
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         result, y = run_cv(comp, spec, train, test, plan, quiet, importance=importance)
-        result.data = data_fingerprint(comp, data_dir)
+        result.data, result.fold_data = data_fingerprint(comp, data_dir), fold_fingerprint(comp, data_dir)
         return with_cutpoints(result, y, plan), y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
     keys = {name: (key, epochs_free_key(split_key, plan, name)) for name, key in keys.items()}
@@ -175,7 +175,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
-    result.data = data_fingerprint(comp, data_dir)
+    result.data, result.fold_data = data_fingerprint(comp, data_dir), fold_fingerprint(comp, data_dir)
     if importance:
         result.importance = trained.importance
     cv_cache.save(comp.slug, split_key, keys, result, caps)  # as trained: cut-points are chosen again from the folds
@@ -209,6 +209,13 @@ def with_cutpoints(result, y, plan):
 def data_fingerprint(comp, data_dir: Path) -> str:
     """A short fingerprint of the input files' bytes: runs on other files are told apart in the run log."""
     return _digest(input_hashes(comp, data_dir))[:8]
+
+
+def fold_fingerprint(comp, data_dir: Path) -> str:
+    """A short fingerprint of the training file's bytes, which the folds are cut from: CVs that differ only in their
+    extra files (an original dataset's rows, trained on and never validated) validate the same rows."""
+    train = comp.files["train"]
+    return _digest({name: sha for name, sha in input_hashes(comp, data_dir).items() if name == train})[:8]
 
 
 def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:

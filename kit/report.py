@@ -70,6 +70,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "refit": plan.refit,  # the submission's models trained again on all rows; false: the fold models' mean
         "rows": plan.rows,  # a CV on this many training rows drawn at random; 0: every row
         "data": result.data or None,  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint)
+        "fold_data": getattr(result, "fold_data", "") or None,  # ... of the training file's, the folds' (same folds)
+        "extra": list(comp.extra) or None,  # the extra files whose rows train too (never validated)
         "ensemble_weights": result.ensemble.weights,  # with "select": model -> the full fit's weight
         "cutpoints": getattr(result.ensemble, "cutpoints", None),  # qwk: the full fit's (kit.cutpoints)
         "log_target": bool(result.task.log_target) if result.task else None,  # a regression learned in logs
@@ -95,7 +97,7 @@ RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "spli
                 "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
                 "split_seed": None, "cutpoints": None, "log_target": None, "refit": True, "fold_scores": None,
-                "model_fold_scores": None, "validation": None}  # fmt: skip
+                "model_fold_scores": None, "validation": None, "fold_data": None, "extra": None}  # fmt: skip
 # What makes two runs the same row of the report: the configuration, its CV score and the file it wrote.
 SAME_RUN = ("models", "recipe", "recipe_hash", "split", "folds", "seeds", "repeats", "epochs", "training_hash",
             "choose_epochs",
@@ -116,7 +118,18 @@ def last_run(slug: str, metric: str, rows: int | None = None, recipe: str | None
 
 
 # What two runs share when their fold scores are of the same rows, fold by fold: their differences are paired.
-SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "data", "validation")
+SAME_FOLDS = ("split", "folds", "repeats", "split_seed", "rows", "validation")  # and the training file: _same_folds
+
+
+def _same_folds(last: dict, run: dict) -> bool:
+    """Whether two runs' CVs validated the same rows: the same SAME_FOLDS and the same training file (where both
+    logged its fingerprint; else the same input files). Extra files train and are never validated: a trial's
+    original dataset added made its comparison of means alone, where the folds were the same."""
+    if not all(last.get(key) == run.get(key) for key in SAME_FOLDS):
+        return False
+    if last.get("fold_data") and run.get("fold_data"):
+        return last["fold_data"] == run["fold_data"]
+    return last.get("data") == run.get("data")
 
 
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
@@ -131,7 +144,9 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
     then = last.get("model_means") if isinstance(last.get("model_means"), dict) else {}
     models = {m: [then[m], run["model_means"][m]] for m in run["models"] if isinstance(then.get(m), int | float)}
     sign = 1 if greater_is_better else -1
-    paired = all(last.get(key) == run.get(key) for key in SAME_FOLDS)
+    paired = _same_folds(last, run)
+    # unpaired: the folds cut otherwise, or from another training file
+    unlike = "the folds differ" if last.get("data") == run.get("data") else "the input files differ"
 
     def verdict(then: float, now: float, folds_then=None, folds_now=None) -> str:
         better = sign * (now - then)
@@ -140,7 +155,7 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
             return overall  # a run log of an older kit: the means alone
         if not paired:  # other folds: the move against the folds' spread (kit.verdict.unpaired_verdict)
             said = unpaired_verdict(folds_then, folds_now, better)
-            return f"{said} (the folds differ: {'a move under' if said == 'within noise' else 'over'} twice its error)"
+            return f"{said} ({unlike}: {'a move under' if said == 'within noise' else 'over'} twice its error)"
         if len(folds_then) != len(folds_now) or len(folds_now) < 2:
             return overall
         moves = [sign * (b - a) for a, b in zip(folds_then, folds_now)]
@@ -180,6 +195,8 @@ def what_changed(last: dict, run: dict) -> list[str]:
 
     if last["data"] and run["data"] and last["data"] != run["data"]:  # an older kit logged no fingerprint
         changes.append(f"input files {last['data']} -> {run['data']}")
+    if last["fold_data"] and run["fold_data"] and last["extra"] != run["extra"]:  # by name (an older kit: unlogged)
+        differs("extra files", ",".join(last["extra"] or []) or "none", ",".join(run["extra"] or []) or "none")
     if last["metric"] and run["metric"]:  # an older kit logged none
         differs("metric", last["metric"], run["metric"])
     differs("models", ",".join(last["models"]), ",".join(run["models"]))

@@ -242,6 +242,7 @@ class CVResult:
     reused: bool = False  # every model loaded from earlier runs (kit.cv_cache) rather than trained now
     reused_models: tuple = ()  # the models loaded so, where some trained now
     data: str = ""  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint), for the run log
+    fold_data: str = ""  # ... of the training file's alone, which the folds are cut from (extra files aside)
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
     importance: dict | None = None  # model -> {recipe column: permutation importance}, when asked (kit.importance)
 

@@ -131,6 +131,21 @@ def test_fold_scores_are_the_competition_rows_and_the_extra_rows_are_never_valid
     assert result.ensemble.fold_scores != without.ensemble.fold_scores  # ... and the extra rows trained in them
 
 
+def test_a_cv_with_the_extra_rows_is_compared_fold_by_fold_with_one_without_them(tmp_path, monkeypatch, capsys):
+    # the folds are the competition's rows alone: a trial's original dataset made "the folds differ", and the
+    # change read only as input files' fingerprints
+    folder = playground(tmp_path / "data")
+    define(tmp_path, extra="")
+    kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    define(tmp_path)
+    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "against the last CV (" in out and "of 3 folds" in out and "the folds differ" not in out
+    assert "extra files none -> original.csv" in out
+    (folder / "train.csv").write_text((folder / "train.csv").read_text().replace(",red,", ",blue,", 5))
+    out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
+    assert "(the input files differ: " in out  # another training file: other rows, judged by the spread
+
+
 @pytest.mark.parametrize(
     ("extra", "change", "message"),
     [
