@@ -569,6 +569,10 @@ def cmd_submit(args) -> int:
     verify_data(comp, data_dir, args.allow_changed_data)  # the CSV is checked against test.csv: the right one
     if args.check:
         return _check_only(comp, args.file, data_dir)
+    from kit.kaggle_client import NO_CREDENTIALS, find_credentials
+
+    if find_credentials() is None:  # before the checks and the ledger: nothing can be sent
+        raise KitError(NO_CREDENTIALS, fix="submit_by_hand", file=args.file)
     _submit(args, comp, args.file, data_dir)
     return 0
 

@@ -35,6 +35,9 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "{yours}",
     "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
+    # kit submit FILE without one: the file is made; what is left is the upload (a trial was told to train again)
+    "submit_by_hand": "without an account, `kit submit {file} --check` runs every check an upload makes and sends "
+    "nothing; then upload the file on the competition's Submit page",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
     "near_definition": "did you mean {slug}? pass -c {slug} (`kit new {given} --data-dir DIR` drafts another)",
     "new_definition_for": "draft one with `kit new {slug} --data-dir DIR`, DIR holding its CSVs, or pass the path of a "

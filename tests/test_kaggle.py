@@ -295,6 +295,16 @@ def test_an_invalid_csv_never_reaches_the_server(fetched, server, case):
     assert not (fetched.work / "submissions").exists()
 
 
+def test_submit_without_credentials_says_how_to_check_the_file_and_upload_it_by_hand(fetched, server):
+    # a trial's user, file in hand, was told that `kit run --data-dir DIR` trains and writes one
+    path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
+    calls = len(server.log)
+    fetched.env = {k: v for k, v in fetched.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
+    one_error(fetched("submit", str(path)), "no Kaggle credentials", f"`kit submit {path} --check`", "Submit page")
+    assert len(server.log) == calls and server.uploads == []
+    assert not (fetched.work / "submissions").exists()
+
+
 def test_submit_uploads_records_waits_and_prints_the_public_score(fetched, server):
     server.pending_polls = 2
     path = _write(fetched, "rule.csv", "PassengerId,Survived\n" + "\n".join(_good_rows()) + "\n")
