@@ -556,6 +556,10 @@ def cmd_doctor(args) -> int:
 
     comp = load_competition(args.competition)
     lines, ok = doctor(comp, args.data_dir or default_data_dir(comp))
+    # which competition's data was looked at: a trial's user, whose folder held only their own, read Titanic's
+    # missing data as theirs (the default's class marks a -c not given: kit.cli._Default)
+    given = type(args.competition) is str
+    lines.append(f"competition: {comp.slug}" + ("" if given else " (no -c was given; -c SLUG checks yours)"))
     print("\n".join(lines))
     return 0 if ok else 1
 

@@ -412,6 +412,8 @@ def test_doctor_names_the_credential_source_and_checks_the_api(fetched, server):
     assert "kaggle api: works (signed in as fakeuser)" in out.stdout
     assert "data: data/titanic is present and intact" in out.stdout
     assert "training: torch " in out.stdout and " CPU threads, " in out.stdout
+    assert "competition: titanic (no -c was given; -c SLUG checks yours)" in out.stdout  # a trial read it as theirs
+    assert "competition: titanic\n" in fetched("doctor", "-c", "titanic").stdout
 
 
 def test_doctor_warns_about_a_kaggle_json_readable_by_others(run, server):
