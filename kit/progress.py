@@ -23,11 +23,12 @@ def bar(total: int, desc: str, enabled: bool):
 
 
 def epoch_note(progress):
-    """A callback (model, epochs trained) that shows each model's latest epoch after the bar: "nn epoch 12"."""
+    """A callback (model, its most epochs, epochs trained) that shows each model's latest epoch after the bar: "nn
+    epoch 12 of 100" (of its cap: patience may stop it sooner)."""
     latest, shown = {}, [0.0]
 
-    def note(model: str, epochs: int) -> None:
-        latest[model] = epochs
+    def note(model: str, cap: int, epochs: int) -> None:
+        latest[model] = f"{epochs} of {cap}"
         if time.monotonic() - shown[0] >= 0.1:  # drawn at most ten times a second: Titanic's epochs take 2 ms
             shown[0] = time.monotonic()
             progress.set_postfix_str(", ".join(f"{m} epoch {e}" for m, e in latest.items()))

@@ -276,7 +276,7 @@ def cross_validate(
     """Train every model and seed on every fold; keep out-of-fold and fold-averaged test predictions.
 
     progress, if given, is called with the number of folds each time a model finishes some; on_epoch, if given,
-    with a model's name and the epochs it has trained, after each epoch of its curves.
+    with a model's name, its most epochs and the epochs it has trained, after each epoch of its curves.
     groups: one value per training row, for the group split. extra: the last rows that are extra rows,
     in every fold's training rows and never validated (split_indices; their out-of-fold predictions NaN).
     folds: the (train_idx, valid_idx) of each fold when they were cut before (kit.cv_cache keeps them).
@@ -341,7 +341,7 @@ def _cross_validate(
                 patience=patience,
                 held_out=held_out if all(held_out) else None,
                 shuffled=shuffled[width],
-                on_epoch=partial(on_epoch, name) if on_epoch else None,
+                on_epoch=partial(on_epoch, name, settings.epochs) if on_epoch else None,
             )
             for i, f in enumerate(fold_ids):
                 curves[f] = grids[width].valid_scores[i]  # (epochs,)

@@ -18,11 +18,11 @@ def test_the_bar_shows_each_models_latest_epoch_and_no_time_to_go(monkeypatch):
     monkeypatch.setattr(progress.time, "monotonic", lambda: float(next(clock)))
     with progress.bar(6, "demo cv", True) as shown:
         note = progress.epoch_note(shown)
-        note("nn", 1)
-        note("deep", 1)
-        note("nn", 2)
+        note("nn", 100, 1)
+        note("deep", 30, 1)
+        note("nn", 100, 2)
     text = out.getvalue()
-    assert "nn epoch 2, deep epoch 1" in text and "0/6" in text
+    assert "nn epoch 2 of 100, deep epoch 1 of 30" in text and "0/6" in text
     assert "<" not in text  # no time to go: side-by-side models finish in a burst (a trial's "2:46" took 13 s)
 
 
