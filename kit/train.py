@@ -285,21 +285,9 @@ def fit(
 
 
 def _fit(
-    settings,
-    task,
-    x,
-    y,
-    mask,
-    seeds,
-    valid,
-    shuffle_seed,
-    stop_at,
-    keep_each_epoch,
-    patience,
-    held_out,
-    shuffled,
+    settings, task, x, y, mask, seeds, valid, shuffle_seed, stop_at, keep_each_epoch, patience, held_out, shuffled,
     on_epoch=None,
-) -> Fit:
+) -> Fit:  # fmt: skip
     n_folds, n_max, n_in = x.shape
     epochs = settings.epochs
     n_rows = [int(n) for n in mask.sum(dim=1).tolist()]
