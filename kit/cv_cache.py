@@ -16,12 +16,12 @@ stops at T again (a cap does not change an epoch it allows). So a kept model who
 reused under any cap at or above where it stopped: raising `epochs` after kit's "CV chose the last epoch" note
 retrains only the models that reached the old cap (tested: the same bytes as a fresh run under the new cap).
 
-One file per competition keeps the last MAX_MODELS models. It holds only tensors and plain data (read
-with torch's weights_only loader), and a file that cannot be read is ignored, never trusted. It keeps no
-fold's recipe state: the models' test predictions are made during the CV, so nothing reads one again, and that
-loader reads plain data object by object in Python (a trial's bank-churn cache held 1.3 million objects of
-18,000 customers' rates per fold: 65 MB loaded in 2.1 s; without them 52 MB in 0.06 s, and its `kit cv` with
-every model reused took 3.2 s where it took 9.2).
+One file per competition keeps the last MAX_MODELS models, and fewer where they would take more than MAX_BYTES. It
+holds only tensors and plain data (read with torch's weights_only loader), and a file that cannot be read is
+ignored, never trusted. It keeps no fold's recipe state: the models' test predictions are made during the CV, so
+nothing reads one again, and that loader reads plain data object by object in Python (a trial's bank-churn cache
+held 1.3 million objects of 18,000 customers' rates per fold: 65 MB loaded in 2.1 s; without them 52 MB in 0.06 s,
+and its `kit cv` with every model reused took 3.2 s where it took 9.2).
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ from kit.validation import ModelResult
 # models kept: a few CVs of three models, and of two recipes a CV with --against compares; 300,000 training and
 # 200,000 test rows cost ~3 MB a model. At 8 a new user's third --against CV trained its base recipe's models again.
 MAX_MODELS = 24
+# ... and at most this many bytes of them, the CV just run kept whatever its size: the models' predictions grow with
+# the rows (a trial's 1,117,957 training and 745,305 test rows took ~17 MB a model, 206 MB after four
+# configurations), and a cache is no reason for a user's disk to fill. 256 MB keeps six such CVs of three models.
+MAX_BYTES = 256 * 2**20
 _MODEL_FIELDS = [f.name for f in fields(ModelResult)]
 
 
@@ -96,12 +100,37 @@ def save(slug: str, split_key: str, keys: dict, result, caps: dict) -> None:
     # row numbers as int32: half the bytes of the folds, which outweigh a model's predictions
     folds = [[idx.to(torch.int32) for idx in fold] for fold in result.folds]
     kept["splits"][split_key] = {"folds": folds}
+    _within_bytes(kept, just_run={key for key, _ in keys.values()})
     used = {entry["split"] for entry in kept["models"].values()}
     # a file an earlier kit wrote also kept each fold's recipe state: dropped as each split is kept again
     kept["splits"] = {key: {"folds": split["folds"]} for key, split in kept["splits"].items() if key in used}
     buffer = io.BytesIO()
     torch.save(kept, buffer)
     write_atomic(paths.cv_cache_path(slug), buffer.getvalue())
+
+
+def _within_bytes(kept: dict, just_run: set) -> None:
+    """Drop the oldest models (and a split no model is left to use) until the file's tensors take MAX_BYTES or less;
+    the models of `just_run` stay whatever their size."""
+    sizes = {key: _nbytes(entry) for key, entry in kept["models"].items()}
+    splits = {key: _nbytes(split) for key, split in kept["splits"].items()}
+    for key in list(kept["models"]):
+        used = {entry["split"] for entry in kept["models"].values()}
+        if sum(sizes.values()) + sum(n for s, n in splits.items() if s in used) <= MAX_BYTES:
+            return
+        if key not in just_run:
+            del kept["models"][key], sizes[key]
+
+
+def _nbytes(value) -> int:
+    """The bytes of the tensors in `value` (a dict, list or tensor): what torch.save writes, less a little."""
+    if isinstance(value, torch.Tensor):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 def _read(slug: str) -> dict:

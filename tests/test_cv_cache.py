@@ -199,6 +199,27 @@ def test_a_models_key_is_its_own_settings_and_the_split_and_only_the_latest_mode
     assert trained_models == [("linear", "nn", "deep"), ("linear",)]
 
 
+def test_the_kept_models_stay_within_max_bytes_and_the_cv_just_run_is_kept_whatever_its_size(
+    synthetic_dir, tmp_path, monkeypatch, capsys, trained_models
+):
+    import torch
+
+    work = tmp_path / "work"
+    _cv(synthetic_dir, work, monkeypatch, capsys, "--models", "linear,nn")
+    path = paths.cv_cache_path("titanic")
+    one_cv = kit.cv_cache._nbytes(torch.load(path, weights_only=True))
+    assert one_cv > 0
+    monkeypatch.setattr(kit.cv_cache, "MAX_BYTES", one_cv)  # room for the split and one CV of two models
+    _cv(synthetic_dir, work, monkeypatch, capsys, "--models", "linear,nn", "--lr", "0.05")
+    kept = torch.load(path, weights_only=True)
+    assert len(kept["models"]) == 2 and kit.cv_cache._nbytes(kept) <= one_cv  # the first CV's went
+    monkeypatch.setattr(kit.cv_cache, "MAX_BYTES", 1)
+    _cv(synthetic_dir, work, monkeypatch, capsys, "--models", "linear,nn", "--lr", "0.05")  # reused: still there
+    _cv(synthetic_dir, work, monkeypatch, capsys, "--models", "linear,nn")  # the first CV's, trained again
+    assert len(torch.load(path, weights_only=True)["models"]) == 2  # over the cap: the CV just run is kept
+    assert trained_models == [("linear", "nn"), ("linear", "nn"), ("linear", "nn")]  # the third CV trained nothing
+
+
 def test_a_definition_that_groups_by_another_column_cross_validates_again(
     synthetic_dir, tmp_path, monkeypatch, counted_cv
 ):
