@@ -93,3 +93,56 @@ def test_kit_new_drafts_unlabelled_skip_for_a_target_with_gaps_and_its_draft_run
     assert tomllib.loads(text)["unlabelled"] == "skip"
     assert 'unlabelled = "skip"  # 3 of 80 training rows (3.8%) have no Survived: left out of training' in text
     kit(tmp_path, monkeypatch, capsys, "cv", "-c", "gappy", *FAST)
+
+
+def _shop_sales(folder, unrecorded) -> None:
+    """A small sales set (shop and item categories, a price) whose rows picked by unrecorded(frame) have no sales."""
+    import numpy as np
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    n = 240
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "shop": [["north", "south", "east"][i % 3] for i in range(n)],
+            "item": [["pen", "ink"][i // 3 % 2] for i in range(n)],
+            "price": rng.integers(1, 50, n),
+        }
+    )
+    frame["sales"] = (frame["price"] * 2 + rng.integers(0, 5, n)).astype(float)
+    frame.loc[unrecorded(frame), "sales"] = np.nan
+    frame.to_csv(folder / "train.csv", index=False)
+    test = frame.drop(columns="sales").assign(id=frame["id"] + n)
+    test.to_csv(folder / "test.csv", index=False)
+    test[["id"]].assign(sales=0).to_csv(folder / "sample_submission.csv", index=False)
+
+
+def test_kit_new_says_where_rows_without_a_target_fall_when_they_are_nearly_a_whole_group(
+    tmp_path, monkeypatch, capsys
+):
+    from kit.cli import main
+
+    _shop_sales(tmp_path / "data", lambda f: ((f["shop"] == "east") & (f["item"] == "ink")) | (f["id"] == 7))
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shops", "--data-dir", str(tmp_path / "data")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    said = (
+        "nearly all the rows of 1 group of shop, item: east, ink (40 of its 40 rows), whose test rows "
+        "are predicted from other groups' rows"
+    )
+    assert f'41 training rows have no target: the draft leaves them out (unlabelled = "skip"); 40 of them are {said}.' in err
+    text = (tmp_path / "competitions" / "shops.toml").read_text()
+    assert f"# 40 of those rows are {said}." in text  # under the line that leaves them out
+    assert tomllib.loads(text)["unlabelled"] == "skip"
+
+
+def test_kit_new_names_no_group_where_rows_without_a_target_fall_anywhere(tmp_path, monkeypatch, capsys):
+    from kit.cli import main
+
+    _shop_sales(tmp_path / "data", lambda f: f["id"] % 7 == 0)  # every shop and item, a seventh of each
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shops", "--data-dir", str(tmp_path / "data")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert 'training rows have no target: the draft leaves them out (unlabelled = "skip").' in err
+    assert "nearly all the rows" not in err + (tmp_path / "competitions" / "shops.toml").read_text()
