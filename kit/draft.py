@@ -385,7 +385,9 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
     n_rows, n_unlabelled = len(train), int(unlabelled.sum())
     where_unlabelled = None  # (how many, where) of the rows without a target
     if n_unlabelled and n_unlabelled < n_rows:
-        where_unlabelled = _unlabelled_groups(train, unlabelled.to_numpy(), [id_col, *(target if multilabel else [target])])
+        where_unlabelled = _unlabelled_groups(
+            train, unlabelled.to_numpy(), [id_col, *(target if multilabel else [target])]
+        )
         train = train[~unlabelled]
     values = [] if multilabel else sorted({_text(v) for v in train[target].dropna().unique()})  # each value once
     given = metric is not None

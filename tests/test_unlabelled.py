@@ -131,7 +131,10 @@ def test_kit_new_says_where_rows_without_a_target_fall_when_they_are_nearly_a_wh
         "nearly all the rows of 1 group of shop, item: east, ink (40 of its 40 rows), whose test rows "
         "are predicted from other groups' rows"
     )
-    assert f'41 training rows have no target: the draft leaves them out (unlabelled = "skip"); 40 of them are {said}.' in err
+    assert (
+        f'41 training rows have no target: the draft leaves them out (unlabelled = "skip"); 40 of them are {said}.'
+        in err
+    )
     text = (tmp_path / "competitions" / "shops.toml").read_text()
     assert f"# 40 of those rows are {said}." in text  # under the line that leaves them out
     assert tomllib.loads(text)["unlabelled"] == "skip"
