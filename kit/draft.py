@@ -386,7 +386,7 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
     where_unlabelled = None  # (how many, where) of the rows without a target
     if n_unlabelled and n_unlabelled < n_rows:
         where_unlabelled = _unlabelled_groups(
-            train, unlabelled.to_numpy(), [id_col, *(target if multilabel else [target])]
+            train, test, unlabelled.to_numpy(), [id_col, *(target if multilabel else [target])]
         )
         train = train[~unlabelled]
     values = [] if multilabel else sorted({_text(v) for v in train[target].dropna().unique()})  # each value once
@@ -602,11 +602,11 @@ REFIT_BY_TIME = [
 TIME_LINE = "time = "  # how a drafted [validation] table names a time split: see _recipe
 
 
-def _unlabelled_groups(train, unlabelled, skip: list) -> tuple[int, str] | None:
+def _unlabelled_groups(train, test, unlabelled, skip: list) -> tuple[int, str] | None:
     """Where the training rows without a target fall, when most of them are nearly the whole of a few groups of
     category levels (a series never recorded: every sale of one product in one country's store), said as
-    (5,028, "nearly all the rows of 2 groups of country, store, product: ..."): those groups' test rows are predicted
-    from other groups' rows, which the user should know before trusting them. None when they fall nowhere in
+    (5,028, "nearly all the rows of 2 groups of country, store, product: ..."): those groups' test rows (counted) are
+    predicted from other groups' rows, which the user should know before trusting them. None when they fall nowhere in
     particular. The fewest columns that say it are used, of the first UNLABELLED_COLUMNS categories."""
     import numpy as np
     import pandas as pd
@@ -622,23 +622,26 @@ def _unlabelled_groups(train, unlabelled, skip: list) -> tuple[int, str] | None:
             group = np.zeros(len(train), dtype=np.int64)
             for c in chosen:  # one number per combination of levels
                 group = group * (codes[c].max() + 2) + codes[c] + 1
-            ids, group = np.unique(group, return_inverse=True)
+            ids, first, group = np.unique(group, return_index=True, return_inverse=True)  # first: a row of each
             rows = np.bincount(group, minlength=len(ids))
             without = np.bincount(group, weights=unlabelled, minlength=len(ids))
             mostly = np.flatnonzero((without >= UNLABELLED_MOSTLY * rows) & (rows >= RARE_BELOW))
             if without[mostly].sum() < n_unlabelled / 2:
                 continue
             mostly = mostly[np.argsort(-without[mostly], kind="stable")]
-            first = np.flatnonzero(np.isin(group, mostly[:3]))  # a row of each group named, for its levels
+            levels = train.iloc[first[mostly]][list(chosen)]  # each group's levels, one row a group
             named = []
-            for g in mostly[:3]:
-                row = train.iloc[first[group[first] == g][0]]
-                levels = ", ".join("a gap" if pd.isna(row[c]) else str(row[c]) for c in chosen)
-                named.append(f"{levels} ({int(without[g]):,} of its {int(rows[g]):,} rows)")
+            for g, row in zip(mostly[:3], levels.itertuples(index=False)):
+                said = ", ".join("a gap" if pd.isna(v) else str(v) for v in row)
+                named.append(f"{said} ({int(without[g]):,} of its {int(rows[g]):,} rows)")
             more = f" and {len(mostly) - 3:,} more" if len(mostly) > 3 else ""
+            in_test = len(test[list(chosen)].merge(levels, on=list(chosen)))  # a gap meets a gap, as in the groups
+            whose = (
+                f"whose {in_test:,} test rows are predicted from other groups' rows" if in_test else "of no test row"
+            )
             return int(without[mostly].sum()), (
                 f"nearly all the rows of {len(mostly):,} group{'s' if len(mostly) > 1 else ''} of "
-                f"{', '.join(chosen)}: {'; '.join(named)}{more}, whose test rows are predicted from other groups' rows"
+                f"{', '.join(chosen)}: {'; '.join(named)}{more}, {whose}"
             )
     return None
 

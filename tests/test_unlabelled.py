@@ -128,8 +128,8 @@ def test_kit_new_says_where_rows_without_a_target_fall_when_they_are_nearly_a_wh
     assert main(["new", "shops", "--data-dir", str(tmp_path / "data")]) == 0
     err = " ".join(capsys.readouterr().err.split())
     said = (
-        "nearly all the rows of 1 group of shop, item: east, ink (40 of its 40 rows), whose test rows "
-        "are predicted from other groups' rows"
+        "nearly all the rows of 1 group of shop, item: east, ink (40 of its 40 rows), whose 40 test "
+        "rows are predicted from other groups' rows"
     )
     assert (
         f'41 training rows have no target: the draft leaves them out (unlabelled = "skip"); 40 of them are {said}.'
