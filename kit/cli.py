@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     _Parser.words = list(sys.argv[1:] if argv is None else argv)
     defaulted = False  # no -c given: the default competition was assumed
+    args = None
     try:
         args = parser.parse_args(argv)  # a value kit cannot take (`--metric auc`) is a KitError too
         defaulted = isinstance(getattr(args, "competition", None), _Default)
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                 e = KitError(str(e), fix="check_columns_yours", slug=str(DEFAULT_COMPETITION), yours=named)
             else:
                 e = KitError(str(e), fix="check_columns_default", slug=str(DEFAULT_COMPETITION))
+        named_slug = getattr(args, "competition", None)
+        if type(named_slug) is str:  # a fix's command repeats the -c given (kit.fixes.worded)
+            e.values.setdefault("competition", f" -c {named_slug}")
         told = sentence(e)
         if yours and e.fix != "check_columns_yours":  # an error about a competition they never named
             told = (

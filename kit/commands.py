@@ -271,7 +271,14 @@ def cmd_cv(args) -> int:
     from kit.validation import paired_comparison
 
     if args.against:
-        load_competition(args.competition).recipe(args.against)  # an unknown name costs no CV
+        comp = load_competition(args.competition)
+        other = comp.recipe(args.against)  # an unknown name costs no CV
+        if other.name == _recipe(args, comp).name:  # two CVs of one recipe would differ by nothing but noise
+            others = ", ".join(sorted(set(comp.recipes) - {other.name})) or "none: write one in the definition"
+            raise KitError(
+                f"--against {other.name} names the recipe this CV runs (--recipe, else the definition's); compare it "
+                f"with another (the definition's others: {others}) or pass --recipe the one to set beside it."
+            )
     if args.oof:  # refused before any data is read
         from kit.competition import default_data_dir
         from kit.oof import check_oof_path
@@ -781,10 +788,12 @@ def _drafted(comp, metric_guessed: bool, name: str) -> str:
     spec = comp.recipe()
     # a rate is a numeric feature (a multiclass's, one per class: rate_A, rate_B), counted once, as a category
     rates = [c for c in spec.numeric if c in spec.target_mean or any(c.startswith(f"{r}_") for r in spec.target_mean)]
+    pairs = sum(len(t["by"]) > 1 for t in spec.target_mean.values())  # a rate by two columns (an interaction)
     kinds = [
         (len(spec.numeric) - len(rates), "number", "numbers"),
         (len(spec.one_hot), "category one-hot", "categories one-hot"),
-        (len(spec.target_mean), "category as its target rate", "categories as their target rates"),
+        (len(spec.target_mean) - pairs, "category as its target rate", "categories as their target rates"),
+        (pairs, "pair of columns as its target rate", "pairs of columns as their target rates"),
         (len(spec.words), "text column as its words", "text columns as their words"),
     ]
     inputs = ", ".join(f"{n} {one if n == 1 else more}" for n, one, more in kinds if n) or "none"

@@ -68,8 +68,12 @@ class Competition:
     def recipe(self, name: str | None = None) -> RecipeSpec:
         name = name or self.default_recipe
         if name not in self.recipes:
+            import difflib
+
             known = ", ".join(sorted(self.recipes))
-            raise KitError(f"competition {self.slug} has no recipe {name!r}; choose one of: {known}.")
+            close = difflib.get_close_matches(name, list(self.recipes), n=1, cutoff=0.75)  # nodrainde: nodrained
+            near = f"did you mean {close[0]!r}? " if close else ""
+            raise KitError(f"competition {self.slug} has no recipe {name!r}; {near}choose one of: {known}.")
         return self.recipes[name]
 
 

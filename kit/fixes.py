@@ -33,10 +33,10 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
     "-c SLUG (`kit list` shows them; `kit new SLUG --data-dir DIR` drafts a definition)",
     "check_columns_yours": "no -c was given, so the files were read as the default competition, {slug}: for yours pass "
     "{yours}",
-    "without_account": "without an account, `kit run --data-dir DIR` trains and writes the submission from a "
+    "without_account": "without an account, `kit run{competition} --data-dir DIR` trains and writes the submission from a "
     "folder DIR that already holds the competition's files",
     # kit submit FILE without one: the file is made; what is left is the upload (a trial was told to train again)
-    "submit_by_hand": "without an account, `kit submit {file} --check` runs every check an upload makes and sends "
+    "submit_by_hand": "without an account, `kit submit {file}{competition} --check` runs every check an upload makes and sends "
     "nothing; then upload the file on the competition's Submit page",
     "new_definition": "write one with `kit new SLUG --data-dir DIR`",
     "near_definition": "did you mean {slug}? pass -c {slug} (`kit new {given} --data-dir DIR` drafts another)",
@@ -74,7 +74,8 @@ FIXES = {  # key -> what to do, formatted with the values the KitError carries
 
 def worded(fact: str, fix: str | None = None, **values) -> str:
     """`<fact>; <fix in words>`, or the fact alone when there is no fix."""
-    return f"{fact.rstrip('.')}; {FIXES[fix].format(**values)}" if fix else fact
+    # {competition}: " -c SLUG" where the command named one (kit.cli fills it in), so the command given runs as is
+    return f"{fact.rstrip('.')}; {FIXES[fix].format(**({'competition': ''} | values))}" if fix else fact
 
 
 def sentence(e: BaseException) -> str:

@@ -454,6 +454,12 @@ def format_cv(comp, spec, plan, result) -> str:
     return "\n".join(lines)
 
 
+def _signed(value: float, places: int) -> str:
+    """+0.0012 or -0.0012; a difference that rounds to nothing is 0.0000, not -0.0000 (a trial read a loss in it)."""
+    text = f"{value:+.{places}f}"
+    return text if float(text) else f"{0:.{places}f}"
+
+
 def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, task) -> str:
     """The paired comparison: A minus B per model and for the ensemble, on the same folds, and which way is better
     (a trial's user could not tell which recipe was subtracted, or whether a negative RMSE difference was a gain)."""
@@ -464,7 +470,7 @@ def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, 
         "",
     ]
     places = decimals([v for c in comparison.values() for v in (c["mean_diff"], c["std_diff"])])
-    cells = {model: f"{c['mean_diff']:+.{places}f} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()}
+    cells = {model: f"{_signed(c['mean_diff'], places)} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()}
     width = max(20, *map(len, cells.values()))
     head = f"folds {name_a} won/tied/lost"
     lines.append(f"{'model':<12}{'difference':>{width}}   {head}   {name_a} is")

@@ -122,7 +122,8 @@ def test_bad_input_is_one_sentence_and_exit_2(case, synthetic_dir, tmp_path, mon
         (["-c", "Spaceship_Titanic"], "; did you mean spaceship-titanic? pass -c spaceship-titanic (`kit new Spaces"),
         (["--models", "linear,forest"], "unknown model forest"),
         (["--folds", "1"], "at least 2"),
-        (["--recipe", "fancy"], "no recipe 'fancy'"),
+        (["--recipe", "fancy"], "no recipe 'fancy'; choose one of: article, plus."),
+        (["--recipe", "plsu"], "no recipe 'plsu'; did you mean 'plus'? choose one of: "),  # a typo: its near miss
     ],
 )
 def test_bad_options_are_one_sentence_and_exit_2(args, message, synthetic_dir, tmp_path, monkeypatch, capsys):

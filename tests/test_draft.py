@@ -1163,6 +1163,8 @@ def test_a_pair_of_categories_whose_cells_differ_beyond_the_two_alone_is_drafted
     if kind == "cells":
         assert recipe["target_mean"] == paired and recipe["numeric"][-1] == "shop_slot_rate"
         assert "# shop x slot: the rates of their pairs differ beyond what the two explain alone" in draft
+        # counted as a pair, not as a category (a trial read "1 category" of its two yes/no columns' pair)
+        assert ", 1 pair of columns as its target rate;" in capsys.readouterr().err
         assert main(["cv", "-c", "shops", "--data-dir", "data", "--folds", "3", "--epochs", "5", "--quiet"]) == 0
     else:  # effects that add in logits, as a linear model adds them: nothing a pair's rate would add
         assert "target_mean" not in recipe and "shop_slot_rate" not in draft

@@ -198,7 +198,8 @@ def test_a_failed_fetch_removes_only_what_it_created(run, server, fault, tmp_pat
 
 def test_no_credentials_says_the_main_job_runs_with_data_dir(run, server):
     run.env = {k: v for k, v in run.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
-    one_error(run("fetch"), "no Kaggle credentials", "without an account", "--data-dir DIR")
+    one_error(run("fetch"), "no Kaggle credentials", "without an account", "`kit run --data-dir DIR`")
+    one_error(run("fetch", "-c", "titanic"), "`kit run -c titanic --data-dir DIR`")  # the command runs as printed
     assert not (run.work / "data").exists()
 
 

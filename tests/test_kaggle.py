@@ -301,6 +301,8 @@ def test_submit_without_credentials_says_how_to_check_the_file_and_upload_it_by_
     calls = len(server.log)
     fetched.env = {k: v for k, v in fetched.env.items() if k not in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
     one_error(fetched("submit", str(path)), "no Kaggle credentials", f"`kit submit {path} --check`", "Submit page")
+    # with -c, the command it gives names the competition too: run as printed, it checks against that one's files
+    one_error(fetched("submit", str(path), "-c", "titanic"), f"`kit submit {path} -c titanic --check`")
     assert len(server.log) == calls and server.uploads == []
     assert not (fetched.work / "submissions").exists()
 

@@ -270,6 +270,14 @@ def test_against_a_recipe_whose_columns_are_missing_is_refused_before_any_cv(tmp
     assert not _trained(tmp_path)
 
 
+def test_against_the_recipe_the_cv_runs_is_refused_before_any_cv(tmp_path, monkeypatch, capsys):
+    data = write_titanic_like(tmp_path / "data")
+    code, err = _kit(["cv", "--data-dir", str(data), "--against", "article", *FAST], tmp_path, monkeypatch, capsys)
+    assert code == 2 and _one_sentence(err) and not _trained(tmp_path)  # FAST runs the article recipe
+    assert "--against article names the recipe this CV runs (--recipe, else the definition's); compare it with " in err
+    assert "another (the definition's others: plus) or pass --recipe the one to set beside it." in err
+
+
 @pytest.mark.parametrize("flag", ["--seeds", "--models"])
 def test_kit_run_takes_an_explicit_zero_or_empty_as_given_not_as_the_default(flag, tmp_path, monkeypatch, capsys):
     data = write_titanic_like(tmp_path / "data")
