@@ -470,7 +470,9 @@ def format_comparison(name_a: str, name_b: str, comparison: dict, n_folds: int, 
         "",
     ]
     places = decimals([v for c in comparison.values() for v in (c["mean_diff"], c["std_diff"])])
-    cells = {model: f"{_signed(c['mean_diff'], places)} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()}
+    cells = {
+        model: f"{_signed(c['mean_diff'], places)} ± {c['std_diff']:.{places}f}" for model, c in comparison.items()
+    }
     width = max(20, *map(len, cells.values()))
     head = f"folds {name_a} won/tied/lost"
     lines.append(f"{'model':<12}{'difference':>{width}}   {head}   {name_a} is")
