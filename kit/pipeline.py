@@ -410,6 +410,9 @@ def format_cv(comp, spec, plan, result) -> str:
     lines.append("")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
+        alone = [name for name, w in result.ensemble.weights.items() if round(w, 2) == 1]
+        # one model's weight all of it: the "ensemble" is that model (a trial's user saw deep 1.00 unremarked)
+        shares += f": {alone[0]} alone, the others added nothing on the folds" if alone else ""
         lines.append(f"ensemble weights {full}: {shares} ({elsewhere})")
     elif len(result.models) > 1:  # said, as the weights are: a user could not tell which ensemble the row was
         lines.append(

@@ -320,6 +320,27 @@ def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned
     assert head.index("folds") == row.index(mean, row.index(" ± "))  # the folds under their header
 
 
+def test_the_cv_table_says_when_the_chosen_weights_leave_one_model_alone():
+    from types import SimpleNamespace
+
+    from kit.pipeline import format_cv
+
+    def table(weights: dict) -> str:
+        run = SimpleNamespace(mean=0.9, std=0.01, fold_scores=[0.9, 0.9], epochs=[], valid_scores=[], weights=None)
+        ensemble = SimpleNamespace(**{**vars(run), "weights": weights})
+        result = SimpleNamespace(
+            models={"linear": run, "deep": run}, ensemble=ensemble, full_fit_epochs=dict, reused=False,
+            reused_models=(), fit_seconds=1.0,
+        )  # fmt: skip
+        comp = SimpleNamespace(slug="s", metric="accuracy")
+        plan = SimpleNamespace(split="kfold", folds=2, repeats=1, seeds=1, patience=0, rows=0, refit=False)
+        return format_cv(comp, SimpleNamespace(name="r"), plan, result)
+
+    assert "ensemble weights for the test rows: linear 0.00, deep 1.00: deep alone, the others added nothing on the " \
+        "folds (each fold scored" in table({"linear": 0.001, "deep": 0.999})  # fmt: skip
+    assert "linear 0.30, deep 0.70 (each fold scored" in table({"linear": 0.3, "deep": 0.7})
+
+
 def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
     from conftest import shared_data
 
