@@ -270,6 +270,21 @@ def _names(value) -> tuple:
     return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
+LEAVE_OUT_KEYS = ("drop", "exclude", "remove", "ignore", "skip", "drop_columns")  # steps other tools have
+
+
+def check_no_leave_out_step(recipes: dict) -> None:
+    """A recipe asked to drop a column is told how: a trial's user wrote drop = [...] and read the list of known
+    keys, not the fix (before the definition's check, which would say only that the key is unknown)."""
+    for name, raw in recipes.items():
+        leaving_out = [k for k in raw if k in LEAVE_OUT_KEYS] if isinstance(raw, dict) else []
+        if leaving_out:
+            raise SchemaError(
+                f"{Place(('recipes', name))} has no step {leaving_out[0]}: a recipe makes only the features its "
+                "steps name, so leave a column out by taking it out of every list that names it (numeric, one_hot, ...)"
+            )
+
+
 def parse_recipe(
     name: str,
     raw: dict,

@@ -75,6 +75,11 @@ def test_kit_has_no_code_for_the_second_competition():
         ('fill_group = { Age = { by = "Title", stat = "mean" } }\n', 'stat must be "median" or "mode"'),
         ('ratio = { R = ["Fare"] }\n', "numerator, denominator"),
         ('scale = "standard"\n', "makes no features; list the columns it feeds the models in numeric or one_hot"),
+        (
+            'numeric = ["Age"]\ndrop = ["Fare"]\n',
+            r"\[recipes.r\] has no step drop: a recipe makes only the features its steps name, so leave a column out "
+            r"by taking it out of every list that names it \(numeric, one_hot, ...\)",
+        ),
     ],
 )
 def test_a_mistake_in_a_recipe_is_one_sentence_naming_it(tmp_path, recipe, reason):
