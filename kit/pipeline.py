@@ -34,7 +34,7 @@ from kit.submission import (
     write_submission,
 )
 from kit.table import decimals
-from kit.validation import CVResult, cross_validate, fit_full
+from kit.validation import CVResult, constant_of, constant_scores, cross_validate, fit_full
 from kit.verdict import paired_verdict
 
 
@@ -175,6 +175,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     result = CVResult(models, combined, fit_seconds, states, task, folds, reused=not to_train)
     result.reused_models = tuple(name for name in plan.models if name in kept)
     result.per_target = per_target(task, combined.oof, y)
+    result.constant = constant_scores(task, y, folds)
     result.data, result.fold_data = data_fingerprint(comp, data_dir), fold_fingerprint(comp, data_dir)
     if importance:
         result.importance = trained.importance
@@ -408,6 +409,10 @@ def format_cv(comp, spec, plan, result) -> str:
             epochs += f" of {max(map(len, r.valid_scores))}"  # the longest a fold trained: each stops on its own
         lines.append(f"{name:<12}{cells[name]:>{score_width}}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
+    constant = getattr(result, "constant", None)
+    if constant:  # the floor: what the models learned from the features is their distance from it
+        said = f"{statistics.fmean(constant):.{places}f}"
+        lines.append(f"a constant prediction (every row the training folds' {constant_of(result.task)}) scores {said}")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
         alone = [name for name, w in result.ensemble.weights.items() if round(w, 2) == 1]

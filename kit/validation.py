@@ -244,6 +244,9 @@ class CVResult:
     data: str = ""  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint), for the run log
     fold_data: str = ""  # ... of the training file's alone, which the folds are cut from (extra files aside)
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
+    constant: list = field(
+        default_factory=list
+    )  # per fold, the score of one prediction for every row (constant_scores)
     importance: dict | None = None  # model -> {recipe column: permutation importance}, when asked (kit.importance)
 
     def summary(self) -> dict:
@@ -635,6 +638,32 @@ def out_of_fold(fold_preds: list, folds, n_rows: int) -> torch.Tensor:
         count[valid_idx] += 1
     count = count.view(-1, *[1] * (len(shape) - 1))  # broadcast over classes
     return torch.where(count > 0, total / count.clamp(min=1), torch.tensor(float("nan")))
+
+
+def constant_scores(task, y: torch.Tensor, folds) -> list[float]:
+    """Each fold's score of one prediction for every validation row, learned from its training rows alone: the class
+    shares (the commonest class, where a label is scored), or the mean target (the median where the metric takes
+    absolute errors). The floor a model clears by learning anything from the features: a trial's user could not
+    tell whether accuracy 0.969 was good where 0.729 of the rows were one class."""
+    scores = []
+    for train_idx, valid_idx in folds:
+        fit = y[train_idx]
+        if task.kind == "multiclass":
+            one = torch.bincount(fit, minlength=task.width).double() / len(fit)  # (k,)
+        else:
+            one = fit.double().median() if constant_of(task) == "median" else fit.double().mean(dim=0)  # () or (k,)
+        pred = one.float().expand(len(valid_idx), *one.shape)
+        scores.append(task.score(pred, y[valid_idx]))
+    return scores
+
+
+def constant_of(task) -> str:
+    """What constant_scores predicts for every row, in words."""
+    if task.kind in ("binary", "multiclass"):
+        return "class shares"
+    if task.kind == "multilabel":
+        return "columns' shares"
+    return "median" if task.metric.loss == "mae" or task.metric.name in ("mape", "smape") else "mean"
 
 
 def _model_result(fold_preds: list, test_preds: list, losses: list, y: torch.Tensor, folds, task) -> ModelResult:

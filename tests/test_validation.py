@@ -340,3 +340,28 @@ def test_regression_predictions_stay_within_the_range_of_the_targets_their_model
     binary = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
     probabilities = torch.tensor([0.2, 0.9])
     assert binary.within_training_range(probabilities, torch.tensor([0.0, 0.0])) is probabilities  # only values
+
+
+def test_a_constant_predictions_score_is_learned_on_each_folds_training_rows_alone():
+    folds = [(torch.arange(0, 6), torch.arange(6, 10)), (torch.arange(4, 10), torch.arange(0, 4))]
+    labels = torch.tensor([1.0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    binary = make_task("binary", "accuracy", ("0", "1"), ("id", "y"))
+    # fold 1 learns 4 of 6 are 1 and predicts 1 for rows of 0: 0.0; fold 2 learns 0 and is right on none: 0.0
+    assert validation.constant_scores(binary, labels, folds) == [0.0, 0.0]
+    assert validation.constant_scores(binary, labels, [(torch.arange(10), torch.arange(10))]) == [pytest.approx(0.6)]
+    values = torch.tensor([1.0, 2, 3, 100, 5, 6, 7, 8, 9, 10])
+    mae = make_task("regression", "mae", (), ("id", "y"))
+    rmse = make_task("regression", "rmse", (), ("id", "y"))
+    every = [(torch.arange(10), torch.tensor([3]))]  # the row of 100 scored by what every row learns
+    assert validation.constant_scores(mae, values, every) == [
+        pytest.approx(100 - 6.0)
+    ]  # the median (the lower of 6 and 7)
+    assert validation.constant_scores(rmse, values, every) == [pytest.approx(100 - 15.1)]  # the mean
+    assert (validation.constant_of(mae), validation.constant_of(rmse), validation.constant_of(binary)) == (
+        "median",
+        "mean",
+        "class shares",
+    )
+    classes = make_task("multiclass", "log_loss", ("a", "b", "c"), ("id", "a", "b", "c"))
+    shares = validation.constant_scores(classes, torch.tensor([0, 0, 1, 2]), [(torch.arange(4), torch.arange(4))])
+    assert shares == [pytest.approx(-(2 * torch.tensor(0.5).log() + 2 * torch.tensor(0.25).log()).item() / 4)]
