@@ -28,7 +28,9 @@ def test_kit_new_drafts_a_definition_that_kit_cv_runs_unchanged(slug, tmp_path, 
     rates = [c for c in spec["numeric"] if c in spec.get("target_mean", {})]  # counted as categories, not numbers
     numbers = len(spec["numeric"]) - len(rates)
     assert f"features: {numbers} numbers, {len(spec['one_hot'])} categories one-hot" in summary
-    assert len(rates) == 1 and ", 1 category as its target rate" in summary
+    by = [spec["target_mean"][rate]["by"] for rate in rates]
+    pairs = sum(isinstance(b, list) and len(b) == 2 for b in by)  # Titanic's Pclass x Sex: a pair, not a category
+    assert len(rates) == 1 and (", 1 pair of columns as its target rate" if pairs else ", 1 category as its") in summary
     text = path.read_text()
     raw = tomllib.loads(text)
     assert raw["task"] == "binary" and raw["metric"] == "accuracy"
