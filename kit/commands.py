@@ -575,7 +575,7 @@ def cmd_submit(args) -> int:
     from kit.competition import default_data_dir, load_competition
     from kit.fetch import verify_data
 
-    comp = load_competition(args.competition)
+    comp = load_competition(_file_competition(args))
     data_dir = args.data_dir or default_data_dir(comp)
     verify_data(comp, data_dir, args.allow_changed_data)  # the CSV is checked against test.csv: the right one
     if args.check:
@@ -586,6 +586,22 @@ def cmd_submit(args) -> int:
         raise KitError(NO_CREDENTIALS, fix="submit_by_hand", file=args.file)
     _submit(args, comp, args.file, data_dir)
     return 0
+
+
+def _file_competition(args) -> str:
+    """The competition `kit submit FILE` checks against: -c where given, else the one FILE's sidecar names where it
+    has one kit can load (a trial's user, -c left off the printed command, had their file checked as Titanic's),
+    else the default."""
+    from kit.competition import known_competitions
+    from kit.submission import read_sidecar
+
+    if type(args.competition) is str:  # -c given (kit.cli._Default marks the default)
+        return args.competition
+    named = (read_sidecar(args.file) or {}).get("competition")
+    if isinstance(named, str) and named != args.competition and named in known_competitions():
+        print(f"kit: {args.file} was made for {named} (its sidecar says so): checked as {named}'s", file=sys.stderr)
+        return named
+    return args.competition
 
 
 def _check_only(comp, path: Path, data_dir: Path) -> int:

@@ -217,6 +217,13 @@ def test_a_sample_with_a_prefixed_column_per_class_drafts_a_definition_whose_fil
     written = tmp_path / capsys.readouterr().out.strip().splitlines()[-1]
     assert written.read_text().splitlines()[0] == ",".join(header)
     assert main(["submit", str(written), "-c", "cirrhosis", "--data-dir", str(folder), "--check"]) == 0
+    capsys.readouterr()
+    # without -c, the competition the file's sidecar names: a trial's user had their file checked as Titanic's
+    assert main(["submit", str(written), "--data-dir", str(folder), "--check"]) == 0
+    assert (
+        f"kit: {written} was made for cirrhosis (its sidecar says so): checked as cirrhosis's"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_date_column_is_drafted_as_its_parts_and_numbers_fill_their_gaps_with_the_median_and_flag_them(
