@@ -61,7 +61,9 @@ def test_a_cv_against_another_recipe_says_once_how_many_rows_it_left_out(tmp_pat
     monkeypatch.chdir(tmp_path)
     from kit.cli import main
 
-    assert main(["cv", "-c", definition, "--data-dir", str(data), *FAST, "--against", "plus"]) == 0
+    assert (
+        main(["cv", "-c", definition, "--data-dir", str(data), *FAST, "--recipe", "article", "--against", "plus"]) == 0
+    )
     assert capsys.readouterr().err.count("have no Survived: left out of training") == 1  # train.csv read twice
 
 
