@@ -35,7 +35,10 @@ def loss_figure(result, title: str = ""):
         epochs = range(1, min(len(h) for h in histories) + 1)
         per_epoch = [[h[e - 1] for h in histories] for e in epochs]
         mean = [statistics.fmean(v) for v in per_epoch]
-        (line,) = ax.plot(list(epochs), mean, label=f"{name} ({len(histories)} fits)")
+        # epochs chosen by CV: each fold's fits end at its chosen epoch, while its validation curve runs on to where
+        # training stopped (a trial's user saw linear's solid line end at 32 and its dashed one at 49, unexplained)
+        to = ", to the earliest chosen epoch" if r.chosen_epochs is not None and r.valid_losses else ""
+        (line,) = ax.plot(list(epochs), mean, label=f"{name} ({len(histories)} fits{to})")
         ax.fill_between(list(epochs), [min(v) for v in per_epoch], [max(v) for v in per_epoch], alpha=0.2)
         if r.valid_losses:
             n = min(len(h) for h in r.valid_losses)

@@ -58,6 +58,10 @@ def test_the_loss_plot_draws_validation_curves_beside_the_training_ones():
     assert labels == ["linear (6 fits)", "linear validation", "nn (6 fits)", "nn validation"]
     assert [line.get_label() for line in metric_ax.get_lines()] == ["linear", "nn"]
     assert list(metric_ax.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.8, 0.9, 0.85, 0.8])
+    for r in result.models.values():  # epochs chosen: the fits end at each fold's, the validation curves run on
+        r.chosen_epochs, r.losses = 3, [h[:3] for h in r.losses]
+    labels = [line.get_label() for line in loss_figure(result).axes[0].get_lines()]
+    assert labels[:2] == ["linear (6 fits, to the earliest chosen epoch)", "linear validation"]
 
 
 def test_plots_are_written_as_valid_pngs(tmp_path):
