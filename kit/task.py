@@ -372,7 +372,12 @@ class Task:
         if self.metric.submits == "label":
             if row[0] not in self.labels:
                 allowed = " and ".join(self.labels) if len(self.labels) <= 2 else ", ".join(self.labels)
-                return f"has {row[0]!r}; the only allowed values are {allowed}"
+                # a 0/1 file for text labels: which is which, as kit learns them (a trial's user was left to guess)
+                coded = self.kind == "binary" and row[0] in ("0", "1") and set(self.labels) != {"0", "1"}
+                as_labels = (
+                    f" (kit's 0 is {self.labels[0]} and its 1 {self.labels[1]}: write the labels)" if coded else ""
+                )
+                return f"has {row[0]!r}; the only allowed values are {allowed}{as_labels}"
             return None
         if self.metric.submits == "ranked":
             return self._check_ranked(row[0])

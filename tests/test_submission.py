@@ -267,3 +267,13 @@ def test_a_label_outside_many_classes_lists_them_with_commas():
     task = make_task("multiclass", "accuracy", ("Low", "Mid", "High"), ("id", "level"))
     assert task.check_cells(["Top"]) == "has 'Top'; the only allowed values are Low, Mid, High"
     assert TASK.check_cells(["2"]) == "has '2'; the only allowed values are 0 and 1"
+
+
+def test_a_0_or_1_for_two_text_labels_says_which_is_which():
+    task = make_task("binary", "accuracy", ("Extrovert", "Introvert"), ("id", "Personality"))
+    assert task.check_cells(["1"]) == (
+        "has '1'; the only allowed values are Extrovert and Introvert (kit's 0 is Extrovert and its 1 Introvert: "
+        "write the labels)"
+    )
+    assert task.check_cells(["Yes"]) == "has 'Yes'; the only allowed values are Extrovert and Introvert"
+    assert TASK.check_cells(["2"]) == "has '2'; the only allowed values are 0 and 1"  # labels that are 0/1 already
