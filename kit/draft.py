@@ -613,7 +613,8 @@ def _unlabelled_groups(train, test, unlabelled, skip: list) -> tuple[int, str] |
 
     columns = [
         c for c in train.columns
-        if c not in skip and not pd.api.types.is_numeric_dtype(train[c]) and 2 <= train[c].nunique() <= MAX_LEVELS
+        if c not in skip and c in test.columns  # a group's test rows are counted
+        and not pd.api.types.is_numeric_dtype(train[c]) and 2 <= train[c].nunique() <= MAX_LEVELS
     ][:UNLABELLED_COLUMNS]  # fmt: skip
     codes = {c: train[c].factorize()[0] for c in columns}  # -1 for a gap: its own group below
     n_unlabelled = int(unlabelled.sum())
@@ -626,7 +627,7 @@ def _unlabelled_groups(train, test, unlabelled, skip: list) -> tuple[int, str] |
             rows = np.bincount(group, minlength=len(ids))
             without = np.bincount(group, weights=unlabelled, minlength=len(ids))
             mostly = np.flatnonzero((without >= UNLABELLED_MOSTLY * rows) & (rows >= RARE_BELOW))
-            if without[mostly].sum() < n_unlabelled / 2:
+            if not len(mostly) or without[mostly].sum() < n_unlabelled / 2:
                 continue
             mostly = mostly[np.argsort(-without[mostly], kind="stable")]
             levels = train.iloc[first[mostly]][list(chosen)]  # each group's levels, one row a group
@@ -637,7 +638,9 @@ def _unlabelled_groups(train, test, unlabelled, skip: list) -> tuple[int, str] |
             more = f" and {len(mostly) - 3:,} more" if len(mostly) > 3 else ""
             in_test = len(test[list(chosen)].merge(levels, on=list(chosen)))  # a gap meets a gap, as in the groups
             whose = (
-                f"whose {in_test:,} test rows are predicted from other groups' rows" if in_test else "of no test row"
+                f"whose {in_test:,} test row{'s are' if in_test > 1 else ' is'} predicted from other groups' rows"
+                if in_test
+                else "of no test row"
             )
             return int(without[mostly].sum()), (
                 f"nearly all the rows of {len(mostly):,} group{'s' if len(mostly) > 1 else ''} of "

@@ -151,3 +151,25 @@ def test_kit_new_names_no_group_where_rows_without_a_target_fall_anywhere(tmp_pa
     err = " ".join(capsys.readouterr().err.split())
     assert 'training rows have no target: the draft leaves them out (unlabelled = "skip").' in err
     assert "nearly all the rows" not in err + (tmp_path / "competitions" / "shops.toml").read_text()
+
+
+def test_where_the_rows_without_a_target_fall_counts_the_test_rows_and_skips_train_only_columns():
+    import numpy as np
+
+    from kit.draft import _unlabelled_groups
+
+    train = pd.DataFrame(
+        {
+            "shop": ["north", "south"] * 20,
+            "clerk": ["ann", "bob", "cy", "di"] * 10,  # not in test.csv: no group of it is counted or named
+            "sales": [1.0] * 40,
+        }
+    )
+    unlabelled = (train["shop"] == "south").to_numpy()
+    found = _unlabelled_groups(train, pd.DataFrame({"shop": ["south", "north"]}), unlabelled, ["sales"])
+    assert found == (20, "nearly all the rows of 1 group of shop: south (20 of its 20 rows), whose 1 test row is "
+                     "predicted from other groups' rows")  # fmt: skip
+    assert _unlabelled_groups(train, pd.DataFrame({"shop": ["north"]}), unlabelled, ["sales"])[1].endswith(
+        "(20 of its 20 rows), of no test row"
+    )
+    assert _unlabelled_groups(train, pd.DataFrame({"shop": ["north"]}), np.zeros(40, dtype=bool), []) is None
