@@ -244,9 +244,8 @@ class CVResult:
     data: str = ""  # a fingerprint of the input files' bytes (kit.pipeline.data_fingerprint), for the run log
     fold_data: str = ""  # ... of the training file's alone, which the folds are cut from (extra files aside)
     per_target: dict | None = None  # multilabel: target -> the ensemble's out-of-fold score (kit.oof.per_target)
-    constant: list = field(
-        default_factory=list
-    )  # per fold, the score of one prediction for every row (constant_scores)
+    # per fold, the score of one prediction for every row (constant_scores): the floor the models clear
+    constant: list = field(default_factory=list)
     importance: dict | None = None  # model -> {recipe column: permutation importance}, when asked (kit.importance)
 
     def summary(self) -> dict:
