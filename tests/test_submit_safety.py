@@ -62,6 +62,9 @@ def start(kit: Run, *args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal delivers it, whatever this run inherited: a suite started in the background by a
+        # shell without job control ignores SIGINT, and so would every kit started here
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -302,6 +305,14 @@ def test_a_run_log_of_the_wrong_shape_is_refused_and_kept(content, tmp_path, mon
 
 
 def test_ctrl_c_between_the_sidecar_and_the_csv_leaves_both_or_neither(tmp_path, monkeypatch):
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever this run inherited
+    try:
+        _ctrl_c_between_the_sidecar_and_the_csv(tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_between_the_sidecar_and_the_csv(tmp_path, monkeypatch):
     real_replace = os.replace
     renamed = []
 
