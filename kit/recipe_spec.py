@@ -194,11 +194,17 @@ class Equals:
     value: Values
 
 
+ROW_STAT = Literal["mean", "std", "min", "max"]
+
+
 @dataclass(frozen=True)
 class RowStat:
-    """row = { NEW = { stat, columns } }"""
+    """row = { NEW = { stat, columns } }: stat a list makes NEW_STAT of each (NEW in numeric stands for them all)"""
 
-    stat: Literal["mean", "std", "min", "max"]
+    stat: Annotated[
+        ROW_STAT | Annotated[list[ROW_STAT], Rule(min_len=1)],
+        Rule(means='one of "mean", "std", "min" and "max", or a list of them'),
+    ]
     columns: Annotated[list[Name], Rule(min_len=2)]
 
 
@@ -305,6 +311,18 @@ def parse_recipe(
         raw = raw | {"target_mean": means}
         if "numeric" in raw:
             raw = raw | {"numeric": [c for col in raw["numeric"] for c in rates.get(col, [col])]}
+    # a row entry of several statistics is one entry each, NEW_STAT, and NEW in numeric stands for them all: the
+    # 20 columns a trial's row statistics were taken over were named once, not once a statistic
+    several = {new for new, r in raw.get("row", {}).items() if isinstance(r["stat"], list)}
+    if several:
+        row, made = {}, {}
+        for new, r in raw["row"].items():
+            for stat in r["stat"] if new in several else [r["stat"]]:
+                made.setdefault(new, []).append(f"{new}_{stat}" if new in several else new)
+                row[made[new][-1]] = {"stat": stat, "columns": r["columns"]}
+        raw = raw | {"row": row}
+        if "numeric" in raw:
+            raw = raw | {"numeric": [c for col in raw["numeric"] for c in (made[col] if col in several else [col])]}
     split = {col: {"sep": s["sep"], "into": _names(s["into"])} for col, s in raw.get("split", {}).items()}
     extract = {new: {"from": e["from"], "pattern": e["pattern"]} for new, e in raw.get("extract", {}).items()}
     fill_group = {

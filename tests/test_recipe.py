@@ -275,6 +275,22 @@ def test_row_takes_each_rows_statistic_across_columns_skipping_gaps():
     assert got["Mean"][2] == 4.0 and got["Spread"][2] == 0.0  # one value of three: its own
 
 
+def test_row_takes_a_list_of_statistics_as_one_column_each_named_in_numeric_by_the_entrys_name():
+    listed = recipe(row={"R": {"stat": ["std", "mean", "max"], "columns": ["a", "b", "c"]}}, numeric=["x", "R"])
+    one_each = recipe(
+        row={f"R_{s}": {"stat": s, "columns": ["a", "b", "c"]} for s in ("std", "mean", "max")},
+        numeric=["x", "R_std", "R_mean", "R_max"],
+    )
+    assert listed == one_each  # the same recipe, the 3 columns named once
+    train = rows(x=[0.0, 1.0], a=[1.0, 2.0], b=[3.0, 2.0], c=[5.0, np.nan])
+    got = features(listed, fit_recipe(listed, train), train)
+    assert list(got) == ["x", "R_std", "R_mean", "R_max"] and got["R_max"] == [5.0, 2.0]
+    with pytest.raises(SchemaError, match=re.escape('row.R.stat[1] must be one of "mean", "std", "min" or "max"')):
+        recipe(row={"R": {"stat": ["std", "median"], "columns": ["a", "b"]}}, numeric=["R"])
+    with pytest.raises(SchemaError, match='stat must be one of "mean", "std", "min" and "max", or a list of them'):
+        recipe(row={"R": {"stat": "median", "columns": ["a", "b"]}}, numeric=["R"])
+
+
 def test_row_needs_a_known_statistic_over_two_or_more_columns():
     with pytest.raises(SchemaError, match="stat"):
         recipe(row={"S": {"stat": "median", "columns": ["a", "b"]}}, numeric=["S"])
