@@ -219,6 +219,14 @@ FEW_ROWS_EPOCHS = 300
 # trial's 750,000-row bank set (AUC) gained 0.8640 -> 0.8649 (hidden 0.8665 -> 0.8676) at 1.57 -> 2.10 GB: above
 # 200,000 rows the line stays commented, its comment saying both. More than
 # PIECEWISE_MAX such numbers (pixels) would be thousands of bins.
+# ROW_COLUMNS or more like counts drafted as numbers (risk factors scored 0-16, a survey's answers) take each row's mean
+# and spread across them too (recipe step row): a sum of many like counts is often their sense (a flood's risk), and
+# their spread is a feature no weighted sum of them makes. Paired on the same folds, the draft's plan: a trial's
+# 1,117,957 rows of 20 counts (R2) 0.8590 -> 0.8594, every model better on 5 of 5 folds, its hidden test rows
+# 0.85898 -> 0.85919, in 174 epochs of the three models against 229; a 300,000-row one (RMSE, the spread alone) 0.0164
+# -> 0.0163 on 5 of 5; scikit-learn's 8x8 digits (39 pixels of 0-16 drafted so; 5 folds x 3) 0.9583 -> 0.9577 within
+# noise (7 folds won, 7 lost), its hidden test rows 0.9766 -> 0.9816.
+ROW_COLUMNS = 10
 PIECEWISE_BINS = 8
 PIECEWISE_VALUES = 20
 PIECEWISE_ROWS = (2_000, 200_000)  # drafted from the first, below the second
@@ -1291,6 +1299,14 @@ def _recipe(
             f"# {', '.join(lined)}: whole numbers with few values, but {along} along them: "
             "numbers, not codes (one_hot would make a feature of each value)."
         )
+    like = _like_counts(train, lined)
+    if like:  # their row's mean and spread, beside them (see ROW_COLUMNS)
+        name = _new_name("counts", set(train.columns) | set(numeric))
+        lines.append(
+            f'row = {{ {toml_key(name)} = {{ stat = ["mean", "std"], columns = {_list(like)} }} }}  # each row\'s mean '
+            f"and spread over its {len(like)} like counts ({name}_mean, {name}_std; {name} in numeric)"
+        )
+        numeric.append(name)
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     lines += _piecewise(train, numeric, log1p)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
@@ -1925,6 +1941,19 @@ def _with_parts(train, test, extra: list, splits: dict) -> tuple:
             for f, t, n in zip(frames, texts, numbers):
                 f[name] = n.astype("float64") if as_numbers else t.astype(object).where(t.notna(), None)
     return frames[0], frames[1], frames[2:]
+
+
+def _like_counts(train, lined: list) -> list:
+    """The columns of `lined` (whole numbers of few values drafted as numbers) that are alike: none below 0, each one's
+    largest value within a factor of 2 of their median largest, ROW_COLUMNS of them or more; else []."""
+    import statistics
+
+    if len(lined) < ROW_COLUMNS:
+        return []
+    top = {col: float(train[col].max()) for col in lined}
+    middle = statistics.median(top.values())
+    like = [c for c in lined if float(train[c].min()) >= 0 and middle / 2 <= top[c] <= 2 * middle]
+    return like if len(like) >= ROW_COLUMNS else []
 
 
 def _piecewise(train, numeric: list, log1p: dict) -> list[str]:

@@ -411,7 +411,7 @@ def format_cv(comp, spec, plan, result) -> str:
     lines.append("")
     constant = getattr(result, "constant", None)
     if constant:  # the floor: what the models learned from the features is their distance from it
-        said = f"{statistics.fmean(constant):.{places}f}"
+        said = _signed(statistics.fmean(constant), places).lstrip("+")  # a constant's R2 of -0.00001: 0.0000
         lines.append(f"a constant prediction (every row the training folds' {constant_of(result.task)}) scores {said}")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())

@@ -804,6 +804,34 @@ def test_whole_numbers_of_few_values_whose_target_mean_follows_a_line_are_drafte
     assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
 
 
+def risks(folder: Path, n_counts: int) -> Path:
+    """A regression set shaped like Playground S4E5 at its real width: n_counts risk factors, counts of 0-12 whose
+    sum drives the target (so each one's mean follows a line), and a price of another range. Returns the folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    n = 3600
+    counts = {f"risk{i}": rng.binomial(12, 0.4, n) for i in range(n_counts)}
+    frame = pd.DataFrame({"id": range(n), **counts, "price": rng.integers(100, 900, n)})
+    total = sum(counts.values())
+    frame["p"] = (0.3 + 0.01 * total + 0.002 * np.std(list(counts.values()), axis=0) + rng.normal(0, 0.01, n)).round(4)
+    return _first_3000_train(frame, folder)
+
+
+def test_ten_or_more_like_counts_drafted_as_numbers_take_their_rows_mean_and_spread_too(tmp_path, monkeypatch, capsys):
+    raw, text, err = new(tmp_path, monkeypatch, capsys, "risks", risks(tmp_path / "data", 12))
+    base = raw["recipes"]["base"]
+    risk = [f"risk{i}" for i in range(12)]
+    assert base["row"] == {"counts": {"stat": ["mean", "std"], "columns": risk}}  # not price: another range
+    assert base["numeric"][-1] == "counts" and set(risk) <= set(base["numeric"])
+    assert "  # each row's mean and spread over its 12 like counts (counts_mean, counts_std; counts in numeric)" in text
+    assert "features: 15 numbers" in err.splitlines()[-1]  # 12 counts, the price, their row's mean and spread
+    fast = ["cv", "-c", "risks", "--data-dir", str(tmp_path / "data"), "--models", "linear", "--folds", "2"]
+    assert main([*fast, "--epochs", "2", "--quiet"]) == 0  # the draft runs unchanged
+    raw, _, _ = new(tmp_path / "few", monkeypatch, capsys, "risks", risks(tmp_path / "few" / "data", 9))
+    assert "row" not in raw["recipes"]["base"]  # nine counts: none taken
+
+
 def grades(folder: Path) -> Path:
     """A multiclass set: intensity (0-16) makes class a likelier and c less along it, in curves (shares, not lines),
     hour (0-11) makes b likely at 3 and 8 only, and dial (0-9) changes nothing. Returns the folder."""
