@@ -227,6 +227,8 @@ FEW_ROWS_EPOCHS = 300
 # -> 0.0163 on 5 of 5; scikit-learn's 8x8 digits (39 pixels of 0-16 drafted so; 5 folds x 3) 0.9583 -> 0.9577 within
 # noise (7 folds won, 7 lost), its hidden test rows 0.9766 -> 0.9816.
 ROW_COLUMNS = 10
+NEAR_SAME = 0.98  # two two-valued columns that say the same in this share of rows are named in a note
+NEAR_FLAGS = 50  # ... among the first this many: a pass over the rows for each pair
 PIECEWISE_BINS = 8
 PIECEWISE_VALUES = 20
 PIECEWISE_ROWS = (2_000, 200_000)  # drafted from the first, below the second
@@ -1403,6 +1405,10 @@ def _recipe(
             f"{files['test']}'s {col} values all come after {files['train']}'s: if {col} is a time, the draft's "
             "commented [validation] time validates later values"
         )
+    for a, b, share in _near_duplicates(train, flags):
+        # said, not acted on: which of the two to keep is the user's call (a trial's two survey answers, drafted
+        # as an interacting pair, agreed on 98.5 % of rows and the note said nothing)
+        told.append(f"{a} and {b} agree on {share:.1%} of the rows that give both: near duplicates, each drafted")
     return lines, empty, told
 
 
@@ -1941,6 +1947,29 @@ def _with_parts(train, test, extra: list, splits: dict) -> tuple:
             for f, t, n in zip(frames, texts, numbers):
                 f[name] = n.astype("float64") if as_numbers else t.astype(object).where(t.notna(), None)
     return frames[0], frames[1], frames[2:]
+
+
+def _near_duplicates(train, flags: list) -> list[tuple[str, str, float]]:
+    """Pairs of two-valued columns (of the first NEAR_FLAGS) that say the same, or the opposite, in NEAR_SAME of the
+    rows that give both: (a, b, that share)."""
+    import numpy as np
+
+    coded = {}
+    for col in flags[:NEAR_FLAGS]:
+        values = train[col].map(lambda v: str(v).lower(), na_action="ignore")
+        seen = sorted(values.dropna().unique())
+        if len(seen) == 2:  # 0/1 by the sorted texts: no/yes, false/true; the opposite counts as the same below
+            coded[col] = values.map({seen[0]: 0.0, seen[1]: 1.0}).to_numpy(dtype="float64")
+    found = []
+    for i, a in enumerate(coded):
+        for b in list(coded)[i + 1 :]:
+            both = ~(np.isnan(coded[a]) | np.isnan(coded[b]))
+            if both.sum() >= RARE_BELOW:
+                same = float((coded[a][both] == coded[b][both]).mean())
+                share = max(same, 1 - same)
+                if share >= NEAR_SAME:
+                    found.append((a, b, share))
+    return found
 
 
 def _like_counts(train, lined: list) -> list:

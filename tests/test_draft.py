@@ -1255,3 +1255,22 @@ def test_a_count_of_each_rows_gaps_is_drafted_where_the_target_moves_with_it_and
 
     raw, _, _ = new(tmp_path / "random", monkeypatch, capsys, "survey", _survey(tmp_path / "random/data", False))
     assert "is_missing" not in raw["recipes"]["base"]
+
+
+def test_two_yes_no_columns_that_nearly_always_agree_are_named_as_near_duplicates(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 3600
+    fear = rng.random(n) < 0.3
+    drained = np.where(rng.random(n) < 0.01, ~fear, fear)  # the same answer but for 1 % of the rows
+    calm = np.where(rng.random(n) < 0.5, fear, ~fear)  # agrees half the time: no duplicate
+    frame = pd.DataFrame({"id": range(n), "fear": np.where(fear, "Yes", "No"), "drained": np.where(drained, "No", "Yes"),
+                          "calm": np.where(calm, "Yes", "No")})  # fmt: skip
+    frame.loc[::50, "fear"] = None  # gaps: the share is of the rows that give both
+    frame["y"] = np.where(fear, "Introvert", "Extrovert")
+    _, _, err = new(tmp_path, monkeypatch, capsys, "people", _first_3000_train(frame, tmp_path / "data"))
+    notes = [line for line in err.splitlines() if "near duplicates" in line]
+    assert len(notes) == 1 and notes[0].startswith("kit: note: fear and drained agree on ")  # said the opposite
+    assert 98 <= float(notes[0].split(" agree on ")[1].split("%")[0]) < 100  # 1 % of the rows flipped
+    assert notes[0].endswith("% of the rows that give both: near duplicates, each drafted.")
