@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -488,6 +489,16 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     )
     models["nn"].chosen_epochs = 49
     _notes_on_training(plan, SimpleNamespace(models=models))
+    assert capsys.readouterr().err == ""
+    # with patience 10, 49 of 50 is within it of the cap: patience never stopped the curves, the cap did
+    _notes_on_training(replace(plan, patience=10), SimpleNamespace(models=models))
+    assert capsys.readouterr().err == (
+        "kit: note: CV chose an epoch within patience's 10 of the last trained (linear 29 of 30, nn 49 of 50): the "
+        "curves were still improving when the cap stopped them; more epochs may score better (--epochs 100, or "
+        "epochs in [training])\n"
+    )
+    models["linear"].chosen_epochs, models["nn"].chosen_epochs = 20, 40  # patience stopped both: said nothing
+    _notes_on_training(replace(plan, patience=10), SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
     # a best epoch among the first few of many: the steps may be too long
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 3, 2
