@@ -447,4 +447,5 @@ def _per_model(epochs: dict) -> str:
 def _cv(r: dict) -> str:
     if r["cv_mean"] is None:
         return "-"
-    return f"{r['cv_mean']:.4f}" + (f" ± {r['cv_std']:.4f}" if r["cv_std"] is not None else "")
+    places = decimals([r["cv_mean"]])  # 0.8485, 0.05511, 55.218
+    return f"{r['cv_mean']:.{places}f}" + (f" ± {r['cv_std']:.{places}f}" if r["cv_std"] is not None else "")

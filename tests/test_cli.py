@@ -297,7 +297,10 @@ def test_the_cv_table_names_the_epochs_chosen_for_the_full_fit_and_each_fold(
     assert "chosen" not in capsys.readouterr().out  # epochs it was given: nothing to name
 
 
-@pytest.mark.parametrize(("scores", "places"), [([0.8485, 0.0123], 4), ([55.218, 3.1], 3), ([219799.45, 9700.1], 0)])
+@pytest.mark.parametrize(
+    ("scores", "places"),
+    [([0.8485, 0.0123], 4), ([55.218, 3.1], 3), ([219799.45, 9700.1], 0), ([0.05511, 0.0001], 5)],  # RMSE near 0.055
+)
 def test_the_cv_table_shows_scores_to_about_five_digits_with_its_columns_aligned(scores, places):
     from types import SimpleNamespace
 

@@ -530,8 +530,10 @@ def test_the_paired_comparison_says_better_worse_or_within_noise_by_a_sign_test_
     lines = format_comparison("logs", "base", comparison, 5, rmse).splitlines()
     assert lines[2].endswith("folds logs won/tied/lost   logs is")
     assert lines[3].split()[-1] == "better" and lines[4].endswith("within noise")
-    comparison["ensemble"]["mean_diff"] = -0.00001  # a difference that rounds to nothing has no sign
-    assert " 0.0000 ± 0.0030   2/0/3" in format_comparison("logs", "base", comparison, 5, rmse).splitlines()[4]
+    comparison["ensemble"]["mean_diff"] = -0.000001  # a difference that rounds to nothing has no sign
+    assert " 0.00000 ± 0.00300   2/0/3" in format_comparison("logs", "base", comparison, 5, rmse).splitlines()[4]
+    small = {"ensemble": {"mean_diff": 0.0000312, "std_diff": 0.0000101, "wins": 5, "ties": 0, "losses": 0}}
+    assert "+0.00003120 ± 0.00001010   5/0/0" in format_comparison("a", "b", small, 5, rmse)  # RMSEs near 0.055
 
 
 def test_after_a_cv_of_another_recipe_the_last_cv_of_this_one_is_compared_too(
