@@ -75,6 +75,8 @@ def without_target(spec):
             spec,
             target_mean={},
             sum={k: v for k, v in spec.sum.items() if k not in made_from_target},
+            product={k: v for k, v in spec.product.items() if k not in made_from_target},
+            row={k: v for k, v in spec.row.items() if k not in made_from_target},
             ratio={k: v for k, v in spec.ratio.items() if k not in made_from_target},
             log1p={k: v for k, v in spec.log1p.items() if k not in made_from_target},
             equals={k: v for k, v in spec.equals.items() if k not in made_from_target},

@@ -359,7 +359,7 @@ def _rare(spec, state, out, fitting):
 def _numbers(spec, state, out, fitting):
     """Every column a numeric step reads must hold numbers; checked before fills learn from it."""
     reads = [c for c in spec.numeric if c not in spec.log1p] + list(spec.log1p.values())
-    reads += [t for terms in spec.sum.values() for t in terms if isinstance(t, str)]
+    reads += [t for terms in (*spec.sum.values(), *spec.product.values()) for t in terms if isinstance(t, str)]
     reads += [c for r in spec.ratio.values() for c in r]
     reads += [c for c, g in spec.fill_group.items() if g["stat"] == "median"] + list(spec.fill_median)
     reads += list(spec.clip)
@@ -439,6 +439,16 @@ def _sum(spec, state, out, fitting):
         out[new] = total
 
 
+def _product(spec, state, out, fitting):
+    """Columns and constants multiplied: an interaction of two numbers (a road's curvature times its speed limit,
+    which no sum of them makes), a square (Height, Height); a missing factor gives a missing product."""
+    for new, terms in spec.product.items():
+        total = pd.Series(1.0, index=out.index)
+        for t in terms:
+            total = total * (as_number(out[t], t) if isinstance(t, str) else float(t))
+        out[new] = total
+
+
 def _row(spec, state, out, fitting):
     """A statistic of each row across columns (a row's spread over 20 risk factors); gaps are skipped, a row
     with none of the columns gives a gap. std is the population's (ddof 0), as numpy's."""
@@ -491,6 +501,7 @@ STEPS = (
     _fill_mode,
     fill_group_step,
     _sum,
+    _product,
     _row,
     _equals,
     count_step,

@@ -15,7 +15,7 @@ from kit.schema import Name, Names, Place, PositiveInt, RowsOrShare, Rule, Schem
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
     "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "clip", "fill_constant", "fill_median", "fill_mode", "fill_group",
-    "sum", "row", "equals", "count", "target_mean", "ratio", "log1p",
+    "sum", "product", "row", "equals", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
 
 
@@ -49,6 +49,7 @@ class RecipeSpec:
     fill_mode: tuple = ()  # columns whose missing values take the training mode
     fill_group: dict = field(default_factory=dict)  # column -> {by, stat}: gaps take the group's median or mode
     sum: dict = field(default_factory=dict)  # new column -> columns and numbers added up
+    product: dict = field(default_factory=dict)  # new column -> columns and numbers multiplied, after the sums
     # new column -> {stat, columns}: the row's mean, std (population), min or max over the columns, gaps skipped
     row: dict = field(default_factory=dict)
     equals: dict = field(default_factory=dict)  # new column -> {column, values}: 1.0 where column holds one of values
@@ -86,6 +87,7 @@ class RecipeSpec:
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
+        e += [("product", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.product.items()]
         e += [("row", r["columns"], (new,)) for new, r in self.row.items()]
         e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("count", by, (new,)) for new, by in self.count.items()]
@@ -242,6 +244,7 @@ class RecipeTable:
     fill_mode: list[Name] = field(default_factory=list)
     fill_group: dict[Name, FillGroup] = field(default_factory=dict)
     sum: dict[Name, Annotated[list[Name | float], Rule(min_len=1)]] = field(default_factory=dict)
+    product: dict[Name, Annotated[list[Name | float], Rule(min_len=2)]] = field(default_factory=dict)
     row: dict[Name, RowStat] = field(default_factory=dict)
     equals: dict[Name, Equals] = field(default_factory=dict)
     count: dict[Name, Names] = field(default_factory=dict)
@@ -363,6 +366,7 @@ def parse_recipe(
         fill_mode=tuple(raw.get("fill_mode", ())),
         fill_group=fill_group,
         sum={new: tuple(terms) for new, terms in raw.get("sum", {}).items()},
+        product={new: tuple(terms) for new, terms in raw.get("product", {}).items()},
         row={new: {"stat": r["stat"], "columns": tuple(r["columns"])} for new, r in raw.get("row", {}).items()},
         equals=equals,
         count={new: _names(by) for new, by in raw.get("count", {}).items()},

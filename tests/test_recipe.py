@@ -291,6 +291,23 @@ def test_row_takes_a_list_of_statistics_as_one_column_each_named_in_numeric_by_t
         recipe(row={"R": {"stat": "median", "columns": ["a", "b"]}}, numeric=["R"])
 
 
+def test_product_multiplies_columns_and_numbers_after_the_sums_and_a_ratio_may_read_it():
+    spec = recipe(
+        sum={"S": ["a", 1]},
+        product={"AB": ["a", "b"], "SS2": ["S", "S", 2]},
+        ratio={"R": ["b", "AB"]},
+        numeric=["AB", "SS2", "R"],
+    )
+    train = rows(a=[2.0, 3.0], b=[5.0, "4"])  # a number written as text is read as one
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got["AB"] == [10.0, 12.0] and got["SS2"] == [18.0, 32.0] and got["R"] == pytest.approx([0.5, 4.0 / 12])
+    gap = rows(a=[2.0, np.nan], b=[5.0, 4.0])
+    with pytest.raises(KitError, match="feature AB has missing values"):  # a missing factor: a missing product
+        features(spec, fit_recipe(spec, gap), gap)
+    with pytest.raises(SchemaError, match="product.P"):
+        recipe(product={"P": ["a"]}, numeric=["P"])  # one factor is no product
+
+
 def test_row_needs_a_known_statistic_over_two_or_more_columns():
     with pytest.raises(SchemaError, match="stat"):
         recipe(row={"S": {"stat": "median", "columns": ["a", "b"]}}, numeric=["S"])
