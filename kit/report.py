@@ -20,7 +20,7 @@ from kit.verdict import paired_verdict, unpaired_verdict
 
 # Recipe steps added after runs were first logged: they count only in a recipe that uses them, so a recipe written
 # before them keeps the fingerprint its runs were logged with.
-LATER_STEPS = ("number", "is_missing", "words", "clip", "row", "piecewise")
+LATER_STEPS = ("number", "is_missing", "words", "clip", "row", "piecewise", "product")
 
 
 def recipe_hash(spec) -> str:
