@@ -1303,7 +1303,9 @@ def _recipe(
         )
     like = _like_counts(train, lined)
     if like:  # their row's mean and spread, beside them (see ROW_COLUMNS)
-        name = _new_name("counts", set(train.columns) | set(numeric))
+        name, taken = "counts", set(train.columns) | set(numeric)
+        while {name, f"{name}_mean", f"{name}_std"} & taken:  # none of what it makes is a column already
+            name = "_" + name
         lines.append(
             f'row = {{ {toml_key(name)} = {{ stat = ["mean", "std"], columns = {_list(like)} }} }}  # each row\'s mean '
             f"and spread over its {len(like)} like counts ({name}_mean, {name}_std; {name} in numeric)"

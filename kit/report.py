@@ -319,6 +319,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
         "file",
         "runs",
     )
+    places = decimals([r["cv_mean"] for r in rows if r["cv_mean"] is not None])  # one for the column: 0.05511
     cells = [
         (
             r["time"][:16].replace("T", " ") or "-",
@@ -329,7 +330,7 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
             + (f" from {r['init_seed']}" if r["init_seed"] not in (None, DEFAULT_INIT_SEED) else ""),
             str(r["training_hash"] or "-"),  # runs.json has the settings behind it
             _epochs(r),
-            _cv(r),
+            _cv(r, places),
             r["public_score"] or "-",
             _file(r["file"]),
             str(r["runs"]),
@@ -444,8 +445,7 @@ def _per_model(epochs: dict) -> str:
     return ",".join(f"{m}:{n}" for m, n in epochs.items()) or "-"
 
 
-def _cv(r: dict) -> str:
+def _cv(r: dict, places: int) -> str:
     if r["cv_mean"] is None:
         return "-"
-    places = decimals([r["cv_mean"]])  # 0.8485, 0.05511, 55.218
     return f"{r['cv_mean']:.{places}f}" + (f" ± {r['cv_std']:.{places}f}" if r["cv_std"] is not None else "")

@@ -229,6 +229,19 @@ def test_report_keeps_apart_runs_that_differ_only_in_the_epochs_chosen(tmp_path,
     assert "chosen 60/26 of at most 100" in format_report(report_rows("toy"))
 
 
+def test_report_shows_small_scores_to_four_significant_digits_in_one_column(tmp_path, monkeypatch):
+    # a trial's report ranked three runs that all read 0.0551 (RMSE near its noise floor of 0.055)
+    from kit.report import RUN_DEFAULTS, format_report, report_rows
+
+    monkeypatch.chdir(tmp_path)
+    base = RUN_DEFAULTS | {"models": ["linear"], "epochs": {"linear": 100}, "cv_std": 0.0001}
+    log = tmp_path / "submissions" / "toy" / "runs.json"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps([base | {"cv_mean": 0.05511}, base | {"cv_mean": 0.05518, "seeds": 3}]))
+    table = format_report(report_rows("toy", greater_is_better=False))
+    assert "0.05511 ± 0.00010" in table and "0.05518 ± 0.00010" in table
+
+
 def test_report_tells_runs_learned_in_logs_from_runs_learned_in_values(tmp_path, monkeypatch):
     # a trial's log_target = false run (MAPE 0.6797) showed the same training fingerprint as its runs in logs
     from kit.report import RUN_DEFAULTS, format_report, report_rows
