@@ -341,7 +341,7 @@ def cmd_cv(args) -> int:
     if same_recipe is not None:
         text[0] += "\n" + format_against_last(same_recipe, result.task.metric.name, of_recipe=spec.name)
     if args.importance:
-        text[0] += "\n\n" + format_importance(result.importance, result.task.metric.name)
+        text[0] += "\n\n" + format_importance(result.importance, result.task.metric.name, spec)
     if args.against:
         other, _ = cached_cv(comp, other_spec, plan, data_dir, *other_data, args.quiet)
         record_run(comp, other_spec, plan, other)
@@ -367,8 +367,20 @@ def cmd_cv(args) -> int:
 IMPORTANCE_ROWS = 20  # columns shown by --importance; --json has them all
 
 
-def format_importance(importance: dict, metric: str) -> str:
-    """Each recipe column's permutation importance per model and their mean, the most important first."""
+CARRYING_STEPS = (
+    "sum",
+    "product",
+    "row",
+    "target_mean",
+    "ratio",
+    "log1p",
+)  # steps whose output holds their inputs' values
+
+
+def format_importance(importance: dict, metric: str, spec=None) -> str:
+    """Each recipe column's permutation importance per model and their mean, the most important first; and, with the
+    recipe, which columns another feature also carries (a pair's rate keeps what its two columns hold when one of them
+    is shuffled: a trial read lighting and weather as worth little where lighting_weather_rate held them)."""
     from kit.table import aligned
 
     models = list(importance)
@@ -382,7 +394,17 @@ def format_importance(importance: dict, metric: str) -> str:
         "shuffled among each fold's validation rows (mean over folds; below 0, the models do better without it)"
     )
     more = f"\n{len(ranked) - IMPORTANCE_ROWS} more columns in --json" if len(ranked) > IMPORTANCE_ROWS else ""
-    return head + "\n" + aligned(("column", *models, "mean"), rows) + more
+    carried = {}  # column -> the features made from its values that are columns of the table too (a gap's flag is not)
+    for step, read, made in spec.entries() if spec is not None else ():
+        if step in CARRYING_STEPS:
+            for column in read:
+                carried.setdefault(column, []).extend(m for m in made if m in columns and m != column)
+    shown = {c: list(dict.fromkeys(carried[c])) for c in ranked[:IMPORTANCE_ROWS] if carried.get(c)}
+    also = "".join(
+        f"\n{c}: also in {', '.join(made)} (shuffling {c} alone leaves {'them' if len(made) > 1 else 'it'} as it was)"
+        for c, made in shown.items()
+    )
+    return head + "\n" + aligned(("column", *models, "mean"), rows) + more + also
 
 
 def _note_extra_rows(comp, train, result, stream) -> None:

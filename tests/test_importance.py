@@ -125,3 +125,27 @@ def test_a_multiclass_draft_gets_its_importances_and_its_drift(tmp_path, monkeyp
     assert set(importance) == {"linear", "nn", "deep"} and all(len(v) >= 4 for v in importance.values())
     drift = json.loads(kit(tmp_path, monkeypatch, capsys, "drift", "-c", slug, *data, "--folds", "3", "--json"))
     assert 0.0 <= drift["roc_auc"] <= 1.0 and drift["features"]
+
+
+def test_the_table_says_which_columns_a_made_feature_also_carries():
+    from kit.commands import format_importance
+    from kit.recipe_spec import parse_recipe
+
+    spec = parse_recipe(
+        "r",
+        {
+            "is_missing": {"a_gap": "a"},  # a gap's flag holds no value of a: not said
+            "target_mean": {"ab_rate": {"by": ["a", "b"]}},
+            "one_hot": ["a", "b"],
+            "numeric": ["ab_rate", "a_gap"],
+        },
+        id_column="id",
+        target="y",
+    )
+    importance = {"nn": {"a": 0.001, "b": 0.002, "ab_rate": 0.05, "a_gap": 0.0}}
+    lines = format_importance(importance, "rmse", spec).splitlines()
+    assert lines[-2:] == [
+        "b: also in ab_rate (shuffling b alone leaves it as it was)",
+        "a: also in ab_rate (shuffling a alone leaves it as it was)",
+    ]
+    assert "also in" not in format_importance(importance, "rmse")  # without the recipe: the table alone
