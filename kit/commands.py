@@ -367,14 +367,8 @@ def cmd_cv(args) -> int:
 IMPORTANCE_ROWS = 20  # columns shown by --importance; --json has them all
 
 
-CARRYING_STEPS = (
-    "sum",
-    "product",
-    "row",
-    "target_mean",
-    "ratio",
-    "log1p",
-)  # steps whose output holds their inputs' values
+# the steps whose output holds their inputs' values (an is_missing flag holds only where a gap is)
+CARRYING_STEPS = ("sum", "product", "row", "target_mean", "ratio", "log1p")
 
 
 def format_importance(importance: dict, metric: str, spec=None) -> str:
@@ -401,7 +395,7 @@ def format_importance(importance: dict, metric: str, spec=None) -> str:
                 carried.setdefault(column, []).extend(m for m in made if m in columns and m != column)
     shown = {c: list(dict.fromkeys(carried[c])) for c in ranked[:IMPORTANCE_ROWS] if carried.get(c)}
     also = "".join(
-        f"\n{c}: also in {', '.join(made)} (shuffling {c} alone leaves {'them' if len(made) > 1 else 'it'} as it was)"
+        f"\n{c}: also in {', '.join(made)} (shuffling {c} alone leaves {'them as they were' if len(made) > 1 else 'it as it was'})"
         for c, made in shown.items()
     )
     return head + "\n" + aligned(("column", *models, "mean"), rows) + more + also
