@@ -22,7 +22,7 @@ from kit.competition import (
 )
 from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
-from kit.progress import bar, epoch_note, show_progress
+from kit.progress import epoch_note, progress_for
 from kit.recipe import fit_recipe, unseen_levels
 from kit.submission import (
     check_out_path,
@@ -39,7 +39,7 @@ from kit.verdict import paired_verdict
 
 
 def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | None = None, importance: bool = False):
-    """Cross-validate the plan, with a progress bar over folds x models on a terminal; returns (CVResult, y).
+    """Cross-validate the plan, its progress over folds x models shown (kit.progress); returns (CVResult, y).
 
     The extra rows ([files] extra, last in `train`) train in every fold; the checks and the folds are the
     competition's rows'. folds: the split's (train_idx, valid_idx) when an earlier CV of the same split kept
@@ -83,7 +83,7 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
             rows=n_groups,
         )
     y = y_all
-    with bar(n_folds * len(plan.models), f"{comp.slug} cv", show_progress(quiet)) as progress:
+    with progress_for(n_folds * len(plan.models), f"{comp.slug} cv", quiet) as progress:
         result = cross_validate(
             spec,
             train,
@@ -297,7 +297,9 @@ def make_submission(
     result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
     if plan.refit:
         epochs, weights = result.full_fit_epochs(), result.ensemble.weights
-        test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights)
+        with progress_for(len(plan.models), f"{comp.slug} training on every row", quiet) as progress:
+            said = (progress.update, epoch_note(progress) if not progress.disable else None)
+            test_pred, state = fit_full(spec, train, test, y, plan, task, epochs=epochs, weights=weights, progress=said)
     else:  # the CV's fold models, each at the epochs chosen for its fold, their predictions weighted as the ensemble's
         test_pred, state = result.ensemble.test_pred, fit_recipe(spec, train)  # the state: for the sidecar and notes
     test_ids = test[comp.id].tolist()

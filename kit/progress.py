@@ -1,4 +1,5 @@
-"""Progress bars on stderr for long work, silent when stderr is not a terminal or with --quiet."""
+"""Progress on stderr for long work: a bar on a terminal, a plain line now and then in a notebook or a log file,
+nothing with --quiet."""
 
 from __future__ import annotations
 
@@ -10,6 +11,52 @@ import time
 def show_progress(quiet: bool = False) -> bool:
     """Bars only for a person watching: a terminal on stderr, no --quiet, no KIT_QUIET."""
     return not quiet and not os.environ.get("KIT_QUIET") and sys.stderr.isatty()
+
+
+LINE_EVERY = 30.0  # seconds between plain lines: a run shorter than this prints none
+
+
+class Lines:
+    """Where stderr is no terminal (a Kaggle notebook's log, a file), a bar's redrawn line would pile up, and without
+    one a 10-minute CV looks stuck: so one plain line every LINE_EVERY seconds of work, none for a short run. It takes
+    what a tqdm bar takes from kit (update, set_postfix_str, disable)."""
+
+    disable = False
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.done, self.postfix = total, desc, 0, ""
+        self.start = self.said = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self._say()
+
+    def set_postfix_str(self, text: str) -> None:
+        self.postfix = text
+        self._say()
+
+    def _say(self) -> None:
+        now = time.monotonic()
+        if now - self.said < LINE_EVERY:
+            return
+        self.said = now
+        minutes, seconds = divmod(int(now - self.start), 60)
+        epochs = f", {self.postfix}" if self.postfix else ""
+        line = f"kit: {self.desc}: {self.done} of {self.total} fits done{epochs} ({minutes}:{seconds:02d} so far)"
+        print(line, file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def progress_for(total: int, desc: str, quiet: bool = False):
+    """A bar on a terminal, plain lines elsewhere, nothing with --quiet or KIT_QUIET."""
+    if not quiet and not os.environ.get("KIT_QUIET") and not sys.stderr.isatty():
+        return Lines(total, desc)
+    return bar(total, desc, show_progress(quiet))
 
 
 def bar(total: int, desc: str, enabled: bool):

@@ -738,18 +738,22 @@ def _fold_scores(oof: torch.Tensor, y: torch.Tensor, folds, task) -> list[float]
     return [task.score(oof[valid_idx], y[valid_idx]) for _, valid_idx in folds]
 
 
-def fit_full(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None, weights=None):
+def fit_full(
+    spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None, weights=None, progress=None
+):
     """Fit the recipe and every model and seed on all training rows; return (test_pred, state).
 
     epochs: model -> epochs chosen by CV, overriding the plan's. weights: model -> its weight in the
     ensemble, as CV chose them (kit.ensemble); None: the mean. test_pred is the ensemble's prediction,
-    each model a mean over its seeds, (n_test,) or (n_test, k).
+    each model a mean over its seeds, (n_test,) or (n_test, k). progress, if given: (model done, on_epoch), the
+    callbacks cross_validate takes.
     """
     with torch_threads(1):  # as in cross_validate
-        return _fit_full(spec, train, test, y, plan, task, epochs, weights)
+        return _fit_full(spec, train, test, y, plan, task, epochs, weights, progress or (None, None))
 
 
-def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
+def _fit_full(spec, train, test, y, plan, task, epochs, weights, progress) -> tuple:
+    done, on_epoch = progress
     device = resolve_device(plan.device)
     state, x_train = fit_apply(spec, train)
     x_train = x_train[None].to(device)  # (1, n_train, n_features): one fold, all rows
@@ -767,8 +771,13 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights) -> tuple:
             settings[name] = replace(settings[name], epochs=n)
 
     def train_model(name: str) -> torch.Tensor:
-        params = fit(settings[name], task, x_train, y_train, mask, seeds=plan.seed_list(), shuffled=shuffled).params
-        pred = predict(settings[name], task, params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+        said = partial(on_epoch, name, settings[name].epochs) if on_epoch else None
+        fitted = fit(
+            settings[name], task, x_train, y_train, mask, seeds=plan.seed_list(), shuffled=shuffled, on_epoch=said
+        )
+        pred = predict(settings[name], task, fitted.params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+        if done:
+            done(1)
         return task.within_training_range(pred, y)
 
     # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order

@@ -266,3 +266,14 @@ def test_a_grid_trained_on_the_gpu_equals_the_grid_trained_on_the_cpu(preset):
         for key in on_cpu.params:
             torch.testing.assert_close(on_gpu.params[key].cpu(), on_cpu.params[key], **TOL, msg=f"{name} {key}")
         torch.testing.assert_close(on_gpu.losses.cpu(), on_cpu.losses, **TOL, msg=name)
+
+
+def test_training_on_all_rows_reports_each_model_done_and_each_epoch(synthetic_dir):
+    train_rows, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train_rows))
+    plan = Plan(models=("linear", "deep"), seeds=2, training=Training(preset="article", epochs=3))
+    done, epochs = [], []
+    said = (done.append, lambda model, cap, epoch: epochs.append((model, cap, epoch)))
+    fit_full(SPEC, train_rows, test, y, plan, TASK, epochs={"deep": 2}, progress=said)
+    assert done == [1, 1]
+    assert sorted(epochs) == [("deep", 2, 1), ("deep", 2, 2), ("linear", 3, 1), ("linear", 3, 2), ("linear", 3, 3)]

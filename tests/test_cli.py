@@ -171,7 +171,7 @@ def _on_a_terminal(args: list[str], cwd) -> str:
     return shown.decode(errors="replace")
 
 
-def test_training_shows_a_bar_on_a_terminal_and_none_with_quiet_or_in_a_pipe(synthetic_dir, tmp_path):
+def test_training_shows_a_bar_on_a_terminal_and_none_with_quiet_or_in_a_short_piped_run(synthetic_dir, tmp_path):
     args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3"]
     runs = [tmp_path / str(i) for i in range(3)]  # each its own folder: a run there finds no CV to reuse
     for folder in runs:
@@ -181,6 +181,22 @@ def test_training_shows_a_bar_on_a_terminal_and_none_with_quiet_or_in_a_pipe(syn
     assert _on_a_terminal([*args, "--quiet"], runs[1]) == ""
     piped = subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=runs[2])
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_without_a_terminal_long_work_says_plain_lines_and_draws_no_bar(synthetic_dir, tmp_path, monkeypatch, capsys):
+    from kit import progress
+    from kit.cli import main
+
+    monkeypatch.setattr(progress, "LINE_EVERY", 0.0)  # a line at every step, as a long run's would come
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), "--folds", "2", "--epochs", "3", "--out", "s.csv"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err  # a bar's redraws would pile up in a notebook's log
+    cv = [line for line in err.splitlines() if line.startswith("kit: titanic cv: ")]
+    refit = [line for line in err.splitlines() if line.startswith("kit: titanic training on every row: ")]
+    assert " epoch " in cv[0] and "6 of 6 fits done" in cv[-1]  # 2 folds x 3 models
+    assert " epoch " in refit[0] and "3 of 3 fits done" in refit[-1]
 
 
 def test_cuda_without_a_gpu_is_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):

@@ -33,3 +33,50 @@ def test_a_fit_says_each_epoch_it_trained():
         Training(epochs=4).settings("nn"), BINARY, x[None], y[None], torch.ones(1, 100), seeds=[1], on_epoch=said.append
     )
     assert said == [1, 2, 3, 4]
+
+
+def _clock(monkeypatch, times):
+    """time.monotonic as kit.progress reads it, returning `times` in turn."""
+    ticks = iter(times)
+    monkeypatch.setattr(progress.time, "monotonic", lambda: float(next(ticks)))
+
+
+def test_without_a_terminal_a_long_run_says_a_plain_line_every_half_minute(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", out)
+    # the start; a note reads the clock three times (its own redraw limit twice, then the line's)
+    _clock(monkeypatch, [0, 10, 10, 10, 35, 50, 50, 50, 95])
+    with progress.progress_for(15, "demo cv") as shown:
+        note = progress.epoch_note(shown)
+        note("nn", 100, 7)  # 10 s: too soon for a line
+        shown.update(5)  # 35 s: the first line
+        note("deep", 100, 40)  # 50 s: 15 s after the first line, none
+        shown.update(5)  # 95 s: the second line
+    assert out.getvalue() == (
+        "kit: demo cv: 5 of 15 fits done, nn epoch 7 of 100 (0:35 so far)\n"
+        "kit: demo cv: 10 of 15 fits done, nn epoch 7 of 100, deep epoch 40 of 100 (1:35 so far)\n"
+    )
+
+
+def test_a_short_run_without_a_terminal_says_nothing(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", out)
+    _clock(monkeypatch, [0, 5, 29])
+    with progress.progress_for(2, "demo cv") as shown:
+        shown.update(1)
+        shown.update(1)
+    assert out.getvalue() == ""
+
+
+def test_quiet_or_kit_quiet_shows_no_lines_and_a_terminal_gets_the_bar(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", out)
+    assert isinstance(progress.progress_for(3, "demo"), progress.Lines)
+    assert progress.progress_for(3, "demo", quiet=True).disable
+    monkeypatch.setenv("KIT_QUIET", "1")
+    assert progress.progress_for(3, "demo").disable
+    monkeypatch.delenv("KIT_QUIET")
+    monkeypatch.setattr(out, "isatty", lambda: True)
+    shown = progress.progress_for(3, "demo")
+    assert not isinstance(shown, progress.Lines) and not shown.disable
+    shown.close()
