@@ -436,7 +436,7 @@ def write_submission(args) -> Path:
     from kit.competition import default_data_dir, load_competition
     from kit.fetch import verify_data
     from kit.pipeline import format_cv, make_submission
-    from kit.report import changed_since_file, record_run
+    from kit.report import against_last, changed_since_file, format_against_last, last_run, record_run
 
     plan = _plan(args)
     comp = load_competition(args.competition)
@@ -458,7 +458,11 @@ def write_submission(args) -> Path:
         taken, out = out, unclaimed_path(out, key, run_config(spec, plan), input_hashes(comp, data_dir))
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
+    last = last_run(comp.slug, result.task.metric.name, 0)  # read before this run is logged
     entry = record_run(comp, spec, plan, result, out)
+    diff = against_last(last, entry, result.task.greater_is_better)
+    if diff is not None and not diff["changed"] and diff["ensemble"][0] == diff["ensemble"][1]:
+        diff = None  # the submission of the CV just run: nothing to say about it
     if out != taken:  # said once the file is written: a run refused in a sentence names no file
         # what differs, in the definition's words: the new name's hash says only that something does
         changed = changed_since_file(comp.slug, taken, entry)
@@ -467,7 +471,14 @@ def write_submission(args) -> Path:
         changed = f" ({'; '.join(changed)})" if changed else ""
         print(f"kit: note: {taken} holds a run of other settings or data{changed}, so this one is {out.name}; "
               "pass --out NAME.csv to name it", file=sys.stderr)  # fmt: skip
-    print(json.dumps(result.summary()) if args.json else format_cv(comp, spec, plan, result))
+    # a submission made straight after a change (`kit submission --epochs 60`) says how its CV compares, as kit cv does
+    if args.json:
+        print(json.dumps({**result.summary(), **({"against_last": diff} if diff else {})}))
+    else:
+        print(
+            format_cv(comp, spec, plan, result)
+            + (f"\n{format_against_last(diff, result.task.metric.name)}" if diff else "")
+        )
     _notes_on_training(plan, result)
     return out
 

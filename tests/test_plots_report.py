@@ -415,6 +415,25 @@ def test_kit_cv_against_a_recipe_shows_the_paired_comparison_alone(synthetic_dir
     assert "changed: recipe plus -> article" in out and "as the last CV of recipe article (" in out
 
 
+def test_kit_submission_says_how_its_cv_compares_when_made_straight_after_a_change(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--models", "linear", "--quiet"]
+    assert main(["cv", *args]) == 0
+    capsys.readouterr()
+    assert main(["submission", *args, "--out", "a.csv"]) == 0  # the CV just run: nothing new to say
+    assert "against the last CV" not in capsys.readouterr().out
+    assert main(["submission", *args, "--lr", "0.05", "--out", "b.csv"]) == 0
+    out = capsys.readouterr().out
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert "against the last CV (" in out and f"{runs[1]['cv_mean']:.4f} -> {runs[2]['cv_mean']:.4f}" in out
+    assert "  changed: linear lr 0.01 -> 0.05" in out
+    assert main(["submission", *args, "--lr", "0.01", "--out", "c.csv", "--json"]) == 0
+    report = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("{"))  # then the path
+    assert json.loads(report)["against_last"]["changed"] == ["linear lr 0.05 -> 0.01"]
+
+
 def test_kit_cv_compares_with_the_last_cv_on_as_many_rows(synthetic_dir, tmp_path, monkeypatch, capsys):
     """A new user's trial: a CV of every row was called "worse" than the 50,000-row look before it."""
     monkeypatch.chdir(tmp_path)
