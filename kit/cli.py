@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)  # a value kit cannot take (`--metric auc`) is a KitError too
         defaulted = isinstance(getattr(args, "competition", None), _Default)
+        if defaulted and (only := _only_definition()):
+            # a user's own folder after `kit new`: a trial's user, -c left off, had Titanic assumed there
+            args.competition, defaulted = _Default(only), False
+            print(f"kit: -c {only} assumed: the one definition in competitions/", file=sys.stderr)
         return args.run(args) or 0
     except KitError as e:
         yours = _own_definitions() if defaulted else []
@@ -137,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`kit recipe show | head`): what was asked is written; stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         return 0
+
+
+def _only_definition() -> str | None:
+    """The competition ./competitions defines where it defines exactly one, and that one is not the default's."""
+    folder = Path("competitions")
+    found = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    return found[0] if len(found) == 1 and found[0] != DEFAULT_COMPETITION else None
 
 
 def _own_definitions() -> list[str]:

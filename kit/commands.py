@@ -593,14 +593,16 @@ def _known(name: str) -> bool:
 
 
 def cmd_doctor(args) -> int:
+    from kit.cli import DEFAULT_COMPETITION
     from kit.competition import default_data_dir, load_competition
     from kit.doctor import doctor
 
     comp = load_competition(args.competition)
     lines, ok = doctor(comp, args.data_dir or default_data_dir(comp))
     # which competition's data was looked at: a trial's user, whose folder held only their own, read Titanic's
-    # missing data as theirs (the default's class marks a -c not given: kit.cli._Default)
-    given = type(args.competition) is str
+    # missing data as theirs (the default's class marks a -c not given: kit.cli._Default; a default other than
+    # DEFAULT_COMPETITION is the folder's one definition, kit.cli._only_definition, and said so)
+    given = type(args.competition) is str or args.competition != DEFAULT_COMPETITION
     lines.append(f"competition: {comp.slug}" + ("" if given else " (no -c was given; -c SLUG checks yours)"))
     print("\n".join(lines))
     return 0 if ok else 1

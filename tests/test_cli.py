@@ -578,11 +578,31 @@ def test_the_users_own_files_read_as_the_assumed_competition_name_the_users_own_
     err = capsys.readouterr().err
     assert "read as the default competition, titanic: name yours with -c SLUG" in err  # no definition of theirs yet
     (tmp_path / "competitions").mkdir()
-    (tmp_path / "competitions" / "cirrhosis.toml").write_text('slug = "x"\n')
+    for slug in ("cirrhosis", "bikes"):
+        (tmp_path / "competitions" / f"{slug}.toml").write_text('slug = "x"\n')
     assert main(["cv", "--data-dir", "data", "--models", "linear"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: data/train.csv lacks the column(s) ")
-    assert err.endswith("read as the default competition, titanic: for yours pass -c cirrhosis.\n")
+    assert err.endswith("read as the default competition, titanic: for yours pass -c bikes or -c cirrhosis.\n")
+
+
+def test_without_c_a_folder_with_one_definition_runs_that_one_and_says_so(synthetic_dir, tmp_path, monkeypatch, capsys):
+    """A trial's user, -c left off after `kit new` in their own folder, had Titanic assumed."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "competitions").mkdir()
+    mine = (REPO / "competitions" / "titanic.toml").read_text().replace('slug = "titanic"', 'slug = "mine"')
+    (tmp_path / "competitions" / "mine.toml").write_text(mine)
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "2", "--epochs", "2", "--models", "linear"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("mine  recipe=") and err.startswith(
+        "kit: -c mine assumed: the one definition in competitions/\n"
+    )
+    assert main(["doctor", "--data-dir", str(synthetic_dir)]) in (0, 1)
+    assert "competition: mine\n" in capsys.readouterr().out  # not "(no -c was given ...)": it was said above
+    (tmp_path / "competitions" / "titanic.toml").write_text(mine.replace('slug = "mine"', 'slug = "titanic"'))
+    assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "2", "--epochs", "2", "--models", "linear"]) == 0
+    out, err = capsys.readouterr()  # two definitions: the default, as before
+    assert out.startswith("titanic  recipe=") and "assumed" not in err
 
 
 def test_kit_new_on_files_saved_with_semicolons_names_the_separator(tmp_path, monkeypatch, capsys):
