@@ -243,7 +243,10 @@ def format_against_last(diff: dict, metric: str, of_recipe: str | None = None) -
         for m, (a, b) in diff["models"].items()
         if f"{a:.{places}f}" != f"{b:.{places}f}"
     ]
-    line = f"against {last} ({when}): {metric} {then:.{places}f} -> {now:.{places}f}, {diff['verdict']}"
+    shown = places  # a move below the table's digits gets the digits it takes (a trial read "0.4484 -> 0.4484, within
+    while shown < places + 3 and then != now and f"{then:.{shown}f}" == f"{now:.{shown}f}":  # noise (4 of 5 better)")
+        shown += 1
+    line = f"against {last} ({when}): {metric} {then:.{shown}f} -> {now:.{shown}f}, {diff['verdict']}"
     line += f" ({'; '.join(models)})" if models else ""  # "; ": a verdict may hold a comma
     changed = "; ".join(diff["changed"]) or "nothing in the configuration (so the data, the definition or kit)"
     return f"{line}\n  changed: {changed}"

@@ -465,6 +465,9 @@ def test_the_comparison_shows_scores_to_about_five_significant_digits():
     )
     diff |= {"ensemble": [0.71684, 0.71862], "models": {}, "verdict": "better"}
     assert "accuracy 0.7168 -> 0.7186, better" in format_against_last(diff, "accuracy")
+    # a move below the table's digits gets the digits it takes: a trial read "0.4484 -> 0.4484, within noise"
+    diff |= {"ensemble": [0.448412, 0.448381], "verdict": "within noise (4 of 5 folds better, 1 worse)"}
+    assert "log_loss 0.44841 -> 0.44838, within noise" in format_against_last(diff, "log_loss")
 
 
 def test_what_changed_names_an_edited_recipe_epochs_patience_and_a_sample():
