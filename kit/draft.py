@@ -1010,6 +1010,7 @@ def _recipe(
     number = {}  # column -> the number step's table that reads it (kit.values.as_number)
     gap_flags = {}  # new column -> the number column whose gaps it flags
     dates, fill_median, fill_constant, many, rates, counted = {}, [], {}, {}, {}, {}
+    extra_gaps = []  # columns whose only gaps are in the extra files' rows
     words = {}  # free-text column -> how many of its words become flags
     # a target_mean's options by the task: the positive label (binary), one rate per class (multiclass)
     classes = sorted({_text(v) for v in train[target].dropna()}) if kind == "multiclass" else []
@@ -1048,7 +1049,9 @@ def _recipe(
             number[col] = form
             series = as_number(series, col, **form)
         gaps = bool(series.isna().any() or test[col].isna().any())
-        gaps = gaps or any(col in frame and frame[col].isna().any() for frame in extra or ())  # extra rows' gaps
+        if not gaps and any(col in frame and frame[col].isna().any() for frame in extra or ()):
+            gaps = True  # the extra rows' alone: the fill's comment says so (a trial read them as train's)
+            extra_gaps.append(col)
         distinct = series.dropna().unique()
         median = False  # gaps take the median (numbers with fractions) rather than the mode
         if len(distinct) <= 1 and not gaps:  # the same in every row: a feature no model can learn from
@@ -1240,12 +1243,29 @@ def _recipe(
         lines.append(f"rare = {_table(rare)}  # levels in fewer rows than this{share} share one level{waiting}")
     if clip:
         lines.append(f"clip = {_table(clip)}  # numbers with outliers far past the rest, kept within these quantiles")
+
+    def extra_only(filled) -> str:
+        cols = [col for col in filled if col in extra_gaps]
+        if not cols:
+            return ""
+        if len(cols) == len(filled):
+            return " (the gaps are in the extra files' rows only)"
+        return f" ({', '.join(cols)}: gaps in the extra files' rows only)"
+
     if fill_constant:
-        lines.append(f"fill_constant = {_table(fill_constant)}  # gaps in text categories as a level of their own")
+        lines.append(
+            f"fill_constant = {_table(fill_constant)}  # gaps in text categories as a level of their own"
+            + extra_only(fill_constant)
+        )
     if fill_median:
-        lines.append(f"fill_median = {_list(fill_median)}  # gaps in numbers take the training rows' median")
+        lines.append(
+            f"fill_median = {_list(fill_median)}  # gaps in numbers take the training rows' median"
+            + extra_only(fill_median)
+        )
     if fill_mode:
-        lines.append(f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value")
+        lines.append(
+            f"fill_mode = {_list(fill_mode)}  # gaps take the training rows' most common value" + extra_only(fill_mode)
+        )
     # a skewed target's rates are means of logs (option): its effects are asked to add there too, where a count's or
     # a price's multiply (a trial's hourly counts: hour x day 1.4 % less loss in values, its CV 43.594 -> 43.613)
     logs = kind == "regression" and metric != "rmsle" and "log1p" in option  # rmsle's y is in logs already

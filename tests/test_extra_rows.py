@@ -251,6 +251,12 @@ def test_kit_new_fills_the_gaps_an_original_set_alone_has_so_uncommented_it_runs
     text = new(tmp_path, monkeypatch, capsys, folder)
     recipe = tomllib.loads(text)["recipes"]["base"]
     assert recipe["fill_median"] == ["x2"] and recipe["fill_constant"] == {"color": "missing"}
+    # said so: a trial's user met a "missing" level that no train or test row holds
+    assert (
+        'fill_constant = { color = "missing" }  # gaps in text categories as a level of their own (the gaps are '
+        "in the extra files' rows only)\n" in text
+    )
+    assert 'fill_median = ["x2"]  # gaps in numbers take the training rows\' median (the gaps are in the extra' in text
     uncommented = text.replace("# extra = ", "extra = ").replace("# [extra]", "[extra]").replace("# labels", "labels")
     (tmp_path / "competitions" / "play.toml").write_text(uncommented)
     out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
