@@ -97,6 +97,26 @@ def _metric_lives(words: list[str]) -> str:
         return "a competition's metric is the `metric` line of its definition, competitions/SLUG.toml"
 
 
+def _per_model(kind, flag: str, one: str, named: str):
+    """A flag's value for every model (`--lr 0.01`), or for the models named (`--lr nn=0.001,deep=0.001`: the others
+    keep theirs, so their CVs are reused), as the definition's `lr = { nn = 0.001 }` says it."""
+
+    def parse(text: str):
+        try:
+            if "=" not in text:
+                return kind(text)
+            pairs = [part.split("=") for part in text.split(",")]
+            if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+                raise ValueError
+            return {model.strip(): kind(value) for model, value in pairs}
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"takes one value ({flag} {one}) or one per model ({flag} {named}), not {text!r}"
+            ) from None
+
+    return parse
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict:
     """A parser's commands by name ({} for a command that has none)."""
     return next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
@@ -426,10 +446,18 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-seed", type=int, default=442, help="first initialisation seed (default 442)")
     p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
     p.add_argument("--repeats", type=int, help=f"repeat the split with the next split seeds (default: {RUN}, else 1)")
-    p.add_argument("--epochs", type=int, help=f"epochs for every model (default: {TRAINING})")
+    p.add_argument(
+        "--epochs",
+        type=_per_model(int, "--epochs", "200", "nn=200,deep=200"),
+        help=f"epochs for every model, or for those named: nn=200,deep=200 (default: {TRAINING})",
+    )
     p.add_argument("--preset", choices=["default", "article"], help=f"kit's training or the article's ({TRAINING})")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help=f"the update step (default: {TRAINING})")
-    p.add_argument("--lr", type=float, help=f"learning rate for every model (default: {TRAINING})")
+    p.add_argument(
+        "--lr",
+        type=_per_model(float, "--lr", "0.01", "nn=0.001,deep=0.001"),
+        help=f"learning rate for every model, or for those named: nn=0.001,deep=0.001 (default: {TRAINING})",
+    )
     p.add_argument("--batch-size", type=int, help=f"rows per step; 0 for full batch (default: {TRAINING})")
     p.add_argument("--weight-decay", type=float, help=f"weight decay (default: {TRAINING})")
     p.add_argument(

@@ -82,8 +82,8 @@ def _plan(args, here: bool = True):
         raise KitError(f"--folds must be at least 2 (got {folds}).")
     if seeds < 1 or repeats < 1:
         raise KitError(f"--seeds and --repeats must be at least 1 (got {seeds} and {repeats}).")
-    if args.epochs is not None and args.epochs < 1:
-        raise KitError(f"--epochs must be at least 1 (got {args.epochs}).")
+    if args.epochs is not None and any(n < 1 for n in _values(args.epochs)):
+        raise KitError(f"--epochs must be at least 1 (got {_given(args.epochs)}).")
     rows = _rows(args)
     if split == "stratified" and comp.task not in STRATIFIED:  # multilabel: scikit-learn cannot stratify it
         raise KitError(
@@ -209,10 +209,12 @@ def _training(args, comp):
             except ValueError:
                 raise KitError(f"--hidden takes sizes such as 64 or 64,32, not {value!r}.") from None
             value = {"nn": sizes[:1], "deep": sizes if len(sizes) > 1 else sizes * 2}
-        if flag == "lr" and not (0 < value < float("inf")):
-            raise KitError(f"--lr must be a number above 0 (got {value}).")
+        if flag == "lr" and not all(0 < v < float("inf") for v in _values(value)):
+            raise KitError(f"--lr must be a number above 0 (got {_given(value)}).")
         if flag == "weight_decay" and not (0 <= value < float("inf")):
             raise KitError(f"--weight-decay must be a number >= 0 (got {value}).")
+        if isinstance(value, dict):  # --lr nn=0.001: the models named, over what the definition says for each
+            value = _over_definition(value, table.get(key), f"--{flag.replace('_', '-')}")
         table[key] = value
     from kit.task import METRICS
 
@@ -225,6 +227,31 @@ def _training(args, comp):
         return Training.from_table(table)
     except ValueError as e:
         raise KitError(f"training settings: {e}.") from None
+
+
+def _values(value) -> list:
+    """A flag's value for every model, or its values per model (kit.cli._per_model)."""
+    return list(value.values()) if isinstance(value, dict) else [value]
+
+
+def _given(value) -> str:
+    """A flag's value as it was written: 0.01, or nn=0.001,deep=0.001."""
+    return ",".join(f"{m}={v:g}" for m, v in value.items()) if isinstance(value, dict) else f"{value:g}"
+
+
+def _over_definition(named: dict, defined, flag: str) -> dict:
+    """Per-model values given on the command line over the definition's: one number for every model, or its own
+    per model; a model not named keeps the definition's."""
+    from kit.models import MODELS
+
+    unknown = sorted(set(named) - set(MODELS))
+    if unknown:
+        raise KitError(f"{flag} names no model called {', '.join(unknown)}; the models are {', '.join(MODELS)}.")
+    if isinstance(defined, dict):
+        return defined | named
+    if defined is not None:
+        return {model: defined for model in MODELS} | named
+    return named
 
 
 def _check_device(name: str, here: bool, gpu: bool) -> None:
@@ -502,7 +529,10 @@ def _notes_on_training(plan, result) -> None:
     ]
     if capped:
         most = max(plan.settings(name)["epochs"] for name in capped)
-        fix = f"more epochs may score better (--epochs {2 * most}, or epochs in [training])"
+        more = str(2 * most)  # every model's; where some were capped, theirs alone: the others' CVs are reused
+        if set(capped) != set(plan.models):
+            more = ",".join(f"{name}={2 * plan.settings(name)['epochs']}" for name in capped)
+        fix = f"more epochs may score better (--epochs {more}, or epochs in [training])"
         if all(result.models[name].chosen_epochs == plan.settings(name)["epochs"] for name in capped):
             print(f"kit: note: CV chose the last epoch trained for {', '.join(capped)}: {fix}", file=sys.stderr)
         else:
@@ -534,8 +564,9 @@ def _notes_on_training(plan, result) -> None:
         # --lr sets every model's: where only some peaked early, their own lr leaves the others' CVs to be reused
         how = f"--lr {lr / 10:g}, or lr in [training]"
         if set(early) != set(plan.models):
-            how = "lr = { " + ", ".join(f"{name} = {plan.settings(name)['lr'] / 10:g}" for name in early)
-            how += " } in [training]: the others' CVs are reused"
+            lower = {name: plan.settings(name)["lr"] / 10 for name in early}
+            how = f"--lr {','.join(f'{n}={v:g}' for n, v in lower.items())}, or lr = {{ "
+            how += ", ".join(f"{n} = {v:g}" for n, v in lower.items()) + " } in [training]: the others' CVs are reused"
         shown = ", ".join(
             # "of up to": the cap, which the table's "of N" (the most a fold trained before patience) is not
             f"{name} {result.models[name].chosen_epochs} of up to {plan.settings(name)['epochs']}"

@@ -503,8 +503,8 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     models = {"linear": SimpleNamespace(chosen_epochs=29), "nn": SimpleNamespace(chosen_epochs=50)}
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == (
-        "kit: note: CV chose the last epoch trained for nn: more epochs may score better (--epochs 100, or epochs in "
-        "[training])\n"
+        "kit: note: CV chose the last epoch trained for nn: more epochs may score better (--epochs nn=100, or epochs "
+        "in [training])\n"
     )
     models["nn"].chosen_epochs = 49
     _notes_on_training(plan, SimpleNamespace(models=models))
@@ -530,8 +530,8 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == (
         "kit: note: CV chose an early epoch (nn 3 of up to 50): the validation score peaked early, and a lower learning "
-        "rate may score a little better, in 2-3x the training time (lr = { nn = 0.001 } in [training]: the others' CVs "
-        "are reused)\n"
+        "rate may score a little better, in 2-3x the training time (--lr nn=0.001, or lr = { nn = 0.001 } in "
+        "[training]: the others' CVs are reused)\n"
     )
     # a model the chosen weights leave out moves no submission: no note for it
     models["linear"].chosen_epochs = 3
@@ -638,3 +638,43 @@ def test_a_usage_mistake_is_one_sentence_naming_the_commands_help(words, told, c
     assert exit_.value.code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and told in err, err
     assert "usage:" not in err
+
+
+def test_lr_and_epochs_per_model_change_those_models_alone_and_the_others_cvs_are_reused(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    """A trial's note asked for `lr = { nn = 0.001, deep = 0.001 }`, which only the definition could say."""
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "2", "--models", "linear,nn", "--json"]
+    assert main([*args, "--epochs", "3"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--epochs", "3", "--lr", "nn=0.05"]) == 0
+    assert json.loads(capsys.readouterr().out)["reused"] == ["linear"]  # linear's settings are as they were
+    assert main([*args, "--epochs", "linear=3,nn=4", "--lr", "nn=0.05"]) == 0
+    assert json.loads(capsys.readouterr().out)["reused"] == ["linear"]
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert [run["training"]["nn"]["lr"] for run in runs] == [runs[0]["training"]["nn"]["lr"], 0.05, 0.05]
+    assert [run["epochs"] for run in runs] == [{"linear": 3, "nn": 3}] * 2 + [{"linear": 3, "nn": 4}]
+    assert [run["training"]["linear"] for run in runs] == [runs[0]["training"]["linear"]] * 3
+    assert runs[0]["training"]["nn"]["lr"] != 0.05
+
+
+@pytest.mark.parametrize(
+    ("flags", "told"),
+    [
+        (["--lr", "nn"], "takes one value (--lr 0.01) or one per model (--lr nn=0.001,deep=0.001), not 'nn'"),
+        (["--lr", "nn=fast"], "not 'nn=fast'"),
+        (["--epochs", "nn=2=3"], "takes one value (--epochs 200) or one per model (--epochs nn=200,deep=200)"),
+        (["--lr", "nnn=0.1"], "--lr names no model called nnn; the models are "),
+        (["--epochs", "nn=0"], "--epochs must be at least 1 (got nn=0)"),
+        (["--lr", "deep=-1"], "--lr must be a number above 0 (got deep=-1)"),
+    ],
+)
+def test_a_per_model_value_kit_cannot_take_is_one_sentence(tmp_path, monkeypatch, capsys, flags, told):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["cv", *flags])
+    except SystemExit as e:  # argparse's: the value's form
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and told in err and len(err.strip().splitlines()) == 1, err
