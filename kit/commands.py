@@ -873,10 +873,13 @@ def _drafted(comp, metric_guessed: bool, name: str) -> str:
     # a rate is a numeric feature (a multiclass's, one per class: rate_A, rate_B), counted once, as a category
     rates = [c for c in spec.numeric if c in spec.target_mean or any(c.startswith(f"{r}_") for r in spec.target_mean)]
     pairs = sum(len(t["by"]) > 1 for t in spec.target_mean.values())  # a rate by two columns (an interaction)
+    # a number that is a feature and also keys a rate (kit.draft's repeated exact values)
+    valued = sum(len(t["by"]) == 1 and t["by"][0] in spec.numeric for t in spec.target_mean.values())
     kinds = [
         (len(spec.numeric) - len(rates), "number", "numbers"),
         (len(spec.one_hot), "category one-hot", "categories one-hot"),
-        (len(spec.target_mean) - pairs, "category as its target rate", "categories as their target rates"),
+        (len(spec.target_mean) - pairs - valued, "category as its target rate", "categories as their target rates"),
+        (valued, "number's values as their rate too", "numbers' values as their rates too"),
         (pairs, "pair of columns as its target rate", "pairs of columns as their target rates"),
         (len(spec.words), "text column as its words", "text columns as their words"),
     ]

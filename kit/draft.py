@@ -177,6 +177,17 @@ CODE_NAME = re.compile(r"(?:^id|_id|_nbr|_no|_num|_code|_key|Id|ID|Nbr|Code)$") 
 # HistGradientBoosting's 0.8992), and 84x weighed: as its rate 0.9006. Apart from their neighbours' midpoint, codes
 # measured 0.9-1.7 of the spread (the trial's regions and channels, a test's channels), ages 0.006 and less.
 UNORDERED_SIGNAL = 3.0
+# A number with fractions whose exact values repeat (REPEAT_ROWS training rows a value or more on average, over
+# REPEAT_VALUES values or more) and whose target mean moves from each value to the next beyond chance (each mean
+# against its neighbours' midpoint, as _unordered measures it, REPEAT_Z standard errors above nothing over the
+# values) is what a synthetic set that copies an original's rows leaves: the exact value names the original row.
+# It stays a number and gets its values' target rate too (target_mean). A trial's backpack prices (300,000 rows,
+# RMSE, Weight Capacity 30,782 values of about 10 rows each, the winners' feature): the draft's CV 38.810 -> 38.592
+# with the rate added by hand, 5 of 5 folds better, hidden rows 38.866 -> 38.652 (HistGradientBoosting with it
+# 38.656, without 38.863). Along a measured amount the means bend slowly and read as chance.
+REPEAT_ROWS = 5
+REPEAT_VALUES = 100
+REPEAT_Z = 4.0
 SHORT_TEXT = 30  # characters, the median over the levels
 # Free text (mostly distinct texts of several words a row: descriptions, names, reviews) is drafted as a flag for each
 # of its WORDS most common words (`words`); texts of one token a row (ids, codes) stay left out. A user's listings set
@@ -1024,6 +1035,7 @@ def _recipe(
     option += f", classes = {_list(classes)}" if classes else ""
     ambiguous = {}  # column -> the date forms that all read it
     unordered = []  # whole numbers of many values drafted as codes because their target mean says so (_unordered)
+    repeats = {}  # numbers with fractions that also get their values' rate: column -> (values, rows a value)
     lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along)
     flat = []  # ... because the target barely moves along them (_along)
     sparse = []  # ... because all their values but one are rare (_one_common)
@@ -1098,6 +1110,9 @@ def _recipe(
                 median = not (distinct % 1 == 0).all() or len(distinct) > max(CODES)
                 if _outliers(series):
                     clip[col] = CLIP
+            if not (distinct % 1 == 0).all() and (found := _repeats_apart(series, y)):
+                repeats[col] = found
+                rates[_new_name(f"{col}_rate", train.columns)] = col  # with the prior weight found (below)
         elif forms := _date_forms(distinct):
             dates[col] = DATE_PARTS if forms[0] == "" else {"parts": DATE_PARTS, "format": forms[0]}
             if len(forms) > 1:  # days all 12 or less: 03/04 is the 3rd of April or the 4th of March
@@ -1277,9 +1292,18 @@ def _recipe(
             f"{gain:.1%} less loss): drafted as the pair's rate."
         )
         told.append(f"{a} and {b} interact: drafted as their pair's rate (target_mean by both)")
+    for col, (values, each, _) in repeats.items():
+        lines.append(
+            f"# {col}'s exact values repeat ({values:,} values, {each:.0f} training rows each) and its target mean "
+            "moves from value to value beyond chance, as where a synthetic set copies an original's rows: drafted as "
+            "a number and as its values' rate."
+        )
+        told.append(f"{col}'s exact values repeat and the target moves between them: drafted as their rate too")
     if rates:
+        prior = {col: f", prior_weight = {weight:g}" for col, (_, _, weight) in repeats.items()}
         table = ", ".join(
-            f"{toml_key(new)} = {{ by = {_list(by if isinstance(by, list) else [by])}, centre = true{option} }}"
+            f"{toml_key(new)} = {{ by = {_list(by if isinstance(by, list) else [by])}, centre = true"
+            f"{prior.get(by, '') if isinstance(by, str) else ''}{option} }}"
             for new, by in rates.items()  # a column, or a pair's list
         )
         what = {"multiclass": "rate of each class", "regression": "mean target"}.get(kind, "rate of the positive class")
@@ -1709,6 +1733,38 @@ def _target_numbers(target, kind: str, positive: str | None):
     texts = target.map(_text)
     hit = texts == positive if positive is not None else texts.str.lower().isin(TRUE)
     return hit.astype(float).where(target.notna()).to_numpy()
+
+
+def _repeats_apart(series, y) -> tuple[int, float, float] | None:
+    """(values, training rows a value, prior weight) where a number's exact values repeat and its target mean moves
+    from value to value beyond chance (see REPEAT_ROWS), else None. The prior weight is the rows a value's own mean
+    needs to weigh as much as the mean over all rows: the rows' spread within a value over the spread between
+    values' true means (as empirical Bayes has it)."""
+    import numpy as np
+    import pandas as pd
+
+    if y is None or y.ndim > 1:  # several classes: no one mean to compare
+        return None
+    frame = pd.DataFrame({"x": series.to_numpy(), "y": y}).dropna()
+    values = frame["x"].nunique()
+    if values < REPEAT_VALUES or len(frame) < REPEAT_ROWS * values:
+        return None
+    stats = frame.groupby("x")["y"].agg(["mean", "var", "count"])  # (values,) sorted by value
+    stats = stats[stats["count"] >= 2]  # a variance to tell chance by
+    if len(stats) < REPEAT_VALUES:
+        return None
+    means, chance = stats["mean"].to_numpy(), (stats["var"] / stats["count"]).to_numpy()
+    left, right = np.r_[means[1], means[:-1]], np.r_[means[1:], means[-2]]  # (values,) each value's neighbours
+    chance_left, chance_right = np.r_[chance[1], chance[:-1]], np.r_[chance[1:], chance[-2]]
+    apart = (means - (left + right) / 2) ** 2 - chance - (chance_left + chance_right) / 4  # (values,) beyond chance
+    spread = float(apart.std())
+    if spread == 0 or float(apart.mean()) < REPEAT_Z * spread / np.sqrt(len(apart)):
+        return None
+    share = (stats["count"] / stats["count"].sum()).to_numpy()
+    between = float((share * (means - (share * means).sum()) ** 2).sum()) - float((share * chance).sum())
+    within = float((share * stats["var"].to_numpy()).sum())
+    prior = float(f"{min(max(within / between, 1.0), 1000.0):.2g}") if between > 0 else 1000.0
+    return values, len(frame) / values, prior
 
 
 def _unordered(col: str, series, distinct, y, unordered: list) -> bool:

@@ -24,6 +24,7 @@ import torch
 from kit import smearing
 from kit.batched import (
     RUN_ROWS,
+    PackedRows,
     absolute_error_rows,
     batch_order,
     cross_entropy_rows,
@@ -294,6 +295,8 @@ def _fit(
     batch = batch_rows(settings, max(n_rows))
     mini = 0 < batch < n_max
     runs = mini and n_max > RUN_ROWS  # batches as runs of rows shuffled once: see kit.batched.RUN_ROWS
+    if not runs and isinstance(x, PackedRows):  # the rows read otherwise than in runs: as the float32 they stand for
+        x = x.dense()
     if runs and not shuffled:  # first: everything below sees the rows in one order, whoever shuffled them
         x, y, mask = shuffle_once(x, y, mask, shuffle_seed)
     model = MODELS[settings.model]
@@ -344,7 +347,11 @@ def _fit(
             raise KeyboardInterrupt
         if runs:
             for start, stop in epoch_runs(n_max, batch, gens[0]):
-                xb, rows_mask = run_of(x, start, stop, 1), run_of(mask, start, stop, 1)  # (F, b, n_in), (F, b)
+                # (F, b, n_in) laid out as one block whether x is float32 or packed (kit.batched.PackedRows, whose
+                # runs are new tensors): a run as a view of x, its folds n rows apart, changed the last bits of the
+                # products, and the two forms of the stack would train to different bytes
+                xb = run_of(x, start, stop, 1).contiguous()
+                rows_mask = run_of(mask, start, stop, 1)  # (F, b)
                 z = forward_rows_first(params, xb) if rows_first else forward(params, xb.transpose(1, 2))  # (F, S, b)
                 loss = _loss(settings, task, z, run_of(y, start, stop, 1), rows_mask)  # (F, S)
                 loss.sum().backward()

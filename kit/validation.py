@@ -25,6 +25,8 @@ import torch
 from kit import KitError
 from kit.batched import (
     RUN_ROWS,
+    PackedRows,
+    as_bits,
     ordered_targets,
     pad_rows,
     put_in_order,
@@ -38,7 +40,15 @@ from kit.folds import group_kfold, kfold, stratified_kfold, time_blocks
 from kit.group_folds import stratified_group_folds
 from kit.groups import without_per_row
 from kit.importance import column_groups, model_drops
-from kit.recipe import apply_recipe, check_filled, fit_apply, same_encoding, scale_into, unscaled_features
+from kit.recipe import (
+    apply_recipe,
+    check_filled,
+    fit_apply,
+    number_features,
+    same_encoding,
+    scale_into,
+    unscaled_features,
+)
 from kit.threads import model_workers, run_each, torch_threads
 from kit.train import Training, batch_rows, best_epoch, fit, halves, held_out_best_epochs, held_out_sets, predict
 
@@ -547,7 +557,27 @@ class _FoldData:
             yield block.transpose(1, 2)
 
 
+# Large folds (more than RUN_ROWS rows, trained in runs of rows) keep their 0/1 features a byte each in the
+# training stack (kit.batched.PackedRows); False: float32, as the validation stack always is.
+PACK_BITS = True
+
+
+class _Unpackable(Exception):
+    """A fold whose features after the numbers are not all 0 or 1, or begin elsewhere than its stack's."""
+
+
 def _encode_folds(spec, train, test, folds) -> _FoldData:
+    """`_encode_folds_as`, the large folds' 0/1 features a byte each where every fold's are 0 or 1 (scale
+    "standard" makes them other values; the stacks are then made again as float32)."""
+    if PACK_BITS and spec.scale != "standard":
+        try:
+            return _encode_folds_as(spec, train, test, folds, pack=True)
+        except _Unpackable:
+            release_freed_memory()
+    return _encode_folds_as(spec, train, test, folds, pack=False)
+
+
+def _encode_folds_as(spec, train, test, folds, pack: bool) -> _FoldData:
     """Fit the recipe on each training fold and write the features straight into padded stacks.
 
     Folds whose recipes learned different levels have different columns; models stack only along
@@ -562,6 +592,7 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
     shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own
+    pack = pack and shuffled  # only runs of rows read a packed stack (kit.train.fit)
     order = shuffle_order(len(folds), n_train) if shuffled else None  # (F, n_train)
     states, groups, stacks, cache = [], {}, {}, {}
     for train_idx, valid_idx in folds:
@@ -574,8 +605,14 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         width = x_train.shape[1]
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
+            if pack:  # (F, n_train_max, width) as the numbers (..., k) float32 and the rest (..., width - k) uint8
+                k = number_features(spec, state)
+                bits = torch.empty(len(folds), n_train, width - k, dtype=torch.uint8)
+                rows = PackedRows(torch.empty(len(folds), n_train, k), bits)
+            else:
+                rows = torch.empty(len(folds), n_train, width)  # (F, n_train_max, width), rows first
             stacks[width] = {
-                "train": torch.empty(len(folds), n_train, width),  # (F, n_train_max, width), rows first
+                "train": rows,
                 "mask": torch.zeros(len(folds), n_train),  # (F, n_train_max)
                 "valid": torch.empty(len(folds), width, n_valid),  # (F, width, n_valid_max), rows last
             }
@@ -585,7 +622,16 @@ def _encode_folds(spec, train, test, folds) -> _FoldData:
         f = len(states) - 1
         groups[width].append((f, slot))
         if shuffled:
-            put_in_order(stack["train"][slot], x_train, order[f])
+            if pack:
+                k = stack["train"].numbers.shape[2]
+                bits = as_bits(x_train[:, k:]) if number_features(spec, state) == k else None
+                if bits is None:
+                    raise _Unpackable
+                put_in_order(stack["train"].numbers[slot], x_train[:, :k], order[f])
+                put_in_order(stack["train"].bits[slot], bits, order[f])
+                del bits
+            else:
+                put_in_order(stack["train"][slot], x_train, order[f])
             stack["mask"][slot] = (order[f] < len(x_train)).float()
             stack["order"][slot] = order[f]
         else:

@@ -5,6 +5,8 @@ The threshold is lowered here so that a few hundred rows take the large folds' p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -114,12 +116,14 @@ def test_cross_validation_stores_large_folds_shuffled_with_each_rows_own_target(
     data = validation._encode_folds(SPEC, train_frame, test, folds)
     for width, members in data.groups.items():
         stacks = data.stacks[width]
+        assert isinstance(stacks["train"], batched.PackedRows)  # the article's one-hot columns a byte each
         for f, slot in members:
             rows = folds[f][0]
             order = stacks["order"][slot]
             real = order < len(rows)
             expected = apply_recipe(SPEC, data.states[f], train_frame.iloc[rows.numpy()])
-            assert torch.equal(stacks["train"][slot][real], expected[order[real]])  # the same bytes, shuffled
+            stored = stacks["train"][slot : slot + 1].dense()[0]  # as float32
+            assert torch.equal(stored[real], expected[order[real]])  # the same bytes, shuffled
             assert stacks["mask"][slot].sum() == len(rows) and torch.equal(stacks["mask"][slot], real.float())
             assert sorted(order[real].tolist()) == list(range(len(rows)))
             assert not torch.equal(order[real], torch.arange(len(rows)))
@@ -240,3 +244,67 @@ def test_large_folds_keep_activations_rows_first_only_where_a_wide_hidden_layer_
     model = "deep" if len(hidden) > 1 else "nn"
     fit(Training(epochs=2, batch_size=16, hidden={model: list(hidden)}).settings(model), TASK, x, y, mask, seeds=[1])
     assert bool(calls) == rows_first  # measured: 10 x 10 and nn's one layer are faster rows last
+
+
+def _cv_tensors(plan, data) -> list[torch.Tensor]:
+    """Every model's and the ensemble's out-of-fold and test predictions of a CV on data (train, test)."""
+    train_frame, test = data
+    y = torch.tensor(target_vector(COMP, train_frame))
+    result = cross_validate(SPEC, train_frame, test, y, plan, TASK)
+    return [t for r in [*result.models.values(), result.ensemble] for t in (r.oof, r.test_pred)]
+
+
+def _same_bytes(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_large_folds_packed_a_byte_per_level_train_to_the_bytes_of_float32_stacks(
+    small_runs, synthetic_dir, monkeypatch
+):
+    data = read_train_test(COMP, synthetic_dir, SPEC)
+    plan = Plan(models=("linear", "nn", "deep"), folds=3, training=Training(epochs=6, batch_size=16))
+    full = replace(plan, training=Training(epochs=6, batch_size=0))  # a fit that reads every row at once
+    packed = [_cv_tensors(plan, data), _cv_tensors(full, data)]
+    monkeypatch.setattr(validation, "PACK_BITS", False)
+    assert _same_bytes(_cv_tensors(plan, data), packed[0])
+    assert _same_bytes(_cv_tensors(full, data), packed[1])
+
+
+def test_a_fold_whose_features_are_not_all_0_or_1_makes_the_stacks_float32_again(
+    small_runs, synthetic_dir, monkeypatch
+):
+    train_frame, test = read_train_test(COMP, synthetic_dir, SPEC)
+    y = torch.tensor(target_vector(COMP, train_frame))
+    folds = split_indices(Plan(folds=3), y)
+    calls, real = [], batched.as_bits
+    monkeypatch.setattr(validation, "as_bits", lambda x: None if calls.append(1) or len(calls) == 2 else real(x))
+    data = validation._encode_folds(SPEC, train_frame, test, folds)  # the second fold's "not all 0 or 1"
+    assert len(calls) == 2 and all(isinstance(s["train"], torch.Tensor) for s in data.stacks.values())
+    monkeypatch.setattr(validation, "as_bits", real)
+    packed = validation._encode_folds(SPEC, train_frame, test, folds)
+    for width, stacks in data.stacks.items():
+        assert torch.equal(stacks["train"], packed.stacks[width]["train"].dense())
+
+
+def test_as_bits_takes_only_zeros_and_ones():
+    assert batched.as_bits(torch.tensor([[0.0, 1.0], [1.0, 0.0]])).dtype == torch.uint8
+    for other in (0.5, 2.0, -1.0, float("nan")):
+        assert batched.as_bits(torch.tensor([[0.0, 1.0], [other, 0.0]])) is None
+
+
+def test_a_packed_stack_trains_to_the_bytes_of_its_float32_stack():
+    """Runs of rows are laid out as one block either way: a float32 run as a view of the stack (its folds n rows
+    apart) gave linear other last bits than the packed stack's new tensors, on these rows (not on every set)."""
+    gen = torch.Generator().manual_seed(0)
+    n_folds, n, width, k = 5, 34_000, 150, 3  # above RUN_ROWS: runs of rows
+    x = torch.randn(n_folds, n, width, generator=gen)
+    x[:, :, k:] = (torch.rand(n_folds, n, width - k, generator=gen) > 0.9).float()
+    y = (torch.rand(n_folds, n, generator=gen) > 0.5).float()
+    mask = torch.ones(n_folds, n)
+    packed = batched.PackedRows(x[:, :, :k].contiguous(), x[:, :, k:].to(torch.uint8))
+    assert packed.shape == x.shape and torch.equal(packed.dense(), x)
+    for model in ("linear", "nn"):
+        settings = Training(epochs=1).settings(model)
+        one = fit(settings, TASK, x, y, mask, seeds=[1], shuffled=True).params
+        other = fit(settings, TASK, packed, y, mask, seeds=[1], shuffled=True).params
+        assert all(torch.equal(one[p], other[p]) for p in one), model
