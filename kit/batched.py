@@ -210,7 +210,8 @@ class PackedRows:
     """A large fold stack (F, n, n_in) held as its leading number features in float32 and its 0/1 features (one-hot
     levels, words) in one byte each. Its rows come back as the float32 rows they stand for, the same values, a
     run at a time (`narrow`, what `run_of` asks). A trial's 1,500,000 rows of 3 numbers and 17 categories (152
-    features) peaked at 6.6 GB with the folds' training rows as float32, 3.6 GB of them (BENCHMARKS.md).
+    features) peaked at 6.4 GB with the folds' training rows as float32, 3.6 GB of them, and at 4.0 GB packed
+    (kit.validation.PACK_BYTES says when a stack is packed).
     """
 
     def __init__(self, numbers: torch.Tensor, bits: torch.Tensor):
@@ -222,8 +223,11 @@ class PackedRows:
         """Rows start..start + length of every fold, as float32 (F, length, n_in): dim is the rows' (1)."""
         if dim != 1:
             raise ValueError("PackedRows gives runs of rows (dim 1) only")
-        bits = self.bits.narrow(1, start, length).to(torch.float32)
-        return torch.cat([self.numbers.narrow(1, start, length), bits], dim=2)
+        out = torch.empty(self.shape[0], length, self.shape[2], device=self.device)
+        k = self.numbers.shape[2]
+        out[:, :, :k] = self.numbers.narrow(1, start, length)
+        out[:, :, k:] = self.bits.narrow(1, start, length)  # converted as copied: one pass, no float32 temporary
+        return out
 
     def dense(self) -> torch.Tensor:
         """The whole stack as float32 (F, n, n_in): for a fit that does not take runs of rows (full batch)."""

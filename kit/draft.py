@@ -1284,7 +1284,8 @@ def _recipe(
     # a skewed target's rates are means of logs (option): its effects are asked to add there too, where a count's or
     # a price's multiply (a trial's hourly counts: hour x day 1.4 % less loss in values, its CV 43.594 -> 43.613)
     logs = kind == "regression" and metric != "rmsle" and "log1p" in option  # rmsle's y is in logs already
-    if y is not None and (pair := _strongest_pair(train, [*one_hot, *flags], np.log1p(y) if logs else y, kind)):
+    pairing = np.log1p(y) if logs else y
+    if y is not None and (pair := _strongest_pair(train, [*one_hot, *flags], pairing, kind, rare)):
         (a, b), gain = pair
         rates[_new_name(f"{a}_{b}_rate", train.columns)] = [a, b]
         lines.append(
@@ -1554,9 +1555,11 @@ def _code_numbers(col: str, distinct) -> bool:
     return len(distinct) > CODES[-1] and bool((distinct % 1 == 0).all()) and bool(CODE_NAME.search(col))
 
 
-def _strongest_pair(train, columns: list, y, kind: str) -> tuple | None:
+def _strongest_pair(train, columns: list, y, kind: str, rare: dict | None = None) -> tuple | None:
     """((a, b), its gain) for the pair of `columns` (categories of at most PAIR_LEVELS levels, the first PAIR_COLUMNS)
-    whose cells leave the most less held-out loss than their main effects, when that passes PAIR_GAIN; else None."""
+    whose cells leave the most less held-out loss than their main effects, when that passes PAIR_GAIN; else None.
+    rare: column -> the drafted `rare` threshold (rows, or below 1 a share of them): its levels are counted and paired
+    as the recipe pools them (a trial's mushrooms had 46-65 levels a column, 14 or fewer once pooled)."""
     import numpy as np
     import pandas as pd
 
@@ -1568,6 +1571,10 @@ def _strongest_pair(train, columns: list, y, kind: str) -> tuple | None:
     codes = {}
     for col in [c for c in columns if c in train.columns][:PAIR_COLUMNS]:
         levels = train[col].astype(object).where(train[col].notna(), "\0missing")  # a gap as a level, as filled
+        if col in (rare or {}):  # levels in fewer rows than the threshold share one, as kit.recipe's rare does
+            below = rare[col] * len(train) if rare[col] < 1 else rare[col]
+            counts = train[col].map(train[col].value_counts())
+            levels = levels.where(train[col].isna() | (counts >= below), "\0rare")
         if 2 <= levels.nunique() <= PAIR_LEVELS:
             codes[col] = pd.factorize(levels)[0][known]
     half = (np.random.default_rng(0).random(int(known.sum())) < 0.5).astype(np.int64)  # fixed: the same draft

@@ -347,11 +347,9 @@ def _fit(
             raise KeyboardInterrupt
         if runs:
             for start, stop in epoch_runs(n_max, batch, gens[0]):
-                # (F, b, n_in) laid out as one block whether x is float32 or packed (kit.batched.PackedRows, whose
-                # runs are new tensors): a run as a view of x, its folds n rows apart, changed the last bits of the
-                # products, and the two forms of the stack would train to different bytes
-                xb = run_of(x, start, stop, 1).contiguous()
-                rows_mask = run_of(mask, start, stop, 1)  # (F, b)
+                # (F, b, n_in): a view of a float32 x, a new tensor of a packed one (kit.batched.PackedRows); the two
+                # may differ in the products' last bits (a view's folds lie n rows apart), each the same run to run
+                xb, rows_mask = run_of(x, start, stop, 1), run_of(mask, start, stop, 1)  # (F, b, n_in), (F, b)
                 z = forward_rows_first(params, xb) if rows_first else forward(params, xb.transpose(1, 2))  # (F, S, b)
                 loss = _loss(settings, task, z, run_of(y, start, stop, 1), rows_mask)  # (F, S)
                 loss.sum().backward()

@@ -557,9 +557,14 @@ class _FoldData:
             yield block.transpose(1, 2)
 
 
-# Large folds (more than RUN_ROWS rows, trained in runs of rows) keep their 0/1 features a byte each in the
-# training stack (kit.batched.PackedRows); False: float32, as the validation stack always is.
+# Large folds (more than RUN_ROWS rows, trained in runs of rows) whose training stack would take PACK_BYTES or more
+# as float32 keep their 0/1 features a byte each there (kit.batched.PackedRows); PACK_BITS False: never. Each run of
+# rows is then made afresh, which costs time: a trial's 1,500,000 rows of 3 numbers and 17 categories (152 features,
+# a 3.6 GB stack; 5 folds, 2 epochs, one run each at load 1-1.5) peaked at 6.4 GB and trained in 12.3 s as float32,
+# at 4.0 GB in 17.4 s packed (BENCHMARKS.md, "Twenty-fifth pass"). So packing is for data that would not fit
+# otherwise: the real competition's 3,116,945 rows make a 7.5 GB stack.
 PACK_BITS = True
+PACK_BYTES = 4 * 2**30
 
 
 class _Unpackable(Exception):
@@ -592,7 +597,7 @@ def _encode_folds_as(spec, train, test, folds, pack: bool) -> _FoldData:
     n_train = max(len(t) for t, _ in folds)
     n_valid = max(len(v) for _, v in folds)
     shuffled = n_train > RUN_ROWS  # large folds: each one's rows in an order of its own
-    pack = pack and shuffled  # only runs of rows read a packed stack (kit.train.fit)
+    pack = pack and shuffled  # only runs of rows read a packed stack (kit.train.fit); and only a large one (below)
     order = shuffle_order(len(folds), n_train) if shuffled else None  # (F, n_train)
     states, groups, stacks, cache = [], {}, {}, {}
     for train_idx, valid_idx in folds:
@@ -605,7 +610,8 @@ def _encode_folds_as(spec, train, test, folds, pack: bool) -> _FoldData:
         width = x_train.shape[1]
         if width not in stacks:
             # torch.empty: slots of folds that fall in another width are never touched, so never paged in
-            if pack:  # (F, n_train_max, width) as the numbers (..., k) float32 and the rest (..., width - k) uint8
+            if pack and len(folds) * n_train * width * 4 >= PACK_BYTES:
+                # (F, n_train_max, width) as the numbers (..., k) float32 and the rest (..., width - k) uint8
                 k = number_features(spec, state)
                 bits = torch.empty(len(folds), n_train, width - k, dtype=torch.uint8)
                 rows = PackedRows(torch.empty(len(folds), n_train, k), bits)
@@ -622,7 +628,7 @@ def _encode_folds_as(spec, train, test, folds, pack: bool) -> _FoldData:
         f = len(states) - 1
         groups[width].append((f, slot))
         if shuffled:
-            if pack:
+            if isinstance(stack["train"], PackedRows):
                 k = stack["train"].numbers.shape[2]
                 bits = as_bits(x_train[:, k:]) if number_features(spec, state) == k else None
                 if bits is None:

@@ -1168,9 +1168,10 @@ def test_a_compound_code_is_drafted_as_its_parts_each_by_its_type_and_a_date_or_
     assert all(f"\n{f} " in shown for f in ("cabin_1_A", "cabin_2", "cabin_3_S"))
 
 
-def _paired(folder: Path, kind: str, n: int = 4000, seed: int = 0) -> Path:
+def _paired(folder: Path, kind: str, n: int = 4000, seed: int = 0, strays: int = 0) -> Path:
     """Two small categories, shop (4 levels) and slot (5), and a binary target: with kind "cells" each pair of levels
-    has a log-odds of its own; with "additive" each level's log-odds adds, however strongly (spread 2)."""
+    has a log-odds of its own; with "additive" each level's log-odds adds, however strongly (spread 2). strays: that
+    many training rows' shops replaced by a level of their own (typing slips, as a trial's mushrooms had)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -1182,6 +1183,7 @@ def _paired(folder: Path, kind: str, n: int = 4000, seed: int = 0) -> Path:
     frame = pd.DataFrame({"id": np.arange(n), "shop": [f"s{v}" for v in shop], "slot": [f"t{v}" for v in slot]})
     frame["size"] = rng.normal(0, 1, n).round(3)
     frame["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame.loc[: strays - 1, "shop"] = [f"slip{i}" for i in range(strays)]
     folder.mkdir(parents=True)
     frame.iloc[: n * 3 // 4].to_csv(folder / "train.csv", index=False)
     frame.iloc[n * 3 // 4 :].drop(columns="y").to_csv(folder / "test.csv", index=False)
@@ -1189,12 +1191,15 @@ def _paired(folder: Path, kind: str, n: int = 4000, seed: int = 0) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kind", ["cells", "additive"])
+@pytest.mark.parametrize(("kind", "strays"), [("cells", 0), ("additive", 0), ("cells", 40)])
 def test_a_pair_of_categories_whose_cells_differ_beyond_the_two_alone_is_drafted_as_its_rate(
-    kind, tmp_path, monkeypatch, capsys
+    kind, strays, tmp_path, monkeypatch, capsys
 ):
+    """With 40 stray shops (44 levels, more than PAIR_LEVELS), the pair is judged on the levels the recipe pools them
+    to, as a trial's mushrooms (46-65 raw levels a column, 14 or fewer pooled) were not."""
     monkeypatch.chdir(tmp_path)
-    assert main(["new", "shops", "--data-dir", str(_paired(tmp_path / "data", kind))]) == 0
+    folder = _paired(tmp_path / "data", kind, n=8000 if strays else 4000, strays=strays)  # strays in 0.7 % of rows
+    assert main(["new", "shops", "--data-dir", str(folder)]) == 0
     draft = (tmp_path / "competitions" / "shops.toml").read_text()
     recipe = tomllib.loads(draft)["recipes"]["base"]
     paired = {"shop_slot_rate": {"by": ["shop", "slot"], "centre": True}}

@@ -173,6 +173,8 @@ def test_each_task_goes_from_its_files_to_a_public_score_by_its_metric(
     floor = {"binary": "class shares", "multiclass": "class shares", "multilabel": "columns' shares"}.get(kind)
     floor = floor or ("median" if case.metric in ("mae", "medae", "mape", "smape") else "mean")
     assert f"a constant prediction (every row the training folds' {floor}) scores " in table  # the floor to clear
+    if case.metric in ("rmse", "mae", "log_loss", "rmsle", "mape", "medae", "smape"):  # errors: the gain in proportion
+        assert re.search(rf"; the ensemble's {case.metric} is \d+\.\d% (below|above) it\n", table), table
     text = re.sub(r"(?m)^epochs = 300  #.*$", "epochs = 120", definition.read_text())
     # the draft reads the files where kit new found them; this user has kit fetch them into data/<slug>/ instead
     assert drafted["data_dir"] == str(tmp_path / "download")
