@@ -433,8 +433,9 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     assert base["one_hot"] == ["shape", "colour"]  # not remark: its gaps hold 99.5 % of the rows, but no level
     assert base["rare"] == {"shape": 0.001, "colour": 0.001}
     assert base["fill_constant"] == {"colour": "missing"}
-    # surface's strays hold 2 % of the rows, shop's 60 levels are all real: each its target rate, as before
-    assert set(base["target_mean"]) == {"surface_rate", "shop_rate"}
+    # surface's strays hold 2 % of the rows, shop's 60 levels are all real: each its target rate, as before; and
+    # shape x colour, whose "or" makes the target, their pair's rate, judged on their levels with the strays pooled
+    assert set(base["target_mean"]) == {"surface_rate", "shop_rate", "shape_colour_rate"}
     # the steps that fit such a category are listed once, and the two told in one note
     assert (
         text.count("Steps that fit it: one_hot with rare") == 1 and "The steps that fit it are surface's above" in text
@@ -444,7 +445,7 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     assert "kit: note: shape, colour each hold many values, but one of a few in nearly every row: one-hot" in err
     # a rate is counted once, as a category, not also among the numbers
     assert (
-        "features: 1 number, 2 categories one-hot, 2 categories as their target rates, 1 text column as its words;"
+        "features: 1 number, 2 categories one-hot, 2 categories as their target rates, 1 pair of columns as its target rate, 1 text column as its words;"
         in err
     )
     spec = load_competition(str(tmp_path / "competitions" / "mush.toml")).recipe()
