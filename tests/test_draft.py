@@ -445,8 +445,8 @@ def test_a_category_whose_many_values_are_a_few_levels_and_stray_values_is_one_h
     assert "kit: note: shape, colour each hold many values, but one of a few in nearly every row: one-hot" in err
     # a rate is counted once, as a category, not also among the numbers
     assert (
-        "features: 1 number, 2 categories one-hot, 2 categories as their target rates, 1 pair of columns as its target rate, 1 text column as its words;"
-        in err
+        "features: 1 number, 2 categories one-hot, 2 categories as their target rates, 1 pair of columns as its "
+        "target rate, 1 text column as its words;" in err
     )
     spec = load_competition(str(tmp_path / "competitions" / "mush.toml")).recipe()
     from kit.recipe import fit_recipe
