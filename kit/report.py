@@ -342,7 +342,9 @@ def format_report(rows: list[dict], metric: str = "cv") -> str:
     ]
     if len({r["data"] for r in rows}) > 1:  # runs on other input files (edited, or another --data-dir): said so
         head = (*head[:3], "data", *head[3:])
-        cells = [(*c[:3], r["data"] or "-", *c[3:]) for c, r in zip(cells, rows)]
+        # and the extra files that trained too: a trial's user could not tell which fingerprint had its original rows
+        data = [(r["data"] or "-") + "".join(f" +{name}" for name in r.get("extra") or ()) for r in rows]
+        cells = [(*c[:3], d, *c[3:]) for c, d in zip(cells, data)]
     if len({r["log_target"] for r in rows if r["log_target"] is not None}) > 1:
         # a regression learned in logs or in values (log_target): a trial's two runs showed the same fingerprint
         learns = {True: "log(1+y)", False: "y", None: "-"}

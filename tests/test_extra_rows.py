@@ -141,6 +141,10 @@ def test_a_cv_with_the_extra_rows_is_compared_fold_by_fold_with_one_without_them
     out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
     assert "against the last CV (" in out and "of 3 folds" in out and "the folds differ" not in out
     assert "extra files none -> original.csv" in out
+    # kit report's data column names the extra files beside the fingerprint (a trial read two hashes alone)
+    report = kit(tmp_path, monkeypatch, capsys, "report", "-c", "play").splitlines()
+    assert report[0].split()[:5] == ["when", "models", "recipe", "data", "split"]
+    assert sorted(" +original.csv " in line for line in report[1:3]) == [False, True], report
     (folder / "train.csv").write_text((folder / "train.csv").read_text().replace(",red,", ",blue,", 5))
     out = kit(tmp_path, monkeypatch, capsys, "cv", "-c", "play", "--data-dir", str(folder), *FAST)
     assert "(the input files differ: " in out  # another training file: other rows, judged by the spread
