@@ -532,7 +532,10 @@ def _notes_on_training(plan, result) -> None:
         more = str(2 * most)  # every model's; where some were capped, theirs alone: the others' CVs are reused
         if set(capped) != set(plan.models):
             more = ",".join(f"{name}={2 * plan.settings(name)['epochs']}" for name in capped)
-        fix = f"more epochs may score better (--epochs {more}, or epochs in [training])"
+        # the cost said where it is one: a trial's 1,500,000 rows trained 22 minutes, and the note came unpriced
+        took = getattr(result, "fit_seconds", 0) or 0
+        took = f"; this CV's training took {took:,.0f} s" if took >= 60 else ""
+        fix = f"more epochs may score better (--epochs {more}, or epochs in [training]{took})"
         if all(result.models[name].chosen_epochs == plan.settings(name)["epochs"] for name in capped):
             print(f"kit: note: CV chose the last epoch trained for {', '.join(capped)}: {fix}", file=sys.stderr)
         else:

@@ -506,6 +506,8 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
         "kit: note: CV chose the last epoch trained for nn: more epochs may score better (--epochs nn=100, or epochs "
         "in [training])\n"
     )
+    _notes_on_training(plan, SimpleNamespace(models=models, fit_seconds=1324.2))  # a long CV: its cost said
+    assert "(--epochs nn=100, or epochs in [training]; this CV's training took 1,324 s)\n" in capsys.readouterr().err
     models["nn"].chosen_epochs = 49
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
