@@ -236,7 +236,7 @@ def _values(value) -> list:
 
 def _given(value) -> str:
     """A flag's value as it was written: 0.01, or nn=0.001,deep=0.001."""
-    return ",".join(f"{m}={v:g}" for m, v in value.items()) if isinstance(value, dict) else f"{value:g}"
+    return ",".join(f"{m}={v}" for m, v in value.items()) if isinstance(value, dict) else str(value)
 
 
 def _over_definition(named: dict, defined, flag: str) -> dict:

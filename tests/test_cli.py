@@ -669,7 +669,7 @@ def test_lr_and_epochs_per_model_change_those_models_alone_and_the_others_cvs_ar
         (["--epochs", "nn=2=3"], "takes one value (--epochs 200) or one per model (--epochs nn=200,deep=200)"),
         (["--lr", "nnn=0.1"], "--lr names no model called nnn; the models are "),
         (["--epochs", "nn=0"], "--epochs must be at least 1 (got nn=0)"),
-        (["--lr", "deep=-1"], "--lr must be a number above 0 (got deep=-1)"),
+        (["--lr", "deep=-1"], "--lr must be a number above 0 (got deep=-1.0)"),
     ],
 )
 def test_a_per_model_value_kit_cannot_take_is_one_sentence(tmp_path, monkeypatch, capsys, flags, told):

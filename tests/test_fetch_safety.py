@@ -129,7 +129,8 @@ def test_data_dir_dot_in_a_checkout_is_refused_and_nothing_is_deleted(run, serve
     (run.work / "competitions" / "mine.toml").write_text("slug = 'mine'\n")
     mine = user_files(run.work)
     before = everything(run.work)
-    one_error(run("fetch", "--data-dir", "."), "is or holds the checkout kit runs in")
+    # -c named: one definition alone in competitions/ would be assumed (kit.cli._only_definition)
+    one_error(run("fetch", "-c", "titanic", "--data-dir", "."), "is or holds the checkout kit runs in")
     assert everything(run.work) == before and mine
     assert server.log == []
 
