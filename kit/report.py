@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import statistics
 from dataclasses import asdict
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "metric": result.task.metric.name if result.task else None,
         "cv_mean": result.ensemble.mean,
         "cv_std": result.ensemble.std,
+        # what a constant prediction scores on the same folds: the floor the CV clears (kit.validation.constant_scores)
+        "constant_mean": statistics.fmean(result.constant) if getattr(result, "constant", None) else None,
         "model_means": {name: r.mean for name, r in result.models.items()},  # each model's CV score
         "fold_scores": result.ensemble.fold_scores,  # the ensemble's, fold by fold: the next CV's paired verdict
         "model_fold_scores": {name: r.fold_scores for name, r in result.models.items()},
@@ -94,7 +97,7 @@ DEFAULT_SPLIT_SEED, DEFAULT_INIT_SEED = 42, 442
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
-                "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
+                "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None, "constant_mean": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
                 "split_seed": None, "cutpoints": None, "log_target": None, "refit": True, "fold_scores": None,
                 "model_fold_scores": None, "validation": None, "fold_data": None, "extra": None}  # fmt: skip

@@ -429,6 +429,8 @@ def test_kit_submission_says_how_its_cv_compares_when_made_straight_after_a_chan
     runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
     assert "against the last CV (" in out and f"{runs[1]['cv_mean']:.4f} -> {runs[2]['cv_mean']:.4f}" in out
     assert "  changed: linear lr 0.01 -> 0.05" in out
+    # the floor each CV is judged against, logged: the majority's share, the same on the same folds
+    assert {run["constant_mean"] for run in runs} == {runs[0]["constant_mean"]} and 0.5 < runs[0]["constant_mean"] < 1
     assert main(["submission", *args, "--lr", "0.01", "--out", "c.csv", "--json"]) == 0
     report = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("{"))  # then the path
     assert json.loads(report)["against_last"]["changed"] == ["linear lr 0.05 -> 0.01"]

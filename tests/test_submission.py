@@ -94,7 +94,8 @@ def test_the_same_command_twice_writes_byte_identical_files(titanic_dir, tmp_pat
     assert sidecar["competition"] == "titanic" and sidecar["kit_version"]
     assert sidecar["config"]["plan"]["models"] == ["linear", "nn", "deep"]
     assert sidecar["recipe_state"]["modes"]["Age"] == 24.0
-    assert set(sidecar["cv"]) == {"models", "ensemble"}
+    assert set(sidecar["cv"]) == {"models", "ensemble", "constant"}
+    assert sidecar["cv"]["constant"]["mean"] < sidecar["cv"]["ensemble"]["mean"]  # the floor, cleared
     assert 0.7 < sidecar["cv_score"] < 0.9
     sums = dict(line.split()[::-1] for line in (titanic_dir / "SHA256SUMS").read_text().splitlines())
     assert sidecar["inputs"]["train.csv"] == sums["train.csv"]
