@@ -97,7 +97,8 @@ DEFAULT_SPLIT_SEED, DEFAULT_INIT_SEED = 42, 442
 # What a run entry holds when an older kit did not write the field (runs.json outlives versions).
 RUN_DEFAULTS = {"time": "", "models": [], "recipe": "", "recipe_hash": "", "split": "", "folds": None,
                 "seeds": None, "repeats": 1, "epochs": {}, "training": None, "training_hash": "", "choose_epochs": False, "patience": 0, "chosen_epochs": None,
-                "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None, "constant_mean": None,
+                "fold_epochs": None, "ensemble": "mean", "ensemble_weights": None, "metric": None, "cv_mean": None, "cv_std": None,
+                "constant_mean": None,
                 "file": None, "sha256": None, "rows": 0, "model_means": None, "data": "", "init_seed": None,
                 "split_seed": None, "cutpoints": None, "log_target": None, "refit": True, "fold_scores": None,
                 "model_fold_scores": None, "validation": None, "fold_data": None, "extra": None}  # fmt: skip
