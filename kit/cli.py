@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)  # a value kit cannot take (`--metric auc`) is a KitError too
         defaulted = isinstance(getattr(args, "competition", None), _Default)
-        if defaulted and (only := _only_definition()):
-            # a user's own folder after `kit new`: a trial's user, -c left off, had Titanic assumed there
+        if defaulted and args.run is not cmd_reproduce and (only := _only_definition()):
+            # a user's own folder after `kit new`: a trial's user, -c left off, had Titanic assumed there (but the
+            # article's figures are Titanic's: `kit reproduce` reruns them wherever it runs)
             args.competition, defaulted = _Default(only), False
             print(f"kit: -c {only} assumed: the one definition in competitions/", file=sys.stderr)
         return args.run(args) or 0

@@ -601,6 +601,8 @@ def test_without_c_a_folder_with_one_definition_runs_that_one_and_says_so(synthe
     )
     assert main(["doctor", "--data-dir", str(synthetic_dir)]) in (0, 1)
     assert "competition: mine\n" in capsys.readouterr().out  # not "(no -c was given ...)": it was said above
+    assert main(["reproduce", "--data-dir", str(synthetic_dir), "--json"]) == 0  # the article's figures: Titanic's
+    assert "assumed" not in capsys.readouterr().err
     (tmp_path / "competitions" / "titanic.toml").write_text(mine.replace('slug = "mine"', 'slug = "titanic"'))
     assert main(["cv", "--data-dir", str(synthetic_dir), "--folds", "2", "--epochs", "2", "--models", "linear"]) == 0
     out, err = capsys.readouterr()  # two definitions: the default, as before
