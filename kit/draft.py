@@ -1742,6 +1742,18 @@ def _target_numbers(target, kind: str, positive: str | None):
     return hit.astype(float).where(target.notna()).to_numpy()
 
 
+def _apart(means, chance):
+    """Each value's mean against the midpoint of its neighbours' (an end's one neighbour), squared, less what chance
+    gives it: (values,). Along an amount (an age) the means bend slowly and it is about 0; between codes, or values
+    that each name an original row, each mean stands apart. means, chance: (values,) in the values' order, and the
+    variance chance alone gives each mean."""
+    import numpy as np
+
+    left, right = np.r_[means[1], means[:-1]], np.r_[means[1:], means[-2]]  # (values,) each value's neighbours
+    chance_left, chance_right = np.r_[chance[1], chance[:-1]], np.r_[chance[1:], chance[-2]]
+    return (means - (left + right) / 2) ** 2 - chance - (chance_left + chance_right) / 4
+
+
 def _repeats_apart(series, y) -> tuple[int, float, float] | None:
     """(values, training rows a value, prior weight) where a number's exact values repeat and its target mean moves
     from value to value beyond chance (see REPEAT_ROWS), else None. The prior weight is the rows a value's own mean
@@ -1761,9 +1773,7 @@ def _repeats_apart(series, y) -> tuple[int, float, float] | None:
     if len(stats) < REPEAT_VALUES:
         return None
     means, chance = stats["mean"].to_numpy(), (stats["var"] / stats["count"]).to_numpy()
-    left, right = np.r_[means[1], means[:-1]], np.r_[means[1:], means[-2]]  # (values,) each value's neighbours
-    chance_left, chance_right = np.r_[chance[1], chance[:-1]], np.r_[chance[1:], chance[-2]]
-    apart = (means - (left + right) / 2) ** 2 - chance - (chance_left + chance_right) / 4  # (values,) beyond chance
+    apart = _apart(means, chance)
     spread = float(apart.std())
     if spread == 0 or float(apart.mean()) < REPEAT_Z * spread / np.sqrt(len(apart)):
         return None
@@ -1777,7 +1787,6 @@ def _repeats_apart(series, y) -> tuple[int, float, float] | None:
 def _unordered(col: str, series, distinct, y, unordered: list) -> bool:
     """Whether whole numbers of more values than CODES act as codes by the target (see UNORDERED_SIGNAL); a column
     that does is added to unordered."""
-    import numpy as np
     import pandas as pd
 
     if y is None or y.ndim > 1 or len(distinct) <= CODES[-1] or not bool((distinct % 1 == 0).all()):
@@ -1794,12 +1803,7 @@ def _unordered(col: str, series, distinct, y, unordered: list) -> bool:
     chance = (stats["var"] / stats["count"]).to_numpy()  # (values,) the variance chance alone gives a value's mean
     noise = float((share * chance).sum())
     signal = float((share * (means - (share * means).sum()) ** 2).sum()) - noise  # the spread beyond chance
-    # Each mean against the midpoint of its neighbours' (an end's one neighbour): along an amount (an age) the means
-    # bend slowly and it is chance's size; between codes each mean stands apart, as far as from any other value's.
-    left, right = np.r_[means[1], means[:-1]], np.r_[means[1:], means[-2]]  # (values,) each value's neighbours
-    chance_left, chance_right = np.r_[chance[1], chance[:-1]], np.r_[chance[1:], chance[-2]]
-    apart = (means - (left + right) / 2) ** 2 - chance - (chance_left + chance_right) / 4  # (values,) beyond chance
-    rough = float((share * apart).sum())
+    rough = float((share * _apart(means, chance)).sum())
     if signal > UNORDERED_SIGNAL * noise and rough > signal / 2:
         unordered.append(col)
         return True
