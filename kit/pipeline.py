@@ -423,7 +423,9 @@ def format_cv(comp, spec, plan, result) -> str:
         lines.append(f"a constant prediction (every row the training folds' {constant_of(result.task)}) scores {said}")
     if result.ensemble.weights is not None:  # the ensemble's fold scores are of weights chosen without their rows
         shares = ", ".join(f"{name} {w:.2f}" for name, w in result.ensemble.weights.items())
-        alone = [name for name, w in result.ensemble.weights.items() if round(w, 2) == 1]
+        weights = result.ensemble.weights
+        # (one model asked for is alone by itself: a trial's --models linear read "the others added nothing")
+        alone = [name for name, w in weights.items() if round(w, 2) == 1] if len(weights) > 1 else []
         # one model's weight all of it: the "ensemble" is that model (a trial's user saw deep 1.00 unremarked)
         shares += f": {alone[0]} alone, the others added nothing on the folds" if alone else ""
         lines.append(f"ensemble weights {full}: {shares} ({elsewhere})")

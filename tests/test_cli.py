@@ -359,6 +359,8 @@ def test_the_cv_table_says_when_the_chosen_weights_leave_one_model_alone():
     assert "ensemble weights for the test rows: linear 0.00, deep 1.00: deep alone, the others added nothing on the " \
         "folds (each fold scored" in table({"linear": 0.001, "deep": 0.999})  # fmt: skip
     assert "linear 0.30, deep 0.70 (each fold scored" in table({"linear": 0.3, "deep": 0.7})
+    # one model asked for: no others to have added nothing (a trial's --models linear read so)
+    assert "linear 1.00 (each fold scored" in table({"linear": 1.0})
 
 
 def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
