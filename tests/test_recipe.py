@@ -601,3 +601,18 @@ def test_a_submission_says_how_many_test_rows_hold_a_level_training_never_saw(tm
     assert main([*args, "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "test rows hold levels training never saw, whose one-hot features are all 0 (shade z: 3 rows)" in err
+
+
+def test_standard_numbers_leaves_a_numeric_column_of_0_and_1_as_it_is():
+    """A trial's forest cover file gave its 40 soil types as 0/1 columns: drafted as numbers, standardised, a rare one
+    read 16.8 where it was held."""
+    flag = [1.0] + [0.0] * 99  # held by 1 % of the rows
+    x = [float(v) for v in range(100)]
+    spec = recipe(numeric=["x", "flag", "half"], scale="standard_numbers")
+    state = fit_recipe(spec, rows(x=x, flag=flag, half=[0.5] + [1.0] * 99))
+    assert state["shift"][1] == 0.0 and state["scale"][1] == 1.0  # flag: 0/1 as given
+    assert state["shift"][0] != 0.0 and state["shift"][2] != 0.0  # x and half (0.5 and 1): standardised
+    out = features(spec, state, rows("test", x=[5.0], flag=[1.0], half=[1.0]))
+    assert out["flag"] == [1.0]
+    standard = recipe(numeric=["x", "flag", "half"], scale="standard")  # every column, as asked
+    assert fit_recipe(standard, rows(x=x, flag=flag, half=[0.5] + [1.0] * 99))["scale"][1] != 1.0
