@@ -71,13 +71,15 @@ def bar(total: int, desc: str, enabled: bool):
 
 def epoch_note(progress):
     """A callback (model, its most epochs, epochs trained) that shows each model's latest epoch after the bar: "nn
-    epoch 12 of 100" (of its cap: patience may stop it sooner)."""
+    epoch 12 of 100" (of its cap: patience may stop it sooner); epochs None: the model is done ("nn done": a trial's
+    log repeated a stopped model's last epoch for a minute and a half)."""
     latest, shown = {}, [0.0]
 
-    def note(model: str, cap: int, epochs: int) -> None:
-        latest[model] = f"{epochs} of {cap}"
-        if time.monotonic() - shown[0] >= 0.1:  # drawn at most ten times a second: Titanic's epochs take 2 ms
+    def note(model: str, cap: int, epochs: int | None) -> None:
+        latest[model] = f"{model} done" if epochs is None else f"{model} epoch {epochs} of {cap}"
+        # drawn at most ten times a second (Titanic's epochs take 2 ms), and whenever a model is done
+        if epochs is None or time.monotonic() - shown[0] >= 0.1:
             shown[0] = time.monotonic()
-            progress.set_postfix_str(", ".join(f"{m} epoch {e}" for m, e in latest.items()))
+            progress.set_postfix_str(", ".join(latest.values()))
 
     return note

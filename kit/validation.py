@@ -405,6 +405,8 @@ def _cross_validate(
             if progress:
                 progress(len(fold_ids))
         importances[name] = {column: statistics.fmean(values) for column, values in drops.items()}
+        if on_epoch:
+            on_epoch(name, settings.epochs, None)  # done: its epochs no longer shown as running
         return name, (valid_pred, histories, curve_losses, curves, epochs), (settings, by_fold)
 
     importances = {}  # model -> {recipe column: its mean drop over the folds}, with importance
@@ -832,6 +834,8 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights, progress) -> tu
             settings[name], task, x_train, y_train, mask, seeds=plan.seed_list(), shuffled=shuffled, on_epoch=said
         )
         pred = predict(settings[name], task, fitted.params, x_test)[0].mean(dim=0).cpu()  # mean over seeds
+        if on_epoch:
+            on_epoch(name, settings[name].epochs, None)  # done
         if done:
             done(1)
         return task.within_training_range(pred, y)

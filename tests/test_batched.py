@@ -276,4 +276,7 @@ def test_training_on_all_rows_reports_each_model_done_and_each_epoch(synthetic_d
     said = (done.append, lambda model, cap, epoch: epochs.append((model, cap, epoch)))
     fit_full(SPEC, train_rows, test, y, plan, TASK, epochs={"deep": 2}, progress=said)
     assert done == [1, 1]
-    assert sorted(epochs) == [("deep", 2, 1), ("deep", 2, 2), ("linear", 3, 1), ("linear", 3, 2), ("linear", 3, 3)]
+    assert sorted(epochs, key=str) == [
+        ("deep", 2, 1), ("deep", 2, 2), ("deep", 2, None), ("linear", 3, 1), ("linear", 3, 2), ("linear", 3, 3),
+        ("linear", 3, None),
+    ]  # each epoch, then None: done  # fmt: skip

@@ -80,3 +80,17 @@ def test_quiet_or_kit_quiet_shows_no_lines_and_a_terminal_gets_the_bar(monkeypat
     shown = progress.progress_for(3, "demo")
     assert not isinstance(shown, progress.Lines) and not shown.disable
     shown.close()
+
+
+def test_a_model_done_is_shown_done_not_at_its_last_epoch(monkeypatch):
+    """A trial's log repeated nn's and deep's last epochs for a minute and a half after patience had stopped them."""
+    out = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", out)
+    # the start; nn's epoch (3 readings), nn done (2: no redraw limit), deep's epoch (3)
+    _clock(monkeypatch, [0, 1, 1, 1, 2, 2, 40, 40, 40])
+    with progress.progress_for(10, "demo cv") as shown:
+        note = progress.epoch_note(shown)
+        note("nn", 100, 43)
+        note("nn", 100, None)
+        note("deep", 100, 31)
+    assert out.getvalue() == "kit: demo cv: 0 of 10 fits done, nn done, deep epoch 31 of 100 (0:40 so far)\n"
