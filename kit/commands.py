@@ -522,10 +522,14 @@ def _notes_on_training(plan, result) -> None:
     # With patience, a choice within its last `patience` epochs of the cap means patience never stopped the curves:
     # they were still gaining when the cap did (a trial's nets chose 98-100 of 100 and 195-199 of 200, unremarked)
     within = getattr(plan, "patience", 0) or 1
+    weights = getattr(getattr(result, "ensemble", None), "weights", None)  # model -> weight, with "select"
+    # a model the chosen weights leave out is not named: a trial's linear at weight 0 was sent to 200, then 400 epochs
     capped = [
         name
         for name, r in result.models.items()
-        if r.chosen_epochs is not None and r.chosen_epochs > plan.settings(name)["epochs"] - within
+        if r.chosen_epochs is not None
+        and r.chosen_epochs > plan.settings(name)["epochs"] - within
+        and (weights is None or weights.get(name, 0) > 0)
     ]
     if capped:
         most = max(plan.settings(name)["epochs"] for name in capped)
@@ -553,7 +557,6 @@ def _notes_on_training(plan, result) -> None:
     # in CV, the hidden rows' score the same, in 2.4x: the note says the cost
     # A model the chosen weights leave out moves no submission: on a trial's 300,000-row RMSLE set the note named
     # linear alone (weight 0), and --lr 0.001 trained all three again for nothing (ensemble 1.0245 -> 1.0249).
-    weights = getattr(getattr(result, "ensemble", None), "weights", None)  # model -> weight, with "select"
     early = [
         name
         for name, r in result.models.items()

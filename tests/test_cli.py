@@ -510,6 +510,9 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     )
     _notes_on_training(plan, SimpleNamespace(models=models, fit_seconds=1324.2))  # a long CV: its cost said
     assert "(--epochs nn=100, or epochs in [training]; this CV's training took 1,324 s)\n" in capsys.readouterr().err
+    left_out = SimpleNamespace(weights={"linear": 1.0, "nn": 0.0})  # the weights chosen leave nn out: nothing to say
+    _notes_on_training(plan, SimpleNamespace(models=models, ensemble=left_out))
+    assert capsys.readouterr().err == ""
     models["nn"].chosen_epochs = 49
     _notes_on_training(plan, SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
