@@ -35,17 +35,17 @@ def test_a_fit_says_each_epoch_it_trained():
     assert said == [1, 2, 3, 4]
 
 
-def _clock(monkeypatch, times):
-    """time.monotonic as kit.progress reads it, returning `times` in turn."""
-    ticks = iter(times)
+def _clocked(monkeypatch, times) -> io.StringIO:
+    """kit.progress writing to the returned buffer as stderr (no terminal), its clock reading `times` in turn."""
+    out, ticks = io.StringIO(), iter(times)
+    monkeypatch.setattr(progress.sys, "stderr", out)
     monkeypatch.setattr(progress.time, "monotonic", lambda: float(next(ticks)))
+    return out
 
 
 def test_without_a_terminal_a_long_run_says_a_plain_line_every_half_minute(monkeypatch):
-    out = io.StringIO()
-    monkeypatch.setattr(progress.sys, "stderr", out)
     # the start; a note reads the clock three times (its own redraw limit twice, then the line's)
-    _clock(monkeypatch, [0, 10, 10, 10, 35, 50, 50, 50, 95])
+    out = _clocked(monkeypatch, [0, 10, 10, 10, 35, 50, 50, 50, 95])
     with progress.progress_for(15, "demo cv") as shown:
         note = progress.epoch_note(shown)
         note("nn", 100, 7)  # 10 s: too soon for a line
@@ -59,9 +59,7 @@ def test_without_a_terminal_a_long_run_says_a_plain_line_every_half_minute(monke
 
 
 def test_a_short_run_without_a_terminal_says_nothing(monkeypatch):
-    out = io.StringIO()
-    monkeypatch.setattr(progress.sys, "stderr", out)
-    _clock(monkeypatch, [0, 5, 29])
+    out = _clocked(monkeypatch, [0, 5, 29])
     with progress.progress_for(2, "demo cv") as shown:
         shown.update(1)
         shown.update(1)
@@ -84,10 +82,8 @@ def test_quiet_or_kit_quiet_shows_no_lines_and_a_terminal_gets_the_bar(monkeypat
 
 def test_a_model_done_is_shown_done_not_at_its_last_epoch(monkeypatch):
     """A trial's log repeated nn's and deep's last epochs for a minute and a half after patience had stopped them."""
-    out = io.StringIO()
-    monkeypatch.setattr(progress.sys, "stderr", out)
     # the start; nn's epoch (3 readings), nn done (2: no redraw limit), deep's epoch (3)
-    _clock(monkeypatch, [0, 1, 1, 1, 2, 2, 40, 40, 40])
+    out = _clocked(monkeypatch, [0, 1, 1, 1, 2, 2, 40, 40, 40])
     with progress.progress_for(10, "demo cv") as shown:
         note = progress.epoch_note(shown)
         note("nn", 100, 43)
