@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from kit import KitError
-from kit.recipe_spec import RecipeSpec, RecipeTable, _regex_with_group, check_no_leave_out_step, parse_recipe
+from kit.recipe_spec import (
+    RecipeSpec,
+    RecipeTable,
+    _regex_with_group,
+    check_no_leave_out_step,
+    parse_recipe,
+    resolve_from,
+)
 from kit.schema import Name, Place, PositiveInt, Rule, SchemaError, check, show, toml_key
 from kit.task import (
     LOG_SPACE,
@@ -320,6 +327,7 @@ def _parse(raw: dict, path: Path) -> Competition:
             )
     if isinstance(raw.get("recipes"), dict):
         check_no_leave_out_step(raw["recipes"])
+        raw = {**raw, "recipes": resolve_from(raw["recipes"])}  # `from = "base"`: the base's table, changed
     check(raw, Definition)
     targets = raw["target"] if isinstance(raw["target"], list) else None  # several: a multilabel task
     if targets and raw.get("task", "multilabel") != "multilabel":

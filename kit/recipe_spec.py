@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from kit.schema import Name, Names, Place, PositiveInt, RowsOrShare, Rule, SchemaError, Value, Values, check
+from kit.schema import Name, Names, Place, PositiveInt, RowsOrShare, Rule, SchemaError, Value, Values, check, show
 
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
@@ -292,6 +292,30 @@ def check_no_leave_out_step(recipes: dict) -> None:
                 f"{Place(('recipes', name))} has no step {leaving_out[0]}: a recipe makes only the features its "
                 "steps name, so leave a column out by taking it out of every list that names it (numeric, one_hot, ...)"
             )
+
+
+def resolve_from(recipes: dict) -> dict:
+    """[recipes.NAME] tables with `from = "OTHER"` written out: OTHER's table (itself resolved), each key this one
+    names replacing OTHER's whole (a list is the new list, not added to). A trial's variant with bins copied the
+    base recipe's 52 numeric names to change one line."""
+    resolved: dict = {}
+
+    def table(name: str, seen: tuple) -> dict:
+        raw = recipes[name]
+        if not isinstance(raw, dict) or "from" not in raw:
+            return raw
+        base = raw["from"]
+        if base not in recipes or not isinstance(base, str):
+            known = ", ".join(n for n in recipes if n != name)
+            raise SchemaError(f"{Place(('recipes', name))}: from = {show(base)} names no recipe; the others: {known}")
+        if base in seen:
+            raise SchemaError(f"{Place(('recipes', name))}: from = {show(base)} comes back to {name}: "
+                              f"{' -> '.join((*seen, base))}")  # fmt: skip
+        if base not in resolved:
+            resolved[base] = table(base, (*seen, base))
+        return resolved[base] | {k: v for k, v in raw.items() if k != "from"}
+
+    return {name: table(name, (name,)) for name in recipes}
 
 
 def parse_recipe(

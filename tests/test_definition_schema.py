@@ -309,3 +309,22 @@ def test_an_unknown_recipe_step_names_the_step_it_most_likely_means():
     definition = copy.deepcopy(SHIPPED["titanic"])
     definition["recipes"]["plus"]["fill_medain"] = ["Age"]
     assert "[recipes.plus] has unknown key fill_medain (did you mean fill_median?); known: " in refusal(definition)
+
+
+def test_a_recipe_from_another_takes_its_table_and_replaces_the_keys_it_names():
+    """A trial's variant with bins copied the base recipe's 52 numeric names to change one line."""
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    plus = raw["recipes"]["plus"]
+    raw["recipes"]["binned"] = {"from": "plus", "piecewise": {"Age": 4}}
+    raw["recipes"]["wider"] = {"from": "binned", "one_hot": ["Sex"]}  # a chain: binned's table, itself from plus
+    comp = parse_definition(raw, Path("ok.toml"))
+    binned, wider = comp.recipe("binned"), comp.recipe("wider")
+    assert binned.numeric == comp.recipe("plus").numeric and binned.piecewise == {"Age": 4}
+    assert dataclasses.replace(binned, name="plus", piecewise={}) == comp.recipe("plus")  # the rest as plus's
+    assert wider.one_hot == ("Sex",) and wider.piecewise == {"Age": 4} and list(plus["one_hot"]) != ["Sex"]
+    unknown = copy.deepcopy(raw)
+    unknown["recipes"]["binned"]["from"] = "plsu"
+    assert 'from = "plsu" names no recipe; the others: ' in refusal(unknown)
+    loop = copy.deepcopy(raw)
+    loop["recipes"]["plus"] = {"from": "wider"}
+    assert "comes back to" in refusal(loop) and "->" in refusal(loop)
