@@ -103,6 +103,8 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
     train_ids = train[comp.id].tolist()
     for name, model in result.models.items():
         for k, (pred, (_, valid_idx)) in enumerate(zip(model.fold_preds, result.folds), start=1):
+            if bool(pred.isfinite().all()):
+                continue  # the common case, one pass: listing 15 folds' ids took 0.7 s at 300,000 rows (busy)
             ids = [train_ids[i] for i in valid_idx.tolist()]
             refuse_non_finite(ids, pred, f"train {comp.id}", f"model {name} in CV fold {k}")
     return result, y
