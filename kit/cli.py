@@ -32,6 +32,7 @@ from kit.commands import (
     cmd_submit,
 )
 from kit.fixes import sentence
+from kit.task import METRICS  # light: torch comes only when a task scores
 
 
 class _Default(str):
@@ -237,7 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug", help="the competition's name on Kaggle, as in kaggle.com/competitions/SLUG")
     p.add_argument("--data-dir", type=Path, help="folder holding its train, test and sample CSVs (default data/SLUG/)")
     p.add_argument(
-        "--metric", type=_metric, help="the metric it is scored by, in any case (default: a guess, marked as one)"
+        "--metric",
+        type=_metric,
+        help="the metric it is scored by, from its Evaluation page, in any case: "
+        + ", ".join(sorted(METRICS))
+        + " (default: a guess from the target, marked as one)",
     )
     p.add_argument("--out", type=Path, help="where to write the definition (default competitions/SLUG.toml)")
     p.set_defaults(run=cmd_new)

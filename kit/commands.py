@@ -510,6 +510,21 @@ def write_submission(args) -> Path:
     return out
 
 
+def _latest_choice(model) -> int:
+    """The latest epoch CV chose for a model: its full fit's or one fold's (`epochs`, each fold's, where kept)."""
+    return max([model.chosen_epochs, *(getattr(model, "epochs", None) or [])])
+
+
+def _choice_shown(name: str, model, cap: int, within: int) -> str:
+    """`nn 49 of 50`, the full fit's choice; `nn 86 of 100, fold 5's 100` where only folds chose within `within`
+    of the cap (the first of them named)."""
+    said = f"{name} {model.chosen_epochs} of {cap}"
+    if model.chosen_epochs > cap - within:
+        return said
+    fold, epochs = next((k, e) for k, e in enumerate(model.epochs, start=1) if e > cap - within)
+    return f"{said}, fold {fold}'s {epochs}"
+
+
 def _notes_on_training(plan, result) -> None:
     """Say so when CV chose a model's last epoch: its curves were still improving where training stopped; and
     when linear_raw trains as linear (the article's unlinked model exists only under its preset)."""
@@ -524,11 +539,13 @@ def _notes_on_training(plan, result) -> None:
     within = getattr(plan, "patience", 0) or 1
     weights = getattr(getattr(result, "ensemble", None), "weights", None)  # model -> weight, with "select"
     # a model the chosen weights leave out is not named: a trial's linear at weight 0 was sent to 200, then 400 epochs
+    # a fold's own choice counts too: a trial's nn chose 86 of 100 for the full fit and 100 of 100 on one fold, which
+    # the fold models' mean (refit = false) predicts with, unremarked
     capped = [
         name
         for name, r in result.models.items()
         if r.chosen_epochs is not None
-        and r.chosen_epochs > plan.settings(name)["epochs"] - within
+        and _latest_choice(r) > plan.settings(name)["epochs"] - within
         and (weights is None or weights.get(name, 0) > 0)
     ]
     if capped:
@@ -543,7 +560,7 @@ def _notes_on_training(plan, result) -> None:
         if all(result.models[name].chosen_epochs == plan.settings(name)["epochs"] for name in capped):
             print(f"kit: note: CV chose the last epoch trained for {', '.join(capped)}: {fix}", file=sys.stderr)
         else:
-            shown = ", ".join(f"{n} {result.models[n].chosen_epochs} of {plan.settings(n)['epochs']}" for n in capped)
+            shown = ", ".join(_choice_shown(n, result.models[n], plan.settings(n)["epochs"], within) for n in capped)
             print(
                 f"kit: note: CV chose an epoch within patience's {within} of the last trained ({shown}): the curves "
                 f"were still improving when the cap stopped them; {fix}",
@@ -855,7 +872,10 @@ def cmd_new(args) -> int:
         raise KitError(f"{args.slug!r} is not a competition slug (lowercase letters, digits and -, as in its URL).")
     out = Path(args.out or paths.definition_path(args.slug))
     if out.exists():
-        raise KitError(f"{out} already exists; kit does not replace it (pass --out PATH to write the draft elsewhere).")
+        raise KitError(  # a trial's user, redrafting with another --metric, wrote a second definition of one slug
+            f"{out} already exists; kit does not replace it: to draft it again (with another --metric, say), rename or "
+            "remove it first, or pass --out PATH to write the draft elsewhere."
+        )
     data_dir = args.data_dir or paths.DATA / args.slug
     if Path(data_dir).is_file():  # a zip, most often: Kaggle's download
         raise KitError(f"{data_dir} is a file, not a data folder", fix="extract_to_folder")

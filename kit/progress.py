@@ -41,8 +41,13 @@ class Lines:
             return
         self.said = now
         minutes, seconds = divmod(int(now - self.start), 60)
-        epochs = f", {self.postfix}" if self.postfix else ""
-        line = f"kit: {self.desc}: {self.done} of {self.total} fits done{epochs} ({minutes}:{seconds:02d} so far)"
+        epochs = f"{self.postfix}; " if self.postfix else ""
+        # the epochs first, and why the count waits: a trial's log read "0 of 15 fits done" for 9 of its 10 minutes
+        # (a model's folds train as one grid, so its fits are done together, at its end)
+        line = (
+            f"kit: {self.desc}, {minutes}:{seconds:02d} so far: {epochs}{self.done} of {self.total} fits done, "
+            "each model's folds ending together"
+        )
         print(line, file=sys.stderr, flush=True)
 
     def __enter__(self):

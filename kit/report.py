@@ -155,6 +155,10 @@ def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict 
     def verdict(then: float, now: float, folds_then=None, folds_now=None) -> str:
         better = sign * (now - then)
         overall = "better" if better > 0 else "worse" if better < 0 else "the same"
+        if "time" in {last.get("split"), run.get("split")} and last.get("split") != run.get("split"):
+            # random folds validate on rows beside the ones they learn from, a time split on later ones: a trial's
+            # random folds "better" by 0.039 MAPE than its time split's, on rows whose hidden score was no better
+            return f"not comparable (the split changed: {last.get('split')} -> {run.get('split')})"
         if not (better and isinstance(folds_then, list) and isinstance(folds_now, list)):
             return overall  # a run log of an older kit: the means alone
         if not paired:  # other folds: the move against the folds' spread (kit.verdict.unpaired_verdict)
@@ -286,8 +290,20 @@ def report_rows(slug: str, greater_is_better: bool = True, metric: str | None = 
         if not row["sha256"] and config[key] in submitted:
             rows[submitted[config[key]]]["runs"] += row["runs"]
             del rows[key]
+    return ranked(list(rows.values()), greater_is_better)
+
+
+def ranked(rows: list[dict], greater_is_better: bool) -> list[dict]:
+    """Best CV first in the metric's direction, no CV score last; where some runs were cut by a time split, those
+    first: random folds of rows over time validate beside the rows they learn from and promise more than the test
+    rows give (a trial's random folds topped the report at MAPE 0.065, where its time split's said 0.104-0.113 and
+    its hidden rows 0.108-0.137)."""
     sign = -1.0 if greater_is_better else 1.0
-    return sorted(rows.values(), key=lambda r: (r["cv_mean"] is None, sign * (r["cv_mean"] or 0.0), r["time"]))
+    timed = any(r["split"] == "time" for r in rows)
+    return sorted(
+        rows,
+        key=lambda r: (r["cv_mean"] is None, timed and r["split"] != "time", sign * (r["cv_mean"] or 0.0), r["time"]),
+    )
 
 
 def _complete(run: dict) -> dict:
@@ -372,7 +388,8 @@ def _splits_note(rows: list[dict]) -> list[str]:
     kinds = sorted({r["split"] for r in rows if r["split"]})
     if len(kinds) < 2:
         return []
-    return [f"splits differ ({', '.join(kinds)}): their CV scores are of other folds; compare runs of one split"]
+    first = "; the time split's runs first (random folds of rows over time promise more)" if "time" in kinds else ""
+    return [f"splits differ ({', '.join(kinds)}): their CV scores are of other folds; compare runs of one split{first}"]
 
 
 def training_legend(rows: list[dict]) -> list[str]:

@@ -193,8 +193,8 @@ def test_without_a_terminal_long_work_says_plain_lines_and_draws_no_bar(syntheti
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "\r" not in err  # a bar's redraws would pile up in a notebook's log
-    cv = [line for line in err.splitlines() if line.startswith("kit: titanic cv: ")]
-    refit = [line for line in err.splitlines() if line.startswith("kit: titanic training on every row: ")]
+    cv = [line for line in err.splitlines() if line.startswith("kit: titanic cv, ")]
+    refit = [line for line in err.splitlines() if line.startswith("kit: titanic training on every row, ")]
     assert " epoch " in cv[0] and "6 of 6 fits done" in cv[-1]  # 2 folds x 3 models
     assert " epoch " in refit[0] and "3 of 3 fits done" in refit[-1]
 
@@ -526,6 +526,18 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 20, 40  # patience stopped both: said nothing
     _notes_on_training(replace(plan, patience=10), SimpleNamespace(models=models))
     assert capsys.readouterr().err == ""
+    # one fold chose within patience of the cap, where the full fit's choice is not: that fold's model was capped
+    models["nn"].epochs = [38, 36, 39, 40, 35]
+    _notes_on_training(replace(plan, patience=10), SimpleNamespace(models=models))
+    assert capsys.readouterr().err == ""
+    models["nn"].epochs = [38, 36, 39, 40, 50]
+    _notes_on_training(replace(plan, patience=10), SimpleNamespace(models=models))
+    assert capsys.readouterr().err == (
+        "kit: note: CV chose an epoch within patience's 10 of the last trained (nn 40 of 50, fold 5's 50): the curves "
+        "were still improving when the cap stopped them; more epochs may score better (--epochs nn=100, or epochs in "
+        "[training])\n"
+    )
+    del models["nn"].epochs
     # a best epoch among the first few of many: the steps may be too long
     models["linear"].chosen_epochs, models["nn"].chosen_epochs = 3, 2
     _notes_on_training(plan, SimpleNamespace(models=models))

@@ -53,8 +53,9 @@ def test_without_a_terminal_a_long_run_says_a_plain_line_every_half_minute(monke
         note("deep", 100, 40)  # 50 s: 15 s after the first line, none
         shown.update(5)  # 95 s: the second line
     assert out.getvalue() == (
-        "kit: demo cv: 5 of 15 fits done, nn epoch 7 of 100 (0:35 so far)\n"
-        "kit: demo cv: 10 of 15 fits done, nn epoch 7 of 100, deep epoch 40 of 100 (1:35 so far)\n"
+        "kit: demo cv, 0:35 so far: nn epoch 7 of 100; 5 of 15 fits done, each model's folds ending together\n"
+        "kit: demo cv, 1:35 so far: nn epoch 7 of 100, deep epoch 40 of 100; 10 of 15 fits done, each model's "
+        "folds ending together\n"
     )
 
 
@@ -89,4 +90,7 @@ def test_a_model_done_is_shown_done_not_at_its_last_epoch(monkeypatch):
         note("nn", 100, 43)
         note("nn", 100, None)
         note("deep", 100, 31)
-    assert out.getvalue() == "kit: demo cv: 0 of 10 fits done, nn done, deep epoch 31 of 100 (0:40 so far)\n"
+    assert out.getvalue() == (
+        "kit: demo cv, 0:40 so far: nn done, deep epoch 31 of 100; 0 of 10 fits done, each model's folds ending "
+        "together\n"
+    )
