@@ -601,6 +601,38 @@ def test_numbers_with_units_inside_a_text_get_a_commented_extract_that_reads_the
     assert shown["engine_HP"][2:] == ["150", "246"]
 
 
+def test_a_number_in_the_same_words_gets_a_commented_extract_that_reads_it(tmp_path, monkeypatch, capsys):
+    # podcast episodes as Playground S5E4 writes them ("Episode 73"), a shop's code ("Store_12", 12 levels: one-hot),
+    # and a name whose numbers sit in other words ("Lot 4 north", "Lot 9 south"), which is no one number's frame
+    folder = tmp_path / "data"
+    folder.mkdir()
+    sides = ["north", "south", "east"]
+    rows = [[i, f"Episode {i % 100 + 1}", f"Store_{i % 12}", f"Lot {i % 40} {sides[i % 3]}", 10 + i % 100 / 4 + i % 7]
+            for i in range(3000)]  # fmt: skip
+    _write_split(folder, ["id", "title", "store", "lot", "minutes"], rows, 2400)
+    _, text, err = new(tmp_path, monkeypatch, capsys, "pods", folder)
+    assert 'title is a number in words ("Episode 1"): its comment says how to extract it' in err
+    assert 'store is a number in words ("Store_0")' in err and "lot is a number" not in err
+    pulls = [line for line in text.splitlines() if line.startswith("# extract = { ")]
+    assert pulls == [  # the one-hot category's first, then those of many levels
+        """# extract = { store_number = { from = "store", pattern = 'Store_(\\d+)' } }, and store_number in numeric.""",
+        """# extract = { title_number = { from = "title", pattern = 'Episode (\\d+)' } }, and title_number in numeric.""",
+    ]
+    recipe = "\n".join(
+        [
+            "[recipes.numbered]",
+            pulls[1].removeprefix("# ").split(", and ")[0],
+            'numeric = ["title_number"]',
+            'scale = "none"',
+        ]
+    )
+    definition = tmp_path / "competitions" / "pods.toml"
+    definition.write_text(definition.read_text() + "\n" + recipe + "\n")
+    assert main(["recipe", "show", "-c", "pods", "--recipe", "numbered", "--data-dir", str(folder)]) == 0
+    shown = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert shown["title_number"][2:] == ["1", "100"]  # min and max: the episodes read as numbers
+
+
 def orders(folder: Path) -> Path:
     """A regression of sales by an item, as whole numbers: item_id (40 items, each in 40 training rows) shifts the
     target by its own amount, unrelated to its number; age (60 values) and count (45 values) are amounts, and
@@ -1280,6 +1312,26 @@ def test_a_count_of_each_rows_gaps_is_drafted_where_the_target_moves_with_it_and
 
     raw, _, _ = new(tmp_path / "random", monkeypatch, capsys, "survey", _survey(tmp_path / "random/data", False))
     assert "is_missing" not in raw["recipes"]["base"]
+
+
+def test_a_number_of_few_gaps_is_flagged_where_the_gaps_move_the_target_and_not_where_they_fall_at_random(
+    tmp_path, monkeypatch, capsys
+):
+    """A trial's insurance premiums: an income missing in 3.7 % of rows, those premiums higher, got no flag (the share
+    was under 5 %): hand-added, CV 1.0077 -> 1.0060 on 5 of 5 folds."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    income, credit = rng.lognormal(10, 0.5, n), rng.normal(600, 80, n)
+    told, random = rng.random(n) < 0.04, rng.random(n) < 0.04  # (n,) where each column has a gap
+    premium = 200 + 0.004 * income + 150 * told + rng.normal(0, 60, n)  # a missing income: a higher premium
+    frame = pd.DataFrame({"id": range(n), "income": np.where(told, np.nan, income.round(1)),
+                          "credit": np.where(random, np.nan, credit.round(1)), "premium": premium.round(2)})  # fmt: skip
+    raw, _, _ = new(tmp_path, monkeypatch, capsys, "premiums", _first_3000_train(frame, tmp_path / "data"))
+    recipe = raw["recipes"]["base"]
+    assert recipe["is_missing"] == {"income_missing": "income"}  # credit's gaps tell nothing: no flag
+    assert "income_missing" in recipe["numeric"] and sorted(recipe["fill_median"]) == ["credit", "income"]
 
 
 def test_two_yes_no_columns_that_nearly_always_agree_are_named_as_near_duplicates(tmp_path, monkeypatch, capsys):
