@@ -287,17 +287,20 @@ def check_no_leave_out_step(recipes: dict) -> None:
     keys, not the fix (before the definition's check, which would say only that the key is unknown)."""
     for name, raw in recipes.items():
         leaving_out = [k for k in raw if k in LEAVE_OUT_KEYS] if isinstance(raw, dict) else []
+        if leaving_out == ["drop"] and "from" in raw and isinstance(raw["drop"], dict):
+            continue  # a recipe from another drops from its lists and tables (resolve_from)
         if leaving_out:
             raise SchemaError(
                 f"{Place(('recipes', name))} has no step {leaving_out[0]}: a recipe makes only the features its "
-                "steps name, so leave a column out by taking it out of every list that names it (numeric, one_hot, ...)"
+                "steps name, so leave a column out by taking it out of every list that names it (numeric, one_hot, "
+                '...), or in a recipe from another, drop = { numeric = [...] } (from = "base")'
             )
 
 
 def resolve_from(recipes: dict) -> dict:
     """[recipes.NAME] tables with `from = "OTHER"` written out: OTHER's table (itself resolved), each key this one
-    names replacing OTHER's whole (a list is the new list, not added to). A trial's variant with bins copied the
-    base recipe's 52 numeric names to change one line."""
+    names replacing OTHER's whole (a list is the new list, not added to), then `add` and `drop` (`_changed`). A
+    trial's variant with bins copied the base recipe's 52 numeric names to change one line."""
     resolved: dict = {}
 
     def table(name: str, seen: tuple) -> dict:
@@ -313,9 +316,54 @@ def resolve_from(recipes: dict) -> dict:
                               f"{' -> '.join((*seen, base))}")  # fmt: skip
         if base not in resolved:
             resolved[base] = table(base, (*seen, base))
-        return resolved[base] | {k: v for k, v in raw.items() if k != "from"}
+        out = resolved[base] | {k: v for k, v in raw.items() if k not in ("from", "add", "drop")}
+        for how in ("add", "drop"):
+            out = _changed(name, out, how, raw.get(how, {}), set(raw) - {"from", "add", "drop"})
+        return out
 
+    for name, raw in recipes.items():
+        if isinstance(raw, dict) and "from" not in raw and ({"add", "drop"} & set(raw)):
+            how = "add" if "add" in raw else "drop"
+            raise SchemaError(f"{Place(('recipes', name))}: {how} changes the recipe named by from, and it has none")
     return {name: table(name, (name,)) for name in recipes}
+
+
+def _changed(name: str, table: dict, how: str, changes, replaced: set) -> dict:
+    """`table` with `changes` added to (how "add") or dropped from (how "drop") its keys: a list's items appended or
+    removed, a table's entries added or removed (`add = { numeric = ["Income_missing"], is_missing = {
+    Income_missing = "Income" } }`), a key the base lacks added whole. A trial's user restated a 17-name numeric list
+    and a 4-entry is_missing table to add one flag. Adding what is there, dropping what is not, or changing a key
+    this recipe also sets is refused: each would be a silent no-op or a guess."""
+    place = Place(("recipes", name), (how,))  # [recipes.NAME] add
+    if not isinstance(changes, dict):
+        raise SchemaError(f"{place} must be a table of recipe keys, such as {{ numeric = [...] }}, not {show(changes)}")
+    out = dict(table)
+    for key, change in changes.items():
+        if key in replaced:
+            raise SchemaError(f"{place}.{key}: this recipe sets {key} itself; change it there or here, not both")
+        have = table.get(key)
+        if how == "add" and have is None:
+            out[key] = change
+            continue
+        if isinstance(have, list) and isinstance(change, list):
+            items = [show(v) for v in have]
+            clash = [v for v in change if (show(v) in items) == (how == "add")]
+            if clash:
+                said = "is already in it" if how == "add" else "is not in it"
+                raise SchemaError(f"{place}.{key}: {show(clash[0])} {said}")
+            gone = {show(v) for v in change}
+            out[key] = [*have, *change] if how == "add" else [v for v in have if show(v) not in gone]
+        elif isinstance(have, dict) and isinstance(change, dict | list):
+            names = list(change)  # drop takes the entries' names, as a list or a table's keys
+            clash = [k for k in names if (k in have) == (how == "add")]
+            if clash:
+                said = "is already in it" if how == "add" else "is not in it"
+                raise SchemaError(f"{place}.{key}: {show(clash[0])} {said}")
+            out[key] = have | change if how == "add" else {k: v for k, v in have.items() if k not in names}
+        else:
+            whole = "the base has no such key" if have is None else f"{key} is one value, set it"
+            raise SchemaError(f"{place}.{key}: only a list or a table of the base can change ({whole})")
+    return out
 
 
 def parse_recipe(

@@ -78,7 +78,8 @@ def test_kit_has_no_code_for_the_second_competition():
         (
             'numeric = ["Age"]\ndrop = ["Fare"]\n',
             r"\[recipes.r\] has no step drop: a recipe makes only the features its steps name, so leave a column out "
-            r"by taking it out of every list that names it \(numeric, one_hot, ...\)",
+            r"by taking it out of every list that names it \(numeric, one_hot, ...\), or in a recipe from another, drop = "
+            r"\{ numeric = \[...\] \} \(from = \"base\"\)",
         ),
     ],
 )

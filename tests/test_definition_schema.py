@@ -328,3 +328,47 @@ def test_a_recipe_from_another_takes_its_table_and_replaces_the_keys_it_names():
     loop = copy.deepcopy(raw)
     loop["recipes"]["plus"] = {"from": "wider"}
     assert "comes back to" in refusal(loop) and "->" in refusal(loop)
+
+
+def test_a_recipe_from_another_adds_to_and_drops_from_its_lists_and_tables():
+    """A trial's user restated a 17-name numeric list and a 4-entry is_missing table to add one gap flag."""
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    plus = raw["recipes"]["plus"]
+    raw["recipes"]["flagged"] = {
+        "from": "plus",
+        "add": {"is_missing": {"AgeGap": "Age"}, "numeric": ["AgeGap"], "piecewise": {"Age": 4}},
+        "drop": {"one_hot": [plus["one_hot"][0]], "fill_group": ["Age"]},
+    }
+    comp = parse_definition(raw, Path("ok.toml"))
+    flagged, base = comp.recipe("flagged"), comp.recipe("plus")
+    assert flagged.numeric == (*base.numeric, "AgeGap") and flagged.is_missing == {**base.is_missing, "AgeGap": "Age"}
+    assert flagged.one_hot == base.one_hot[1:] and flagged.fill_group == {} and flagged.piecewise == {"Age": 4}
+    assert dataclasses.replace(
+        flagged, name="plus", numeric=base.numeric, is_missing=base.is_missing, one_hot=base.one_hot,
+        fill_group=base.fill_group, piecewise={},
+    ) == base  # fmt: skip
+    for change, said in [
+        (
+            {"add": {"numeric": [plus["numeric"][0]]}},
+            f'[recipes.bad] add.numeric: "{plus["numeric"][0]}" is already in it',
+        ),
+        ({"drop": {"numeric": ["Nope"]}}, '[recipes.bad] drop.numeric: "Nope" is not in it'),
+        (
+            {"drop": {"piecewise": ["Age"]}},
+            "[recipes.bad] drop.piecewise: only a list or a table of the base can change",
+        ),
+        (
+            {"add": {"scale": "none"}},
+            "[recipes.bad] add.scale: only a list or a table of the base can change (scale is one value, set it)",
+        ),
+        (
+            {"numeric": ["Age"], "add": {"numeric": ["Fare"]}},
+            "[recipes.bad] add.numeric: this recipe sets numeric itself",
+        ),
+    ]:
+        bad = copy.deepcopy(raw)
+        bad["recipes"]["bad"] = {"from": "plus", **change}
+        assert said in refusal(bad), refusal(bad)
+    alone = copy.deepcopy(raw)
+    alone["recipes"]["bad"] = {"add": {"numeric": ["Fare"]}, "numeric": ["Age"]}
+    assert "[recipes.bad]: add changes the recipe named by from, and it has none" in refusal(alone)
