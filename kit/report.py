@@ -409,10 +409,13 @@ def training_legend(rows: list[dict]) -> list[str]:
         if len({json.dumps(t[m].get(k), sort_keys=True, default=str) for t in shown.values()}) > 1
     ]
     # none where the runs differ only in their models (the models column says so)
+    said = {f: ", ".join(f"{m} {k} {_setting(t[m].get(k))}" for m, k in differ) for f, t in shown.items() if differ}
+    # two that read the same differ in the models they train: a trial's user read "training a0e1af: deep hidden
+    # 32/32" and "training e4a96b: deep hidden 32/32" as one setting under two names; each names its models then
+    alike = {text for text in said.values() if list(said.values()).count(text) > 1}
     return [
-        f"training {fingerprint}: " + ", ".join(f"{m} {k} {_setting(settings[m].get(k))}" for m, k in differ)
-        for fingerprint, settings in shown.items()
-        if differ
+        f"training {f}" + (f" ({', '.join(shown[f])})" if text in alike else "") + f": {text}"
+        for f, text in said.items()
     ]
 
 

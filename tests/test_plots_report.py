@@ -300,9 +300,9 @@ def test_the_legend_names_the_settings_that_tell_fingerprints_apart_for_the_mode
         {"training_hash": "cccccc", "training": {"nn": nn, "deep": {"lr": 0.01, "hidden": [32, 32]}, "linear": {}}},
     ]
     assert training_legend(rows) == [
-        "training aaaaaa: deep hidden 32/32, deep lr 0.01",
+        "training aaaaaa (nn, deep): deep hidden 32/32, deep lr 0.01",  # two that read alike name their models
         "training bbbbbb: deep hidden 64/32, deep lr 0.04",
-        "training cccccc: deep hidden 32/32, deep lr 0.01",  # it also trains linear: the models column says so
+        "training cccccc (nn, deep, linear): deep hidden 32/32, deep lr 0.01",
     ]
     assert training_legend(rows[:1] + rows[2:3]) == []  # one fingerprint: nothing to tell apart
 
