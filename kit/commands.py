@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kit import KitError, paths
-from kit.competition import MODEL_NAMES
+from kit.competition import MODEL_NAMES, grouped
 from kit.fixes import worded
 from kit.task import STRATIFIED, cuts_labels
 
@@ -89,8 +89,10 @@ def _plan(args, here: bool = True):
         raise KitError(
             f"stratified folds need classes, one per row; a {comp.task} task splits with --split kfold (or group)."
         )
-    if split == "group" and "group" not in comp.validation:
-        raise KitError(f"--split group needs [validation] group = COLUMN in {comp.source}.")
+    if split == "group" and not grouped(comp):
+        raise KitError(
+            f"--split group needs [validation] group = COLUMN (or group_duplicates = true) in {comp.source}."
+        )
     if split == "time" and "time" not in comp.validation:
         raise KitError(f"--split time needs [validation] time = COLUMN in {comp.source}.")
     if split == "time" and repeats > 1:  # the forward folds are the same every time
@@ -180,7 +182,7 @@ def _note_split_over_time(args, comp, plan) -> None:
 
 
 def _default_split(comp) -> str:
-    if "group" in comp.validation:
+    if grouped(comp):
         return "group"
     if "time" in comp.validation:
         return "time"

@@ -76,9 +76,9 @@ def run_cv(comp, spec, train, test, plan, quiet: bool = False, folds: list | Non
     own = train.iloc[: len(y)]  # the extra rows have no group or time of their own
     groups = row_groups(comp, own) if plan.split == "group" else row_times(comp, own) if plan.split == "time" else None
     if plan.split == "group" and folds is None and (n_groups := len(set(groups))) < plan.folds:
-        column = comp.validation["group"]
+        whose = f"{comp.validation['group']}'s" if "group" in comp.validation else "the distinct rows'"
         raise KitError(
-            f"the group split keeps each of {column}'s {n_groups} groups in one fold, too few for {plan.folds} folds",
+            f"the group split keeps each of {whose} {n_groups} groups in one fold, too few for {plan.folds} folds",
             fix="fewer_folds",
             rows=n_groups,
         )

@@ -330,6 +330,14 @@ def test_a_recipe_from_another_takes_its_table_and_replaces_the_keys_it_names():
     assert "comes back to" in refusal(loop) and "->" in refusal(loop)
 
 
+@pytest.mark.parametrize("other", ['group = "Ticket"', 'time = "Date"'])
+def test_group_duplicates_is_refused_beside_another_split_key(other):
+    raw = copy.deepcopy(SHIPPED["titanic"])
+    raw["validation"] = {"group_duplicates": True, **tomllib.loads(other)}
+    key = other.split()[0]
+    assert f"[validation] names both group_duplicates and {key}; a split keeps one of them" in refusal(raw)
+
+
 def test_a_recipe_from_another_adds_to_and_drops_from_its_lists_and_tables():
     """A trial's user restated a 17-name numeric list and a 4-entry is_missing table to add one gap flag."""
     raw = copy.deepcopy(SHIPPED["titanic"])
