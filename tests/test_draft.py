@@ -584,19 +584,8 @@ def test_numbers_with_units_inside_a_text_get_a_commented_extract_that_reads_the
     assert "engine holds numbers with units (L, HP): its comment says how to extract them" in err
     pulls = next(line for line in text.splitlines() if line.startswith("# extract = "))
     assert "engine_L" in pulls and "engine_HP" in pulls and "engine_V" not in pulls  # 2 valve counts: no feature
-    recipe = "\n".join(
-        [
-            "[recipes.units]",
-            pulls.removeprefix("# "),
-            'fill_median = ["engine_L", "engine_HP"]',
-            'numeric = ["engine_L", "engine_HP"]',
-            'scale = "none"',
-        ]
-    )
-    definition = tmp_path / "competitions" / "cars.toml"
-    definition.write_text(definition.read_text() + "\n" + recipe + "\n")
-    assert main(["recipe", "show", "-c", "cars", "--recipe", "units", "--data-dir", str(folder)]) == 0
-    shown = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    lines = [pulls.removeprefix("# "), 'fill_median = ["engine_L", "engine_HP"]', 'numeric = ["engine_L", "engine_HP"]']
+    shown = _shown_with(tmp_path, capsys, "cars", folder, lines)
     assert shown["engine_L"][2:] == ["1", "4.9"]  # min and max: the litres read as numbers
     assert shown["engine_HP"][2:] == ["150", "246"]
 
@@ -618,19 +607,19 @@ def test_a_number_in_the_same_words_gets_a_commented_extract_that_reads_it(tmp_p
         """# extract = { store_number = { from = "store", pattern = 'Store_(\\d+)' } }, and store_number in numeric.""",
         """# extract = { title_number = { from = "title", pattern = 'Episode (\\d+)' } }, and title_number in numeric.""",
     ]
-    recipe = "\n".join(
-        [
-            "[recipes.numbered]",
-            pulls[1].removeprefix("# ").split(", and ")[0],
-            'numeric = ["title_number"]',
-            'scale = "none"',
-        ]
-    )
-    definition = tmp_path / "competitions" / "pods.toml"
-    definition.write_text(definition.read_text() + "\n" + recipe + "\n")
-    assert main(["recipe", "show", "-c", "pods", "--recipe", "numbered", "--data-dir", str(folder)]) == 0
-    shown = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    extract = pulls[1].removeprefix("# ").split(", and ")[0]
+    shown = _shown_with(tmp_path, capsys, "pods", folder, [extract, 'numeric = ["title_number"]'])
     assert shown["title_number"][2:] == ["1", "100"]  # min and max: the episodes read as numbers
+
+
+def _shown_with(tmp_path: Path, capsys, slug: str, folder: Path, lines: list[str]) -> dict:
+    """`kit recipe show` of a recipe of `lines` (scale "none") added to the draft: feature -> its line's words."""
+    definition = tmp_path / "competitions" / f"{slug}.toml"
+    definition.write_text(
+        definition.read_text() + "\n" + "\n".join(["[recipes.tried]", *lines, 'scale = "none"']) + "\n"
+    )
+    assert main(["recipe", "show", "-c", slug, "--recipe", "tried", "--data-dir", str(folder)]) == 0
+    return {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
 
 
 def orders(folder: Path) -> Path:
