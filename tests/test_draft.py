@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_tasks_end_to_end import CASES, write_competition
 
 from kit.cli import build_parser, main
@@ -1404,3 +1406,18 @@ def test_a_number_whose_exact_values_repeat_and_move_the_target_gets_their_rate_
     assert "capacity's exact values repeat and the target moves between them: drafted as their rate too" in err
     assert "features: 2 numbers, 1 number's values as their rate too;" in err
     assert main(["cv", "-c", "packs", "--data-dir", str(folder), "--folds", "2", "--epochs", "3", "--quiet"]) == 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789.,+- eEinfaINFx:/_", max_size=12))
+def test_every_text_a_number_form_reads_is_number_like(text):
+    """_number_form gives up on a column once more than FEW_TOKENS texts are not NUMBER_LIKE: that must never pass
+    over a text that pandas' to_numeric or a form of NUMBER_FORMS reads."""
+    import re
+
+    from kit.draft import NUMBER_FORMS, NUMBER_LIKE
+
+    reads = pd.notna(pd.to_numeric(pd.Series([text.strip()], dtype=object), errors="coerce")[0]) or any(
+        re.fullmatch(pattern, text.strip()) for _, pattern in NUMBER_FORMS
+    )
+    assert not reads or NUMBER_LIKE.fullmatch(text)
