@@ -441,6 +441,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         "--models", help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: {RUN}, else linear,nn,deep)"
     )
     p.add_argument(
+        "--blend",
+        metavar="RECIPE,...",
+        help="other recipes whose models (the same, on the same folds) join the ensemble, named RECIPE/MODEL; needs "
+        f"--no-refit (default: {RUN} blend, else none)",
+    )
+    p.add_argument(
         "--split",
         choices=["stratified", "kfold", "group", "time", "random"],
         help=f"stratified k-fold, k-fold, group k-fold ([validation] group), forward folds over time ([validation] "

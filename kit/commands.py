@@ -119,9 +119,16 @@ def _plan(args, here: bool = True):
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
+    blend = _blend(args, comp)
     # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
     cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
     refit = bool(_first(getattr(args, "refit", None), comp.training.get("refit"), True))
+    if blend and refit and hasattr(args, "refit"):  # a submission's: each recipe's fold models predict the test rows
+        raise KitError(
+            f"a blend of {', '.join(blend)} averages each recipe's fold models' test predictions and trains nothing on "
+            "every row",
+            fix="blend_refit",
+        )
     _check_device(args.device, here, getattr(args, "gpu", False))
     training = _training(args, comp)  # torch is imported from here on (kit.train): a range above is said at once
     from kit.validation import Plan
@@ -142,9 +149,30 @@ def _plan(args, here: bool = True):
         patience=patience,
         ensemble=ensemble,
         rows=rows,
+        blend=blend,
         cutpoints=cutpoints,
         refit=refit,
     )
+
+
+def _blend(args, comp) -> tuple:
+    """--blend's recipes (comma-separated), else [run] blend, else none; each one of the definition's, named once,
+    and not the recipe the run trains."""
+    given = getattr(args, "blend", None)
+    names = (
+        tuple(n.strip() for n in given.split(",") if n.strip())
+        if given is not None
+        else tuple(comp.run.get("blend") or ())
+    )
+    own = _recipe(args, comp).name
+    for name in names:
+        if name not in comp.recipes:
+            raise KitError(f"--blend names {name}, none of {comp.slug}'s recipes: {', '.join(comp.recipes)}.")
+        if name == own or names.count(name) > 1:
+            raise KitError(
+                f"--blend names {name} twice, or the recipe the run trains itself; name each other recipe once."
+            )
+    return names
 
 
 def _rows(args) -> int:
@@ -294,11 +322,15 @@ def cmd_cv(args) -> int:
 
     plan = _plan(args)  # first: a flag out of range is said before torch is imported (3 s)
     _note_split_over_time(args, load_competition(args.competition), plan)
-    from kit.pipeline import cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
+    from kit.pipeline import blended_cv, cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
     from kit.report import against_last, format_against_last, last_run, record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
 
+    if args.against and plan.blend:  # the one compares two recipes, the other joins them
+        raise KitError(
+            f"--against compares two recipes and a blend joins {', '.join(plan.blend)} in; run one at a time."
+        )
     if args.against:
         comp = load_competition(args.competition)
         other = comp.recipe(args.against)  # an unknown name costs no CV
@@ -334,7 +366,7 @@ def cmd_cv(args) -> int:
             _read_every_row(other_spec, other_train, other_test)
         other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
     # models of earlier CVs reused, unless --importance needs them here
-    result, _ = cached_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
+    result, _ = blended_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name, plan.rows)  # the last CV on as many rows
@@ -512,6 +544,12 @@ def write_submission(args) -> Path:
     return out
 
 
+def _models_of(names: list) -> list:
+    """The models of result names, a blended recipe's RECIPE/MODEL read as MODEL, each once: the flags that set a
+    model's epochs or lr set it in every recipe."""
+    return list(dict.fromkeys(name.rsplit("/", 1)[-1] for name in names))
+
+
 def _latest_choice(model) -> int:
     """The latest epoch CV chose for a model: its full fit's or one fold's (`epochs`, each fold's, where kept)."""
     return max([model.chosen_epochs, *(getattr(model, "epochs", None) or [])])
@@ -553,8 +591,8 @@ def _notes_on_training(plan, result) -> None:
     if capped:
         most = max(plan.settings(name)["epochs"] for name in capped)
         more = str(2 * most)  # every model's; where some were capped, theirs alone: the others' CVs are reused
-        if set(capped) != set(plan.models):
-            more = ",".join(f"{name}={2 * plan.settings(name)['epochs']}" for name in capped)
+        if set(_models_of(capped)) != set(plan.models):
+            more = ",".join(f"{name}={2 * plan.settings(name)['epochs']}" for name in _models_of(capped))
         # the cost said where it is one: a trial's 1,500,000 rows trained 22 minutes, and the note came unpriced
         took = getattr(result, "fit_seconds", 0) or 0
         took = f"; this CV's training took {took:,.0f} s" if took >= 60 else ""
@@ -588,8 +626,8 @@ def _notes_on_training(plan, result) -> None:
         lr = min(plan.settings(name)["lr"] for name in early)
         # --lr sets every model's: where only some peaked early, their own lr leaves the others' CVs to be reused
         how = f"--lr {lr / 10:g}, or lr in [training]"
-        if set(early) != set(plan.models):
-            lower = {name: plan.settings(name)["lr"] / 10 for name in early}
+        if set(_models_of(early)) != set(plan.models):
+            lower = {name: plan.settings(name)["lr"] / 10 for name in _models_of(early)}
             how = f"--lr {','.join(f'{n}={v:g}' for n, v in lower.items())}, or lr = {{ "
             how += ", ".join(f"{n} = {v:g}" for n, v in lower.items()) + " } in [training]: the others' CVs are reused"
         shown = ", ".join(

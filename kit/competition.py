@@ -192,6 +192,9 @@ class Run:
     split: Literal["stratified", "kfold", "group", "time", "random"] = None  # default: by the task and [validation]
     folds: int = field(default=5, metadata={"min": 2})
     repeats: int = field(default=1, metadata={"min": 1})
+    # other recipes whose models join the ensemble: each trains the same models on the same folds, and the weights
+    # (or the mean) span them all; the submission averages the fold models' test predictions (refit = false)
+    blend: list[Name] = field(default=None, metadata={"unique": True})
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,9 @@ def _parse(raw: dict, path: Path) -> Competition:
     for place, table in (("recipe", raw), ("[run] recipe", raw.get("run", {}))):
         if table.get("recipe", next(iter(recipes))) not in recipes:
             raise SchemaError(f"{place} {show(table['recipe'])} is none of the [recipes]: {', '.join(recipes)}")
+    for name in raw.get("run", {}).get("blend", ()):
+        if name not in recipes:
+            raise SchemaError(f"[run] blend names {show(name)}, none of the [recipes]: {', '.join(recipes)}")
     task = "multilabel" if targets else raw.get("task", "binary")
     if task == "multilabel" and not targets:
         raise SchemaError('task = "multilabel" needs target to list its two or more target columns')

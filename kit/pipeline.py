@@ -125,7 +125,9 @@ def sample_rows(comp, train, plan):
     return train.iloc[torch.cat([own, more]).numpy()]
 
 
-def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False, importance: bool = False):
+def cached_cv(
+    comp, spec, plan, data_dir: Path, train, test, quiet: bool = False, importance: bool = False, cut: bool = True
+):
     """`run_cv`, training only the models that no kept CV of the same data, recipe, split, seeds and model
     settings holds (kit.cv_cache); the ensemble is made again from all of the plan's. The models trained
     here are kept for the next. Returns (CVResult, y). importance: every model trains (a kept CV holds no
@@ -139,7 +141,7 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if in_kaggle_notebook():  # one run per notebook: nothing to reuse, and the file would join its outputs
         result, y = run_cv(comp, spec, train, test, plan, quiet, importance=importance)
         result.data, result.fold_data = data_fingerprint(comp, data_dir), fold_fingerprint(comp, data_dir)
-        return with_cutpoints(result, y, plan), y
+        return (with_cutpoints(result, y, plan) if cut else result), y
     split_key, keys = cv_keys(comp, spec, plan, data_dir)
     keys = {name: (key, epochs_free_key(split_key, plan, name)) for name, key in keys.items()}
     caps = {name: plan.settings(name)["epochs"] for name in plan.models}
@@ -182,6 +184,37 @@ def cached_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False
     if importance:
         result.importance = trained.importance
     cv_cache.save(comp.slug, split_key, keys, result, caps)  # as trained: cut-points are chosen again from the folds
+    return (with_cutpoints(result, y, plan) if cut else result), y  # cut: False where a blend chooses them (below)
+
+
+def blended_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = False, importance: bool = False):
+    """`cached_cv`, and with plan.blend each of those recipes' CV of the same models on the same folds (kept CVs
+    reused as ever): the ensemble spans every recipe's models, theirs named RECIPE/MODEL. Blending two recipes'
+    out-of-fold predictions is what competitors do by hand (nyaggle's averaging of experiments); here the weights
+    ("select") are chosen for each fold on the other folds, so the blend's CV is no more flattered than one
+    recipe's. Returns (CVResult, y)."""
+    if not plan.blend:
+        return cached_cv(comp, spec, plan, data_dir, train, test, quiet, importance)
+    from kit.validation import ensemble
+
+    own, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet, importance, cut=False)
+    models, seconds, reused = dict(own.models), own.fit_seconds, own.reused
+    for name in plan.blend:
+        other = comp.recipe(name)
+        theirs_train, theirs_test = read_train_test(comp, data_dir, other, noted=False)
+        if plan.rows:  # the same rows drawn, and no test rows, as the CV's own (kit cv --rows)
+            theirs_train, theirs_test = sample_rows(comp, theirs_train, plan), theirs_test.iloc[:0]
+        theirs, _ = cached_cv(comp, other, plan, data_dir, theirs_train, theirs_test, quiet, cut=False)
+        models |= {f"{name}/{model}": result for model, result in theirs.models.items()}
+        seconds, reused = seconds + theirs.fit_seconds, reused and theirs.reused
+    combined = ensemble(models, y, own.folds, own.task, plan.ensemble, plan.repeats)
+    result = CVResult(models, combined, seconds, own.recipe_states, own.task, own.folds, reused=reused)
+    result.reused_models = getattr(own, "reused_models", ())
+    result.per_target = per_target(own.task, combined.oof, y)
+    result.constant = getattr(own, "constant", None)
+    result.data, result.fold_data = own.data, own.fold_data
+    if importance:
+        result.importance = own.importance  # the run's recipe's columns, for its own models
     return with_cutpoints(result, y, plan), y
 
 
@@ -228,7 +261,7 @@ def cv_keys(comp, spec, plan, data_dir: Path) -> tuple[str, dict]:
     refit; a model's adds its name and its own settings (Plan.settings), so another model or ensemble changes neither.
     """
     facts = _run_facts(comp, spec, plan, data_dir)
-    less = ("models", "ensemble", "training", "cutpoints", "refit")  # each model's own, or decided after the folds
+    less = ("models", "ensemble", "training", "cutpoints", "refit", "blend")  # each model's own, or after the folds
     facts["plan"] = {k: v for k, v in facts["plan"].items() if k not in less}
     split_key = _digest(facts)
     return split_key, {name: _digest({"split": split_key, name: plan.settings(name)}) for name in plan.models}
@@ -296,7 +329,13 @@ def make_submission(
     # before training: Kaggle would score no row, or refuse the header
     unchecked = not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission")
     task = task_of(comp, train)
-    result, y = cached_cv(comp, spec, plan, data_dir, train, test, quiet)
+    if plan.blend and plan.refit:  # checked before any CV trains
+        raise KitError(
+            f"a blend of {', '.join(plan.blend)} averages each recipe's fold models' test predictions and trains "
+            "nothing on every row",
+            fix="blend_refit",
+        )
+    result, y = blended_cv(comp, spec, plan, data_dir, train, test, quiet)
     if plan.refit:
         epochs, weights = result.full_fit_epochs(), result.ensemble.weights
         with progress_for(len(plan.models), f"{comp.slug} training on every row", quiet) as progress:
@@ -382,7 +421,8 @@ def format_cv(comp, spec, plan, result) -> str:
     if plan.repeats > 1:
         split += f" x {plan.repeats} repeats"
     sample = f"  rows={plan.rows:,} drawn at random" if plan.rows else ""
-    lines = [f"{comp.slug}  recipe={spec.name}  split={split}  seeds={plan.seeds}{sample}", ""]
+    recipes = "+".join((spec.name, *getattr(plan, "blend", ())))  # a blend's: every recipe whose models it holds
+    lines = [f"{comp.slug}  recipe={recipes}  split={split}  seeds={plan.seeds}{sample}", ""]
     rows = [*result.models.items(), ("ensemble", result.ensemble)]
     places = decimals([s for _, r in rows for s in r.fold_scores])
     folds = {name: " ".join(f"{s:.{places}f}" for s in r.fold_scores) for name, r in rows}
@@ -405,13 +445,14 @@ def format_cv(comp, spec, plan, result) -> str:
         whose = "full fit (each fold's)" if refit else "each fold's"
         epochs_head = f"   chosen epochs: {whose}, of the most any fold ran (a fold stops after {plan.patience} epochs "
         epochs_head += "without gain)"
-    lines.append(f"{'model':<12}{comp.metric:>{score_width}}   {'folds':<{width}}{epochs_head}".rstrip())
+    named = max(12, *(len(name) + 2 for name, _ in rows))  # a blend's RECIPE/MODEL names are longer
+    lines.append(f"{'model':<{named}}{comp.metric:>{score_width}}   {'folds':<{width}}{epochs_head}".rstrip())
     for name, r in rows:
         each = "/".join(map(str, r.epochs))
         epochs = (f"   {chosen[name]} ({each})" if refit else f"   {each}") if name in chosen else ""
         if epochs and plan.patience and r.valid_scores:
             epochs += f" of {max(map(len, r.valid_scores))}"  # the longest a fold trained: each stops on its own
-        lines.append(f"{name:<12}{cells[name]:>{score_width}}   {folds[name]:<{width}}{epochs}".rstrip())
+        lines.append(f"{name:<{named}}{cells[name]:>{score_width}}   {folds[name]:<{width}}{epochs}".rstrip())
     lines.append("")
     constant = getattr(result, "constant", None)
     if constant:  # the floor: what the models learned from the features is their distance from it

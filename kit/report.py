@@ -48,7 +48,8 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
     """Append one run to the run ledger; returns the entry."""
     entry = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "models": list(plan.models),
+        # a blend's: every recipe's models, RECIPE/MODEL for the blended ones (kit.pipeline.blended_cv)
+        "models": list(result.models) if getattr(plan, "blend", ()) else list(plan.models),
         "recipe": spec.name,
         "recipe_hash": recipe_hash(spec),
         "split": plan.split,

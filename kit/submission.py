@@ -339,8 +339,10 @@ def git_commit() -> str | None:
 
 
 def default_name(recipe: str, plan) -> str:
-    """A file name that says what made the file: recipe, models, split and seeds."""
+    """A file name that says what made the file: recipe (a blend's every recipe: plus+base), models, split and
+    seeds."""
     split = "random" if plan.split == "random" else f"{plan.split}{plan.folds}"
     if plan.repeats > 1:
         split += f"x{plan.repeats}"
-    return f"{recipe}_{'-'.join(plan.models)}_{split}_seeds{plan.seeds}"
+    recipes = "+".join((recipe, *getattr(plan, "blend", ())))
+    return f"{recipes}_{'-'.join(plan.models)}_{split}_seeds{plan.seeds}"

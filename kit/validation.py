@@ -75,6 +75,9 @@ class Plan:
     patience: int = 0  # choosing epochs, stop once curves and loss have not improved for this many epochs; 0: never
     ensemble: str = "mean"  # "mean" of the models, or "select": weights chosen by CV (kit.ensemble)
     rows: int = 0  # a CV on this many training rows drawn at random (kit.pipeline.sample_rows); 0: every row
+    # other recipes whose models (the same models, the same folds) join the ensemble, named RECIPE/MODEL
+    # (kit.pipeline.blended_cv)
+    blend: tuple = ()
     cutpoints: bool = False  # labels cut from a score by cut-points tuned on out-of-fold rows (kit.cutpoints)
     # the submission's models: True, every model trained again on all training rows; False, the CV's fold models,
     # their test predictions averaged (nothing trains after the CV)
@@ -84,8 +87,9 @@ class Plan:
         return [self.init_seed + i for i in range(self.seeds)]
 
     def settings(self, name: str) -> dict:
-        """Everything about how model `name` trains, as plain data for the sidecar."""
-        return asdict(self.training.settings(name))
+        """Everything about how model `name` trains, as plain data for the sidecar; a blended recipe's (RECIPE/MODEL)
+        trains as the model does."""
+        return asdict(self.training.settings(name.rsplit("/", 1)[-1]))
 
 
 def random_split(n: int, valid_pct: float = 0.2, seed: int = 42):

@@ -1,0 +1,80 @@
+"""Blending recipes: [run] blend / --blend joins other recipes' models (the same models, on the same folds) in the
+ensemble, as competitors blend their experiments' out-of-fold predictions by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from conftest import kit
+
+from kit.cli import main
+
+FAST = ["--folds", "3", "--epochs", "3", "--models", "linear,nn", "--quiet"]
+
+
+def test_a_blend_holds_every_recipes_models_and_its_mean_is_theirs(synthetic_dir, tmp_path, monkeypatch, capsys):
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST, "--json"]
+    alone = json.loads(kit(tmp_path, monkeypatch, capsys, *args))
+    other = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--recipe", "article"))
+    oof = tmp_path / "blend.csv"
+    blend = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--blend", "article", "--oof", str(oof)))
+    assert list(blend["models"]) == ["linear", "nn", "article/linear", "article/nn"]
+    for name in ("linear", "nn"):  # each recipe's models as its own CV made them (reused: the same folds and keys)
+        assert blend["models"][name]["fold_scores"] == alone["models"][name]["fold_scores"]
+        assert blend["models"][f"article/{name}"]["fold_scores"] == other["models"][name]["fold_scores"]
+    # the ensemble is the mean of the four models' out-of-fold probabilities
+    rows = list(csv.DictReader(oof.open()))
+    members = ["linear", "nn", "article/linear", "article/nn"]
+    assert list(rows[0]) == ["PassengerId", *members, "ensemble", "Survived"]
+    for row in rows:
+        assert abs(float(row["ensemble"]) - sum(float(row[c]) for c in members) / 4) < 1e-6
+    assert blend["ensemble"]["mean"] != alone["ensemble"]["mean"]  # four models, not two
+
+
+def test_a_blends_submission_averages_the_fold_models_and_says_what_it_blends(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["submission", "--data-dir", str(synthetic_dir), *FAST, "--blend", "article"]
+    assert main(args) == 2  # a refit would train each recipe's models on every row: not what the CV weighed
+    assert capsys.readouterr().err.strip() == (
+        "error: a blend of article averages each recipe's fold models' test predictions and trains nothing on every "
+        "row; pass --no-refit, or set refit = false in [training]."
+    )
+    assert main([*args, "--no-refit"]) == 0
+    written = tmp_path / "submissions/titanic/plus+article_linear-nn_stratified3_seeds5.csv"  # titanic's 5 seeds
+    assert written.exists(), capsys.readouterr()
+    sidecar = json.loads(written.with_suffix(".json").read_text())
+    assert sidecar["config"]["plan"]["blend"] == ["article"] and "article/nn" in sidecar["cv"]["models"]
+    first = written.read_bytes()
+    written.unlink()
+    assert main([*args, "--no-refit"]) == 0 and written.read_bytes() == first  # the same bytes again
+
+
+def test_a_blend_of_no_recipe_or_of_its_own_is_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST]
+    assert main([*args, "--blend", "artcle"]) == 2
+    assert "--blend names artcle, none of titanic's recipes: article, plus." in capsys.readouterr().err
+    assert main([*args, "--blend", "plus"]) == 2  # the recipe the run trains
+    assert "name each other recipe once" in capsys.readouterr().err
+    assert main([*args, "--blend", "article", "--against", "article"]) == 2
+    assert "run one at a time" in capsys.readouterr().err
+
+
+def test_run_blend_in_the_definition_is_checked_and_used(synthetic_dir, tmp_path, monkeypatch, capsys):
+    from conftest import REPO
+
+    text = (REPO / "competitions" / "titanic.toml").read_text()
+    assert "\n[run]\n" in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("\n[run]\n", '\n[run]\nblend = ["nope"]\n'))
+    monkeypatch.chdir(tmp_path)
+    assert main(["cv", "-c", str(bad), "--data-dir", str(synthetic_dir), *FAST]) == 2
+    assert '[run] blend names "nope", none of the [recipes]' in capsys.readouterr().err
+    good = tmp_path / "good.toml"
+    good.write_text(text.replace("\n[run]\n", '\n[run]\nblend = ["article"]\n'))
+    assert main(["cv", "-c", str(good), "--data-dir", str(synthetic_dir), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "recipe=plus+article" in out and "\narticle/linear " in out
