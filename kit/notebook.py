@@ -333,7 +333,12 @@ def build_notebook(
             'competition; name the Kaggle dataset that holds them in its definition, [extra] dataset = "owner/name", '
             "and the notebook attaches it"
         )
-    config = {"competition": comp.slug, "recipe": recipe, "plan": asdict(plan)}
+    # the plan as the local run resolved it; its blend only where it blends (kit.pipeline.run_config)
+    config = {
+        "competition": comp.slug,
+        "recipe": recipe,
+        "plan": {k: v for k, v in asdict(plan).items() if k != "blend" or v},
+    }
     if comp.extra:
         config["extra"] = {"dataset": comp.extra_dataset, "files": list(comp.extra)}
     if oof:

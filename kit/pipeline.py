@@ -410,8 +410,10 @@ def run_facts(comp, spec, plan, data_dir: Path, result) -> dict:
 
 
 def run_config(spec, plan) -> dict:
-    """The configuration a sidecar records: the plan, the recipe and each model's resolved settings."""
-    return {"plan": asdict(plan), "recipe": asdict(spec), "models": {m: plan.settings(m) for m in plan.models}}
+    """The configuration a sidecar records: the plan, the recipe and each model's resolved settings. A plan's blend
+    only where it blends: a sidecar or notebook of one recipe reads as before."""
+    recorded = {k: v for k, v in asdict(plan).items() if k != "blend" or v}
+    return {"plan": recorded, "recipe": asdict(spec), "models": {m: plan.settings(m) for m in plan.models}}
 
 
 def format_cv(comp, spec, plan, result) -> str:
