@@ -78,3 +78,28 @@ def test_run_blend_in_the_definition_is_checked_and_used(synthetic_dir, tmp_path
     assert main(["cv", "-c", str(good), "--data-dir", str(synthetic_dir), *FAST]) == 0
     out = capsys.readouterr().out
     assert "recipe=plus+article" in out and "\narticle/linear " in out
+
+
+def test_a_blends_notebook_writes_the_local_submission_byte_for_byte(tmp_path, monkeypatch, capsys):
+    """Local/Kaggle parity holds for a blend: the notebook's CONFIG carries it and the notebook blends the same."""
+    import shutil
+
+    from conftest import shared_data
+    from test_notebook import run_as_on_kaggle
+
+    from kit.cli import build_parser
+    from kit.commands import _plan
+    from kit.competition import load_competition
+    from kit.notebook import build_notebook
+
+    local = ["--recipe", "article", "--blend", "plus", "--models", "linear,nn", "--folds", "3", "--epochs", "5"]
+    local += ["--no-refit"]
+    plan = _plan(build_parser().parse_args(["submission", *local]))
+    built = build_notebook(load_competition("titanic"), "article", plan, "someone", tmp_path / "build")
+    root = tmp_path / "kaggle"
+    shutil.copytree(shared_data("titanic"), root / "input" / "titanic")
+    _, on_kaggle = run_as_on_kaggle(built / "titanic.ipynb", root, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    written = tmp_path / "local.csv"
+    assert main(["submission", "--data-dir", str(shared_data("titanic")), *local, "--out", str(written)]) == 0
+    assert on_kaggle == written.read_bytes()
