@@ -443,8 +443,8 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--blend",
         metavar="RECIPE,...",
-        help="other recipes whose models (the same, on the same folds) join the ensemble, named RECIPE/MODEL; needs "
-        f"--no-refit (default: {RUN} blend, else none)",
+        help="other recipes whose models (the same, on the same folds) join the ensemble, named RECIPE/MODEL "
+        f"(default: {RUN} blend, else none)",
     )
     p.add_argument(
         "--split",

@@ -119,16 +119,10 @@ def _plan(args, here: bool = True):
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
-    blend = _blend(args, comp)
+    blend = _blend(args, comp)  # with a refit, each recipe's models train on every row too
     # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
     cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
     refit = bool(_first(getattr(args, "refit", None), comp.training.get("refit"), True))
-    if blend and refit and hasattr(args, "refit"):  # a submission's: each recipe's fold models predict the test rows
-        raise KitError(
-            f"a blend of {', '.join(blend)} averages each recipe's fold models' test predictions and trains nothing on "
-            "every row",
-            fix="blend_refit",
-        )
     _check_device(args.device, here, getattr(args, "gpu", False))
     training = _training(args, comp)  # torch is imported from here on (kit.train): a range above is said at once
     from kit.validation import Plan

@@ -9,8 +9,6 @@ with nothing to do, `doctor`, `list`, `report`) word their fix here too, through
 from __future__ import annotations
 
 FIXES = {  # key -> what to do, formatted with the values the KitError carries
-    # a blend's submission (kit.pipeline.blended_cv)
-    "blend_refit": "pass --no-refit, or set refit = false in [training]",
     # the data
     "fetch": "run `kit fetch -c {slug}`",
     "fetch_or_data_dir": "run `kit fetch -c {slug}` or pass --data-dir DIR with the competition's files",

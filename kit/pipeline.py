@@ -34,7 +34,8 @@ from kit.submission import (
     write_submission,
 )
 from kit.table import decimals
-from kit.validation import CVResult, constant_of, constant_scores, cross_validate, fit_full
+from kit.threads import torch_threads
+from kit.validation import CVResult, constant_of, constant_scores, cross_validate, fit_full, fit_full_models
 from kit.verdict import paired_verdict
 
 
@@ -329,14 +330,10 @@ def make_submission(
     # before training: Kaggle would score no row, or refuse the header
     unchecked = not check_sample_ids(comp, data_dir, test[comp.id].tolist()) and comp.files.get("sample_submission")
     task = task_of(comp, train)
-    if plan.blend and plan.refit:  # checked before any CV trains
-        raise KitError(
-            f"a blend of {', '.join(plan.blend)} averages each recipe's fold models' test predictions and trains "
-            "nothing on every row",
-            fix="blend_refit",
-        )
     result, y = blended_cv(comp, spec, plan, data_dir, train, test, quiet)
-    if plan.refit:
+    if plan.refit and plan.blend:
+        test_pred, state = _blend_on_every_row(comp, spec, plan, data_dir, train, test, y, task, result, quiet)
+    elif plan.refit:
         epochs, weights = result.full_fit_epochs(), result.ensemble.weights
         with progress_for(len(plan.models), f"{comp.slug} training on every row", quiet) as progress:
             said = (progress.update, epoch_note(progress) if not progress.disable else None)
@@ -384,6 +381,28 @@ def make_submission(
 
         write_plots(result, Path(out).parent, Path(out).stem)
     return result
+
+
+def _blend_on_every_row(comp, spec, plan, data_dir: Path, train, test, y, task, result, quiet: bool) -> tuple:
+    """A blend's refit: each recipe's models trained on every training row at the epochs CV chose for them (a blended
+    recipe's under its RECIPE/MODEL names), their test predictions combined as the CV's ensemble weighs them (the
+    mean, or the weights chosen on every fold). Returns (test_pred, the run's recipe's state)."""
+    epochs, weights = result.full_fit_epochs(), result.ensemble.weights
+    preds, states = {}, []
+    with progress_for(len(plan.models) * (1 + len(plan.blend)), f"{comp.slug} training on every row", quiet) as shown:
+        said = (shown.update, epoch_note(shown) if not shown.disable else None)
+        for name in (None, *plan.blend):
+            other = spec if name is None else comp.recipe(name)
+            prefix = "" if name is None else f"{name}/"
+            theirs = (train, test) if name is None else read_train_test(comp, data_dir, other, noted=False)
+            chosen = {m: epochs[prefix + m] for m in plan.models if prefix + m in epochs}
+            fitted, state = fit_full_models(other, *theirs, y, plan, task, epochs=chosen, progress=said)
+            preds |= {prefix + m: pred for m, pred in fitted.items()}
+            states.append(state)
+    from kit.ensemble import combine
+
+    with torch_threads(1):  # as fit_full's mean
+        return combine(list(preds.values()), [weights[m] for m in preds] if weights else None), states[0]
 
 
 def write_oof_file(comp, spec, plan, data_dir: Path, result, train, path: Path) -> None:

@@ -810,11 +810,18 @@ def fit_full(
     each model a mean over its seeds, (n_test,) or (n_test, k). progress, if given: (model done, on_epoch), the
     callbacks cross_validate takes.
     """
+    preds, state = fit_full_models(spec, train, test, y, plan, task, epochs, progress)
+    with torch_threads(1):  # as the fits: the mean's bits the same whatever the thread count
+        return combine([preds[m] for m in plan.models], [weights[m] for m in plan.models] if weights else None), state
+
+
+def fit_full_models(spec, train, test, y: torch.Tensor, plan: Plan, task, epochs: dict | None = None, progress=None):
+    """`fit_full`'s models before they are combined: (model -> its test prediction, a mean over its seeds, state)."""
     with torch_threads(1):  # as in cross_validate
-        return _fit_full(spec, train, test, y, plan, task, epochs, weights, progress or (None, None))
+        return _fit_full(spec, train, test, y, plan, task, epochs, progress or (None, None))
 
 
-def _fit_full(spec, train, test, y, plan, task, epochs, weights, progress) -> tuple:
+def _fit_full(spec, train, test, y, plan, task, epochs, progress) -> tuple:
     done, on_epoch = progress
     device = resolve_device(plan.device)
     state, x_train = fit_apply(spec, train)
@@ -847,8 +854,7 @@ def _fit_full(spec, train, test, y, plan, task, epochs, weights, progress) -> tu
     # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
     order, workers = training_schedule(settings, len(y), x_train.shape[2], task.width, plan.seeds, device)
     trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
-    preds = [trained[name] for name in plan.models]
-    return combine(preds, [weights[name] for name in plan.models] if weights else None), state
+    return {name: trained[name] for name in plan.models}, state  # the ensemble's mean is taken in the plan's order
 
 
 def paired_comparison(a: CVResult, b: CVResult) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 
+import torch
 from conftest import kit
 
 from kit.cli import main
@@ -37,11 +38,6 @@ def test_a_blends_submission_averages_the_fold_models_and_says_what_it_blends(
 ):
     monkeypatch.chdir(tmp_path)
     args = ["submission", "--data-dir", str(synthetic_dir), *FAST, "--blend", "article"]
-    assert main(args) == 2  # a refit would train each recipe's models on every row: not what the CV weighed
-    assert capsys.readouterr().err.strip() == (
-        "error: a blend of article averages each recipe's fold models' test predictions and trains nothing on every "
-        "row; pass --no-refit, or set refit = false in [training]."
-    )
     assert main([*args, "--no-refit"]) == 0
     written = tmp_path / "submissions/titanic/plus+article_linear-nn_stratified3_seeds5.csv"  # titanic's 5 seeds
     assert written.exists(), capsys.readouterr()
@@ -50,6 +46,41 @@ def test_a_blends_submission_averages_the_fold_models_and_says_what_it_blends(
     first = written.read_bytes()
     written.unlink()
     assert main([*args, "--no-refit"]) == 0 and written.read_bytes() == first  # the same bytes again
+
+
+def test_a_blends_refit_trains_each_recipes_models_on_every_row_and_weighs_them_as_its_cv(
+    synthetic_dir, tmp_path, monkeypatch
+):
+    """Each recipe's models, at the epochs CV chose for them under their own names, combined by the CV's weights:
+    the same as fitting each recipe on every row by itself and weighing the four predictions so."""
+    from dataclasses import replace
+
+    from kit.cli import build_parser
+    from kit.commands import _plan
+    from kit.competition import load_competition, read_train_test
+    from kit.ensemble import combine
+    from kit.pipeline import _blend_on_every_row, blended_cv
+    from kit.validation import fit_full_models
+
+    monkeypatch.chdir(tmp_path)
+    comp = load_competition("titanic")
+    flags = ["submission", "--data-dir", str(synthetic_dir), *FAST[:-1], "--blend", "article", "--ensemble", "select"]
+    plan = replace(_plan(build_parser().parse_args(flags)), seeds=1)
+    spec, other = comp.recipe("plus"), comp.recipe("article")
+    train, test = read_train_test(comp, synthetic_dir, spec)
+    result, y = blended_cv(comp, spec, plan, synthetic_dir, train, test, quiet=True)
+    task = result.task
+    blended, state = _blend_on_every_row(comp, spec, plan, synthetic_dir, train, test, y, task, result, quiet=True)
+    epochs, weights = result.full_fit_epochs(), result.ensemble.weights
+    assert set(weights) == {"linear", "nn", "article/linear", "article/nn"} and "article/nn" in epochs
+    own, _ = fit_full_models(spec, train, test, y, plan, task, epochs={m: epochs[m] for m in ("linear", "nn")})
+    theirs, _ = fit_full_models(
+        other, *read_train_test(comp, synthetic_dir, other), y, plan, task,
+        epochs={m: epochs[f"article/{m}"] for m in ("linear", "nn")},
+    )  # fmt: skip
+    preds = [own["linear"], own["nn"], theirs["linear"], theirs["nn"]]
+    expected = combine(preds, [weights[m] for m in ("linear", "nn", "article/linear", "article/nn")])
+    assert torch.equal(blended, expected) and state["recipe"] == "plus"
 
 
 def test_a_blend_of_no_recipe_or_of_its_own_is_one_sentence(synthetic_dir, tmp_path, monkeypatch, capsys):
