@@ -119,7 +119,7 @@ def _plan(args, here: bool = True):
             "and this run does not choose its epochs: add --choose-epochs (choose_epochs = true in [training])."
         )
     ensemble = _first(getattr(args, "ensemble", None), comp.training.get("ensemble"), "mean")
-    blend = _blend(args, comp)  # with a refit, each recipe's models train on every row too
+    blend = _blend(args, comp)
     # qwk's labels, and a binary's where its metric's best threshold is seldom 0.5 (kit.cutpoints)
     cutpoints = cuts_labels(comp.task, comp.metric) and comp.training.get("cutpoints", True)
     refit = bool(_first(getattr(args, "refit", None), comp.training.get("refit"), True))

@@ -20,6 +20,7 @@ from kit.competition import (
     target_tensor,
     task_of,
 )
+from kit.ensemble import combine
 from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import epoch_note, progress_for
@@ -399,8 +400,6 @@ def _blend_on_every_row(comp, spec, plan, data_dir: Path, train, test, y, task, 
             fitted, state = fit_full_models(other, *theirs, y, plan, task, epochs=chosen, progress=said)
             preds |= {prefix + m: pred for m, pred in fitted.items()}
             states.append(state)
-    from kit.ensemble import combine
-
     with torch_threads(1):  # as fit_full's mean
         return combine(list(preds.values()), [weights[m] for m in preds] if weights else None), states[0]
 

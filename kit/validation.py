@@ -851,10 +851,10 @@ def _fit_full(spec, train, test, y, plan, task, epochs, progress) -> tuple:
             done(1)
         return task.within_training_range(pred, y)
 
-    # side by side when large, as in cross_validate; the ensemble's mean is taken in the plan's order
+    # side by side when large, as in cross_validate
     order, workers = training_schedule(settings, len(y), x_train.shape[2], task.width, plan.seeds, device)
     trained = dict(zip(order, run_each([partial(train_model, name) for name in order], workers)))
-    return {name: trained[name] for name in plan.models}, state  # the ensemble's mean is taken in the plan's order
+    return {name: trained[name] for name in plan.models}, state  # in the plan's order, which fit_full's mean takes
 
 
 def paired_comparison(a: CVResult, b: CVResult) -> dict:
