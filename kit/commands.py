@@ -149,6 +149,23 @@ def _plan(args, here: bool = True):
     )
 
 
+def _blend_line(a: str, b: str, blended, alone, task) -> str:
+    """What blending B into A would score on these folds, against A's ensemble, with the flag that does it: two
+    recipes within noise of each other may still gain together."""
+    from kit.table import decimals
+    from kit.verdict import paired_verdict
+
+    moves = [task.better(x, y) - task.better(y, x) for x, y in zip(blended.fold_scores, alone.fold_scores)]
+    up, down = moves.count(1), moves.count(-1)
+    gain = (blended.mean - alone.mean) * (1 if task.greater_is_better else -1)
+    places = decimals([blended.mean, alone.mean])
+    said = paired_verdict(up, down, gain)
+    return (
+        f"blended, {a}'s models and {b}'s (--blend {b}): {task.metric.name} {blended.mean:.{places}f} against "
+        f"{a}'s {alone.mean:.{places}f}, {said} ({up} of {len(moves)} folds better, {down} worse)"
+    )
+
+
 def _blend(args, comp) -> tuple:
     """--blend's recipes (comma-separated), else [run] blend, else none; each one of the definition's, named once,
     and not the recipe the run trains."""
@@ -316,7 +333,7 @@ def cmd_cv(args) -> int:
 
     plan = _plan(args)  # first: a flag out of range is said before torch is imported (3 s)
     _note_split_over_time(args, load_competition(args.competition), plan)
-    from kit.pipeline import blended_cv, cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
+    from kit.pipeline import blend_of, blended_cv, cached_cv, format_comparison, format_cv, sample_rows, write_oof_file
     from kit.report import against_last, format_against_last, last_run, record_run
     from kit.submission import default_name
     from kit.validation import paired_comparison
@@ -360,7 +377,7 @@ def cmd_cv(args) -> int:
             _read_every_row(other_spec, other_train, other_test)
         other_data = (sample_rows(comp, other_train, plan), other_test.iloc[: len(test)])  # as this CV's
     # models of earlier CVs reused, unless --importance needs them here
-    result, _ = blended_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
+    result, y = blended_cv(comp, spec, plan, data_dir, train, test, args.quiet, importance=args.importance)
     if plan.rows:  # said once the CV has run: an error in it is the one sentence
         print(sampled, file=sys.stderr)
     last = last_run(comp.slug, result.task.metric.name, plan.rows)  # the last CV on as many rows
@@ -408,6 +425,9 @@ def cmd_cv(args) -> int:
             format_cv(comp, other_spec, plan, other),
             format_comparison(spec.name, other_spec.name, comparison, n_folds, result.task),
         ]
+        if (blended := blend_of(result, other, other_spec.name, y, plan)) is not None:
+            report["against"]["blend"] = blended.summary()  # what --blend would score: its ensemble's folds
+            text[-1] += "\n\n" + _blend_line(spec.name, other_spec.name, blended, result.ensemble, result.task)
     print(json.dumps(report) if args.json else "\n\n".join(text))
     _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)
     _notes_on_training(plan, result)

@@ -220,6 +220,19 @@ def blended_cv(comp, spec, plan, data_dir: Path, train, test, quiet: bool = Fals
     return with_cutpoints(result, y, plan), y
 
 
+def blend_of(a, b, b_name: str, y, plan):
+    """The ensemble of two recipes' CVs on the same folds as a blend makes it (`blended_cv`: A's models and B's,
+    named B_NAME/MODEL), or None where cut-points or a log target's scale are chosen on the folds: those were chosen
+    for each recipe's models already, and a blend chooses them once, for all."""
+    from kit import cutpoints, smearing
+    from kit.validation import ensemble
+
+    if (plan.cutpoints and cutpoints.applies(a.task)) or smearing.applies(a.task):
+        return None
+    models = dict(a.models) | {f"{b_name}/{model}": result for model, result in b.models.items()}
+    return ensemble(models, y, a.folds, a.task, plan.ensemble, plan.repeats)
+
+
 def _stopped_note(stopped: dict) -> str:
     """`` (patience stopped linear at epoch 23 of 100 before, so a cap at or above that trains the same epochs)``,
     or "" when no model was reused under another cap."""

@@ -33,6 +33,16 @@ def test_a_blend_holds_every_recipes_models_and_its_mean_is_theirs(synthetic_dir
     assert blend["ensemble"]["mean"] != alone["ensemble"]["mean"]  # four models, not two
 
 
+def test_against_says_what_the_two_recipes_blended_would_score(synthetic_dir, tmp_path, monkeypatch, capsys):
+    args = ["cv", "--data-dir", str(synthetic_dir), *FAST]
+    blend = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--json", "--blend", "article"))
+    against = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--json", "--against", "article"))
+    assert against["against"]["blend"]["fold_scores"] == blend["ensemble"]["fold_scores"]
+    out = kit(tmp_path, monkeypatch, capsys, *args, "--against", "article")
+    said = f"{blend['ensemble']['mean']:.4f} against plus's {against['ensemble']['mean']:.4f}"
+    assert f"\nblended, plus's models and article's (--blend article): accuracy {said}, " in out
+
+
 def test_a_blends_submission_averages_the_fold_models_and_says_what_it_blends(
     synthetic_dir, tmp_path, monkeypatch, capsys
 ):
