@@ -1024,11 +1024,11 @@ def duplicate_groups(frame, columns: list):
     import numpy as np
     import pandas as pd
 
+    from kit.values import row_hashes
+
     if not columns:
         return np.arange(len(frame))
-    # a row's 64-bit hash stands for its values (two rows of other values share one with chance 2**-64 a pair):
-    # grouping by 286 columns took 15x as long on a trial's 40,000 spectra (0.61 s against 0.04)
-    codes = pd.factorize(pd.util.hash_pandas_object(frame[list(columns)], index=False))[0]  # (n,) a code per row seen
+    codes = pd.factorize(row_hashes(frame, columns))[0]  # (n,) a code per distinct row, in the order first seen
     first = np.full(codes.max() + 1, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # each code's first row: the last write, in reverse, wins
     return first[codes]

@@ -1557,14 +1557,16 @@ def _repeated_rows(train, test, columns: list) -> tuple[float, float] | None:
     import numpy as np
     import pandas as pd
 
+    from kit.values import row_hashes
+
     shared = [c for c in columns if c in test.columns]
     if not shared or len(train) < MANY_RARE_BELOW:
         return None
-    fit = pd.util.hash_pandas_object(train[shared], index=False)  # (n,) one 64-bit hash a row (as kit.competition)
-    repeated = float(fit.duplicated(keep=False).mean())
+    fit = row_hashes(train, shared)  # (n,) as the group split reads equal rows (kit.competition.duplicate_groups)
+    repeated = float(pd.Series(fit).duplicated(keep=False).mean())
     if repeated < REPEATED_SHARE:
         return None
-    seen = float(np.isin(pd.util.hash_pandas_object(test[shared], index=False).to_numpy(), fit.to_numpy()).mean())
+    seen = float(np.isin(row_hashes(test, shared), fit).mean())
     return (repeated, seen) if repeated >= REPEATED_RATIO * seen else None
 
 

@@ -189,6 +189,12 @@ def as_flags(series: pd.Series, col: str) -> pd.Series:
     return pd.Series(flags[codes], index=series.index)
 
 
+def row_hashes(frame: pd.DataFrame, columns: list) -> np.ndarray:
+    """(n,) uint64: each row's 64-bit hash of `columns`, gaps equal to gaps; two rows of other values share one with
+    chance 2**-64 a pair. Grouping by 286 columns took 15x as long on a trial's 40,000 spectra (0.61 s against 0.04)."""
+    return pd.util.hash_pandas_object(frame[list(columns)], index=False).to_numpy()
+
+
 def plain(value):
     """numpy scalars to plain Python, so the state is JSON."""
     return value.item() if hasattr(value, "item") else value

@@ -52,6 +52,15 @@ def test_kit_new_takes_the_metric_it_is_given_and_refuses_one_that_does_not_fit(
     assert "does not score a binary task" in capsys.readouterr().err
 
 
+def test_kit_new_help_names_every_metric_kit_scores(capsys):
+    from kit.task import METRICS
+
+    with pytest.raises(SystemExit):
+        main(["new", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    assert all(name in shown for name in METRICS) and "from its Evaluation page" in shown
+
+
 def test_kit_new_never_replaces_a_definition(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "competitions").mkdir()
