@@ -51,7 +51,9 @@ def training_hardware() -> str:
     """torch's build, its CPU threads and the CUDA GPU it sees, if any: what a run can train on here."""
     import torch
 
-    here = f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+    from kit.threads import given_threads
+
+    here = f"torch {torch.__version__}, {given_threads()} CPU threads"
     if not torch.cuda.is_available():
         return f"{here}, no CUDA GPU (models train on the CPU)"
     gpus = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))

@@ -5,7 +5,7 @@ OpenMP threads, each of them is a parallel region whose threads wait for one ano
 process holds a core, every region waits for a time slice, and training runs up to 25x slower than
 on one thread (BENCHMARKS.md, "Threads"). So a problem below `SERIAL_WORK` trains on one thread,
 and only one large enough to pay for the waits uses every thread torch was given (all cores, or
-OMP_NUM_THREADS). One thread also makes the small problems' results independent of the machine's
+OMP_NUM_THREADS), and kit's other torch work runs on one thread. One thread also makes the small problems' results independent of the machine's
 thread settings: the order of a matmul's sums depends on how many threads share it.
 """
 
@@ -23,6 +23,10 @@ import torch
 # 1e8 (100,000 rows x 30 inputs x 50 models) it tied with two.
 SERIAL_WORK = 200_000_000
 _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit changed anything
+# Everything else kit asks of torch (scoring, out-of-fold tables, the ensemble, checks) is elementwise work on up to
+# a few hundred thousand values, which two threads did 300x slower than one where other work held the cores (an
+# isfinite over 60,000 floats: 60 ms against 0.2 ms, load 4.8 on 2 cores): one thread unless a grid asks for more.
+torch.set_num_threads(1)
 
 
 # Multiply-adds of one step's first layer (batch rows x inputs x models) from which separate models train
@@ -33,6 +37,11 @@ _GIVEN = torch.get_num_threads()  # what the environment gave torch, before kit 
 # 1.0e5) 1.25x, Titanic's with 2 seeds (9.3e4) 1.15x; with one seed (4.6e4) 7% slower: each operation is so
 # short that the threads mostly wait for Python's lock.
 PARALLEL_WORK = 60_000
+
+
+def given_threads() -> int:
+    """The CPU threads the environment gave torch (all cores, or OMP_NUM_THREADS): what a large grid trains on."""
+    return _GIVEN
 
 
 def threads_for(rows: int, width: int, models: int) -> int:

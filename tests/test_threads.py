@@ -21,6 +21,17 @@ def test_small_problems_get_one_thread_and_large_ones_every_thread_torch_was_giv
     assert threads.threads_for(rows=1_000_000, width=50, models=5) == 16  # 2.5e8 multiply-adds
 
 
+def test_kit_works_on_one_thread_between_grids_and_a_large_grid_gets_every_thread_it_was_given():
+    # a fresh process: importing kit's training sets torch's count, and remembers the environment's
+    probe = (
+        "import torch; from kit import threads; "
+        "print(torch.get_num_threads(), threads.given_threads(), threads.threads_for(1_000_000, 50, 5))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "2", "2"]
+
+
 def test_training_runs_on_the_chosen_threads_and_restores_the_count(monkeypatch):
     seen = []
     real = kit_train._fit
