@@ -387,6 +387,25 @@ def test_the_report_lists_a_time_splits_runs_before_random_folds_of_the_same_row
     assert not _splits_note(without_time)[0].endswith("promise more)")
 
 
+def test_the_report_lists_quick_looks_on_rows_drawn_after_the_runs_on_every_row():
+    from kit.report import _drawn_note, ranked
+
+    # a trial's 50,000-row looks (other rows, a lower constant) topped the report above every full run
+    rows = [
+        _run([26.27, 26.26], rows=50_000),
+        _run([26.29, 26.30]),
+        _run([26.26, 26.27], rows=100_000),
+        _run([26.28, 26.28]),
+    ]
+    listed = ranked(rows, greater_is_better=False)
+    assert [r["rows"] for r in listed] == [0, 0, 100_000, 50_000]
+    assert [r["cv_mean"] for r in listed] == pytest.approx([26.28, 26.295, 26.265, 26.265])
+    assert _drawn_note(rows) == [
+        "runs on rows drawn at random (`on N rows`) come after the runs on every row: their folds hold other rows"
+    ]
+    assert _drawn_note(rows[1:2] + rows[3:]) == [] and _drawn_note(rows[:1]) == []  # all full, or all drawn
+
+
 def test_against_the_last_cv_on_other_folds_the_move_is_judged_by_the_spread_and_an_older_log_by_the_means():
     from kit.report import against_last
 
