@@ -430,7 +430,7 @@ def cmd_cv(args) -> int:
             text[-1] += "\n\n" + _blend_line(spec.name, other_spec.name, blended, result.ensemble, result.task)
     print(json.dumps(report) if args.json else "\n\n".join(text))
     _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)
-    _notes_on_training(plan, result)
+    _notes_on_training(plan, result, comp.slug, entry)
     if args.plot:
         from kit.plots import write_plots
 
@@ -554,7 +554,7 @@ def write_submission(args) -> Path:
             format_cv(comp, spec, plan, result)
             + (f"\n{format_against_last(diff, result.task.metric.name)}" if diff else "")
         )
-    _notes_on_training(plan, result)
+    _notes_on_training(plan, result, comp.slug, entry)
     return out
 
 
@@ -579,9 +579,10 @@ def _choice_shown(name: str, model, cap: int, within: int) -> str:
     return f"{said}, fold {fold}'s {epochs}"
 
 
-def _notes_on_training(plan, result) -> None:
+def _notes_on_training(plan, result, slug: str | None = None, entry: dict | None = None) -> None:
     """Say so when CV chose a model's last epoch: its curves were still improving where training stopped; and
-    when linear_raw trains as linear (the article's unlinked model exists only under its preset)."""
+    when linear_raw trains as linear (the article's unlinked model exists only under its preset). `entry`: this
+    run as the run log holds it, against which a change already tried (runs.json of `slug`) is not suggested."""
     if "linear_raw" in plan.models and plan.training.settings("linear_raw").preset != "article":
         print(
             "kit: note: linear_raw is the article's linear model without a link, which only the article preset "
@@ -636,6 +637,17 @@ def _notes_on_training(plan, result) -> None:
         and r.chosen_epochs <= max(3, plan.settings(name)["epochs"] // 20)
         and (weights is None or weights.get(name, 0) > 0)
     ]
+    # A model that an earlier run of this recipe on these folds trained at a lower lr, for no better score, is not
+    # named again: a trial's user followed the note for all three models (CV worse on 5 of 5 folds, twice the
+    # training), and the note came back after each later run of the recipe
+    tried = {}
+    if entry is not None and getattr(result, "task", None) is not None:
+        from kit.report import lower_lr_tried
+
+        for name in early:
+            if found := lower_lr_tried(slug, entry, name, result.task.greater_is_better):
+                tried[name] = found
+    early = [name for name in early if name not in tried]
     if early:
         lr = min(plan.settings(name)["lr"] for name in early)
         # --lr sets every model's: where only some peaked early, their own lr leaves the others' CVs to be reused

@@ -137,6 +137,28 @@ def _same_folds(last: dict, run: dict) -> bool:
     return last.get("data") == run.get("data")
 
 
+def lower_lr_tried(slug: str, run: dict, model: str, greater_is_better: bool) -> dict | None:
+    """The latest logged run of the same recipe on the same folds in which `model` trained at a lower lr than in
+    `run` (a run entry) and scored no better: a lower learning rate for it, already tried. None if none was."""
+    lr, now = (run.get("training") or {}).get(model, {}).get("lr"), (run.get("model_means") or {}).get(model)
+    if lr is None or now is None:
+        return None
+    sign = 1 if greater_is_better else -1
+    for then in reversed([_complete(r) for r in load_runs(slug)]):
+        setting = (then["training"] or {}).get(model) or {}
+        score = (then["model_means"] or {}).get(model)
+        if (
+            then["recipe_hash"] == run["recipe_hash"]
+            and _same_folds(then, run)
+            and isinstance(setting.get("lr"), int | float)
+            and setting["lr"] < lr
+            and isinstance(score, int | float)
+            and sign * (score - now) <= 0
+        ):
+            return {"lr": setting["lr"], "score": score, "time": then["time"]}
+    return None
+
+
 def against_last(last: dict | None, run: dict, greater_is_better: bool) -> dict | None:
     """How `run` (a run entry) differs from the last run before it: its time, the ensemble's and each shared model's
     CV score then and now, and what changed in between (`what_changed`). None when there was no run before.

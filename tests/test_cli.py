@@ -562,6 +562,46 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     assert "(linear 3 of up to 30)" in capsys.readouterr().err
 
 
+def test_a_lower_lr_an_earlier_run_of_the_recipe_tried_for_no_better_score_is_not_suggested_again(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+    from types import SimpleNamespace
+
+    from kit.commands import _notes_on_training
+    from kit.report import training_settings
+    from kit.train import Training
+    from kit.validation import Plan
+
+    monkeypatch.chdir(tmp_path)
+    plan = Plan(models=("linear", "nn"), training=Training(epochs={"linear": 30, "nn": 50}))
+    models = {"linear": SimpleNamespace(chosen_epochs=3), "nn": SimpleNamespace(chosen_epochs=2)}
+    result = SimpleNamespace(models=models, task=SimpleNamespace(greater_is_better=False))  # an error: lower wins
+
+    def run(lr: dict, means: dict, recipe_hash: str = "r1") -> dict:
+        settings = training_settings(plan)
+        for name, value in lr.items():
+            settings[name]["lr"] = value
+        return {"recipe_hash": recipe_hash, "split": "kfold", "folds": 5, "repeats": 1, "split_seed": 42, "rows": 0,
+                "data": "d", "training": settings, "model_means": means, "time": "2026-11-30T00:00:00+00:00"}  # fmt: skip
+
+    now = run({}, {"linear": 26.30, "nn": 26.29})
+    runs = tmp_path / "submissions" / "bpm" / "runs.json"
+    runs.parent.mkdir(parents=True)
+    # nn at lr 0.001 scored worse (26.295 > 26.29), linear at 0.001 better: only linear is still suggested
+    runs.write_text(json.dumps([run({"linear": 0.001, "nn": 0.001}, {"linear": 26.28, "nn": 26.295}), now]))
+    _notes_on_training(plan, result, "bpm", now)
+    assert "(linear 3 of up to 30): the validation score peaked early" in capsys.readouterr().err
+    # tried on another recipe, or on other rows: no evidence about this one
+    for other in (run({"nn": 0.001}, {"nn": 26.4}, "r2"), {**run({"nn": 0.001}, {"nn": 26.4}), "rows": 50_000}):
+        runs.write_text(json.dumps([other, now]))
+        _notes_on_training(plan, result, "bpm", now)
+        assert "(linear 3 of up to 30, nn 2 of up to 50)" in capsys.readouterr().err
+    runs.write_text(json.dumps([run({"linear": 0.001, "nn": 0.002}, {"linear": 26.31, "nn": 26.30}), now]))
+    _notes_on_training(plan, result, "bpm", now)
+    assert "early epoch" not in capsys.readouterr().err  # both tried lower, both lost
+
+
 def test_linear_raw_under_the_default_preset_says_it_trains_as_linear(synthetic_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     args = ["cv", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "3", "--quiet", "--models"]
