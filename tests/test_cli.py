@@ -363,6 +363,35 @@ def test_the_cv_table_says_when_the_chosen_weights_leave_one_model_alone():
     assert "linear 1.00 (each fold scored" in table({"linear": 1.0})
 
 
+def test_the_cv_table_says_which_models_score_worse_than_the_constant_and_when_the_ensemble_beats_it_on_some_folds():
+    from types import SimpleNamespace
+
+    from kit.pipeline import format_cv
+
+    def table(linear: list, nn: list, ensemble: list, constant: list) -> list[str]:
+        def run(folds):
+            return SimpleNamespace(mean=sum(folds) / len(folds), std=0.05, fold_scores=folds, epochs=[],
+                                   valid_scores=[], weights=None)  # fmt: skip
+
+        result = SimpleNamespace(
+            models={"linear": run(linear), "nn": run(nn)}, ensemble=run(ensemble), full_fit_epochs=dict,
+            reused=False, reused_models=(), fit_seconds=1.0, constant=constant,
+            task=SimpleNamespace(greater_is_better=False, kind="regression", whole=False,
+                                 metric=SimpleNamespace(name="rmse", loss="task")),
+        )  # fmt: skip
+        comp = SimpleNamespace(slug="s", metric="rmse")
+        plan = SimpleNamespace(split="kfold", folds=3, repeats=1, seeds=1, patience=0, rows=0, refit=True)
+        return format_cv(comp, SimpleNamespace(name="r"), plan, result).splitlines()
+
+    # a trial's quick look: linear 26.372 against the constant's 26.313, unremarked
+    lines = table([26.40, 26.35, 26.366], [26.25, 26.30, 26.26], [26.27, 26.32, 26.28], [26.30, 26.31, 26.33])
+    assert "worse than the constant: linear 26.372 (what it learned does not hold on the validation rows)" in lines
+    assert "the ensemble beats the constant on 2 of 3 folds only: what the models learned may be noise on these rows" \
+        in lines  # fmt: skip
+    clear = table([26.20, 26.21, 26.22], [26.25, 26.26, 26.27], [26.20, 26.21, 26.22], [26.30, 26.31, 26.33])
+    assert not [line for line in clear if "than the constant" in line or "beats the constant" in line]
+
+
 def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path):
     from conftest import shared_data
 
