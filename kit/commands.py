@@ -534,10 +534,16 @@ def write_submission(args) -> Path:
     # make_submission checks `out` before it reads the data, so a refused path costs no training
     result = make_submission(comp, spec, plan, data_dir, out, quiet=args.quiet, oof=getattr(args, "oof", None))
     last = last_run(comp.slug, result.task.metric.name, 0)  # read before this run is logged
+    last_of_recipe = last_run(comp.slug, result.task.metric.name, 0, recipe=spec.name)
     entry = record_run(comp, spec, plan, result, out)
     diff = against_last(last, entry, result.task.greater_is_better)
     if diff is not None and not diff["changed"] and diff["ensemble"][0] == diff["ensemble"][1]:
         diff = None  # the submission of the CV just run: nothing to say about it
+    # after a CV of another recipe, the last of this one too, as kit cv says it: a trial's submission of wider nets
+    # read 0.8126 -> 0.8138 against another recipe's CV, where its own recipe's last said 0.8158 -> 0.8138
+    same_recipe = None
+    if diff is not None and last["recipe"] != spec.name:
+        same_recipe = against_last(last_of_recipe, entry, result.task.greater_is_better)
     if out != taken:  # said once the file is written: a run refused in a sentence names no file
         # what differs, in the definition's words: the new name's hash says only that something does
         changed = changed_since_file(comp.slug, taken, entry)
@@ -548,11 +554,18 @@ def write_submission(args) -> Path:
               "pass --out NAME.csv to name it", file=sys.stderr)  # fmt: skip
     # a submission made straight after a change (`kit submission --epochs 60`) says how its CV compares, as kit cv does
     if args.json:
-        print(json.dumps({**result.summary(), **({"against_last": diff} if diff else {})}))
+        more = {"against_last": diff} if diff else {}
+        more |= {"against_last_of_recipe": same_recipe} if same_recipe else {}
+        print(json.dumps({**result.summary(), **more}))
     else:
         print(
             format_cv(comp, spec, plan, result)
             + (f"\n{format_against_last(diff, result.task.metric.name)}" if diff else "")
+            + (
+                f"\n{format_against_last(same_recipe, result.task.metric.name, of_recipe=spec.name)}"
+                if same_recipe
+                else ""
+            )
         )
     _notes_on_training(plan, result, comp.slug, entry)
     return out

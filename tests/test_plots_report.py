@@ -634,3 +634,12 @@ def test_after_a_cv_of_another_recipe_the_last_cv_of_this_one_is_compared_too(
         i for i, line in enumerate(lines) if line.startswith("the same configuration and CV score as the last CV of")
     )
     assert lines[at].startswith("the same configuration and CV score as the last CV of recipe plus (")
+    # kit submission says the same two: a trial's wider nets read against another recipe's CV alone
+    submission = ["submission", "--data-dir", str(synthetic_dir), "--folds", "3", "--epochs", "5", "--models", "linear"]
+    assert main([*submission, "--recipe", "article", "--lr", "0.05", "--quiet", "--json"]) == 0
+    report = json.loads(next(line for line in capsys.readouterr().out.splitlines() if line.startswith("{")))
+    assert report["against_last"]["changed"] == ["recipe plus -> article", "linear lr 0.01 -> 0.05"]
+    assert report["against_last_of_recipe"]["changed"] == []  # its recipe's last CV: the same configuration
+    assert main([*submission, "--recipe", "plus", "--lr", "0.05", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "changed: recipe article -> plus" in out and "against the last CV of recipe plus (" in out
