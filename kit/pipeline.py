@@ -25,6 +25,7 @@ from kit.groups import without_per_row
 from kit.oof import check_oof_path, oof_text, per_target, training_targets, write_oof
 from kit.progress import epoch_note, progress_for
 from kit.recipe import fit_recipe, unseen_levels
+from kit.schema import toml_key
 from kit.submission import (
     check_out_path,
     check_sample_ids,
@@ -383,9 +384,13 @@ def make_submission(
     if unseen := unseen_levels(spec, state, test):  # silently all 0 otherwise: say how many rows it touches
         levels = "; ".join(f"{col} {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}: {rows:,} rows"
                            for col, (rows, names) in unseen.items())  # fmt: skip
+        # in the recipe's own words: a trial's user added the line as given beside the draft's `rare` table, and
+        # the file was no longer TOML (a key defined twice)
+        entries = ", ".join(f"{toml_key(col)} = 10" for col in unseen)
+        fix = f"add {entries} to the recipe's rare table" if spec.rare else f"rare = {{ {entries} }} in the recipe"
         print(
             f"kit: note: test rows hold levels training never saw, whose one-hot features are all 0 ({levels}); "
-            "rare = { COLUMN = 10 } in the recipe pools them with the rare levels instead",
+            f"{fix} pools them with the rare levels instead",
             file=sys.stderr,
         )
     if oof is not None:

@@ -600,7 +600,14 @@ def test_a_submission_says_how_many_test_rows_hold_a_level_training_never_saw(tm
     args = ["submission", "-c", "play", "--data-dir", "data", "--models", "linear", "--folds", "2", "--epochs", "2"]
     assert main([*args, "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "test rows hold levels training never saw, whose one-hot features are all 0 (shade z: 3 rows)" in err
+    assert "test rows hold levels training never saw, whose one-hot features are all 0 (shade z: 3 rows); " \
+        "rare = { shade = 10 } in the recipe pools them" in err  # fmt: skip
+    # where the recipe has a rare table, the column is added to it: a second `rare =` line is no TOML
+    pooled = 'numeric = ["x1"]\none_hot = ["shade", "x2"]\nrare = { x2 = 5 }\n'  # x2's levels pooled, shade's not
+    path = tmp_path / "competitions" / "play.toml"
+    path.write_text(path.read_text().replace('numeric = ["x1", "x2"]\none_hot = ["shade"]\n', pooled))
+    assert main([*args, "--quiet"]) == 0
+    assert "add shade = 10 to the recipe's rare table pools them" in capsys.readouterr().err
 
 
 def test_standard_numbers_leaves_a_numeric_column_of_0_and_1_as_it_is():
