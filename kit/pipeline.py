@@ -469,8 +469,8 @@ def _under_the_constant(result, constant: list, places: int) -> list[str]:
         won = sum(sign * (score - const) > 0 for score, const in zip(folds, constant))
         if won < len(folds):
             lines.append(
-                f"the ensemble beats the constant on {won} of {len(folds)} folds only: what the models learned "
-                "may be noise on these rows"
+                f"the ensemble beats the constant on {won} of {len(folds)} folds{' only' if won else ''}: what the "
+                "models learned may be noise on these rows"
             )
     return lines
 

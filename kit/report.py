@@ -50,7 +50,9 @@ def record_run(comp, spec, plan, result, file: Path | None = None) -> dict:
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         # a blend's: every recipe's models, RECIPE/MODEL for the blended ones (kit.pipeline.blended_cv)
         "models": list(result.models) if getattr(plan, "blend", ()) else list(plan.models),
-        "recipe": spec.name,
+        # a blend's every recipe, as its table names it: a trial's blend of base and inter was logged as base, and
+        # the next CV of inter read "changed: recipe base -> inter"
+        "recipe": "+".join((spec.name, *getattr(plan, "blend", ()))),
         "recipe_hash": recipe_hash(spec),
         "split": plan.split,
         "folds": plan.folds,

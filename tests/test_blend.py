@@ -31,6 +31,10 @@ def test_a_blend_holds_every_recipes_models_and_its_mean_is_theirs(synthetic_dir
     for row in rows:
         assert abs(float(row["ensemble"]) - sum(float(row[c]) for c in members) / 4) < 1e-6
     assert blend["ensemble"]["mean"] != alone["ensemble"]["mean"]  # four models, not two
+    # the run log names every recipe the blend holds: a trial's blend was logged as its first recipe alone
+    runs = json.loads((tmp_path / "submissions/titanic/runs.json").read_text())
+    assert [r["recipe"] for r in runs] == ["plus", "article", "plus+article"]
+    assert "; recipe plus+article -> plus; " in kit(tmp_path, monkeypatch, capsys, *args[:-1], "--lr", "0.02")
 
 
 def test_against_says_what_the_two_recipes_blended_would_score(synthetic_dir, tmp_path, monkeypatch, capsys):
