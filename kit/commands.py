@@ -149,12 +149,16 @@ def _plan(args, here: bool = True):
     )
 
 
-def _blend_line(a: str, b: str, blended, alone, task) -> str:
-    """What blending B into A would score on these folds, against A's ensemble, with the flag that does it: two
-    recipes within noise of each other may still gain together."""
+def _blend_line(a: str, b: str, blended, alone, other, task) -> str:
+    """What blending B into A would score on these folds, against the better of A's ensemble (`alone`) and B's
+    (`other`), with the flag that does it: two recipes within noise of each other may still gain together. Against
+    the better: a trial's blend read "better" than the weaker recipe by 0.0022, 0.0007 above the stronger."""
     from kit.table import decimals
     from kit.verdict import paired_verdict
 
+    best = a
+    if task.better(other.mean, alone.mean):
+        best, alone = b, other
     moves = [task.better(x, y) - task.better(y, x) for x, y in zip(blended.fold_scores, alone.fold_scores)]
     up, down = moves.count(1), moves.count(-1)
     gain = (blended.mean - alone.mean) * (1 if task.greater_is_better else -1)
@@ -162,7 +166,7 @@ def _blend_line(a: str, b: str, blended, alone, task) -> str:
     said = paired_verdict(up, down, gain)
     return (
         f"blended, {a}'s models and {b}'s (--blend {b}): {task.metric.name} {blended.mean:.{places}f} against "
-        f"{a}'s {alone.mean:.{places}f}, {said} ({up} of {len(moves)} folds better, {down} worse)"
+        f"{best}'s {alone.mean:.{places}f}, {said} ({up} of {len(moves)} folds better, {down} worse)"
     )
 
 
@@ -427,7 +431,9 @@ def cmd_cv(args) -> int:
         ]
         if (blended := blend_of(result, other, other_spec.name, y, plan)) is not None:
             report["against"]["blend"] = blended.summary()  # what --blend would score: its ensemble's folds
-            text[-1] += "\n\n" + _blend_line(spec.name, other_spec.name, blended, result.ensemble, result.task)
+            text[-1] += "\n\n" + _blend_line(
+                spec.name, other_spec.name, blended, result.ensemble, other.ensemble, result.task
+            )
     print(json.dumps(report) if args.json else "\n\n".join(text))
     _note_extra_rows(comp, train, result, sys.stderr if args.json else sys.stdout)
     _notes_on_training(plan, result, comp.slug, entry)

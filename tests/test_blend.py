@@ -43,8 +43,12 @@ def test_against_says_what_the_two_recipes_blended_would_score(synthetic_dir, tm
     against = json.loads(kit(tmp_path, monkeypatch, capsys, *args, "--json", "--against", "article"))
     assert against["against"]["blend"]["fold_scores"] == blend["ensemble"]["fold_scores"]
     out = kit(tmp_path, monkeypatch, capsys, *args, "--against", "article")
-    said = f"{blend['ensemble']['mean']:.4f} against plus's {against['ensemble']['mean']:.4f}"
+    # against the better recipe alone: a trial's blend read "better" than the weaker one, by three times its gain
+    means = {"plus": against["ensemble"]["mean"], "article": against["against"]["ensemble"]["mean"]}
+    best = max(means, key=lambda name: (means[name], name == "plus"))  # a tie: the recipe the run trains
+    said = f"{blend['ensemble']['mean']:.4f} against {best}'s {means[best]:.4f}"
     assert f"\nblended, plus's models and article's (--blend article): accuracy {said}, " in out
+    assert means["plus"] != means["article"]  # the two differ, so the choice of the better one is tested
 
 
 def test_a_blends_submission_averages_the_fold_models_and_says_what_it_blends(
