@@ -24,6 +24,7 @@ import torch
 from kit import KitError
 from kit.groups import count_step, fill_group_step, target_mean_step
 from kit.recipe_spec import RecipeSpec, date_form
+from kit.schema import toml_key
 from kit.values import as_dates, as_flags, as_number, label, map_distinct, plain, text_codes
 
 RARE = "rare"  # the level that `rare` gives to levels too rare (or new) to learn from
@@ -476,13 +477,17 @@ def _equals(spec, state, out, fitting):
 
 
 def _ratio(spec, state, out, fitting):
-    for new, (top, bottom) in spec.ratio.items():
+    """Numerator over denominator; where the denominator is 0, the entry's third value, else refused."""
+    for new, (top, bottom, *zero) in spec.ratio.items():
         den = as_number(out[bottom], bottom)
-        if (den == 0).any():
+        if (den == 0).any() and not zero:
+            given = f"{toml_key(new)} = [{json.dumps(top)}, {json.dumps(bottom)}, 0]"
             raise KitError(
-                f"ratio {new} divides by {bottom}, which is 0 in some rows; choose a denominator that is never 0."
+                f"ratio {new} divides by {bottom}, which is 0 in some rows; give those rows a value as a third entry "
+                f"({given}) or choose a denominator that is never 0."
             )
-        out[new] = as_number(out[top], top) / den
+        value = as_number(out[top], top) / den
+        out[new] = value.where(den != 0, float(zero[0])) if zero else value  # a gap in either stays a gap
 
 
 def _log1p(spec, state, out, fitting):

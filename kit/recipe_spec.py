@@ -57,7 +57,7 @@ class RecipeSpec:
     # new column -> {by, prior_weight, centre, [positive | classes | values]}: the group's target rate (binary),
     # rate of each of `classes` (multiclass: one column NEW_CLASS each) or mean target (regression: values = true)
     target_mean: dict = field(default_factory=dict)
-    ratio: dict = field(default_factory=dict)  # new column -> (numerator, denominator)
+    ratio: dict = field(default_factory=dict)  # new column -> (numerator, denominator[, value where it is 0])
     log1p: dict = field(default_factory=dict)  # new column -> source column, log(x + 1)
     numeric: tuple = ()  # numeric feature columns, in output order
     # number column -> n: its piecewise-linear encoding, columns COLUMN_bin0.. cut at n + 1 training quantiles
@@ -92,7 +92,7 @@ class RecipeSpec:
         e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("count", by, (new,)) for new, by in self.count.items()]
         e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
-        e += [("ratio", r, (new,)) for new, r in self.ratio.items()]
+        e += [("ratio", r[:2], (new,)) for new, r in self.ratio.items()]  # (a third entry is a number)
         e += [("log1p", (source,), (new,)) for new, source in self.log1p.items()]
         e += [(step, (c,), ()) for step in ("numeric", "piecewise", "one_hot", "words") for c in getattr(self, step)]
         return e
@@ -165,6 +165,19 @@ class Extract:
 
     from_: Name
     pattern: str = field(metadata={"test": _regex_with_group})
+
+
+RATIO_TERMS = "[numerator, denominator], or [numerator, denominator, the value where the denominator is 0]"
+
+
+def _ratio_terms(terms: list) -> str | None:
+    """Two column names, then optionally a number: the value of the rows whose denominator is 0 (an approval rate of
+    no units enrolled; a trial's user could only add 1 to every denominator first)."""
+    if len(terms) not in (2, 3) or not all(isinstance(t, str) for t in terms[:2]):
+        return f"must be {RATIO_TERMS}"
+    if len(terms) == 3 and isinstance(terms[2], str):
+        return f"must be {RATIO_TERMS}: its third entry is a number, not {terms[2]!r}"
+    return None
 
 
 def _separator(sep: str) -> str | None:
@@ -249,7 +262,7 @@ class RecipeTable:
     equals: dict[Name, Equals] = field(default_factory=dict)
     count: dict[Name, Names] = field(default_factory=dict)
     target_mean: dict[Name, TargetMean] = field(default_factory=dict)
-    ratio: dict[Name, Annotated[list[Name], Rule(length=2, means="[numerator, denominator]")]] = field(
+    ratio: dict[Name, Annotated[list[Name | float], Rule(test=_ratio_terms, means=RATIO_TERMS)]] = field(
         default_factory=dict
     )
     log1p: dict[Name, Name] = field(default_factory=dict)

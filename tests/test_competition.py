@@ -74,6 +74,11 @@ def test_kit_has_no_code_for_the_second_competition():
         ('fill_mode = ["Age"]\nfill_group = { Age = { by = "Title" } }\n', "both fill_mode and fill_group"),
         ('fill_group = { Age = { by = "Title", stat = "mean" } }\n', 'stat must be "median" or "mode"'),
         ('ratio = { R = ["Fare"] }\n', "numerator, denominator"),
+        ('ratio = { R = ["Fare", "Age", "0"] }\n', "its third entry is a number, not '0'"),
+        (
+            'ratio = { R = ["Fare", 2, 0] }\n',
+            r"must be \[numerator, denominator\], or \[numerator, denominator, the value",
+        ),
         ('scale = "standard"\n', "makes no features; list the columns it feeds the models in numeric or one_hot"),
         (
             'numeric = ["Age"]\ndrop = ["Fare"]\n',

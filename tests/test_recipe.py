@@ -354,10 +354,15 @@ def test_equals_accepts_a_list_of_values():
     assert features(spec, fit_recipe(spec, frame), frame)["WomanChild"] == [0.0, 1.0, 1.0, 0.0]
 
 
-def test_a_ratio_over_zero_is_a_clear_error():
+def test_a_ratio_over_zero_is_a_clear_error_unless_its_third_entry_gives_those_rows_a_value():
     spec = recipe(ratio={"R": ["a", "b"]}, numeric=["R"])
-    with pytest.raises(KitError, match="ratio R divides by b, which is 0"):
+    with pytest.raises(KitError, match="ratio R divides by b, which is 0") as told:
         fit_recipe(spec, rows(a=[1.0], b=[0.0]))
+    assert 'as a third entry (R = ["a", "b", 0])' in str(told.value)
+    # a trial's approval rate, approved over enrolled, where 3 % of the students enrolled in no unit
+    spec = recipe(ratio={"R": ["a", "b", -1]}, numeric=["R"])
+    frame = rows(a=[1.0, 3.0, 2.0], b=[0.0, 4.0, 1.0])
+    assert features(spec, fit_recipe(spec, frame), frame)["R"] == [-1.0, 0.75, 2.0]
 
 
 def test_count_is_the_group_size_among_fit_rows_with_the_row_itself_included():
