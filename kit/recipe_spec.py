@@ -15,8 +15,10 @@ from kit.schema import Name, Names, Place, PositiveInt, RowsOrShare, Rule, Schem
 # The recipe's steps in the order they run; the fields below say what each does.
 STEP_ORDER = (
     "split", "extract", "date", "number", "replace", "boolean", "is_missing", "rare", "clip", "fill_constant", "fill_median", "fill_mode", "fill_group",
-    "sum", "product", "row", "equals", "count", "target_mean", "ratio", "log1p",
+    "sum", "equals", "product", "row", "count", "target_mean", "ratio", "log1p",
 )  # fmt: skip
+# equals before product: a flag times a number is the usual interaction (two trials' users wrote an equals flag
+# into a product and were refused); equals still reads a sum (a family's size: IsAlone)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,9 @@ class RecipeSpec:
         e += [(step, (c,), ()) for step in ("fill_constant", "fill_median", "fill_mode") for c in getattr(self, step)]
         e += [("fill_group", (c, *g["by"]), ()) for c, g in self.fill_group.items()]
         e += [("sum", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.sum.items()]
+        e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("product", tuple(t for t in terms if isinstance(t, str)), (new,)) for new, terms in self.product.items()]
         e += [("row", r["columns"], (new,)) for new, r in self.row.items()]
-        e += [("equals", (x["column"],), (new,)) for new, x in self.equals.items()]
         e += [("count", by, (new,)) for new, by in self.count.items()]
         e += [("target_mean", t["by"], target_mean_columns(new, t)) for new, t in self.target_mean.items()]
         e += [("ratio", r[:2], (new,)) for new, r in self.ratio.items()]  # (a third entry is a number)

@@ -308,6 +308,19 @@ def test_product_multiplies_columns_and_numbers_after_the_sums_and_a_ratio_may_r
         recipe(product={"P": ["a"]}, numeric=["P"])  # one factor is no product
 
 
+def test_an_equals_flag_may_be_multiplied_by_a_number_and_may_read_a_sum():
+    # a category crossed with a number (income x renting): two trials' users wrote it and were refused
+    spec = recipe(
+        sum={"Family": ["a", 1]},
+        equals={"Renting": {"column": "home", "value": "RENT"}, "Alone": {"column": "Family", "value": 3}},
+        product={"RentIncome": ["Renting", "income"]},
+        numeric=["RentIncome", "Alone"],
+    )
+    train = rows(a=[2.0, 3.0, 1.0], home=["RENT", "OWN", "RENT"], income=[10.0, 20.0, 30.0])
+    got = features(spec, fit_recipe(spec, train), train)
+    assert got["RentIncome"] == [10.0, 0.0, 30.0] and got["Alone"] == [1.0, 0.0, 0.0]
+
+
 def test_row_needs_a_known_statistic_over_two_or_more_columns():
     with pytest.raises(SchemaError, match="stat"):
         recipe(row={"S": {"stat": "median", "columns": ["a", "b"]}}, numeric=["S"])
