@@ -272,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="cpu", help="where the models train: cpu (default) or cuda")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    # taken as cv and submission take it (a trial's script passed it to all three): drift shows no progress
+    p.add_argument("--quiet", action="store_true", help="no progress output (drift prints none: accepted as cv's)")
     p.set_defaults(run=cmd_drift)
 
     p = commands.add_parser("fetch", help="download the competition's files through the Kaggle API")

@@ -89,6 +89,8 @@ def test_rows_drawn_alike_look_alike(tmp_path, monkeypatch, capsys):
     assert found["roc_auc"] < 0.6
     text = kit(tmp_path, monkeypatch, capsys, "drift", "-c", "shifted.toml", "--data-dir", "data")
     assert "the test rows look like the training rows" in text
+    # --quiet, as cv and submission take it (a trial's script passed it to all three), prints the same
+    assert kit(tmp_path, monkeypatch, capsys, "drift", "-c", "shifted.toml", "--data-dir", "data", "--quiet") == text
 
 
 def test_the_target_never_enters(tmp_path, monkeypatch, capsys):
