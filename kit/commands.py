@@ -675,6 +675,8 @@ def _notes_on_training(plan, result, slug: str | None = None, entry: dict | None
             lower = {name: plan.settings(name)["lr"] / 10 for name in _models_of(early)}
             how = f"--lr {','.join(f'{n}={v:g}' for n, v in lower.items())}, or lr = {{ "
             how += ", ".join(f"{n} = {v:g}" for n, v in lower.items()) + " } in [training]: the others' CVs are reused"
+        if any("/" in name for name in early):  # a blended recipe's model: the flag sets that model in every recipe
+            how += f"; it sets {', '.join(_models_of(early))} in every recipe the run blends"
         shown = ", ".join(
             # "of up to": the cap, which the table's "of N" (the most a fold trained before patience) is not
             f"{name} {result.models[name].chosen_epochs} of up to {plan.settings(name)['epochs']}"

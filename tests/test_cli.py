@@ -589,6 +589,11 @@ def test_cv_says_when_it_chose_the_last_epoch_trained_and_not_otherwise(syntheti
     chosen.weights = {"linear": 1.0, "nn": 0.0}
     _notes_on_training(plan, SimpleNamespace(models=models, ensemble=chosen))
     assert "(linear 3 of up to 30)" in capsys.readouterr().err
+    # a blended recipe's model: the flag it names sets that model in every recipe (a trial's read it as inter's)
+    blended = {"linear": SimpleNamespace(chosen_epochs=20), "inter/nn": SimpleNamespace(chosen_epochs=2)}
+    _notes_on_training(plan, SimpleNamespace(models=blended))
+    assert "(--lr nn=0.001, or lr = { nn = 0.001 } in [training]: the others' CVs are reused; it sets nn in every " \
+        "recipe the run blends)" in capsys.readouterr().err  # fmt: skip
 
 
 def test_a_lower_lr_an_earlier_run_of_the_recipe_tried_for_no_better_score_is_not_suggested_again(
