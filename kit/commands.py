@@ -445,7 +445,9 @@ def cmd_cv(args) -> int:
     return 0
 
 
-IMPORTANCE_ROWS = 20  # columns shown by --importance; --json has them all
+# columns shown by --importance; --json has them all. A table a few rows longer is shown whole: a trial's 23 columns
+# hid the three of least worth, the name column among them that its user ran --importance to judge
+IMPORTANCE_ROWS, IMPORTANCE_WHOLE = 20, 30
 
 
 # the steps whose output holds their inputs' values (an is_missing flag holds only where a gap is)
@@ -462,13 +464,14 @@ def format_importance(importance: dict, metric: str, spec=None) -> str:
     columns = list(next(iter(importance.values())))
     mean = {c: sum(importance[m].get(c, 0.0) for m in models) / len(models) for c in columns}
     ranked = sorted(columns, key=lambda c: (-mean[c], c))
+    shown = IMPORTANCE_ROWS if len(ranked) > IMPORTANCE_WHOLE else len(ranked)
     rows = [(c, *(f"{importance[m][c]:+.4f}" if c in importance[m] else "-" for m in models), f"{mean[c]:+.4f}")
-            for c in ranked[:IMPORTANCE_ROWS]]  # fmt: skip
+            for c in ranked[:shown]]  # fmt: skip
     head = (
         f"permutation importance: how much {metric} each column is worth, the score lost when its values are "
         "shuffled among each fold's validation rows (mean over folds; below 0, the models do better without it)"
     )
-    more = f"\n{len(ranked) - IMPORTANCE_ROWS} more columns in --json" if len(ranked) > IMPORTANCE_ROWS else ""
+    more = f"\n{len(ranked) - shown} more columns in --json" if len(ranked) > shown else ""
     carried = {}  # column -> the features made from its values that are columns of the table too (a gap's flag is not)
     for step, read, made in spec.entries() if spec is not None else ():
         if step in CARRYING_STEPS:

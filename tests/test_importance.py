@@ -149,3 +149,14 @@ def test_the_table_says_which_columns_a_made_feature_also_carries():
         "a: also in ab_rate (shuffling a alone leaves it as it was)",
     ]
     assert "also in" not in format_importance(importance, "rmse")  # without the recipe: the table alone
+
+
+def test_a_table_a_few_rows_over_twenty_is_shown_whole_and_a_longer_one_says_how_many_more_json_has():
+    from kit.commands import format_importance
+
+    def table(n: int) -> str:
+        return format_importance({"nn": {f"c{i:02d}": 0.1 - i / 1000 for i in range(n)}}, "accuracy")
+
+    assert "c22 " in table(23) and "more columns" not in table(23)  # a trial's 23 hid the 3 of least worth
+    long = table(40)
+    assert "c19 " in long and "c20 " not in long and long.endswith("\n20 more columns in --json")
