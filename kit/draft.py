@@ -471,6 +471,19 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
             'scores the values themselves, set the metric it uses: "rmse" or "mae", or "mape" or "smape" for errors '
             "as a share of the value"  # a trial's MAPE user followed "rmse" alone: hidden MAPE 0.35 against 0.15
         )
+    if (
+        not given
+        and kind == "binary"
+        and METRICS[metric].submits == "label"
+        and (held := _sample_one_label(files, data_dir, values))
+    ):
+        # the sample's one value (0 everywhere) says nothing of labels or probabilities: a trial's AUC competition,
+        # drafted as accuracy, sent 0/1 labels that scored 0.7926 against 0.9023 for its probabilities
+        notes.append(
+            f"the sample submission's {columns[-1]} holds only {held}, which says nothing of the metric: {metric} "
+            'writes 0/1 labels; if the competition scores probabilities (AUC, log loss), set metric = "roc_auc" or '
+            '"log_loss" (labels scored by AUC lost 0.11 in a trial)'
+        )
     shares = train[target].dropna().map(_text).value_counts(normalize=True) if kind == "multiclass" else None
     if (
         not given
@@ -1019,6 +1032,16 @@ def _sample_holds_probabilities(files: dict, data_dir: Path, labels: list[str]) 
     cells = set(sample.iloc[:, -1].dropna())
     numbers = pd.to_numeric(pd.Series(sorted(cells)), errors="coerce")
     return bool(cells) and not cells <= set(labels) and bool(numbers.between(0, 1).all())
+
+
+def _sample_one_label(files: dict, data_dir: Path, labels: list[str]) -> str | None:
+    """The one value the sample submission's prediction column holds in every row, where it is one of the labels and
+    a number (0 or 1: a label, or a probability written whole); else None."""
+    if "sample_submission" not in files:
+        return None
+    sample = _read(Path(data_dir) / files["sample_submission"], nrows=1000, dtype=str)
+    cells = set(sample.iloc[:, -1].dropna())
+    return next(iter(cells)) if len(cells) == 1 and cells <= set(labels) and is_number(next(iter(cells))) else None
 
 
 def _sample_holds_ranked(files: dict, data_dir: Path, labels: list[str]) -> bool:

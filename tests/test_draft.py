@@ -427,6 +427,24 @@ def test_a_category_of_many_levels_between_which_the_target_hardly_moves_is_left
         "chance: left out (the comment says how to try a rate)." in err  # fmt: skip
 
 
+@pytest.mark.parametrize(("cell", "metric", "noted"), [("0", "accuracy", True), ("0.5", "roc_auc", False),
+                                                      ("1", "accuracy", True)])  # fmt: skip
+def test_a_binary_sample_of_one_label_everywhere_says_the_metric_guess_rests_on_nothing(
+    cell, metric, noted, tmp_path, monkeypatch, capsys
+):
+    # a trial's rainfall sample held 0 in every row: accuracy was drafted, and its labels scored AUC 0.7926 not 0.9023
+    rows = [[f"d{i}", f"{i % 13}.5", i % 3 % 2] for i in range(300)]
+    (tmp_path / "data").mkdir()
+    folder = _write_split(tmp_path / "data", ["id", "cloud", "rain"], rows, 200)
+    sample = folder / "sample_submission.csv"
+    sample.write_text(sample.read_text().replace(",0\n", f",{cell}\n"))
+    raw, _, err = new(tmp_path, monkeypatch, capsys, "rain", folder)
+    assert raw["metric"] == metric
+    said = f"kit: note: the sample submission's rain holds only {cell}, which says nothing of the metric: accuracy "
+    assert (said in err) == noted
+    assert 'set metric = "roc_auc" or "log_loss" (labels scored by AUC lost 0.11 in a trial)' in err or not noted
+
+
 def mushrooms(folder: Path) -> Path:
     """13,000 mushrooms (12,000 in train): shape 4 levels and 40 stray values (typing slips, 1-3 rows each: 0.5 % of
     the rows); colour 60 % gaps, 3 levels and 35 strays of a row each; surface 5 levels and 60 strays of 4 rows each
