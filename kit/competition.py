@@ -1048,8 +1048,12 @@ def row_times(comp: Competition, train):
     if column not in train:
         raise KitError(f"{comp.files['train']} lacks the column {column} that [validation] time names.")
     values = train[column]
+    # the id column is read as text (its cells are written back as they are): a day's number as an id orders the rows
+    # too (a trial's daily rainfall, `time = "id"`, was refused as no date)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         times = values.to_numpy(dtype="float64")
+    elif _all_numbers(values):
+        times = pd.to_numeric(values).to_numpy(dtype="float64")
     else:
         codes, when = as_dates(values, column, train[comp.id] if comp.id in train else None)
         stamps = np.asarray(when.asi8, dtype="float64")
@@ -1062,6 +1066,15 @@ def row_times(comp: Competition, train):
             "orders the folds by; fill it in the file or drop [validation] time."
         )
     return times
+
+
+def _all_numbers(values) -> bool:
+    """Whether a column of text holds a number in every cell that is not empty (and in one at least)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values) or not values.notna().any():
+        return False
+    return int(pd.to_numeric(values, errors="coerce").notna().sum()) == int(values.notna().sum())
 
 
 def target_vector(comp: Competition, train) -> list:

@@ -199,6 +199,28 @@ def test_a_row_without_a_time_is_refused_naming_its_line(tmp_path, monkeypatch, 
     assert "train.csv row 4 has no time in date" in capsys.readouterr().err
 
 
+def test_an_id_of_day_numbers_read_as_text_orders_the_rows_as_numbers(tmp_path, monkeypatch, capsys):
+    # a trial's daily rainfall (id 0-2189, a day each): `time = "id"` was refused as no date kit reads
+    import pandas as pd
+
+    folder = sales(tmp_path / "data")
+    for name in ("train.csv", "test.csv"):
+        frame = pd.read_csv(folder / name, dtype=str)
+        frame.assign(id=frame["id"].str[1:]).to_csv(folder / name, index=False)  # r12 -> 12
+    definition(tmp_path, folder, '[validation]\ntime = "id"\n')
+    monkeypatch.chdir(tmp_path)
+    args = ["cv", "-c", "sales", "--data-dir", str(folder), "--models", "linear", "--epochs", "2", "--folds", "3"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert "split=time 3 folds" in capsys.readouterr().out
+    from types import SimpleNamespace
+
+    from kit.competition import row_times
+
+    comp = SimpleNamespace(validation={"time": "id"}, files={"train": "train.csv"}, id="id")
+    train = pd.DataFrame({"id": ["9", "10", "100"]})  # as text, "10" < "9"; as numbers, in this order
+    assert row_times(comp, train).tolist() == [9.0, 10.0, 100.0]
+
+
 def test_the_time_split_is_the_default_where_the_definition_names_a_time_and_validates_later_rows(
     tmp_path, monkeypatch, capsys
 ):
