@@ -201,7 +201,10 @@ def unseen_levels(spec: RecipeSpec, state: dict, frame: pd.DataFrame) -> dict[st
     """{column: (rows, levels)} for each one-hot column that `frame` holds as it is read (no step makes or renames
     it, `rare` does not pool it): the rows holding a level the fit never saw, whose one-hot features are all 0, and
     those levels, most rows first. Columns with none are left out."""
-    changed = set(spec.produced()) | set(spec.replace) | set(spec.rare)
+    # steps that rewrite a column's values in place: clip maps a test row's unseen 18.43 to a seen bound (a trial's
+    # note counted 73 such rows as all 0 and advised `rare` beside the clip, which the schema refuses)
+    changed = set(spec.produced()) | set(spec.replace) | set(spec.rare) | set(spec.clip) | set(spec.number)
+    changed |= set(spec.boolean)
     found = {}
     for col in spec.one_hot:
         if col in changed or col not in frame.columns:

@@ -597,6 +597,10 @@ def test_unseen_levels_counts_the_rows_of_levels_the_fit_never_saw_and_skips_col
     # c in 2 rows, then d; a gap is no level; size's unseen xl becomes "rare", a level the fit learned
     assert unseen_levels(spec, state, test) == {"shade": (3, ["c", "d"])}
     assert unseen_levels(spec, state, train) == {}
+    # a clipped column's unseen values are kept within seen bounds: no row of it is all 0 (a trial's bees' 18.43)
+    bees = parse_recipe("b", {"clip": {"bees": [0.0, 1.0]}, "numeric": ["bees"], "one_hot": ["bees"]})
+    seen = pd.DataFrame({"bees": [0.25, 0.5, 0.75]})
+    assert unseen_levels(bees, fit_recipe(bees, seen), pd.DataFrame({"bees": [18.43, 0.5]})) == {}
 
 
 def test_a_submission_says_how_many_test_rows_hold_a_level_training_never_saw(tmp_path, monkeypatch, capsys):
