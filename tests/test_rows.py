@@ -92,8 +92,10 @@ def test_the_run_log_and_report_tell_a_sampled_cv_from_one_of_every_row(syntheti
         kit(tmp_path, monkeypatch, capsys, "cv", "--data-dir", str(synthetic_dir), *FAST, *rows)
     recorded = json.loads((tmp_path / "submissions" / "titanic" / "runs.json").read_text())
     assert [r["rows"] for r in recorded] == [30, 0]
-    table = kit(tmp_path, monkeypatch, capsys, "report").splitlines()[1:-1]
-    assert sum("stratified3 on 30 rows" in line for line in table) == 1 and len(table) == 2
+    lines = kit(tmp_path, monkeypatch, capsys, "report").splitlines()
+    table, note = lines[1:3], lines[3]
+    assert "on 30 rows" not in table[0] and "stratified3 on 30 rows" in table[1]  # the run on every row first
+    assert note.startswith("runs on rows drawn at random (`on N rows`) come after the runs on every row")
 
 
 def test_a_bad_target_outside_the_sample_is_refused_too(synthetic_dir, tmp_path, monkeypatch, capsys):
