@@ -69,6 +69,10 @@ CODES = range(3, 25)
 # or of three 300,000-row synthetic sets holds one).
 LINE_VALUES = 5
 LINE_LEFT = 0.25
+# Numbers with fractions but few values (3 to 24: a bee density of 0.25, 0.38, 0.5, ...; a temperature band's 69.7,
+# 77.4, 86.0) are drafted one-hot where the target's means jump between them rather than following a line (`_along`'s
+# "codes"), as whole numbers are; otherwise they stay numbers. A trial's blueberry yields (15,289 rows, MAE; five
+# temperature bands of five values so): 346.68 -> 345.78 CV on 4 of 5 folds, hidden rows 343.47 -> 342.22.
 # Whole numbers of few values all but one of which are in fewer than RARE_BELOW rows (a pixel at the page's edge: 0
 # in 99.9 % of 42,000 rows, the rest 3 to 23 values of a few rows each) are numbers too: one-hot with its rare
 # levels pooled would make one 0/1 feature of the common value, and a number keeps that split and the values' order.
@@ -1097,6 +1101,7 @@ def _recipe(
     ambiguous = {}  # column -> the date forms that all read it
     unordered = []  # whole numbers of many values drafted as codes because their target mean says so (_unordered)
     flat_levels = []  # categories of many levels left out: their target means hardly differ beyond chance
+    stepped = []  # numbers with fractions but few values, one-hot: the target jumps between them (see LINE_LEFT)
     repeats = {}  # numbers with fractions that also get their values' rate: column -> (values, rows a value)
     lined = []  # whole numbers of few values drafted as numbers because their target mean says so (_along)
     flat = []  # ... because the target barely moves along them (_along)
@@ -1142,20 +1147,26 @@ def _recipe(
             if len(distinct) <= 1:
                 skipped.append(f"{col} (one value)")
                 continue
-            along = _along(series, y) if len(distinct) in CODES and (distinct % 1 == 0).all() else None
+            whole = bool((distinct % 1 == 0).all())
+            along = _along(series, y) if len(distinct) in CODES else None
+            if not whole and along != "codes":
+                along = (
+                    None  # fractions of few values stay numbers unless the target jumps between them (see LINE_LEFT)
+                )
             if along == "line":
                 numeric.append(col)  # a count or a score: its target mean follows a line (see LINE_VALUES)
                 lined.append(col)
             elif along == "flat":
                 numeric.append(col)  # the target barely moves along it: one-hot would spend a feature a value on noise
                 flat.append(col)
-            elif along is None and len(distinct) in CODES and (distinct % 1 == 0).all() and _one_common(series):
+            elif along is None and len(distinct) in CODES and whole and _one_common(series):
                 numeric.append(col)  # one-hot would pool every value but one: one 0/1 feature (see LINE_VALUES)
                 sparse.append(col)
-            elif len(distinct) in CODES and (distinct % 1 == 0).all():
+            elif len(distinct) in CODES and (whole or along == "codes"):
                 # whole numbers with few values: codes, not amounts (see CODES); or, when every value but one is rare
                 # (a pool's area: 0, or one of a few sizes held once each), one_hot's pooling makes a flag of them
-                (pooled if int((series.value_counts() >= RARE_BELOW).sum()) <= 1 else codes).append(col)
+                pooled_all = int((series.value_counts() >= RARE_BELOW).sum()) <= 1
+                (pooled if pooled_all else codes if whole else stepped).append(col)
                 one_hot.append(col)
                 if (series.value_counts() < RARE_BELOW).any():
                     rare[col] = RARE_BELOW
@@ -1455,6 +1466,11 @@ def _recipe(
     lines += _array("numeric", numeric, "# number features, in this order", waiting)
     lines += _piecewise(train, numeric, log1p)
     guess = f"; {', '.join(codes)}: whole numbers with few values, guessed to be codes" if codes else ""
+    if stepped:
+        guess += (
+            f"; {', '.join(stepped)}: numbers with fractions but few values, between which the target jumps rather "
+            "than following a line"
+        )
     if pooled:
         guess += (
             f"; {', '.join(pooled)}: whole numbers with every value but one in fewer than {RARE_BELOW} rows, so pooled "

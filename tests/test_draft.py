@@ -445,6 +445,23 @@ def test_a_binary_sample_of_one_label_everywhere_says_the_metric_guess_rests_on_
     assert 'set metric = "roc_auc" or "log_loss" (labels scored by AUC lost 0.11 in a trial)' in err or not noted
 
 
+def test_fractions_of_few_values_are_one_hot_where_the_target_jumps_between_them_and_numbers_where_it_follows_a_line(
+    tmp_path, monkeypatch, capsys
+):
+    # a trial's temperature bands (69.7, 77.4, 86.0, ...): the yield jumped between them, and one-hot scored better
+    rng = np.random.default_rng(3)
+    band = rng.choice([69.7, 77.4, 86.0, 71.9, 64.7], size=3_000)  # (rows,) five values of a band
+    bees = rng.choice([0.25, 0.38, 0.5, 0.63, 0.75], size=3_000)  # (rows,) five values along which yield rises
+    jump = {69.7: 2.0, 77.4: -1.0, 86.0: 1.5, 71.9: -2.0, 64.7: 0.5}
+    y = np.array([jump[b] for b in band]) + 8 * bees + rng.normal(0, 1, 3_000)  # (rows,)
+    rows = [[f"r{i}", band[i], bees[i], f"{y[i]:.3f}"] for i in range(3_000)]
+    (tmp_path / "data").mkdir()
+    folder = _write_split(tmp_path / "data", ["id", "band", "bees", "crop"], rows, 2_500)
+    raw, text, _ = new(tmp_path, monkeypatch, capsys, "crops", folder, "--metric", "mae")
+    assert raw["recipes"]["base"]["one_hot"] == ["band"] and "bees" in raw["recipes"]["base"]["numeric"]
+    assert "band: numbers with fractions but few values, between which the target jumps rather than following" in text
+
+
 def mushrooms(folder: Path) -> Path:
     """13,000 mushrooms (12,000 in train): shape 4 levels and 40 stray values (typing slips, 1-3 rows each: 0.5 % of
     the rows); colour 60 % gaps, 3 levels and 35 strays of a row each; surface 5 levels and 60 strays of 4 rows each
