@@ -164,12 +164,22 @@ def closest_metric(name: str) -> str | None:
     # and the logarithm of the observed"), which difflib took to rmse ("rmse log") or to nothing
     if re.search(r"rmse|mean_squared", name) and "log" in name:
         return "rmsle"
-    return METRIC_ALIASES.get(name) or next(iter(difflib.get_close_matches(name, METRICS, n=1)), None)
+    # "micro-averaged F1-Score", as an Evaluation page words it: micro_f1
+    name = re.sub(r"_score$", "", re.sub(r"_averaged?(?=_)", "", name))
+    if name in METRICS or name in METRIC_ALIASES:
+        return METRIC_ALIASES.get(name, name)
+    if re.match(r"(balanced|weighted|class_weighted)_", name):
+        return None  # log_loss for balanced_log_loss would weigh the classes as they come: a metric of its own
+    return next(iter(difflib.get_close_matches(name, METRICS, n=1)), None)
 
 
 def unknown_metric(name: str) -> str:
-    """The fact that `name` (as the message shows it) is none of kit's metrics, naming them all."""
-    return f"metric {name} is not one of kit's metrics ({', '.join(METRICS)})"
+    """The fact that `name` (as the message shows it) is none of kit's metrics, naming them all; a balanced or
+    weighted one's plain twin said to weigh every row alike (a trial's user took log_loss for balanced log loss)."""
+    said = f"metric {name} is not one of kit's metrics ({', '.join(METRICS)})"
+    if re.match(r"(balanced|weighted|class.weighted)[ _-]", name.lower()):
+        said += "; kit's metrics weigh every row alike, where this one weighs the classes apart"
+    return said
 
 
 def check_metric_name(name: str) -> str:

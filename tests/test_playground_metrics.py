@@ -202,10 +202,22 @@ def test_each_metric_has_its_direction_tasks_and_submission():
         ("median_absolute_error", "medae"),
         ("macro_f1", "f1_macro"),
         ("micro_f1", "f1_micro"),
+        ("micro-averaged F1-Score", "f1_micro"),  # a horse-health Evaluation page's words
+        ("balanced_log_loss", None),  # not log_loss, which weighs the classes as they come (a trial's user took it)
+        ("weighted_f1", None),
+        ("Balanced Accuracy", "balanced_accuracy"),
     ],
 )
 def test_the_usual_names_lead_to_kits_metric(name, metric):
     assert closest_metric(name) == metric
+
+
+def test_a_balanced_metric_kit_lacks_is_said_to_weigh_the_classes_apart_and_no_plain_twin_is_offered():
+    from kit import KitError
+    from kit.task import check_metric_name
+
+    with pytest.raises(KitError, match="kit's metrics weigh every row alike, where this one weighs the classes apart"):
+        check_metric_name("balanced_log_loss")
 
 
 @pytest.mark.parametrize(("name", "best"), [("qwk", 1), ("mcc", 1), ("r2", 1), ("mape", 2), ("smape", 2)])
