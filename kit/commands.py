@@ -702,7 +702,14 @@ def cmd_report(args) -> int:
     comp = load_competition(args.competition)
     rows = report_rows(comp.slug, METRICS[comp.metric].greater_is_better, comp.metric)
     if not rows:  # say which competition was looked at: -c defaults to titanic
-        print(worded(f"no runs recorded yet for {comp.slug}", fix="record_runs_for", slug=comp.slug))
+        told = worded(f"no runs recorded yet for {comp.slug}", fix="record_runs_for", slug=comp.slug)
+        if type(args.competition) is not str:  # not given: name the user's own, as a failed command's error does
+            from kit.cli import DEFAULT_COMPETITION, _own_definitions
+
+            if yours := _own_definitions():
+                named = " or ".join(f"-c {slug}" for slug in yours[:3])
+                told = f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass {named})."
+        print(told)
     else:
         print(format_report(rows, comp.metric))
     others = sorted({run_metric(r) for r in load_runs(comp.slug)} - {comp.metric})

@@ -171,6 +171,15 @@ def test_report_with_no_runs_says_so_and_names_the_competition_it_looked_at(comm
     monkeypatch.chdir(tmp_path)
     assert main(command) == 0
     assert "no runs recorded yet for titanic; run `kit cv -c titanic`" in capsys.readouterr().out
+    # two definitions of the user's own: titanic is assumed, and said to be, where no -c was given
+    (tmp_path / "competitions").mkdir()
+    for slug in ("horses", "horses-orig"):
+        (tmp_path / "competitions" / f"{slug}.toml").write_text('slug = "x"\n')
+    assert main(command) == 0
+    said = capsys.readouterr().out
+    assert ("(no -c was given, so titanic was assumed; for yours pass -c horses or -c horses-orig)." in said) == (
+        command == ["report"]
+    )
 
 
 def test_report_shows_one_row_per_distinct_configuration_with_its_reruns_counted(
