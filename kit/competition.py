@@ -213,7 +213,7 @@ class Training:
     weight_decay: float = field(default=None, metadata={"min": 0})
     momentum: float = field(default=None, metadata={"min": 0, "max": 1})
     hidden: PositiveInt | dict[ModelName, PositiveInt | Annotated[list[PositiveInt], Rule(min_len=1)]] = None
-    loss: Literal["task", "mae"] = None
+    loss: Literal["task", "mae", "balanced"] = None
     average: float = field(default=None, metadata={"min": 0})  # mini-batches: the weights averaged over N epochs
     choose_epochs: bool = False  # train each model the epochs CV finds best (up to `epochs`)
     # choosing epochs, stop once neither the validation curves nor the loss improved for this many epochs; 0: never

@@ -110,6 +110,10 @@ def select_weights(
         preds, y = [p[kept] for p in preds], y[kept]
     rows = [p.double() if by_order else _per_row(task, p, y) for p in preds]
     target = y.double()
+    weight = None  # under a balanced metric, each row weighs 1 / its class's rows: every class counts alike
+    if task.metric.loss == "balanced":
+        classes = y.long()
+        weight = (1.0 / torch.bincount(classes).double().clamp(min=1))[classes]  # (n,)
 
     def loss(mean: torch.Tensor) -> float:
         if by_order:  # each fold's AUC, their mean
@@ -118,6 +122,8 @@ def select_weights(
             error = (mean - target).abs_()
             return (error if task.metric.loss == "mae" else error.pow_(2)).mean().item()
         log_p = mean.clamp_(EPS, 1 - EPS).log_()  # (n,) or, multilabel, (n, k): summed over the target columns
+        if weight is not None:
+            return -(log_p * weight).sum().item() / weight.sum().item()
         return -(log_p.sum(dim=1) if log_p.dim() == 2 else log_p).mean().item()
 
     counts = [0] * len(preds)

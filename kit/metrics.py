@@ -93,6 +93,20 @@ def log_loss(pred: torch.Tensor, y: torch.Tensor) -> float:
     return -p_true.log().mean().item()
 
 
+def balanced_log_loss(pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Each class's mean log loss over its own rows, averaged over the classes the rows hold (Kaggle's balanced log
+    loss: a rare class counts as much as a common one); probabilities clipped and rows summing to 1, as log_loss."""
+    pred = pred.double()
+    if pred.dim() == 1:
+        pred = torch.stack([1 - pred, pred], dim=1)  # (n, 2)
+    pred = pred / pred.sum(dim=1, keepdim=True)
+    eps = torch.finfo(torch.float64).eps
+    y = y.long()
+    loss = -pred.clamp(eps, 1 - eps).gather(1, y[:, None])[:, 0].log()  # (n,)
+    held = y.unique()  # the classes present: a class with no row has no mean
+    return math.fsum(loss[y == c].mean().item() for c in held.tolist()) / len(held)
+
+
 def map_at_3(pred: torch.Tensor, y: torch.Tensor) -> float:
     """Mean average precision at 3: a row scores 1 / (the rank of its true class among its 3 most probable, 1 to 3),
     0 when the true class is not among them; the mean over rows."""

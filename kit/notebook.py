@@ -193,6 +193,7 @@ def training_words(comp: Competition, plan) -> str:
         patience = f", stopping {plan.patience} epochs after the last improvement" if plan.patience else ""
         epochs = f"up to {s.epochs} epochs, as many as CV finds best{patience}"
     loss = "mean absolute error" if s.loss == "mae" else TASK_LOSS[comp.task].__name__.removesuffix("_rows")
+    loss = f"{loss}, each class's rows weighed alike" if s.loss == "balanced" else loss
     return f"{optimizer[s.optimizer]}, {batches}, {epochs}, on the {loss.replace('_', ' ')}"
 
 

@@ -49,8 +49,9 @@ class Metric:
     greater_is_better: bool
     tasks: tuple  # the tasks it can score
     submits: str  # what the submission holds: "label", "probability", "value" or "ranked" (labels, best first)
-    # the loss `kit new` drafts and the ensemble chooses weights on: "task" (the task's own) or "mae" (the absolute
-    # error, for a metric of absolute errors: squared error chases the outliers they forgive)
+    # the loss `kit new` drafts and the ensemble chooses weights on: "task" (the task's own), "mae" (the absolute
+    # error, for a metric of absolute errors: squared error chases the outliers they forgive) or "balanced" (the
+    # task's, each class's rows weighed as much in all as another's)
     loss: str = "task"
     ordered: bool = False  # its classes have an order, and a miss counts by how far apart they are (class_order)
     # binary: its best cut of the positive class's probability is seldom 0.5 (F1 trades precision for recall, the
@@ -81,6 +82,8 @@ METRICS = {
         # multilabel: the mean over target columns (Kaggle's "mean column-wise ROC AUC")
         Metric("roc_auc", True, ("binary", "multiclass", "multilabel"), "probability"),
         Metric("log_loss", False, ("binary", "multiclass", "multilabel"), "probability"),
+        # each class's mean log loss, averaged over the classes; the models learn it, each class's rows weighed alike
+        Metric("balanced_log_loss", False, ("binary", "multiclass"), "probability", loss="balanced"),
         # mean average precision at 3: a row scores 1, 1/2 or 1/3 when its true label is named first, second or third
         Metric("map_at_3", True, ("multiclass",), "ranked"),
         Metric("rmse", False, ("regression",), "value"),

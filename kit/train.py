@@ -43,7 +43,7 @@ from kit.optim import OPTIMIZERS, Optimizer, averaged, init_state, start_average
 from kit.task import Task
 from kit.threads import stop_asked, threads_for, torch_threads
 
-LOSSES = ("task", "mae")
+LOSSES = ("task", "mae", "balanced")
 # The loss each task trains with under loss = "task": per row, from raw outputs (kit.batched).
 TASK_LOSS = {
     "binary": log_loss_rows,
@@ -153,7 +153,9 @@ class Training:
     weight_decay: float | None = None  # L2 for sgd and momentum, decoupled (AdamW) for adam
     momentum: float | None = None  # momentum's decay; adam's beta1
     hidden: int | dict | None = None  # per model, {nn = [32], deep = [64, 32]}; an int: every hidden layer's width
-    loss: str | None = None  # "task" (log loss, cross-entropy or squared error, as the task calls for) or "mae"
+    # "task" (log loss, cross-entropy or squared error, as the task calls for), "mae", or "balanced": the task's log
+    # loss with each class's rows weighed 1 / (classes x its share), as a balanced log loss scores them
+    loss: str | None = None
     # with mini-batches, the model is its weights averaged over about this many epochs of steps (an exponential
     # moving average, kit.optim.start_average); 0: the last step's weights
     average: float | None = None
@@ -314,6 +316,9 @@ def _fit(
         """The parameters the fit keeps, scores and predicts with: the running average's, or the last step's."""
         return averaged(state, params) if "average" in state else params
 
+    # the rows' weights in the loss: the mask itself, or under loss "balanced" each row's class weight within it
+    weight = _class_weights(task, y, mask) if settings.loss == "balanced" else None  # (F, n) or None
+    loss_mask = mask if weight is None else mask * weight
     gens = [torch.Generator().manual_seed(shuffle_seed + f) for f in range(n_folds)]
     losses = torch.zeros(n_folds, len(seeds), epochs, device=x.device)  # (F, S, epochs)
     curves = _Curves(settings, task, valid, len(seeds), epochs) if valid is not None else None
@@ -351,12 +356,12 @@ def _fit(
                 # may differ in the products' last bits (a view's folds lie n rows apart), each the same run to run
                 xb, rows_mask = run_of(x, start, stop, 1), run_of(mask, start, stop, 1)  # (F, b, n_in), (F, b)
                 z = forward_rows_first(params, xb) if rows_first else forward(params, xb.transpose(1, 2))  # (F, S, b)
-                loss = _loss(settings, task, z, run_of(y, start, stop, 1), rows_mask)  # (F, S)
+                loss = _loss(settings, task, z, run_of(y, start, stop, 1), run_of(loss_mask, start, stop, 1))  # (F, S)
                 loss.sum().backward()
                 step(opt, state)
                 losses[:, :, epoch] += loss.detach() * (rows_mask.sum(dim=1) / fold_rows)[:, None]
         elif not mini:
-            loss = _loss(settings, task, forward(params, xt), y, mask)  # (F, S)
+            loss = _loss(settings, task, forward(params, xt), y, loss_mask)  # (F, S)
             # The models share no parameter, so the gradient of the sum is each model's own gradient.
             loss.sum().backward()
             step(opt, state)
@@ -370,7 +375,8 @@ def _fit(
                 xb = table.index_select(0, (rows + first_row).view(-1)).view(n_folds, -1, n_in)  # (F, per_batch, n_in)
                 # rows last as a transposed view: bmm reads it as it is, no copy (and the same bytes as one)
                 xb = xb.transpose(1, 2)  # (F, n_in, per_batch)
-                loss = _loss(settings, task, forward(params, xb), _rows_of(y, rows), rows_mask)  # (F, S)
+                batch_weight = rows_mask if weight is None else rows_mask * weight.gather(1, rows)  # (F, per_batch)
+                loss = _loss(settings, task, forward(params, xb), _rows_of(y, rows), batch_weight)  # (F, S)
                 loss.sum().backward()
                 step(opt, state)
                 losses[:, :, epoch] += loss.detach() * shares[:, b, None]
@@ -396,6 +402,21 @@ def _fit(
     if curves is not None:
         done.valid_losses, done.valid_scores = curves.losses, curves.scores
     return done
+
+
+def _class_weights(task: Task, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each row's weight under a balanced loss, (F, n): 1 / (classes x its class's share of the fold's rows), so
+    that every class's rows weigh as much in all and the rows' mean weight is 1; a class a fold lacks weighs 0.
+
+    y: (F, n) the class of each row (binary: 0 or 1); mask: (F, n) the fold's rows."""
+    if task.kind not in ("binary", "multiclass"):
+        raise ValueError(f"a balanced loss weighs classes, which a {task.kind} task has none of")
+    k = 2 if task.kind == "binary" else task.width
+    classes = y.long().clamp(0, k - 1)  # (F, n); padding rows (mask 0) may hold anything
+    counts = torch.zeros(y.shape[0], k, dtype=mask.dtype, device=y.device).scatter_add_(1, classes, mask)  # (F, k)
+    held = (counts > 0).sum(dim=1, keepdim=True)  # (F, 1) the classes the fold holds
+    per_class = mask.sum(dim=1, keepdim=True) / (held * counts.clamp(min=1))  # (F, k) rows / (classes x rows of c)
+    return per_class.gather(1, classes)  # (F, n)
 
 
 def _rows_of(y: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:

@@ -709,7 +709,10 @@ def constant_scores(task, y: torch.Tensor, folds) -> list[float]:
     scores = []
     for train_idx, valid_idx in folds:
         fit = y[train_idx]
-        if task.kind == "multiclass":
+        if task.metric.loss == "balanced":  # its best constant: every class alike (the shares would score worse)
+            k = task.width if task.kind == "multiclass" else 1
+            one = torch.full((k,), 1 / task.width, dtype=torch.float64) if k > 1 else torch.tensor(0.5).double()
+        elif task.kind == "multiclass":
             one = torch.bincount(fit, minlength=task.width).double() / len(fit)  # (k,)
         else:
             one = fit.double().median() if constant_of(task) == "median" else fit.double().mean(dim=0)  # () or (k,)
@@ -721,7 +724,7 @@ def constant_scores(task, y: torch.Tensor, folds) -> list[float]:
 def constant_of(task) -> str:
     """What constant_scores predicts for every row, in words."""
     if task.kind in ("binary", "multiclass"):
-        return "class shares"
+        return "equal class shares" if task.metric.loss == "balanced" else "class shares"
     if task.kind == "multilabel":
         return "columns' shares"
     return "median" if task.metric.loss == "mae" or task.metric.name in ("mape", "smape") else "mean"

@@ -203,8 +203,9 @@ def test_each_metric_has_its_direction_tasks_and_submission():
         ("macro_f1", "f1_macro"),
         ("micro_f1", "f1_micro"),
         ("micro-averaged F1-Score", "f1_micro"),  # a horse-health Evaluation page's words
-        ("balanced_log_loss", None),  # not log_loss, which weighs the classes as they come (a trial's user took it)
+        ("balanced_f1", None),  # not f1, which weighs the classes as they come (a trial's user took log_loss so)
         ("weighted_f1", None),
+        ("Balanced Log Loss", "balanced_log_loss"),
         ("Balanced Accuracy", "balanced_accuracy"),
     ],
 )
@@ -217,7 +218,7 @@ def test_a_balanced_metric_kit_lacks_is_said_to_weigh_the_classes_apart_and_no_p
     from kit.task import check_metric_name
 
     with pytest.raises(KitError, match="kit's metrics weigh every row alike, where this one weighs the classes apart"):
-        check_metric_name("balanced_log_loss")
+        check_metric_name("balanced_f1")
 
 
 @pytest.mark.parametrize(("name", "best"), [("qwk", 1), ("mcc", 1), ("r2", 1), ("mape", 2), ("smape", 2)])
