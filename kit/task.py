@@ -543,7 +543,15 @@ def make_task(
                 f"submission's columns are {', '.join(columns)}; set [submission] columns."
             )
     elif len(columns) != 2:
-        raise KitError(f"the submission needs an id and one prediction column, not {', '.join(columns)}.")
+        # a column per class is a multiclass task's, two classes too (a trial's user set task = "binary" over ICR's
+        # class_0, class_1 and read only that the columns were wrong)
+        per_class = kind == "binary" and classes_of_columns(columns[1:], labels) is not None
+        fix = (
+            '; a submission of a probability per class is a multiclass task\'s: task = "multiclass"'
+            if per_class
+            else ""
+        )
+        raise KitError(f"the submission needs an id and one prediction column, not {', '.join(columns)}{fix}.")
     return Task(kind, m, tuple(labels), prob_columns)
 
 

@@ -70,3 +70,15 @@ def test_kit_cv_learns_scores_and_chooses_weights_on_it_and_its_constant_is_ever
     assert runs[-1]["training"]["linear"]["loss"] == "balanced"  # the metric's loss, as mae's brings its own
     table = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "5", "--ensemble", "select")
     assert "balanced_log_loss" in table and "(every row the training folds' equal class shares) scores 0.6931" in table
+
+
+def test_a_binary_task_over_a_column_per_class_says_that_is_a_multiclass_tasks_submission():
+    from kit import KitError
+
+    # a trial's user set task = "binary" over ICR's Id, class_0, class_1 and read only that the columns were wrong
+    with pytest.raises(
+        KitError, match="a submission of a probability per class is a multiclass task's: task = \"multi"
+    ):
+        make_task("binary", "balanced_log_loss", ("0", "1"), ("Id", "class_0", "class_1"))
+    with pytest.raises(KitError, match=r"not Id, a, b\.$"):
+        make_task("binary", "balanced_log_loss", ("0", "1"), ("Id", "a", "b"))
