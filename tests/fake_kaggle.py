@@ -179,7 +179,9 @@ def score_submission(
 # The metrics the server scores, by what a submission's cells after the id hold.
 ON_LABELS = ("accuracy", "balanced_accuracy", "f1", "f1_micro", "f1_macro", "mcc", "qwk")  # one label
 ON_VALUES = ("rmse", "rmsle", "mae", "medae", "r2", "mape", "smape")  # one number
-ON_PROBABILITIES = ("roc_auc", "log_loss")  # one per class (binary: the positive one's) or per target column
+# one per class (binary: the positive one's) or per target column; balanced_log_loss is log loss with each row weighed
+# 1 / its class's rows (Kaggle's ICR scoring)
+ON_PROBABILITIES = ("roc_auc", "log_loss", "balanced_log_loss")
 ON_RANKED = ("map_at_3",)  # up to 3 labels separated by spaces, best first
 SCORED = ON_LABELS + ON_VALUES + ON_PROBABILITIES + ON_RANKED
 
@@ -231,12 +233,22 @@ def _probability_score(skm, metric: str, header: list[str], body: list[list[str]
         return sum(scores) / len(scores)
     if len(header) > 2:  # one probability column per class
         classes = header[1:]
-        if metric == "log_loss":
-            return skm.log_loss(truth, values, labels=classes)
+        if metric in ("log_loss", "balanced_log_loss"):
+            return skm.log_loss(truth, values, labels=classes, sample_weight=_class_weights(metric, truth))
         return skm.roc_auc_score(truth, values, labels=classes, multi_class="ovr")
     positive = max(set(solution.values()))
     y, p = [t == positive for t in truth], [v[0] for v in values]
-    return skm.log_loss(y, p, labels=[False, True]) if metric == "log_loss" else skm.roc_auc_score(y, p)
+    if metric in ("log_loss", "balanced_log_loss"):
+        return skm.log_loss(y, p, labels=[False, True], sample_weight=_class_weights(metric, y))
+    return skm.roc_auc_score(y, p)
+
+
+def _class_weights(metric: str, truth: list) -> list[float] | None:
+    """balanced_log_loss's row weights, 1 / the rows of the row's class; None (every row alike) for log_loss."""
+    if metric != "balanced_log_loss":
+        return None
+    counts = {c: truth.count(c) for c in set(truth)}
+    return [1 / counts[t] for t in truth]
 
 
 def _numbers(cells: list[str]) -> list[float]:

@@ -145,7 +145,7 @@ def test_a_metric_kit_does_not_know_is_refused_naming_kits_metrics_and_the_close
     assert main(["new", "bikes", "--data-dir", str(folder), "--metric", given]) == 2
     assert capsys.readouterr().err == (
         f"error: metric {given} is not one of kit's metrics (accuracy, balanced_accuracy, f1, f1_micro, f1_macro, "
-        f"mcc, qwk, roc_auc, log_loss, map_at_3, rmse, rmsle, mae, medae, r2, mape, smape); {fix}.\n"
+        f"mcc, qwk, roc_auc, log_loss, balanced_log_loss, map_at_3, rmse, rmsle, mae, medae, r2, mape, smape); {fix}.\n"
     )
     assert not (tmp_path / "competitions").exists()
 
