@@ -519,6 +519,13 @@ def test_the_comparison_shows_scores_to_about_five_significant_digits():
     # a move below the table's digits gets the digits it takes: a trial read "0.4484 -> 0.4484, within noise"
     diff |= {"ensemble": [0.448412, 0.448381], "verdict": "within noise (4 of 5 folds better, 1 worse)"}
     assert "log_loss 0.44841 -> 0.44838, within noise" in format_against_last(diff, "log_loss")
+    assert format_against_last(diff, "log_loss").endswith("changed: recipe base -> plus")  # one change: its verdict
+    # a recipe and its seeds at once: a trial read "worse on 5 of 5" for a recipe that scored better on hidden rows
+    diff |= {"changed": ["recipe base -> bins", "seeds 3 -> 1"]}
+    assert format_against_last(diff, "log_loss").endswith(
+        "changed: recipe base -> bins; seeds 3 -> 1 (the verdict is of these together; the recipe's own move needs "
+        "the rest as it was)"
+    )
 
 
 def test_what_changed_names_an_edited_recipe_epochs_patience_and_a_sample():
