@@ -368,7 +368,12 @@ def cmd_cv(args) -> int:
         else:
             from kit.competition import target_tensor, task_of
 
-            target_tensor(comp, task_of(comp, train), train)  # every row's target checked, not the sample's alone
+            task = task_of(comp, train)
+            target_tensor(comp, task, train)  # every row's target checked, not the sample's alone
+            if comp.task in ("binary", "multiclass") and not comp.labels:
+                # every row's classes, not the sample's: a trial's 2-row class was missing from 50,000 drawn rows, and
+                # a recipe's rates, which name it, were refused (and the models' width is every class's)
+                comp = replace(comp, labels=task.labels)
             _read_every_row(spec, train, test)
             # no test rows either: a sampled CV's models never make a submission (their keys name the sample)
             train, test = sample_rows(comp, train, plan), test.iloc[:0]

@@ -166,3 +166,30 @@ def test_a_sampled_cv_predicts_no_test_rows_and_its_table_says_none(synthetic_di
     assert "test predictions" not in sampled and "for the test rows" not in sampled
     every = kit(tmp_path, monkeypatch, capsys, *args, "--epochs", "3")
     assert "ensemble weights for the test rows: " in every and "test predictions: the mean of the fold models'" in every
+
+
+def test_a_sample_without_a_rare_class_keeps_every_rows_classes_for_the_rates_and_the_models(
+    tmp_path, monkeypatch, capsys
+):
+    # a trial's crime categories: a 2-row class missing from 50,000 drawn rows, and its rates' recipe refused
+    from conftest import definition
+
+    from kit.cli import main
+
+    (tmp_path / "data").mkdir()
+    rows = [["id", "x", "shop", "y"]] + [[i, i % 7, f"s{i % 4}", "rare" if i == 5 else "ab"[i % 2]] for i in range(300)]
+    (tmp_path / "data" / "train.csv").write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    (tmp_path / "data" / "test.csv").write_text("id,x,shop\n300,1,s0\n301,2,s1\n")
+    (tmp_path / "data" / "sample_submission.csv").write_text("id,a,b,rare\n300,0.5,0.5,0\n301,0.5,0.5,0\n")
+    recipe = (
+        '[recipes.base]\nnumeric = ["x", "r"]\ntarget_mean = { r = { by = ["shop"], classes = ["a", "b", "rare"] } }\n'
+    )
+    text = definition("shops", "multiclass", "log_loss", recipe).replace('["id", "y"]', '["id", "a", "b", "rare"]')
+    (tmp_path / "competitions").mkdir()
+    (tmp_path / "competitions" / "shops.toml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    comp = load_competition("shops")
+    train, _ = read_train_test(comp, tmp_path / "data", comp.recipe())
+    assert "rare" not in set(sample_rows(comp, train, Plan(rows=50))["y"])  # the draw leaves the rare class out
+    assert main(["cv", "-c", "shops", "--data-dir", "data", "--rows", "50", "--json", *FAST]) == 0, capsys.readouterr()
+    assert json.loads(capsys.readouterr().out)["rows"] == 50
