@@ -459,6 +459,13 @@ def draft(slug: str, data_dir: Path, metric: str | None = None, record_folder: b
     else:
         kind, metric, why, choices = _task_and_metric(values, columns, target, metric, files, data_dir)
     notes, why_metric = [], ""
+    targets = set(target) if multilabel else {target}
+    if only := [str(c) for c in train.columns if c not in test.columns and c not in targets and c != id_col]:
+        # said, not silently left out: such columns are often made from the target (a crime's Descript, Resolution)
+        notes.append(
+            f"{', '.join(only)} {'are' if len(only) > 1 else 'is'} in {files['train']} only: left out, as the test "
+            "rows lack them (made from the target, they would also leak it into CV)"
+        )
     if n_unlabelled and n_unlabelled < n_rows:
         notes.append(
             f'{n_unlabelled:,} training rows have no target: the draft leaves them out (unlabelled = "skip")'
@@ -1004,6 +1011,11 @@ def _submission_columns(files: dict, data_dir: Path, train, test):
             target = next((c for c in only_in_train if str(c).lower() == target.lower()), target)
         if len(columns) > 2 and all(c in train.columns and train[c].nunique() == 2 for c in columns[1:]):
             target = columns[1:]  # each a yes/no target of train: a multilabel task
+        elif target is None and len(columns) > 2:
+            # several columns only in train: the target is the one whose values the sample's columns name, a class
+            # each (a trial's crime Category, beside its Descript and Resolution, which only the training rows hold)
+            named = set(map(str, columns[1:]))
+            target = next((c for c in only_in_train if set(train[c].dropna().map(str)) <= named), None)
         if id_col not in train.columns and id_col not in test.columns:
             row_ids = _row_numbers(Path(data_dir) / files["sample_submission"], id_col, len(test))
     else:
@@ -1017,6 +1029,8 @@ def _submission_columns(files: dict, data_dir: Path, train, test):
         )
     if row_ids is None and (id_col not in train.columns or id_col not in test.columns):
         numbered = " and the sample's ids are not the test rows' numbers" if id_col not in test.columns else ""
+        if id_col in test.columns:  # a trial's crimes: Id numbered the test rows, and train had no id at all
+            numbered = f"; {files['train']} has none: number its rows in a column {id_col} (ids no test row holds)"
         raise KitError(f"the id column {id_col} is not in both {files['train']} and {files['test']}{numbered}.")
     return columns, id_col, target, row_ids
 

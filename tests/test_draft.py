@@ -462,6 +462,28 @@ def test_fractions_of_few_values_are_one_hot_where_the_target_jumps_between_them
     assert "band: numbers with fractions but few values, between which the target jumps rather than following" in text
 
 
+def test_the_target_among_several_train_only_columns_is_the_one_the_samples_class_columns_name(
+    tmp_path, monkeypatch, capsys
+):
+    # a trial's crimes: Category beside Descript and Resolution, which only train holds; the sample a column per class
+    (tmp_path / "data").mkdir()
+    rows = [[f"r{i}", i % 5, "ab"[i % 2], f"said {i % 3}", "none"] for i in range(120)]
+    folder = _write_split(tmp_path / "data", ["Id", "x", "Category", "Descript", "Resolution"], rows, 100)
+    lines = (folder / "test.csv").read_text().splitlines()
+    (folder / "test.csv").write_text("\n".join([",".join(["Id", "x"])] + [",".join(r[:2]) for r in
+                                                                        (line.split(",") for line in lines[1:])]) + "\n")  # fmt: skip
+    (folder / "sample_submission.csv").write_text("Id,a,b\n" + "".join(f"r{i},0.5,0.5\n" for i in range(100, 120)))
+    raw, _, err = new(tmp_path, monkeypatch, capsys, "crimes", folder)
+    assert (raw["target"], raw["task"]) == ("Category", "multiclass")
+    assert "kit: note: Descript, Resolution are in train.csv only: left out, as the test rows lack them" in err
+    # an id that only test holds: the message says what to add
+    (folder / "train.csv").write_text("\n".join(line.split(",", 1)[1] for line in
+                                              (folder / "train.csv").read_text().splitlines()) + "\n")  # fmt: skip
+    (tmp_path / "competitions" / "crimes.toml").unlink()
+    assert main(["new", "crimes", "--data-dir", str(folder)]) == 2
+    assert "train.csv has none: number its rows in a column Id (ids no test row holds)" in capsys.readouterr().err
+
+
 def mushrooms(folder: Path) -> Path:
     """13,000 mushrooms (12,000 in train): shape 4 levels and 40 stray values (typing slips, 1-3 rows each: 0.5 % of
     the rows); colour 60 % gaps, 3 levels and 35 strays of a row each; surface 5 levels and 60 strays of 4 rows each
