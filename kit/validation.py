@@ -709,9 +709,10 @@ def constant_scores(task, y: torch.Tensor, folds) -> list[float]:
     scores = []
     for train_idx, valid_idx in folds:
         fit = y[train_idx]
-        if task.metric.loss == "balanced":  # its best constant: every class alike (the shares would score worse)
-            k = task.width if task.kind == "multiclass" else 1
-            one = torch.full((k,), 1 / task.width, dtype=torch.float64) if k > 1 else torch.tensor(0.5).double()
+        if task.metric.loss == "balanced" and task.kind == "multiclass":  # its best constant: every class alike
+            one = torch.full((task.width,), 1 / task.width, dtype=torch.float64)  # (k,) (the shares would score worse)
+        elif task.metric.loss == "balanced":  # binary: the positive class's probability
+            one = torch.tensor(0.5, dtype=torch.float64)
         elif task.kind == "multiclass":
             one = torch.bincount(fit, minlength=task.width).double() / len(fit)  # (k,)
         else:
