@@ -121,6 +121,10 @@ CLIP = [0.01, 0.99]
 ISO_DATE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 DATE_SAMPLE = 1000  # distinct values looked at, the first ones seen
 DATE_PARTS = ("year", "month", "dayofweek")  # the parts a drafted date starts with: the season, the week's rhythm
+# ... and the hour where the times of day differ: a trial's crimes (300,000 rows, 39 classes, log loss), 2.5002 ->
+# 2.4876 CV on 5 of 5 folds, hidden 2.49675 -> 2.48323; an insurance copy whose times were drawn at random, the same
+# (1.0060 both, hidden 1.00449 -> 1.00448). A time the same in every row (a file's one upload time) adds none.
+TIME_PART = "hour"
 # A drafted time split validates blocks as long as the test period: TimeSeriesSplit's own blocks are the distinct
 # times / (folds + 1) long (4 months of a 2-year set for a 30-day test), and its first fold learns from 4 months
 # alone and dominates the spread. On a user's store-sales set (730 days, a 30-day test, 5 folds, the ensemble):
@@ -1209,10 +1213,11 @@ def _recipe(
                 repeats[col] = found
                 rates[_new_name(f"{col}_rate", train.columns)] = col  # with the prior weight found (below)
         elif forms := _date_forms(distinct):
-            dates[col] = DATE_PARTS if forms[0] == "" else {"parts": DATE_PARTS, "format": forms[0]}
+            drafted = (*DATE_PARTS, TIME_PART) if _hours_differ(distinct, forms[0]) else DATE_PARTS
+            dates[col] = drafted if forms[0] == "" else {"parts": drafted, "format": forms[0]}
             if len(forms) > 1:  # days all 12 or less: 03/04 is the 3rd of April or the 4th of March
                 ambiguous[col] = forms
-            parts = [f"{col}_{p}" for p in DATE_PARTS]
+            parts = [f"{col}_{p}" for p in drafted]
             numeric += parts
             if gaps:
                 fill_mode += parts  # the parts are whole numbers, codes of a kind
@@ -1364,8 +1369,8 @@ def _recipe(
         lines.append(f"split = {table}  # compound codes (such as B/0/P) as their parts, each drafted by its type")
     if dates:
         lines.append(
-            f"date = {_table(dates)}  # dates as numbers ({', '.join(DATE_PARTS)}; also day, dayofyear, hour, "
-            "minute, elapsed)"
+            f"date = {_table(dates)}  # dates as numbers ({', '.join(DATE_PARTS)}, and the hour where the times "
+            "differ; also day, dayofyear, hour, minute, elapsed)"
         )
     if number:
         lines.append(f"number = {_table(number)}  # numbers written with separators, or tokens that mean a gap")
@@ -2422,6 +2427,16 @@ def _date_forms(distinct) -> list[str]:
             found.append(form or "")
             break
     return found
+
+
+def _hours_differ(distinct, form: str) -> bool:
+    """Whether a date column's first DATE_SAMPLE distinct values (read in `form`, "" for ISO) hold two hours or more."""
+    import pandas as pd
+
+    from kit.values import as_dates
+
+    _, when = as_dates(pd.Series(list(distinct[:DATE_SAMPLE]), dtype=object), "", fmt=form or None)
+    return when.dropna().hour.nunique() > 1
 
 
 def _share(gain: float) -> str:
