@@ -150,9 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             e.values.setdefault("competition", f" -c {named_slug}")
         told = sentence(e)
         if yours and e.fix != "check_columns_yours":  # an error about a competition they never named
-            told = (
-                f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass {named})."
-            )
+            told = assumed(told, yours)
         print(f"error: {told}", file=sys.stderr)
         return e.exit_code  # 3: a submission was sent, what followed failed
     except KeyboardInterrupt as e:
@@ -170,6 +168,12 @@ def _only_definition() -> str | None:
     folder = Path("competitions")
     found = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
     return found[0] if len(found) == 1 and found[0] != DEFAULT_COMPETITION else None
+
+
+def assumed(told: str, yours: list[str]) -> str:
+    """A sentence about the default competition, said to have been assumed, with the -c of the user's own."""
+    named = " or ".join(f"-c {slug}" for slug in yours[:3])
+    return f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass {named})."
 
 
 def _own_definitions() -> list[str]:

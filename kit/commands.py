@@ -682,14 +682,10 @@ def _notes_on_training(plan, result, slug: str | None = None, entry: dict | None
     # A model that an earlier run of this recipe on these folds trained at a lower lr, for no better score, is not
     # named again: a trial's user followed the note for all three models (CV worse on 5 of 5 folds, twice the
     # training), and the note came back after each later run of the recipe
-    tried = {}
     if entry is not None and getattr(result, "task", None) is not None:
         from kit.report import lower_lr_tried
 
-        for name in early:
-            if found := lower_lr_tried(slug, entry, name, result.task.greater_is_better):
-                tried[name] = found
-    early = [name for name in early if name not in tried]
+        early = [n for n in early if not lower_lr_tried(slug, entry, n, result.task.greater_is_better)]
     if early:
         lr = min(plan.settings(name)["lr"] for name in early)
         # --lr sets every model's: where only some peaked early, their own lr leaves the others' CVs to be reused
@@ -724,11 +720,10 @@ def cmd_report(args) -> int:
     if not rows:  # say which competition was looked at: -c defaults to titanic
         told = worded(f"no runs recorded yet for {comp.slug}", fix="record_runs_for", slug=comp.slug)
         if type(args.competition) is not str:  # not given: name the user's own, as a failed command's error does
-            from kit.cli import DEFAULT_COMPETITION, _own_definitions
+            from kit.cli import _own_definitions, assumed
 
             if yours := _own_definitions():
-                named = " or ".join(f"-c {slug}" for slug in yours[:3])
-                told = f"{told.rstrip('.')} (no -c was given, so {DEFAULT_COMPETITION} was assumed; for yours pass {named})."
+                told = assumed(told, yours)
         print(told)
     else:
         print(format_report(rows, comp.metric))

@@ -2045,6 +2045,24 @@ def _one_common(series) -> bool:
     return int((counts >= RARE_BELOW).sum()) <= 1 and counts.iloc[1:].sum() < SPARSE_SHARE * len(series)
 
 
+def _value_stats(series, y, fewest: int):
+    """(values, rows, shares, target means, target variances) of a column's values of MANY_RARE_BELOW rows or more,
+    sorted, where there are `fewest` of them or more and they hold SHARED_ROWS of the rows; else None. The means and
+    variances are (values, targets): y (rows,), or (rows, classes) for a multiclass."""
+    import pandas as pd
+
+    if y is None:
+        return None
+    frame = pd.DataFrame(y.reshape(len(y), -1)).assign(x=series.to_numpy()).dropna()
+    grouped = frame.groupby("x")  # values sorted
+    count = grouped.size()
+    kept = count[count >= MANY_RARE_BELOW].index
+    if len(kept) < fewest or count[kept].sum() < SHARED_ROWS * len(frame):
+        return None
+    counts = count[kept].to_numpy(float)  # (values,)
+    return kept, counts, counts / counts.sum(), grouped.mean().loc[kept], grouped.var().loc[kept]
+
+
 def _along(series, y) -> str | None:
     """How the target moves along whole numbers of few values (see LINE_VALUES), where enough rows tell: "line",
     beyond chance and along a straight line through the values' means (an amount); "flat", hardly beyond chance
@@ -2056,28 +2074,19 @@ def _along(series, y) -> str | None:
     so along an amount it rises or falls in a curve, not a line: a multiclass's curves are the closest that only
     rise or only fall (`_monotone`), where a code's rates go up and down (an hour's two peaks)."""
     import numpy as np
-    import pandas as pd
 
-    if y is None:
+    stats = _value_stats(series, y, LINE_VALUES)
+    if stats is None:
         return None
-    y = y.reshape(len(y), -1)  # (rows, targets)
-    frame = pd.DataFrame(y).assign(x=series.to_numpy()).dropna()
-    grouped = frame.groupby("x")  # values sorted
-    count = grouped.size()
-    kept = count[count >= MANY_RARE_BELOW].index
-    if len(kept) < LINE_VALUES or count[kept].sum() < SHARED_ROWS * len(frame):
-        return None
-    counts = count[kept].to_numpy(float)  # (values,)
-    share = counts / counts.sum()  # (values,) each value's weight: its rows
+    kept, counts, share, all_means, all_vars = stats
     x = kept.to_numpy(float)  # (values,)
-    all_means, all_vars = grouped.mean().loc[kept], grouped.var().loc[kept]  # (values, targets)
     chance = spread = left = 0.0
-    for t in range(y.shape[1]):
+    for t in all_means.columns:
         means = all_means[t].to_numpy()  # (values,)
         noise = float((share * all_vars[t].to_numpy() / counts).sum())  # the variance chance alone gives the means
         chance += noise
         spread += float((share * (means - (share * means).sum()) ** 2).sum()) - noise  # beyond chance
-        if y.shape[1] > 1:  # (values,) the closest curve that only rises or only falls
+        if len(all_means.columns) > 1:  # (values,) the closest curve that only rises or only falls
             line = min(
                 _monotone(means, share), -_monotone(-means, share), key=lambda f: (share * (means - f) ** 2).sum()
             )
@@ -2189,22 +2198,12 @@ def _levels_flat(series, y) -> bool:
     """Whether a category's target means hardly move between its levels beyond chance (UNORDERED_SIGNAL times the
     variance chance gives them, each level weighed by its rows, a multiclass's classes summed as in `_along`), over
     levels of MANY_RARE_BELOW rows or more that hold SHARED_ROWS of the rows; False where too few rows tell."""
-    import pandas as pd
-
-    if y is None:
+    stats = _value_stats(series, y, 2)
+    if stats is None:
         return False
-    y = y.reshape(len(y), -1)  # (rows, targets)
-    frame = pd.DataFrame(y).assign(x=series.to_numpy()).dropna()
-    grouped = frame.groupby("x")
-    count = grouped.size()  # (levels,)
-    kept = count[count >= MANY_RARE_BELOW].index
-    if len(kept) < 2 or count[kept].sum() < SHARED_ROWS * len(frame):
-        return False
-    counts = count[kept].to_numpy(float)  # (levels,)
-    share = counts / counts.sum()  # (levels,) each level's weight: its rows
-    all_means, all_vars = grouped.mean().loc[kept], grouped.var().loc[kept]  # (levels, targets)
+    _, counts, share, all_means, all_vars = stats
     chance = spread = 0.0
-    for t in range(y.shape[1]):
+    for t in all_means.columns:
         means = all_means[t].to_numpy()  # (levels,)
         noise = float((share * all_vars[t].to_numpy() / counts).sum())  # the variance chance alone gives the means
         chance += noise
